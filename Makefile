@@ -1,0 +1,26 @@
+# Two entry points: `make run` (the main job on the embedded defaults) and `make test`.
+# Both create the virtual environment in .venv on first use; nothing is installed system-wide.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test bench clean
+
+$(BIN)/scheduler: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(BIN)/scheduler
+	$(BIN)/scheduler validate
+	$(BIN)/scheduler expand --from 2021-01-01 --to 2024-12-31 --format table
+
+test: $(BIN)/scheduler
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/scheduler
+	$(BIN)/python bench/expand.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

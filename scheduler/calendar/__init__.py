@@ -1,0 +1,1 @@
+"""Pure date logic: working days, rule kinds, expansion into occurrences, explanations."""

@@ -1,0 +1,126 @@
+"""Expansion: the plan's obligations become dated occurrences, one per responsible party and period.
+
+An occurrence id is `<obligation>:<agency>:<period>`. It depends only on the plan's numbering, the
+agency code and the period label, never on the shifted date, so it survives reloads and holiday
+corrections.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from scheduler.calendar.rules import Nominal, Window, nominal_dates
+from scheduler.calendar.workdays import WorkdayCalendar
+from scheduler.errors import Problem
+from scheduler.plan.model import Plan
+from scheduler.plan.schema import Obligation
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    id: str
+    obligation: str
+    agency: str
+    period: str
+    nominal_due: dt.date
+    due: dt.date
+    recipient: str | None
+
+
+def window_of(plan: Plan) -> Window:
+    return Window(plan.adopted, plan.period_end)
+
+
+def occurrence_id(obligation: str, agency: str, period: str) -> str:
+    return f"{obligation}:{agency}:{period}"
+
+
+def nominals_of(plan: Plan, obligation: Obligation) -> list[Nominal]:
+    return nominal_dates(obligation.due, window_of(plan), obligation.instances)
+
+
+def expand(
+    plan: Plan,
+    calendar: WorkdayCalendar,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    agency: str | None = None,
+    obligation: str | None = None,
+) -> Iterator[Occurrence]:
+    """Every occurrence whose (shifted) due date lies in [start, end], in plan order."""
+    window = window_of(plan)
+    for ob in plan.obligations:
+        if obligation is not None and ob.id != obligation:
+            continue
+        direction = plan.shift_of(ob)
+        for nominal in nominal_dates(ob.due, window, ob.instances):
+            due = calendar.shift(nominal.date, direction)
+            if start is not None and due < start or end is not None and due > end:
+                continue
+            instance = nominal.instance
+            recipient_code = instance.recipient if instance and instance.recipient else ob.recipient
+            recipient = plan.recipient_on(recipient_code, nominal.date)
+            refs = instance.responsible if instance and instance.responsible else None
+            for party in plan.parties_on(ob, nominal.date, refs):
+                if agency is not None and party.agency != agency:
+                    continue
+                yield Occurrence(
+                    occurrence_id(ob.id, party.agency, nominal.period),
+                    ob.id,
+                    party.agency,
+                    nominal.period,
+                    nominal.date,
+                    due,
+                    recipient,
+                )
+
+
+def sort_key(occurrence: Occurrence) -> tuple[dt.date, str]:
+    return occurrence.due, occurrence.id
+
+
+def check_expansion(plan: Plan, locate) -> list[Problem]:
+    """Problems that only show once the rules run: empty rules, unknown office holders, clashes.
+
+    `locate(obligation_index, key)` gives the (line, subject) of an obligation's key for messages.
+    """
+    problems: list[Problem] = []
+    window = window_of(plan)
+    seen: dict[str, str] = {}
+    for index, ob in enumerate(plan.obligations):
+
+        def problem(message: str, key: str | None = None) -> None:
+            line, subject = locate(index, key)
+            problems.append(Problem(plan.source, message, line=line, subject=subject))
+
+        nominals = nominal_dates(ob.due, window, ob.instances)
+        if not nominals:
+            problem(
+                f"its rule yields no deadline between the adoption ({window.start}) and the end of "
+                f"the period ({window.end})",
+                "due",
+            )
+            continue
+        owed = 0
+        for nominal in nominals:
+            instance = nominal.instance
+            recipient_code = instance.recipient if instance and instance.recipient else ob.recipient
+            if recipient_code in plan.file.offices and plan.recipient_on(recipient_code, nominal.date) is None:
+                problem(
+                    f"recipient office {recipient_code} has no holder in {nominal.date.year} "
+                    f"(deadline {nominal.date})",
+                    "recipient",
+                )
+            refs = instance.responsible if instance and instance.responsible else None
+            for party in plan.parties_on(ob, nominal.date, refs):
+                owed += 1
+                oid = occurrence_id(ob.id, party.agency, nominal.period)
+                if oid in seen:
+                    problem(f"occurrence id {oid} is produced twice ({seen[oid]} and {nominal.date})")
+                seen[oid] = nominal.date.isoformat()
+        if not owed:
+            problem("no responsible party exists on any of its deadlines", "responsible")
+    return problems

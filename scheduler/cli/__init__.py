@@ -1,0 +1,195 @@
+"""The `scheduler` command: parse arguments, call the core, print. No business logic here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from scheduler import __version__
+from scheduler.calendar.expand import expand, sort_key, window_of
+from scheduler.calendar.explain import explain as explain_occurrence
+from scheduler.calendar.workdays import WorkdayCalendar
+from scheduler.cli import output
+from scheduler.errors import BadInput, SchedulerError
+from scheduler.i18n import LANGUAGES, long_date, weekday
+from scheduler.plan import Plan, load_contacts, load_plan
+from scheduler.settings import Settings, load_settings
+
+ISO_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _settings() -> Settings:
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = load_settings()
+    return root.obj
+
+
+def _plan(plan_path: Path | None) -> Plan:
+    return load_plan(plan_path or _settings().plan)
+
+
+def _calendar(plan: Plan, lang: str = "en") -> WorkdayCalendar:
+    return WorkdayCalendar(plan.policy.holidays, lang)
+
+
+plan_option = click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Plan file (default: $SCHEDULER_PLAN or obligations.toml).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="scheduler")
+def cli() -> None:
+    """Deadlines, reminders and escalations for a government action plan."""
+
+
+@cli.command()
+@plan_option
+@click.option(
+    "--contacts",
+    "contacts_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Contacts CSV (default: $SCHEDULER_CONTACTS, or contacts.csv if present).",
+)
+def validate(plan_path: Path | None, contacts_path: Path | None) -> None:
+    """Check the plan (and contacts) and print a summary."""
+    plan = _plan(plan_path)
+    calendar = _calendar(plan)
+    occurrences = sorted(expand(plan, calendar), key=sort_key)
+    meta = plan.file.plan
+    kinds = Counter(o.due.kind for o in plan.obligations)
+    agencies = plan.file.agencies
+    akimats = sum(1 for a in agencies.values() if a.kind == "akimat")
+    print(f"{plan.source}: plan {meta.id}, No. {meta.number} of {meta.date}, period {meta.period.first}–{meta.period.last}")
+    print(f"  agencies: {len(agencies)} ({akimats} akimats), groups: {len(plan.file.groups)}, offices: {len(plan.file.offices)}")
+    print(f"  obligations: {len(plan.obligations)} ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})")
+    owing = len({o.agency for o in occurrences})
+    print(
+        f"  occurrences: {len(occurrences)} for {owing} agencies, due "
+        f"{occurrences[0].due} … {occurrences[-1].due}"
+    )
+    contacts_path = contacts_path or _settings().contacts_path()
+    if contacts_path is not None:
+        contacts = load_contacts(contacts_path, plan)
+        focal = {c.agency for c in contacts if c.role == "focal"}
+        uncovered = sorted({o.agency for o in occurrences} - focal)
+        print(f"{contacts_path}: {len(contacts)} contacts for {len({c.agency for c in contacts})} agencies")
+        if uncovered:
+            print(f"  no focal point yet for {len(uncovered)} owing agencies: {', '.join(uncovered)}")
+    print("OK")
+
+
+@cli.command("expand")
+@plan_option
+@click.option("--from", "start", type=ISO_DATE, help="First due date to show (YYYY-MM-DD).")
+@click.option("--to", "end", type=ISO_DATE, help="Last due date to show (YYYY-MM-DD).")
+@click.option("--agency", help="Only this agency's occurrences (an agency code).")
+@click.option("--obligation", "obligation_id", help="Only this obligation's occurrences (e.g. 7, 8.1, res-4).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+def expand_command(plan_path, start, end, agency, obligation_id, fmt) -> None:
+    """Every dated deadline per responsible party, sorted by due date then id."""
+    plan = _plan(plan_path)
+    if agency is not None and plan.agency(agency) is None:
+        raise BadInput(f"--agency: unknown agency code {agency!r} in {plan.source}")
+    if obligation_id is not None and plan.obligation(obligation_id) is None:
+        raise BadInput(f"--obligation: the plan {plan.source} has no obligation {obligation_id!r}")
+    start_day = start.date() if start else None
+    end_day = end.date() if end else None
+    if start_day and end_day and end_day < start_day:
+        raise BadInput(f"--to {end_day} is before --from {start_day}")
+    found = sorted(
+        expand(plan, _calendar(plan), start=start_day, end=end_day, agency=agency, obligation=obligation_id),
+        key=sort_key,
+    )
+    render = {"table": output.as_table, "json": output.as_json, "csv": output.as_csv}[fmt]
+    sys.stdout.write(render(plan, found))
+
+
+@cli.command()
+@plan_option
+@click.argument("occurrence_id")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Language of names and dates.")
+def explain(plan_path, occurrence_id: str, lang: str) -> None:
+    """How an occurrence's due date was derived: rule, nominal date, every shift."""
+    plan = _plan(plan_path)
+    calendar = _calendar(plan, lang)
+    why = explain_occurrence(plan, calendar, occurrence_id)
+    o, ob = why.occurrence, why.obligation
+
+    def day(d: dt.date) -> str:
+        return f"{d.isoformat()} ({weekday(d, lang)}, {long_date(d, lang)})"
+
+    agency = plan.agency(o.agency)
+    title_other = getattr(ob, f"title_{lang}", None) if lang != "kk" else None
+    lines = [
+        f"occurrence   {o.id}",
+        f"obligation   {ob.id}: {ob.title_kk}",
+    ]
+    if title_other:
+        lines.append(f"             {title_other}")
+    lines += [
+        f"agency       {o.agency}: {plan.display_name(o.agency, o.nominal_due, lang)}"
+        + (" (by agreement)" if agency.by_agreement else ""),
+        f"             responsible: {why.responsibility.reason}",
+        f"rule         {why.rule}" + (f' — "{ob.deadline_kk}"' if ob.deadline_kk else ""),
+        f"period       {o.period}",
+        f"nominal due  {day(o.nominal_due)}",
+    ]
+    if why.nominal_transferred_working_day:
+        lines.append("             a weekend day made a working day by a transfer of days off")
+    lines.append(f"shift        to the {why.direction} working day ({why.direction_source})" if why.direction != "none" else "shift        none: the nominal date stands")
+    for skipped in why.skipped:
+        lines.append(f"             {day(skipped.date)} is not a working day: {skipped.reason}")
+    if not why.skipped and why.direction != "none":
+        lines.append("             the nominal date is a working day: no shift")
+    lines.append(f"due          {day(o.due)}")
+    if o.recipient:
+        lines.append(
+            f"recipient    {o.recipient}: {plan.display_name(o.recipient, o.nominal_due, lang)} ({why.recipient_source})"
+        )
+    if ob.form_kk:
+        lines.append(f"form         {ob.form_kk}")
+    print("\n".join(lines))
+
+
+def _print_error(error: BaseException) -> None:
+    click.echo(f"scheduler: error: {error}", err=True)
+    cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    while cause is not None:
+        click.echo(f"  caused by: {type(cause).__name__}: {cause}", err=True)
+        cause = cause.__cause__ or (None if cause.__suppress_context__ else cause.__context__)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        result = cli.main(args=argv, prog_name="scheduler", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except SchedulerError as error:
+        _print_error(error)
+        sys.exit(error.exit_code)
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (`| head`): not an error worth a traceback
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)

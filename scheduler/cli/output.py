@@ -1,0 +1,101 @@
+"""How occurrences are printed: an aligned terminal table, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import sys
+from collections.abc import Sequence
+
+from wcwidth import wcswidth
+
+from scheduler.calendar.expand import Occurrence
+from scheduler.plan.model import Plan
+
+FIELDS = ("id", "obligation", "agency", "period", "nominal_due", "due", "recipient", "title")
+
+
+def record(plan: Plan, occurrence: Occurrence) -> dict:
+    """One occurrence as the JSON and CSV outputs show it (CONTRACT fields first)."""
+    obligation = plan.obligation(occurrence.obligation)
+    agency = plan.agency(occurrence.agency)
+    return {
+        "id": occurrence.id,
+        "obligation": occurrence.obligation,
+        "agency": occurrence.agency,
+        "period": occurrence.period,
+        "nominal_due": occurrence.nominal_due.isoformat(),
+        "due": occurrence.due.isoformat(),
+        "recipient": occurrence.recipient,
+        "title": obligation.title_kk,
+        "title_en": obligation.title_en,
+        "form": obligation.form_kk,
+        "agency_name": plan.display_name(occurrence.agency, occurrence.nominal_due, "kk"),
+        "by_agreement": agency.by_agreement,
+    }
+
+
+def as_json(plan: Plan, occurrences: Sequence[Occurrence]) -> str:
+    return json.dumps([record(plan, o) for o in occurrences], ensure_ascii=False, indent=2) + "\n"
+
+
+def as_csv(plan: Plan, occurrences: Sequence[Occurrence]) -> str:
+    buffer = io.StringIO()
+    rows = [record(plan, o) for o in occurrences]
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else list(FIELDS), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _width(text: str) -> int:
+    width = wcswidth(text)
+    return len(text) if width < 0 else width
+
+
+def _fit(text: str, width: int) -> str:
+    """Cut `text` to `width` terminal columns, marking the cut with an ellipsis."""
+    if _width(text) <= width:
+        return text
+    out, used = [], 0
+    for ch in text:
+        w = max(_width(ch), 0)
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], stretch: int | None = None) -> str:
+    """Columns aligned by display width; the `stretch` column is cut to fit a terminal."""
+    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    if stretch is not None and sys.stdout.isatty():
+        room = shutil.get_terminal_size().columns - sum(w + 2 for i, w in enumerate(widths) if i != stretch)
+        widths[stretch] = max(20, min(widths[stretch], room))
+        rows = [[_fit(c, widths[stretch]) if i == stretch else c for i, c in enumerate(r)] for r in rows]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c + " " * (widths[i] - _width(c)) for i, c in enumerate(cells)).rstrip()
+
+    rule = "  ".join("─" * w for w in widths)
+    return "\n".join([line(headers), rule] + [line(r) for r in rows]) + "\n"
+
+
+def as_table(plan: Plan, occurrences: Sequence[Occurrence]) -> str:
+    rows = []
+    for o in occurrences:
+        moved = "" if o.due == o.nominal_due else o.nominal_due.isoformat()
+        rows.append(
+            [
+                o.due.isoformat(),
+                moved,
+                o.id,
+                plan.display_name(o.agency, o.nominal_due, "kk", short=True),
+                plan.obligation(o.obligation).title_kk,
+            ]
+        )
+    body = table(["due", "nominal", "occurrence", "agency", "title"], rows, stretch=4)
+    return body + f"{len(occurrences)} occurrence(s)\n"

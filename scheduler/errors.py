@@ -1,0 +1,69 @@
+"""One exception hierarchy for the whole program.
+
+`BadInput` and its subclasses are the user's to fix (exit status 2); the CLI prints them with their
+cause chain and no traceback. Integration modules raise their own subclass of `SchedulerError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SchedulerError(Exception):
+    """Root of every error the program raises on purpose."""
+
+    exit_code = 1
+
+
+class BadInput(SchedulerError):
+    """Input the user can correct: a file, an argument, an identifier."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located as precisely as the file allows."""
+
+    file: Path | str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    subject: str | None = None  # e.g. "obligation 7", "agency labour"
+
+    def __str__(self) -> str:
+        where = str(self.file)
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        subject = f" {self.subject}:" if self.subject else ""
+        return f"{where}:{subject} {self.message}"
+
+
+class InputFileError(BadInput):
+    """A file that cannot be used; carries every problem found, not just the first."""
+
+    kind = "input"
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        lines = [f"{len(self.problems)} problem(s) in the {self.kind}:"]
+        lines += [f"  {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class PlanError(InputFileError):
+    kind = "plan"
+
+
+class ContactsError(InputFileError):
+    kind = "contacts"
+
+
+class UnknownOccurrence(BadInput):
+    """An occurrence id that the plan does not produce."""

@@ -1,0 +1,20 @@
+"""Dates and weekday names in the three working languages, through Babel."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_date
+
+LANGUAGES = ("kk", "ru", "en")
+
+# Kazakh official documents write "2022 жылғы 10 желтоқсан"; Babel's stock long format does not.
+_LONG_PATTERNS = {"kk": "y 'жылғы' d MMMM", "ru": "d MMMM y 'г.'", "en": "d MMMM y"}
+
+
+def long_date(day: dt.date, lang: str) -> str:
+    return format_date(day, _LONG_PATTERNS[lang], locale=lang)
+
+
+def weekday(day: dt.date, lang: str) -> str:
+    return format_date(day, "EEEE", locale=lang)

@@ -1,0 +1,89 @@
+"""The contacts spreadsheet (CSV): who is focal point, supervisor or head for each agency."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+
+from scheduler.errors import ContactsError, Problem
+from scheduler.i18n import LANGUAGES
+from scheduler.plan.load import read_text
+from scheduler.plan.model import Plan
+
+COLUMNS = ("agency", "name", "email", "role", "language")
+ROLES = ("focal", "supervisor", "head")
+
+
+@dataclass(frozen=True)
+class Contact:
+    agency: str
+    name: str
+    email: str
+    role: str
+    language: str
+
+
+def load_contacts(path: Path | str, plan: Plan) -> tuple[Contact, ...]:
+    path = Path(path)
+    text = read_text(path, ContactsError)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    problems: list[Problem] = []
+    try:
+        header = [h.strip() for h in next(reader)]
+    except csv.Error as error:
+        raise ContactsError([Problem(path, f"CSV syntax: {error}", line=1)]) from None
+    missing = [c for c in COLUMNS if c not in header]
+    unknown = [c for c in header if c not in COLUMNS]
+    if missing or unknown or len(header) != len(set(header)):
+        raise ContactsError(
+            [Problem(path, f"the header must be {','.join(COLUMNS)}; found {','.join(header)}", line=1)]
+        )
+    position = {c: header.index(c) for c in COLUMNS}
+    contacts: list[Contact] = []
+    line = 1
+    try:
+        for row in reader:
+            first_line, line = line + 1, reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                problems.append(Problem(path, f"expected {len(header)} fields, found {len(row)}", line=first_line))
+                continue
+            cells = {c: row[position[c]].strip() for c in COLUMNS}
+            found = _check_row(cells, plan)
+            problems += [Problem(path, message, line=first_line, subject=cells["email"] or None) for message in found]
+            if not found:
+                cells["email"] = validate_email(cells["email"], check_deliverability=False).normalized
+                contacts.append(Contact(**cells))
+    except csv.Error as error:
+        problems.append(Problem(path, f"CSV syntax: {error}", line=line + 1))
+    for (agency, email, role), count in Counter((c.agency, c.email.lower(), c.role) for c in contacts).items():
+        if count > 1:
+            problems.append(Problem(path, f"{email} is listed {count} times as {role} of {agency}"))
+    if problems:
+        raise ContactsError(problems)
+    return tuple(contacts)
+
+
+def _check_row(cells: dict[str, str], plan: Plan) -> list[str]:
+    found = []
+    if plan.agency(cells["agency"]) is None:
+        found.append(f"unknown agency {cells['agency']!r}")
+    if not cells["name"]:
+        found.append("the name is empty")
+    if any(ch in cells["name"] for ch in "\r\n\x00"):
+        found.append("the name contains a line break")
+    try:
+        validate_email(cells["email"], check_deliverability=False)
+    except EmailNotValidError as error:
+        found.append(f"not an email address {cells['email']!r}: {error}")
+    if cells["role"] not in ROLES:
+        found.append(f"role {cells['role']!r} is not one of {', '.join(ROLES)}")
+    if cells["language"] not in LANGUAGES:
+        found.append(f"language {cells['language']!r} is not one of {', '.join(LANGUAGES)}")
+    return found

@@ -1,0 +1,236 @@
+"""Reading `obligations.toml`: syntax, shape, cross-references, then a trial expansion.
+
+Every problem found is collected with its file, line and subject; the caller gets either a whole,
+consistent `Plan` or one `PlanError` listing them all. Nothing is half-loaded.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from scheduler.errors import PlanError, Problem
+from scheduler.plan.model import GOVERNMENT, Plan, party_code
+from scheduler.plan.schema import GroupMember, PlanFile, ScopedParty
+from scheduler.plan.sourcemap import SourceMap
+
+_ARRAY_SUBJECTS = {"obligation": "obligation", "heading": "heading", "section": "section"}
+_TABLE_SUBJECTS = {"agency": "agency", "group": "group", "office": "office"}
+
+
+def read_text(path: Path, problem_type=PlanError) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise problem_type([Problem(path, "no such file")]) from None
+    except IsADirectoryError:
+        raise problem_type([Problem(path, "is a directory, not a file")]) from None
+    except OSError as error:
+        raise problem_type([Problem(path, f"cannot be read: {error.strerror}")]) from error
+    if not data.strip():
+        raise problem_type([Problem(path, "the file is empty")])
+    if b"\x00" in data:
+        raise problem_type([Problem(path, "this is a binary file, not UTF-8 text", line=data[: data.index(b"\x00")].count(b"\n") + 1)])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise problem_type([Problem(path, f"not UTF-8 text (byte 0x{data[error.start]:02x})", line=line)]) from None
+    return text.removeprefix("\ufeff")
+
+
+def load_plan(path: Path | str) -> Plan:
+    path = Path(path)
+    text = read_text(path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise PlanError([Problem(path, f"TOML syntax: {error}")]) from None
+
+    where = _Locator(path, SourceMap(text), raw)
+    try:
+        file = PlanFile.model_validate(raw)
+    except ValidationError as error:
+        raise PlanError([where.problem(e["loc"], _message(e)) for e in error.errors()]) from None
+
+    problems = _cross_references(file, where)
+    if problems:
+        raise PlanError(problems)
+
+    plan = Plan.build(file, path)
+    from scheduler.calendar.expand import check_expansion
+
+    problems = check_expansion(plan, lambda index, key: where.at(("obligation", index) + ((key,) if key else ())))
+    if problems:
+        raise PlanError(problems)
+    return plan
+
+
+def _message(error) -> str:
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return f"{_dotted(error['loc'])}: required key is missing"
+    if error["type"] == "extra_forbidden":
+        return f"{_dotted(error['loc'])}: unknown key (a typo?)"
+    return f"{_dotted(error['loc'])}: {message}"
+
+
+def _dotted(loc) -> str:
+    return ".".join(str(part) for part in loc if not isinstance(part, int))
+
+
+class _Locator:
+    """Turns a pydantic-style path into a line number and a subject such as "obligation 7"."""
+
+    def __init__(self, path: Path, source: SourceMap, raw: dict):
+        self.path, self.source, self.raw = path, source, raw
+
+    def at(self, loc: tuple) -> tuple[int | None, str | None]:
+        return self.source.line_of(loc), self._subject(loc)
+
+    def problem(self, loc: tuple, message: str) -> Problem:
+        line, subject = self.at(loc)
+        return Problem(self.path, message, line=line, subject=subject)
+
+    def _subject(self, loc: tuple) -> str | None:
+        if len(loc) >= 2 and loc[0] in _ARRAY_SUBJECTS and isinstance(loc[1], int):
+            try:
+                entry = self.raw[loc[0]][loc[1]]
+            except (KeyError, IndexError, TypeError):
+                return None
+            name = entry.get("id", entry.get("number")) if isinstance(entry, dict) else None
+            return f"{_ARRAY_SUBJECTS[loc[0]]} {name}" if name is not None else f"{loc[0]} #{loc[1] + 1}"
+        if len(loc) >= 2 and loc[0] in _TABLE_SUBJECTS:
+            return f"{_TABLE_SUBJECTS[loc[0]]} {loc[1]}"
+        return None
+
+
+def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def problem(loc: tuple, message: str) -> None:
+        problems.append(where.problem(loc, message))
+
+    agencies, groups, offices = file.agencies, file.groups, file.offices
+    period = range(file.plan.period.first, file.plan.period.last + 1)
+    period_text = f"{file.plan.period.first}–{file.plan.period.last}"
+
+    for namespace, names in (("group", groups), ("office", offices)):
+        for code in names:
+            if code in agencies:
+                problem((namespace, code), f"code {code!r} is already an agency's; codes must be unique")
+
+    if file.plan.adopted < file.plan.date:
+        problem(("plan", "adopted"), f"adopted {file.plan.adopted} is before the act's date {file.plan.date}")
+    if file.plan.adopted.year > file.plan.period.last:
+        problem(("plan", "adopted"), f"adopted {file.plan.adopted} after the plan's period {period_text}")
+    if file.plan.coordinator not in agencies and file.plan.coordinator not in offices:
+        problem(("plan", "coordinator"), f"coordinator {file.plan.coordinator!r} is neither an agency nor an office")
+
+    for code, agency in agencies.items():
+        if agency.predecessor is not None:
+            if agency.predecessor not in agencies:
+                problem(("agency", code, "predecessor"), f"predecessor {agency.predecessor!r} is not an agency")
+                continue
+            chain, cursor = [code], agency.predecessor
+            while cursor is not None and cursor not in chain:
+                chain.append(cursor)
+                cursor = agencies[cursor].predecessor if cursor in agencies else None
+            if cursor is not None:
+                problem(("agency", code, "predecessor"), f"predecessors go round in a circle: {' → '.join(chain + [cursor])}")
+        for index, former in enumerate(agency.former_names):
+            if agency.valid_from and former.until < agency.valid_from:
+                problem(("agency", code, "former_name", index), f"former name ends {former.until}, before the body existed")
+
+    for code, group in groups.items():
+        for index, member in enumerate(group.members):
+            member_code = member.agency if isinstance(member, GroupMember) else member
+            if member_code not in agencies:
+                problem(("group", code, "members"), f"member {member_code!r} is not an agency")
+        members = [m.agency if isinstance(m, GroupMember) else m for m in group.members]
+        for repeated in sorted(c for c, n in Counter(members).items() if n > 1):
+            problem(("group", code, "members"), f"member {repeated!r} is listed twice")
+
+    for code, office in offices.items():
+        held: dict[int, str] = {}
+        for index, tenure in enumerate(office.held_by):
+            if tenure.agency not in agencies:
+                problem(("office", code, "held_by"), f"holder {tenure.agency!r} is not an agency")
+            for year in tenure.years:
+                if year in held:
+                    problem(("office", code, "held_by"), f"{year} is held by both {held[year]} and {tenure.agency}")
+                held[year] = tenure.agency
+
+    section_numbers = [s.number for s in file.sections]
+    for index, section in enumerate(file.sections):
+        if section_numbers.count(section.number) > 1 and section_numbers.index(section.number) != index:
+            problem(("section", index, "number"), f"section {section.number} is defined twice")
+
+    heading_ids = {h.id for h in file.headings}
+    obligation_ids = Counter(o.id for o in file.obligations)
+    for index, heading in enumerate(file.headings):
+        if heading.id in obligation_ids:
+            problem(("heading", index, "id"), f"id {heading.id!r} is also an obligation's id")
+        if file.sections and heading.section is not None and heading.section not in section_numbers:
+            problem(("heading", index, "section"), f"section {heading.section} is not defined")
+
+    def check_party(loc: tuple, ref) -> None:
+        code = party_code(ref)
+        if code == "all":
+            problem(loc, "'all' stands alone: responsible = \"all\"")
+        elif code not in agencies and code not in groups:
+            hint = " (an office receives, it cannot be responsible)" if code in offices else ""
+            problem(loc, f"unknown agency or group {code!r}{hint}")
+        if isinstance(ref, ScopedParty):
+            outside = [y for y in ref.years if y not in period]
+            if outside:
+                problem(loc, f"year scope {', '.join(map(str, outside))} is outside the plan's period {period_text}")
+
+    def check_recipient(loc: tuple, code: str | None) -> None:
+        if code is not None and code != GOVERNMENT and code not in agencies and code not in offices:
+            what = " (a group cannot receive)" if code in groups else ""
+            problem(loc, f"recipient {code!r} is not an agency, an office or {GOVERNMENT!r}{what}")
+
+    for index, heading in enumerate(file.headings):
+        check_recipient(("heading", index, "recipient"), heading.recipient)
+
+    headings = {h.id: h for h in file.headings}
+    for index, ob in enumerate(file.obligations):
+        loc = ("obligation", index)
+        if obligation_ids[ob.id] > 1:
+            problem(loc + ("id",), f"duplicate id {ob.id!r}: obligation ids must be unique")
+        if ob.under is not None and ob.under not in heading_ids:
+            problem(loc + ("under",), f"heading {ob.under!r} is not defined")
+        if file.sections and ob.section is not None and ob.section not in section_numbers:
+            problem(loc + ("section",), f"section {ob.section} is not defined")
+        if ob.responsible != "all":
+            for ref in ob.responsible:
+                check_party(loc + ("responsible",), ref)
+        check_recipient(loc + ("recipient",), ob.recipient)
+        rule = ob.due if ob.due is not None else getattr(headings.get(ob.under or ""), "due", None)
+        if rule is None:
+            problem(loc, "due: required key is missing (no rule here or in its heading)")
+            continue
+        if rule.kind == "dates" and not ob.instances:
+            problem(loc + ("due",), "a 'dates' rule needs at least one [[obligation.instance]]")
+        if rule.kind != "dates" and ob.instances:
+            problem(loc + ("instance",), f"instances are only for a 'dates' rule, not {rule.kind!r}")
+        if rule.kind in ("once", "year-end"):
+            day = getattr(rule, "date", None)
+            if day is not None and day < file.plan.adopted:
+                problem(loc + ("due",), f"date {day} is before the plan's adoption ({file.plan.adopted})")
+        periods = Counter(i.period or i.date.isoformat() for i in ob.instances)
+        for j, instance in enumerate(ob.instances):
+            iloc = loc + ("instance", j)
+            check_recipient(iloc + ("recipient",), instance.recipient)
+            for ref in instance.responsible or ():
+                check_party(iloc + ("responsible",), ref)
+            if instance.date < file.plan.adopted:
+                problem(iloc + ("date",), f"date {instance.date} is before the plan's adoption ({file.plan.adopted})")
+            label = instance.period or instance.date.isoformat()
+            if periods[label] > 1:
+                problem(iloc + ("period",), f"period {label!r} is used by more than one instance")
+    return problems

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from scheduler.calendar.rules import Nominal, Window, nominal_dates
 from scheduler.calendar.workdays import WorkdayCalendar
@@ -90,11 +91,13 @@ def check_expansion(plan: Plan, locate) -> list[Problem]:
     problems: list[Problem] = []
     window = window_of(plan)
     seen: dict[str, str] = {}
-    for index, ob in enumerate(plan.obligations):
 
-        def problem(message: str, key: str | None = None) -> None:
-            line, subject = locate(index, key)
-            problems.append(Problem(plan.source, message, line=line, subject=subject))
+    def report(index: int, message: str, key: str | None = None) -> None:
+        line, subject = locate(index, key)
+        problems.append(Problem(plan.source, message, line=line, subject=subject))
+
+    for index, ob in enumerate(plan.obligations):
+        problem = partial(report, index)
 
         nominals = nominal_dates(ob.due, window, ob.instances)
         if not nominals:

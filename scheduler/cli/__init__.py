@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from scheduler import __version__
-from scheduler.calendar.expand import expand, sort_key, window_of
+from scheduler.calendar.expand import expand, sort_key
 from scheduler.calendar.explain import explain as explain_occurrence
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.cli import output

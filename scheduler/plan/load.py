@@ -79,6 +79,9 @@ def _message(error) -> str:
 
 
 def _dotted(loc) -> str:
+    # The subject ("obligation 7", "agency labour") already names the table: drop it from the path.
+    if len(loc) > 2 and (loc[0] in _ARRAY_SUBJECTS or loc[0] in _TABLE_SUBJECTS):
+        loc = loc[2:]
     return ".".join(str(part) for part in loc if not isinstance(part, int))
 
 
@@ -146,7 +149,7 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
                 problem(("agency", code, "former_name", index), f"former name ends {former.until}, before the body existed")
 
     for code, group in groups.items():
-        for index, member in enumerate(group.members):
+        for member in group.members:
             member_code = member.agency if isinstance(member, GroupMember) else member
             if member_code not in agencies:
                 problem(("group", code, "members"), f"member {member_code!r} is not an agency")
@@ -156,7 +159,7 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
 
     for code, office in offices.items():
         held: dict[int, str] = {}
-        for index, tenure in enumerate(office.held_by):
+        for tenure in office.held_by:
             if tenure.agency not in agencies:
                 problem(("office", code, "held_by"), f"holder {tenure.agency!r} is not an agency")
             for year in tenure.years:
@@ -169,8 +172,13 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
         if section_numbers.count(section.number) > 1 and section_numbers.index(section.number) != index:
             problem(("section", index, "number"), f"section {section.number} is defined twice")
 
+    if not agencies:
+        problem(("agency",), "the plan has no [agency.<code>] tables")
+    if not file.obligations:
+        problem(("obligation",), "the plan has no [[obligation]] tables")
     heading_ids = {h.id for h in file.headings}
-    obligation_ids = Counter(o.id for o in file.obligations)
+    obligation_ids = {o.id for o in file.obligations}
+    first_seen: dict[str, int] = {}
     for index, heading in enumerate(file.headings):
         if heading.id in obligation_ids:
             problem(("heading", index, "id"), f"id {heading.id!r} is also an obligation's id")
@@ -200,8 +208,10 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
     headings = {h.id: h for h in file.headings}
     for index, ob in enumerate(file.obligations):
         loc = ("obligation", index)
-        if obligation_ids[ob.id] > 1:
-            problem(loc + ("id",), f"duplicate id {ob.id!r}: obligation ids must be unique")
+        if ob.id in first_seen:
+            first_line = where.at(("obligation", first_seen[ob.id], "id"))[0]
+            problem(loc + ("id",), f"duplicate id {ob.id!r}, already used on line {first_line}")
+        first_seen.setdefault(ob.id, index)
         if ob.under is not None and ob.under not in heading_ids:
             problem(loc + ("under",), f"heading {ob.under!r} is not defined")
         if file.sections and ob.section is not None and ob.section not in section_numbers:

@@ -346,8 +346,8 @@ class PlanFile(Model):
     plan: PlanMeta
     policy: Policy = Field(default_factory=Policy)
     sections: tuple[Section, ...] = Field(default=(), alias="section")
-    agencies: dict[Code, Agency] = Field(alias="agency", min_length=1)
+    agencies: dict[Code, Agency] = Field(alias="agency")
     groups: dict[Code, Group] = Field(default_factory=dict, alias="group")
     offices: dict[Code, Office] = Field(default_factory=dict, alias="office")
     headings: tuple[Heading, ...] = Field(default=(), alias="heading")
-    obligations: tuple[Obligation, ...] = Field(alias="obligation", min_length=1)
+    obligations: tuple[Obligation, ...] = Field(alias="obligation")

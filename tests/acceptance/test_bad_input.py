@@ -1,0 +1,73 @@
+"""Bad input through the CLI: exit status 2, a message naming file, line or id, and no traceback."""
+
+import pytest
+
+pytestmark = pytest.mark.acceptance
+
+
+def assert_clean_failure(result, *fragments):
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+
+
+def break_plan(scheduler, old, new, after=None):
+    path = scheduler.cwd / "obligations.toml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index(after) if after else 0
+    assert old in text[start:]
+    text = text[:start] + text[start:].replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    return text[: text.index(new, start)].count("\n") + 1
+
+
+def test_unknown_agency_in_the_plan(scheduler):
+    line = break_plan(scheduler, '"gpo"', '"gpp"', after='id = "7"')
+    for command in (["validate"], ["expand"], ["explain", "7:finance:2022"]):
+        assert_clean_failure(scheduler(*command), f"obligations.toml:{line}: obligation 7: unknown agency or group 'gpp'")
+
+
+def test_toml_syntax_error(scheduler):
+    line = break_plan(scheduler, "coordinator = ", "coordinator == ")
+    assert_clean_failure(scheduler("validate"), "obligations.toml: TOML syntax", f"line {line}")
+
+
+def test_missing_plan_file(scheduler):
+    (scheduler.cwd / "obligations.toml").unlink()
+    assert_clean_failure(scheduler("validate"), "obligations.toml: no such file")
+
+
+def test_bad_contacts_file(scheduler):
+    (scheduler.cwd / "contacts.csv").write_text(
+        "agency,name,email,role,language\nmvd,Асқар,askar@example.kz,focal,kk\nministry-x,Ann,ann@example.kz,focal,en\n",
+        encoding="utf-8",
+    )
+    assert_clean_failure(scheduler("validate"), "contacts.csv:3: ann@example.kz: unknown agency 'ministry-x'")
+
+
+def test_unknown_occurrence(scheduler):
+    assert_clean_failure(scheduler("explain", "99:mvd:2022"), "the plan has no obligation '99'")
+    assert_clean_failure(
+        scheduler("explain", "7:finance:2025"), "obligation 7 has no occurrence for period '2025'", "7:finance:2022"
+    )
+    assert_clean_failure(scheduler("explain", "7-finance-2022"), "expected <obligation>:<agency>:<period>")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["expand", "--from", "2021-13-01"], "'2021-13-01' does not match the format"),
+        (["expand", "--from", "2022-01-01", "--to", "2021-01-01"], "--to 2021-01-01 is before --from 2022-01-01"),
+        (["expand", "--agency", "nobody"], "--agency: unknown agency code 'nobody'"),
+        (["expand", "--obligation", "8"], "--obligation: the plan obligations.toml has no obligation '8'"),
+        (["expand", "--format", "xml"], "'xml' is not one of"),
+        (["frobnicate"], "No such command 'frobnicate'"),
+    ],
+)
+def test_wrong_arguments(scheduler, args, fragment):
+    assert_clean_failure(scheduler(*args), fragment)
+
+
+def test_bad_setting_in_the_environment(scheduler):
+    assert_clean_failure(scheduler("validate", env_extra={"SCHEDULER_HTTP_PORT": "eighty"}), "SCHEDULER_HTTP_PORT")

@@ -7,6 +7,7 @@ date", "what was this body called then"); nothing here reads the clock.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,13 +46,22 @@ class Plan:
     """Obligations with the cells they share with their heading filled in."""
     _by_id: dict[str, Obligation] = field(repr=False)
     _named_parties: tuple[str, ...] = field(repr=False)
+    _change_points: list[dt.date] = field(repr=False)
+    """Dates on which some body comes into or goes out of existence or of a group."""
+    _year_scoped: frozenset = field(repr=False)
+    """The responsible lists that scope a party by year."""
+    _owing_cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, file: PlanFile, source: Path) -> Plan:
         headings = {h.id: h for h in file.headings}
         merged = tuple(_with_heading(o, headings.get(o.under or "")) for o in file.obligations)
         named: dict[str, None] = {}
+        year_scoped = set()
         for obligation in merged:
+            for refs in (obligation.responsible, *(i.responsible for i in obligation.instances if i.responsible)):
+                if refs != "all" and any(isinstance(r, ScopedParty) for r in refs):
+                    year_scoped.add(refs)
             if obligation.responsible == "all":
                 continue
             for ref in obligation.responsible:
@@ -59,12 +69,21 @@ class Plan:
             for instance in obligation.instances:
                 for ref in instance.responsible or ():
                     named.setdefault(party_code(ref))
+        points = set()
+        for agency in file.agencies.values():
+            points.update(d for d in (agency.valid_from, _day_after(agency.valid_until)) if d)
+        for group in file.groups.values():
+            for member in group.members:
+                if isinstance(member, GroupMember):
+                    points.update(d for d in (member.since, _day_after(member.until)) if d)
         return cls(
             file=file,
             source=source,
             obligations=merged,
             _by_id={o.id: o for o in merged},
             _named_parties=tuple(named),
+            _change_points=sorted(points),
+            _year_scoped=frozenset(year_scoped),
         )
 
     # --- the plan's frame ---------------------------------------------------------------------
@@ -155,6 +174,20 @@ class Plan:
                 found[answering] = Resolution(answering, reason)
         return list(found.values())
 
+    def owing_on(self, obligation: Obligation, day: dt.date, refs=None) -> list[str]:
+        """The agency codes of `parties_on`, without the reasons; what expansion asks, many times.
+
+        The answer only changes at a change point of the directory, or with the year where a party
+        is scoped by year, so it is kept per (responsible list, epoch, year).
+        """
+        if refs is None:
+            refs = obligation.responsible
+        key = (refs, bisect_right(self._change_points, day), day.year if refs in self._year_scoped else 0)
+        owing = self._owing_cache.get(key)
+        if owing is None:
+            owing = self._owing_cache[key] = [r.agency for r in self.parties_on(obligation, day, refs)]
+        return owing
+
     def office_holder(self, office_code: str, year: int) -> str | None:
         for tenure in self.file.offices[office_code].held_by:
             if year in tenure.years:
@@ -190,6 +223,10 @@ class Plan:
         if short and lang == "kk":
             return named.short_kk or agency.short_kk
         return getattr(named, f"name_{lang}", None) or named.name_kk
+
+
+def _day_after(day: dt.date | None) -> dt.date | None:
+    return day + dt.timedelta(days=1) if day else None
 
 
 def _exists(agency: Agency, day: dt.date) -> bool:

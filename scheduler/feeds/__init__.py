@@ -1,0 +1,1 @@
+"""Occurrences as iCalendar: all-day events that Outlook, Google and Thunderbird accept."""

@@ -1,0 +1,174 @@
+"""Emails, one function per message kind, rendered from Jinja2 templates per language.
+
+Each template (`templates/email/<kind>.<lang>.j2`) has three blocks: `subject`, `text` and `html`.
+HTML is autoescaped; names and titles come from data and never reach a header unencoded: the
+`email` package encodes non-ASCII headers and refuses line breaks in them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from scheduler.feeds.ics import Deadline, deadlines_calendar
+from scheduler.i18n import long_date
+
+_env = Environment(
+    loader=PackageLoader("scheduler", "templates"),
+    # Plain-text partials (*.txt.j2) are never escaped; everything else is, outside `autoescape false`.
+    autoescape=lambda name: name is None or not name.endswith(".txt.j2"),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_env.filters["long_date"] = long_date
+
+STEP_KIND = {
+    "reminder-14d": "reminder",
+    "reminder-7d": "reminder",
+    "reminder-1wd": "reminder",
+    "due": "due",
+    "escalation-1wd": "escalation",
+    "escalation-5wd": "escalation",
+    "digest": "digest",
+}
+
+
+def kind_of(step: str) -> str:
+    """Unknown steps of a custom ladder read as reminders before the due date, escalations after."""
+    return STEP_KIND.get(step) or ("escalation" if step.startswith("escalation") else "reminder")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One deadline as an email lists it."""
+
+    occurrence_id: str
+    obligation: str
+    agency_name: str
+    title: str
+    form: str | None
+    due: dt.date
+    recipient_name: str | None
+    sequence: int = 0
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """What every message shares: sender, the plan's name, links."""
+
+    sender: str
+    plan_title: str
+    base_url: str
+    feed_url: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    week: str
+    overdue: Sequence[Item] = ()
+    upcoming: Sequence[Item] = ()
+    failures: Sequence[str] = ()
+    without_focal: Sequence[str] = ()
+    skipped_late: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def _render(kind: str, language: str, context: dict) -> tuple[str, str, str]:
+    template = _env.get_template(f"email/{kind}.{language}.j2")
+    ctx = template.new_context(context)
+    subject, text, html = ("".join(template.blocks[b](ctx)) for b in ("subject", "text", "html"))
+    return " ".join(subject.split()), text, html
+
+
+def _message(
+    to: Recipient,
+    letterhead: Letterhead,
+    now: dt.datetime,
+    step: str,
+    occurrence_ids: Sequence[str],
+    rendered: tuple[str, str, str],
+    attachment: bytes | None,
+) -> EmailMessage:
+    subject, text, html = rendered
+    message = EmailMessage()
+    sender = Address(addr_spec=letterhead.sender)
+    message["From"] = sender
+    message["To"] = Address(display_name=" ".join(to.name.split()), addr_spec=to.email)
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now.astimezone(dt.timezone.utc))
+    message["Message-ID"] = make_msgid(domain=sender.domain or "localhost")
+    message["X-Scheduler-Step"] = step
+    message["X-Scheduler-Occurrences"] = ", ".join(occurrence_ids)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    if attachment is not None:
+        message.add_attachment(attachment, maintype="text", subtype="calendar", filename="deadlines.ics")
+    return message
+
+
+def _attachment(items: Sequence[Item], letterhead: Letterhead, now: dt.datetime) -> bytes:
+    deadlines = [
+        Deadline(i.occurrence_id, i.due, f"{i.agency_name}: {i.obligation}. {i.title}"[:250], i.form or "", i.sequence)
+        for i in items
+    ]
+    return deadlines_calendar(deadlines, letterhead.plan_title, now)
+
+
+def _deadline_message(kind: str, to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime) -> EmailMessage:
+    items = sorted(items, key=lambda i: (i.due, i.occurrence_id))
+    today = now.date()
+    context = {
+        "to": to,
+        "step": step,
+        "items": items,
+        "count": len(items),
+        "earliest": items[0].due,
+        "latest": items[-1].due,
+        "today": today,
+        "letterhead": letterhead,
+        "lang": to.language,
+    }
+    rendered = _render(kind, to.language, context)
+    return _message(to, letterhead, now, step, [i.occurrence_id for i in items], rendered, _attachment(items, letterhead, now))
+
+
+def reminder(to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime) -> EmailMessage:
+    """Before the due date: what is owed and by when."""
+    return _deadline_message("reminder", to, step, items, letterhead, now)
+
+
+def due_today(to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime) -> EmailMessage:
+    """On the due date."""
+    return _deadline_message("due", to, step, items, letterhead, now)
+
+
+def escalation(to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime) -> EmailMessage:
+    """After a miss: to focal points and supervisors, later to heads and the recipient."""
+    return _deadline_message("escalation", to, step, items, letterhead, now)
+
+
+def digest(to: Recipient, report: DigestReport, letterhead: Letterhead, now: dt.datetime) -> EmailMessage:
+    """The coordinator's weekly overview."""
+    context = {"to": to, "report": report, "letterhead": letterhead, "lang": to.language, "today": now.date()}
+    rendered = _render("digest", to.language, context)
+    ids = [i.occurrence_id for i in (*report.overdue, *report.upcoming)]
+    return _message(to, letterhead, now, "digest", ids, rendered, None)
+
+
+COMPOSERS = {"reminder": reminder, "due": due_today, "escalation": escalation}

@@ -1,0 +1,174 @@
+"""Which notifications are due at `now`: a pure function of occurrences, contacts, policy and ledger.
+
+For every open occurrence (not submitted, not cancelled) each ladder step has an instant: its day
+(calendar days or working days from `due`) at the policy's send time, local time. Of the steps whose
+instant has passed and that the ledger has not seen yet, only the latest is sent, and only if it is
+at most `catch_up_days` late; the others are recorded as skipped. This keeps a daemon that was down,
+or started in the middle of a plan, from mailing history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from scheduler.calendar.workdays import WorkdayCalendar
+from scheduler.plan.schema import LadderStep, Policy
+
+UTC = dt.timezone.utc
+DIGEST = "digest"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOccurrence:
+    """What planning needs to know of an occurrence."""
+
+    id: str
+    agency: str
+    due: dt.date
+    recipient: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    email: str
+    name: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Contacts by agency and role, and who stands in for heads of bodies not under the Government."""
+
+    contacts: Mapping[tuple[str, str], Sequence[Person]]
+    by_agreement: frozenset[str]
+    coordinator_on: Callable[[dt.date], str | None]
+
+    def people(self, agency: str | None, role: str) -> Sequence[Person]:
+        return self.contacts.get((agency, role), ()) if agency else ()
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    occurrence_id: str
+    step: str
+    email: str
+    name: str
+    language: str
+    agency: str | None
+    scheduled_at: dt.datetime  # UTC
+    send: bool
+    reason: str | None = None  # why it is skipped
+
+
+class Timing:
+    """Step instants for one policy and calendar; local send time converted to UTC via tzdata."""
+
+    def __init__(self, policy: Policy, calendar: WorkdayCalendar, timezone: str | None = None):
+        self.policy = policy
+        self.calendar = calendar
+        self.zone = ZoneInfo(timezone or policy.timezone)
+        self.ladder = policy.ladder
+
+    def step_day(self, due: dt.date, step: LadderStep) -> dt.date:
+        if step.unit == "days":
+            return due + dt.timedelta(days=step.offset)
+        return self.calendar.add_working_days(due, step.offset)
+
+    def instant(self, day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, self.policy.send_time, tzinfo=self.zone).astimezone(UTC)
+
+    def local_day(self, moment: dt.datetime) -> dt.date:
+        return moment.astimezone(self.zone).date()
+
+    def open_window(self, now: dt.datetime) -> tuple[dt.date, dt.date]:
+        """Due dates whose ladder can have a step due at `now`, catch-up included (generous bounds)."""
+        today = self.local_day(now)
+        before = max(0, *(-s.offset * (2 if s.unit == "working-days" else 1) + 14 for s in self.ladder if s.offset < 0))
+        after = max(0, *(s.offset * 2 + 14 for s in self.ladder if s.offset > 0))
+        return today - dt.timedelta(days=after + self.policy.catch_up_days), today + dt.timedelta(days=before)
+
+    def digest_instant(self, now: dt.datetime) -> dt.datetime:
+        """The latest digest instant at or before `now` (this week's, or last week's)."""
+        weekday = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday").index(
+            self.policy.digest_weekday
+        )
+        today = self.local_day(now)
+        day = today - dt.timedelta(days=(today.weekday() - weekday) % 7)
+        moment = self.instant(day)
+        return moment if moment <= now else self.instant(day - dt.timedelta(days=7))
+
+
+def recipients(step: LadderStep, occurrence: OpenOccurrence, directory: Directory) -> list[tuple[Person, str]]:
+    """(person, agency they answer for) for one step, without repeats."""
+    found: dict[str, tuple[Person, str]] = {}
+    for role in step.notify:
+        if role == "recipient-focal":
+            agency = occurrence.recipient
+            people = directory.people(agency, "focal") if agency != occurrence.agency else ()
+        elif role == "head" and occurrence.agency in directory.by_agreement:
+            # The Government cannot instruct these bodies; their misses go to the coordinator.
+            agency = directory.coordinator_on(occurrence.due)
+            people = directory.people(agency, "focal")
+        else:
+            agency = occurrence.agency
+            people = directory.people(agency, role)
+        for person in people:
+            found.setdefault(person.email.lower(), (person, agency))
+    return list(found.values())
+
+
+def plan_notifications(
+    occurrences: Iterable[OpenOccurrence],
+    directory: Directory,
+    timing: Timing,
+    recorded: set[tuple[str, str, str]],
+    now: dt.datetime,
+) -> list[Planned]:
+    """Every ledger row to write at `now`: what to send, and what to record as skipped."""
+    limit = dt.timedelta(days=timing.policy.catch_up_days)
+    planned: list[Planned] = []
+    for occurrence in occurrences:
+        passed = []
+        for step in timing.ladder:
+            moment = timing.instant(timing.step_day(occurrence.due, step))
+            if moment <= now:
+                passed.append((moment, step))
+        if not passed:
+            continue
+        latest_moment = max(moment for moment, _ in passed)
+        for moment, step in passed:
+            for person, agency in recipients(step, occurrence, directory):
+                key = (occurrence.id, step.step, person.email.lower())
+                if key in recorded:
+                    continue
+                if moment != latest_moment:
+                    send, reason = False, "superseded by a later step"
+                elif now - moment > limit:
+                    send, reason = False, f"more than {timing.policy.catch_up_days} days late"
+                else:
+                    send, reason = True, None
+                planned.append(
+                    Planned(occurrence.id, step.step, person.email, person.name, person.language, agency, moment, send, reason)
+                )
+    return planned
+
+
+def digest_key(moment: dt.datetime, timing: Timing) -> str:
+    year, week, _ = timing.local_day(moment).isocalendar()
+    return f"digest:{year}-W{week:02d}"
+
+
+def plan_digest(directory: Directory, timing: Timing, recorded: set[tuple[str, str, str]], now: dt.datetime) -> list[Planned]:
+    """This week's digest to the coordinator's focal points, once, and never more than late allows."""
+    moment = timing.digest_instant(now)
+    key = digest_key(moment, timing)
+    coordinator = directory.coordinator_on(timing.local_day(moment))
+    late = now - moment > dt.timedelta(days=timing.policy.catch_up_days)
+    return [
+        Planned(key, DIGEST, p.email, p.name, p.language, coordinator, moment, not late, "too late" if late else None)
+        for p in directory.people(coordinator, "focal")
+        if (key, DIGEST, p.email.lower()) not in recorded
+    ]

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
     mail_from: str = "scheduler@localhost"
+    mail_dir: Path = Field(Path("var/mail"), description="the Maildir used when no SMTP host is set")
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=1, le=65535)
     base_url: str | None = Field(None, description="public base URL; http://HOST:PORT when unset")

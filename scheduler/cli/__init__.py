@@ -171,7 +171,8 @@ def _print_error(error: BaseException) -> None:
     click.echo(f"scheduler: error: {error}", err=True)
     cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
     while cause is not None:
-        click.echo(f"  caused by: {type(cause).__name__}: {cause}", err=True)
+        first_line = (str(cause).splitlines() or [""])[0][:300]
+        click.echo(f"  caused by: {type(cause).__name__}: {first_line}", err=True)
         cause = cause.__cause__ or (None if cause.__suppress_context__ else cause.__context__)
 
 
@@ -193,3 +194,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.close()  # the reader went away (`| head`): not an error worth a traceback
         sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+# The store-backed commands register themselves on `cli`.
+from scheduler.cli import operations  # noqa: E402,F401

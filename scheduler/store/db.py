@@ -27,7 +27,7 @@ def connect(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -39,7 +39,7 @@ def connect(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() != "postgresql":
         raise BadInput(f"SCHEDULER_DATABASE_URL: only sqlite:// and postgresql+psycopg:// are supported, not {url!r}")
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
 
 
 def migrate(engine: Engine) -> None:

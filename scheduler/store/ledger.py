@@ -26,8 +26,8 @@ LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 
 
-def naive_utc(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.timezone.utc)
 
 
 def open_occurrences(db: Session, first_due: dt.date, last_due: dt.date) -> list[OpenOccurrence]:
@@ -73,7 +73,7 @@ def record(db: Session, planned: Sequence[Planned]) -> None:
             "name": p.name,
             "language": p.language,
             "agency": p.agency,
-            "scheduled_at": naive_utc(p.scheduled_at),
+            "scheduled_at": as_utc(p.scheduled_at),
             "state": "pending" if p.send else "skipped",
             "reason": p.reason,
             "attempts": 0,
@@ -86,7 +86,7 @@ def record(db: Session, planned: Sequence[Planned]) -> None:
 
 
 def claimable(now: dt.datetime):
-    moment = naive_utc(now)
+    moment = as_utc(now)
     return or_(
         NotificationRow.state == "pending",
         and_(NotificationRow.state == "retry", col(NotificationRow.next_attempt_at) <= moment),
@@ -97,7 +97,7 @@ def claimable(now: dt.datetime):
 def claim(engine: Engine, now: dt.datetime, limit: int = 500) -> list[NotificationRow]:
     """Take up to `limit` sendable rows for this process; returns them with their new token."""
     token = secrets.token_hex(16)
-    moment = naive_utc(now)
+    moment = as_utc(now)
     with session(engine) as db:
         candidates = (
             select(NotificationRow.id)
@@ -127,7 +127,7 @@ def _finish(engine: Engine, ids: Sequence[int], token: str, **values) -> None:
 
 
 def mark_sent(engine: Engine, rows: Sequence[NotificationRow], now: dt.datetime, message_id: str) -> None:
-    _finish(engine, [r.id for r in rows], rows[0].claim_token, state="sent", sent_at=naive_utc(now), message_id=message_id, lease_until=None, error=None)
+    _finish(engine, [r.id for r in rows], rows[0].claim_token, state="sent", sent_at=as_utc(now), message_id=message_id, lease_until=None, error=None)
 
 
 def mark_failed(engine: Engine, rows: Sequence[NotificationRow], now: dt.datetime, error: str, transient: bool) -> None:
@@ -135,7 +135,7 @@ def mark_failed(engine: Engine, rows: Sequence[NotificationRow], now: dt.datetim
     attempts = max(r.attempts for r in rows)
     if transient and attempts < MAX_ATTEMPTS:
         delay = dt.timedelta(minutes=min(2 ** (attempts - 1), 240))
-        _finish(engine, [r.id for r in rows], rows[0].claim_token, state="retry", next_attempt_at=naive_utc(now) + delay, lease_until=None, error=error)
+        _finish(engine, [r.id for r in rows], rows[0].claim_token, state="retry", next_attempt_at=as_utc(now) + delay, lease_until=None, error=error)
     else:
         final = error if not transient else f"gave up after {attempts} attempts: {error}"
         _finish(engine, [r.id for r in rows], rows[0].claim_token, state="failed", lease_until=None, error=final)

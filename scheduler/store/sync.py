@@ -41,7 +41,7 @@ class SyncReport:
 
 
 def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: dt.datetime) -> SyncReport:
-    stamp = now.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    stamp = now.astimezone(dt.timezone.utc)
     wanted = {o.id: o for o in expand(plan, WorkdayCalendar(plan.policy.holidays))}
     counts = dict(added=0, moved=0, changed=0, cancelled=0, restored=0, unchanged=0)
     with session(engine) as db:

@@ -1,4 +1,4 @@
-"""The database tables. Times are naive UTC; dates are the plan's local dates.
+"""The database tables. Times are timezone-aware, stored as UTC; dates are the plan's local dates.
 
 Changing a table means a new Alembic revision in `migrations/versions/`; a test compares these
 models with what the migrations build.

@@ -47,8 +47,8 @@ def upgrade() -> None:
         sa.Column("title_kk", sa.String(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_occurrence_obligation", "occurrence", ["obligation"])
     op.create_index("ix_occurrence_agency", "occurrence", ["agency"])
@@ -56,9 +56,9 @@ def upgrade() -> None:
     op.create_table(
         "submission",
         sa.Column("occurrence_id", sa.String(160), sa.ForeignKey("occurrence.id"), primary_key=True),
-        sa.Column("submitted_at", sa.DateTime(), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("note", sa.String(), nullable=True),
-        sa.Column("recorded_at", sa.DateTime(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
         "notification",
@@ -69,14 +69,14 @@ def upgrade() -> None:
         sa.Column("name", sa.String(), nullable=False),
         sa.Column("language", sa.String(2), nullable=False),
         sa.Column("agency", sa.String(64), nullable=True),
-        sa.Column("scheduled_at", sa.DateTime(), nullable=False),
+        sa.Column("scheduled_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("reason", sa.String(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(), nullable=True),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("claim_token", sa.String(64), nullable=True),
-        sa.Column("lease_until", sa.DateTime(), nullable=True),
-        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("message_id", sa.String(), nullable=True),
         sa.Column("error", sa.String(), nullable=True),
         sa.UniqueConstraint("occurrence_id", "step", "recipient", name="uq_notification_key"),

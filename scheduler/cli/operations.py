@@ -1,0 +1,174 @@
+"""Commands that work on the database: sync, tick, run, submit, simulate, status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from scheduler.cli import ISO_DATE, _plan, _settings, cli, plan_option
+from scheduler.cli.output import table
+from scheduler.errors import BadInput
+from scheduler.plan import Plan, load_contacts, load_plan
+from scheduler.service import Service
+from scheduler.settings import Settings, load_settings
+from scheduler.store.db import connect, migrate
+from scheduler.store.sync import sync as sync_store
+from scheduler.transport import for_settings
+
+contacts_option = click.option(
+    "--contacts",
+    "contacts_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Contacts CSV (default: $SCHEDULER_CONTACTS, or contacts.csv if present).",
+)
+
+
+def clock() -> dt.datetime:
+    """The only place that reads the wall clock; everything else is handed `now`."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def parse_instant(text: str | None, option: str, zone: ZoneInfo) -> dt.datetime:
+    """An ISO date or date-time; without an offset it is the plan's local time."""
+    if text is None:
+        return clock()
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{option}: {text!r} is not an ISO date-time such as 2022-12-09T09:00 or 2022-12-09T09:00+05:00") from None
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+
+
+def open_service(settings: Settings, plan: Plan) -> Service:
+    engine = connect(settings.database_url)
+    migrate(engine)
+    return Service(settings, plan, engine, for_settings(settings))
+
+
+def _zone(settings: Settings, plan: Plan) -> ZoneInfo:
+    return ZoneInfo(settings.timezone or plan.policy.timezone)
+
+
+def load_and_sync(settings: Settings, plan_path: Path | None, contacts_path: Path | None, now: dt.datetime) -> tuple[Service, str]:
+    """Validate plan and contacts first; only then touch the database (in one transaction)."""
+    plan = load_plan(plan_path or settings.plan)
+    contacts_path = contacts_path or settings.contacts_path()
+    contacts = load_contacts(contacts_path, plan) if contacts_path else None
+    service = open_service(settings, plan)
+    report = sync_store(service.engine, plan, contacts, now)
+    return service, str(report)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s level=%(levelname)s %(message)s")
+
+
+@cli.command()
+@plan_option
+@contacts_option
+def sync(plan_path, contacts_path) -> None:
+    """Create or migrate the database and load plan and contacts into it (idempotent)."""
+    settings = _settings()
+    _, report = load_and_sync(settings, plan_path, contacts_path, clock())
+    print(f"synced {settings.database_url}: {report}")
+
+
+@cli.command()
+@plan_option
+@click.option("--now", "now_text", metavar="ISO_DATETIME", help="The instant to act at (default: now).")
+def tick(plan_path, now_text) -> None:
+    """One pass of the daemon's work at that instant: plan what is due and deliver it."""
+    settings = _settings()
+    plan = _plan(plan_path)
+    now = parse_instant(now_text, "--now", _zone(settings, plan))
+    report = open_service(settings, plan).tick(now)
+    print(f"tick at {now.isoformat()}: {report}")
+    for error in report.errors:
+        print(f"  {error}", file=sys.stderr)
+
+
+@cli.command()
+@plan_option
+@contacts_option
+def run(plan_path, contacts_path) -> None:
+    """The daemon: sync, then tick every minute until SIGTERM/SIGINT; SIGHUP reloads."""
+    from scheduler.daemon import Daemon
+
+    _configure_logging()
+    settings = _settings()
+    service, report = load_and_sync(settings, plan_path, contacts_path, clock())
+    logging.getLogger("scheduler").info("synced %s", report)
+
+    def reload() -> Service:
+        return load_and_sync(load_settings(), plan_path, contacts_path, clock())[0]
+
+    Daemon(service, reload, clock).run()
+
+
+@cli.command()
+@plan_option
+@click.argument("occurrence_id")
+@click.option("--at", "at_text", metavar="ISO_DATETIME", help="When it was submitted (default: now).")
+@click.option("--note", help="A note kept with the submission.")
+def submit(plan_path, occurrence_id, at_text, note) -> None:
+    """Record a submission: every later reminder and escalation for it stops."""
+    settings = _settings()
+    plan = _plan(plan_path)
+    zone = _zone(settings, plan)
+    at = parse_instant(at_text, "--at", zone)
+    new, row = open_service(settings, plan).submit(occurrence_id, at, note, clock())
+    when = row.submitted_at.replace(tzinfo=dt.timezone.utc).astimezone(zone).isoformat(timespec="minutes")
+    print(f"{occurrence_id}: submission {'recorded' if new else 'already recorded'} at {when}")
+
+
+@cli.command()
+@plan_option
+@click.option("--from", "start", type=ISO_DATE, required=True, help="First day (YYYY-MM-DD).")
+@click.option("--to", "end", type=ISO_DATE, required=True, help="Last day (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def simulate(plan_path, start, end, fmt) -> None:
+    """Every notification the daemon would send over the span; sends nothing."""
+    settings = _settings()
+    plan = _plan(plan_path)
+    if end < start:
+        raise BadInput(f"--to {end.date()} is before --from {start.date()}")
+    service = open_service(settings, plan)
+    timeline = service.simulate(start.date(), end.date())
+    zone = service.timing.zone
+    records = [
+        {
+            "at": p.scheduled_at.astimezone(zone).isoformat(),
+            "step": p.step,
+            "occurrence": p.occurrence_id,
+            "agency": p.agency,
+            "recipient": p.email,
+            "language": p.language,
+        }
+        for p in timeline
+    ]
+    if fmt == "json":
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        return
+    rows = [[r["at"][:16].replace("T", " "), r["step"], r["occurrence"], r["recipient"]] for r in records]
+    emails = len({(p.email, p.step, p.scheduled_at) for p in timeline})
+    sys.stdout.write(table(["when", "step", "occurrence", "recipient"], rows))
+    print(f"{len(records)} notification(s) in {emails} email(s)")
+
+
+@cli.command()
+@plan_option
+@click.option("--now", "now_text", metavar="ISO_DATETIME", help="The instant to report at (default: now).")
+def status(plan_path, now_text) -> None:
+    """Overdue and upcoming occurrences per agency."""
+    settings = _settings()
+    plan = _plan(plan_path)
+    now = parse_instant(now_text, "--now", _zone(settings, plan))
+    rows = open_service(settings, plan).status(now)
+    body = [[agency, str(o), str(w), str(m), str(s)] for agency, o, w, m, s in rows]
+    sys.stdout.write(table(["agency", "overdue", "due ≤ 7 days", "due ≤ 30 days", "submitted"], body))

@@ -1,0 +1,78 @@
+"""`scheduler run`: APScheduler drives the ticks — one every minute, one at the digest's hour — and
+never holds a job per reminder: what is due is always decided from the database.
+
+SIGTERM and SIGINT stop it cleanly (a tick under way finishes); SIGHUP reloads the plan and
+contacts, validated first: on any error the old plan keeps running.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+from collections.abc import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from scheduler.errors import SchedulerError
+from scheduler.service import Service
+
+log = logging.getLogger("scheduler")
+
+
+class Daemon:
+    def __init__(self, service: Service, reload: Callable[[], Service], clock: Callable[[], dt.datetime]):
+        self.service = service
+        self._reload = reload
+        self._clock = clock
+        self._stop = threading.Event()
+        self._reload_requested = threading.Event()
+        self._lock = threading.Lock()
+
+    def tick(self) -> None:
+        now = self._clock()  # the one read of the clock for this pass
+        with self._lock:
+            try:
+                self.service.tick(now)
+            except SchedulerError as error:
+                log.error("tick failed now=%s error=%s", now.isoformat(), error)
+            except Exception:  # a bug must not kill the daemon; it is logged with its traceback
+                log.exception("tick crashed now=%s", now.isoformat())
+
+    def reload(self) -> None:
+        with self._lock:
+            try:
+                self.service = self._reload()
+                log.info("reloaded plan=%s", self.service.plan.source)
+            except SchedulerError as error:
+                log.error("reload refused, keeping the running plan: %s", error)
+
+    def run(self) -> None:
+        policy = self.service.plan.policy
+        zone = self.service.timing.zone
+        scheduler = BackgroundScheduler(timezone=zone)
+        scheduler.add_job(self.tick, IntervalTrigger(minutes=1, timezone=zone), id="tick", max_instances=1,
+                          coalesce=True, next_run_time=dt.datetime.now(zone))
+        scheduler.add_job(self.tick, CronTrigger(day_of_week=policy.digest_weekday[:3], hour=policy.send_time.hour,
+                                                 minute=policy.send_time.minute, timezone=zone),
+                          id="digest", max_instances=1, coalesce=True)
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+        signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
+        signal.signal(signal.SIGINT, lambda *_: self._stop.set())
+        signal.signal(signal.SIGHUP, lambda *_: self._reload_requested.set())
+        scheduler.start()
+        log.info("started plan=%s database=%s transport=%s", self.service.plan.source,
+                 self.service.engine.url.render_as_string(hide_password=True), self.service.transport.name)
+        try:
+            while not self._stop.is_set():
+                if self._reload_requested.wait(timeout=0.5):
+                    self._reload_requested.clear()
+                    self.reload()
+        finally:
+            scheduler.shutdown(wait=True)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            log.info("stopped")

@@ -1,0 +1,279 @@
+"""One pass of the daemon's work, and the other store-backed commands.
+
+The caller reads the clock once and passes `now`; everything below takes it as an argument.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from scheduler.calendar.workdays import WorkdayCalendar
+from scheduler.errors import UnknownOccurrence
+from scheduler.notify import compose
+from scheduler.notify.ladder import (
+    DIGEST,
+    Directory,
+    OpenOccurrence,
+    Person,
+    Planned,
+    Timing,
+    digest_key,
+    plan_digest,
+    plan_notifications,
+)
+from scheduler.plan import GOVERNMENT, Plan
+from scheduler.settings import Settings
+from scheduler.store.db import session
+from scheduler.store.ledger import (
+    MAX_ATTEMPTS,
+    claim,
+    mark_failed,
+    mark_sent,
+    as_utc,
+    open_occurrences,
+    record,
+    recorded_keys,
+    withdraw_closed,
+)
+from scheduler.store.tables import ContactRow, NotificationRow, OccurrenceRow, SubmissionRow
+from scheduler.transport import Transport
+
+log = logging.getLogger("scheduler")
+UPCOMING_DAYS = 14
+
+
+@dataclass
+class TickReport:
+    planned: int = 0
+    skipped: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    withdrawn: int = 0
+    emails: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"planned {self.planned}, skipped {self.skipped}; emails {self.emails}: "
+            f"{self.sent} notifications sent, {self.retrying} to retry, {self.failed} failed, {self.withdrawn} withdrawn"
+        )
+
+
+class Service:
+    def __init__(self, settings: Settings, plan: Plan, engine: Engine, transport: Transport):
+        self.settings = settings
+        self.plan = plan
+        self.engine = engine
+        self.transport = transport
+        self.calendar = WorkdayCalendar(plan.policy.holidays)
+        self.timing = Timing(plan.policy, self.calendar, settings.timezone)
+
+    # --- planning ---------------------------------------------------------------------------
+
+    def directory(self, db: Session) -> Directory:
+        contacts: dict[tuple[str, str], list[Person]] = defaultdict(list)
+        for row in db.exec(select(ContactRow).order_by(ContactRow.id)):
+            contacts[(row.agency, row.role)].append(Person(row.email, row.name, row.language))
+        coordinator = self.plan.file.plan.coordinator
+        return Directory(
+            contacts=dict(contacts),
+            by_agreement=frozenset(c for c, a in self.plan.file.agencies.items() if a.by_agreement),
+            coordinator_on=lambda day: self.plan.recipient_on(coordinator, day),
+        )
+
+    def plan_due(self, db: Session, now: dt.datetime) -> list[Planned]:
+        first, last = self.timing.open_window(now)
+        occurrences = open_occurrences(db, first, last)
+        digest_id = digest_key(self.timing.digest_instant(now), self.timing)
+        recorded = recorded_keys(db, first, last, [digest_id])
+        directory = self.directory(db)
+        return plan_notifications(occurrences, directory, self.timing, recorded, now) + plan_digest(
+            directory, self.timing, recorded, now
+        )
+
+    # --- the tick ---------------------------------------------------------------------------
+
+    def tick(self, now: dt.datetime) -> TickReport:
+        report = TickReport()
+        with session(self.engine) as db:
+            planned = self.plan_due(db, now)
+            record(db, planned)
+        report.planned = sum(p.send for p in planned)
+        report.skipped = len(planned) - report.planned
+        self.deliver(now, report)
+        log.info("tick now=%s %s", now.isoformat(), report)
+        return report
+
+    def deliver(self, now: dt.datetime, report: TickReport) -> None:
+        while True:
+            rows = claim(self.engine, now)
+            if not rows:
+                return
+            live = withdraw_closed(self.engine, rows)
+            report.withdrawn += len(rows) - len(live)
+            groups: dict[tuple[str, str], list[NotificationRow]] = defaultdict(list)
+            for row in live:
+                groups[(row.recipient, row.step)].append(row)
+            batches = list(groups.values())
+            messages = self.compose(batches, now)
+            deliveries = asyncio.run(self.transport.deliver(messages))
+            for batch, delivery in zip(batches, deliveries, strict=True):
+                report.emails += 1
+                if delivery.error is None:
+                    mark_sent(self.engine, batch, now, delivery.message["Message-ID"])
+                    report.sent += len(batch)
+                    continue
+                mark_failed(self.engine, batch, now, str(delivery.error), delivery.error.transient)
+                log.warning("delivery failed to=%s step=%s transient=%s error=%s", batch[0].recipient, batch[0].step,
+                            delivery.error.transient, delivery.error)
+                report.errors.append(f"{batch[0].recipient}: {delivery.error}")
+                if delivery.error.transient and max(r.attempts for r in batch) < MAX_ATTEMPTS:
+                    report.retrying += len(batch)
+                else:
+                    report.failed += len(batch)
+
+    # --- composing ----------------------------------------------------------------------------
+
+    def letterhead(self, language: str) -> compose.Letterhead:
+        meta = self.plan.file.plan
+        title = getattr(meta, f"title_{language}", None) or meta.title_kk
+        return compose.Letterhead(self.settings.mail_from, title, self.settings.public_base_url())
+
+    def items(self, db: Session, ids: Sequence[str], language: str) -> list[compose.Item]:
+        rows = db.exec(select(OccurrenceRow).where(col(OccurrenceRow.id).in_(list(ids)))).all()
+        return [self.item(row, language) for row in rows]
+
+    def item(self, row: OccurrenceRow, language: str) -> compose.Item:
+        obligation = self.plan.obligation(row.obligation)
+        pick = lambda name: (getattr(obligation, f"{name}_{language}", None) or getattr(obligation, f"{name}_kk")) if obligation else None  # noqa: E731
+        recipient = None
+        if row.recipient == GOVERNMENT or (row.recipient and self.plan.agency(row.recipient)):
+            recipient = self.plan.display_name(row.recipient, row.nominal_due, language)
+        return compose.Item(
+            occurrence_id=row.id,
+            obligation=row.obligation,
+            agency_name=self.plan.display_name(row.agency, row.nominal_due, language) if self.plan.agency(row.agency) else row.agency,
+            title=pick("title") or row.title_kk,
+            form=pick("form"),
+            due=row.due,
+            recipient_name=recipient,
+            sequence=row.sequence,
+        )
+
+    def compose(self, batches: list[list[NotificationRow]], now: dt.datetime):
+        messages = []
+        with session(self.engine) as db:
+            for batch in batches:
+                first = batch[0]
+                to = compose.Recipient(first.recipient, first.name, first.language)
+                letterhead = self.letterhead(first.language)
+                if first.step == DIGEST:
+                    messages.append(compose.digest(to, self.digest_report(db, now, first.occurrence_id, first.language), letterhead, now))
+                    continue
+                items = self.items(db, [r.occurrence_id for r in batch], first.language)
+                composer = compose.COMPOSERS[compose.kind_of(first.step)]
+                messages.append(composer(to, first.step, items, letterhead, now))
+        return messages
+
+    def digest_report(self, db: Session, now: dt.datetime, key: str, language: str) -> compose.DigestReport:
+        today = self.timing.local_day(now)
+        open_rows = db.exec(
+            select(OccurrenceRow)
+            .outerjoin(SubmissionRow, col(SubmissionRow.occurrence_id) == col(OccurrenceRow.id))
+            .where(OccurrenceRow.status == "active", col(SubmissionRow.occurrence_id).is_(None))
+            .where(col(OccurrenceRow.due) <= today + dt.timedelta(days=UPCOMING_DAYS))
+            .order_by(OccurrenceRow.due, OccurrenceRow.id)
+        ).all()
+        overdue = [self.item(r, language) for r in open_rows if r.due < today]
+        upcoming = [self.item(r, language) for r in open_rows if r.due >= today]
+        week_ago = as_utc(now) - dt.timedelta(days=7)
+        failures = [
+            f"{row.recipient} ({row.step}, {row.occurrence_id}): {row.error}"
+            for row in db.exec(
+                select(NotificationRow).where(NotificationRow.state == "failed", col(NotificationRow.scheduled_at) >= week_ago)
+            )
+        ]
+        focal = set(db.exec(select(ContactRow.agency).where(ContactRow.role == "focal")))
+        without = sorted({r.agency for r in open_rows} - focal)
+        skipped_late = db.exec(
+            select(func.count()).select_from(NotificationRow).where(
+                NotificationRow.state == "skipped", col(NotificationRow.reason).like("%late%"),
+                col(NotificationRow.scheduled_at) >= week_ago,
+            )
+        ).one()
+        return compose.DigestReport(key.removeprefix("digest:"), overdue, upcoming, failures, without, skipped_late)
+
+    # --- other commands -----------------------------------------------------------------------
+
+    def submit(self, occurrence_id: str, at: dt.datetime, note: str | None, now: dt.datetime) -> tuple[bool, SubmissionRow]:
+        """Record a submission; returns (new, row). A second submission keeps the first."""
+        with session(self.engine) as db:
+            occurrence = db.get(OccurrenceRow, occurrence_id)
+            if occurrence is None:
+                raise UnknownOccurrence(f"{occurrence_id}: no such occurrence in the database (run `scheduler sync`?)")
+            existing = db.get(SubmissionRow, occurrence_id)
+            if existing is not None:
+                return False, existing
+            row = SubmissionRow(occurrence_id=occurrence_id, submitted_at=as_utc(at), note=note, recorded_at=as_utc(now))
+            db.add(row)
+        return True, row
+
+    def simulate(self, start: dt.date, end: dt.date) -> list[Planned]:
+        """What ticks at each day's send time would send, given the ledger and submissions; sends nothing."""
+        first_window = self.timing.open_window(self.timing.instant(start))
+        last_window = self.timing.open_window(self.timing.instant(end))
+        with session(self.engine) as db:
+            everything = open_occurrences(db, first_window[0], last_window[1])
+            recorded = recorded_keys(db, first_window[0], last_window[1])
+            recorded |= {
+                tuple(row) for row in db.exec(
+                    select(NotificationRow.occurrence_id, NotificationRow.step, NotificationRow.recipient)
+                    .where(col(NotificationRow.occurrence_id).like("digest:%"))
+                )
+            }
+            directory = self.directory(db)
+        timeline: list[Planned] = []
+        day = start
+        while day <= end:
+            now = self.timing.instant(day)
+            low, high = self.timing.open_window(now)
+            todays: list[OpenOccurrence] = [o for o in everything if low <= o.due <= high]
+            planned = plan_notifications(todays, directory, self.timing, recorded, now) + plan_digest(
+                directory, self.timing, recorded, now
+            )
+            recorded |= {(p.occurrence_id, p.step, p.email.lower()) for p in planned}
+            timeline += [p for p in planned if p.send]
+            day += dt.timedelta(days=1)
+        return timeline
+
+    def status(self, now: dt.datetime) -> list[tuple[str, int, int, int, int]]:
+        """Per agency: overdue, due within 7 days, within 30 days, submitted."""
+        today = self.timing.local_day(now)
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        with session(self.engine) as db:
+            rows = db.exec(
+                select(OccurrenceRow.agency, OccurrenceRow.due, SubmissionRow.occurrence_id)
+                .outerjoin(SubmissionRow, col(SubmissionRow.occurrence_id) == col(OccurrenceRow.id))
+                .where(OccurrenceRow.status == "active")
+            ).all()
+        for agency, due, submitted in rows:
+            entry = counts[agency]
+            if submitted is not None:
+                entry[3] += 1
+            elif due < today:
+                entry[0] += 1
+            elif due <= today + dt.timedelta(days=7):
+                entry[1] += 1
+            elif due <= today + dt.timedelta(days=30):
+                entry[2] += 1
+        return sorted(((a, *c) for a, c in counts.items()), key=lambda r: (-r[1], -r[2], r[0]))

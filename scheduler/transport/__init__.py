@@ -1,0 +1,19 @@
+"""Delivering composed messages: SMTP (aiosmtplib) or a Maildir of .eml files."""
+
+from scheduler.transport.base import Delivery, Transport, TransportError
+from scheduler.transport.maildir import MaildirTransport
+from scheduler.transport.smtp import SmtpTransport
+
+__all__ = ["Delivery", "MaildirTransport", "SmtpTransport", "Transport", "TransportError", "for_settings"]
+
+
+def for_settings(settings) -> Transport:
+    if settings.smtp_host:
+        return SmtpTransport(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            tls=settings.smtp_tls,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        )
+    return MaildirTransport(settings.mail_dir)

@@ -1,0 +1,35 @@
+"""What every transport promises, and the one error type it raises."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Protocol
+
+from scheduler.errors import SchedulerError
+
+
+class TransportError(SchedulerError):
+    """A message was not delivered. `transient` errors (4xx, connection trouble) are worth retrying."""
+
+    def __init__(self, message: str, *, transient: bool, code: int | None = None):
+        super().__init__(message)
+        self.transient = transient
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome for one message: `error` is None when it was accepted."""
+
+    message: EmailMessage
+    error: TransportError | None = None
+
+
+class Transport(Protocol):
+    name: str
+
+    async def deliver(self, messages: Sequence[EmailMessage]) -> list[Delivery]:
+        """Deliver each message; never raises for one message's failure, reports it instead."""
+        ...

@@ -1,0 +1,154 @@
+"""Real services for integration tests: a database per test (SQLite, and PostgreSQL when one answers)
+and an SMTP server on loopback whose answers a test can change."""
+
+from __future__ import annotations
+
+import email
+import os
+import socket
+import uuid
+from email import policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from scheduler.plan import load_contacts, load_plan
+from scheduler.service import Service
+from scheduler.settings import Settings
+from scheduler.store.db import connect, migrate
+from scheduler.store.sync import sync
+from scheduler.transport import MaildirTransport, SmtpTransport
+from tests.conftest import SHIPPED_PLAN
+
+PG_ENV = "SCHEDULER_TEST_DATABASE_URL"
+
+CONTACTS = """agency,name,email,role,language
+finance,Айгүл Серікова,aigul@minfin.example.kz,focal,kk
+finance,Пётр Иванов,ivanov@minfin.example.kz,supervisor,ru
+finance,Head of Finance,head@minfin.example.kz,head,en
+mvd,Асқар Нұрланов,askar@mvd.example.kz,focal,kk
+mvd,MVD Supervisor,super@mvd.example.kz,supervisor,en
+mvd,MVD Head,head@mvd.example.kz,head,en
+gpo,Prosecutor Focal,focal@gpo.example.kz,focal,en
+gpo,Prosecutor Head,head@gpo.example.kz,head,en
+labour,Еңбек,focal@enbek.example.kz,focal,ru
+"""
+
+
+def _postgres_admin_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres)")
+    try:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - any failure to connect means: no server to test against
+        pytest.skip(f"PostgreSQL at {PG_ENV} does not answer: {error.__class__.__name__}")
+    return url
+
+
+@pytest.fixture
+def postgres_url():
+    admin_url = _postgres_admin_url()
+    name = f"scheduler_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'scheduler.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+class Mailbox:
+    """aiosmtpd handler: keeps what it accepts; `answer` makes it refuse with a given reply."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.answer: str | None = None
+        self.refused = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.answer:
+            self.refused += 1
+            return self.answer
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def by_step(self, step: str):
+        return [m for m in self.messages if m["X-Scheduler-Step"] == step]
+
+    def to(self, address: str):
+        return [m for m in self.messages if address in m["To"]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SmtpServer:
+    def __init__(self):
+        self.mailbox = Mailbox()
+        self.port = free_port()
+        self.controller = None
+
+    def start(self):
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def contacts_file(tmp_path) -> Path:
+    path = tmp_path / "contacts.csv"
+    path.write_text(CONTACTS, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def make_service(shipped_plan, contacts_file, tmp_path):
+    """A synced service on the given database, delivering over SMTP or into a Maildir."""
+
+    def make(database_url: str, smtp: SmtpServer | None = None, now=None) -> Service:
+        import datetime as dt
+
+        settings = Settings(database_url=database_url, mail_from="scheduler@ministry.example.kz")
+        engine = connect(database_url)
+        migrate(engine)
+        contacts = load_contacts(contacts_file, shipped_plan)
+        sync(engine, shipped_plan, contacts, now or dt.datetime(2022, 11, 1, tzinfo=dt.timezone.utc))
+        transport = (
+            SmtpTransport("127.0.0.1", smtp.port, tls="none") if smtp is not None else MaildirTransport(tmp_path / "mail")
+        )
+        return Service(settings, shipped_plan, engine, transport)
+
+    return make
+
+
+__all__ = ["CONTACTS", "SHIPPED_PLAN", "load_plan"]

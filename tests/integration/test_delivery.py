@@ -1,0 +1,177 @@
+"""Ticks against a real SMTP server on loopback, on SQLite and on PostgreSQL, with the clock passed in."""
+
+import datetime as dt
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from scheduler.store.db import session
+from scheduler.store.tables import NotificationRow
+
+ALMATY = ZoneInfo("Asia/Almaty")
+
+
+def at(month, day, hour=9, minute=0, year=2022):
+    return dt.datetime(year, month, day, hour, minute, tzinfo=ALMATY)
+
+
+def daily(service, first, last):
+    day = first
+    while day <= last:
+        service.tick(dt.datetime.combine(day, dt.time(9, 0), tzinfo=ALMATY))
+        day += dt.timedelta(days=1)
+
+
+def ledger(service):
+    with session(service.engine) as db:
+        return list(db.exec(select(NotificationRow)))
+
+
+def delivered(mailbox, occurrence):
+    """(local date, step, recipient) of every email that lists the occurrence."""
+    found = []
+    for message in mailbox.messages:
+        if message["X-Scheduler-Step"] != "digest" and occurrence in [i.strip() for i in message["X-Scheduler-Occurrences"].split(",")]:
+            sent = message["Date"].datetime.astimezone(ALMATY).date()
+            found.append((sent.isoformat(), message["X-Scheduler-Step"], message["To"].addresses[0].addr_spec))
+    return sorted(found)
+
+
+def test_the_whole_ladder_across_a_weekend_and_a_holiday(database_url, smtp_server, make_service):
+    service = make_service(database_url, smtp_server)
+    daily(service, dt.date(2022, 11, 20), dt.date(2022, 12, 24))
+    mailbox = smtp_server.mailbox
+    assert delivered(mailbox, "7:finance:2022") == [
+        ("2022-11-25", "reminder-14d", "aigul@minfin.example.kz"),
+        ("2022-12-02", "reminder-7d", "aigul@minfin.example.kz"),
+        ("2022-12-08", "reminder-1wd", "aigul@minfin.example.kz"),
+        ("2022-12-09", "due", "aigul@minfin.example.kz"),
+        ("2022-12-12", "escalation-1wd", "aigul@minfin.example.kz"),  # Monday after the weekend
+        ("2022-12-12", "escalation-1wd", "ivanov@minfin.example.kz"),
+        ("2022-12-19", "escalation-5wd", "head@minfin.example.kz"),  # 16 December is a holiday
+    ]
+    # 6:finance:2022 goes to the commission's working body (the Ministry of Internal Affairs in 2022)
+    assert ("2022-12-19", "escalation-5wd", "askar@mvd.example.kz") in delivered(mailbox, "6:finance:2022")
+    # the prosecutor's office is "by agreement": its second escalation goes to the coordinator, not its head
+    gpo = delivered(mailbox, "7:gpo:2022")
+    assert ("2022-12-19", "escalation-5wd", "askar@mvd.example.kz") in gpo
+    assert not [row for row in gpo if row[2] == "head@gpo.example.kz"]
+    # one email per recipient and step, listing all its occurrences; never twice the same notification
+    first_reminder = [m for m in mailbox.to("aigul@minfin.example.kz") if m["X-Scheduler-Step"] == "reminder-14d"]
+    assert len(first_reminder) == 1 and first_reminder[0]["X-Scheduler-Occurrences"].count(":finance:2022") == 5
+    keys = Counter(
+        (occurrence.strip(), m["X-Scheduler-Step"], m["To"].addresses[0].addr_spec)
+        for m in mailbox.messages
+        if m["X-Scheduler-Step"] != "digest"
+        for occurrence in m["X-Scheduler-Occurrences"].split(",")
+    )
+    assert max(keys.values()) == 1
+    # languages: Kazakh for the Ministry of Finance's focal point, Russian for its supervisor
+    assert "желтоқсан" in first_reminder[0]["Subject"]
+    assert "декабря" in mailbox.to("ivanov@minfin.example.kz")[0].get_body(("plain",)).get_content()
+    # Monday digests to the coordinator
+    assert {m["Subject"].split(",")[0] for m in mailbox.by_step("digest")} == {"Апталық шолу"}
+    # 14 Nov (caught up by the first tick, on Sunday 20 Nov: 6 days late), 21 and 28 Nov, 5, 12, 19 Dec
+    digests = sorted(m["Date"].datetime.astimezone(ALMATY).date().isoformat() for m in mailbox.by_step("digest"))
+    assert digests == ["2022-11-20", "2022-11-21", "2022-11-28", "2022-12-05", "2022-12-12", "2022-12-19"]
+
+
+def test_ticks_are_idempotent(database_url, smtp_server, make_service):
+    service = make_service(database_url, smtp_server)
+    first = service.tick(at(11, 25))
+    again = service.tick(at(11, 25))
+    later = service.tick(at(11, 25, 9, 1))
+    assert first.sent > 0 and again.sent == later.sent == 0
+    assert len(smtp_server.mailbox.messages) == first.emails
+
+
+def test_a_submission_stops_every_later_step(database_url, smtp_server, make_service):
+    service = make_service(database_url, smtp_server)
+    daily(service, dt.date(2022, 12, 1), dt.date(2022, 12, 9))
+    service.submit("7:finance:2022", at(12, 9, 17), "sent by letter", at(12, 9, 17))
+    daily(service, dt.date(2022, 12, 10), dt.date(2022, 12, 24))
+    steps = [step for _, step, _ in delivered(smtp_server.mailbox, "7:finance:2022")]
+    # on 1 December the 14-day reminder (25 November) is the latest step due: caught up once
+    assert steps == ["reminder-14d", "reminder-7d", "reminder-1wd", "due"]
+    assert "escalation-1wd" in [s for _, s, _ in delivered(smtp_server.mailbox, "6:finance:2022")]
+
+
+def test_catch_up_after_a_gap_sends_only_the_latest_step(database_url, smtp_server, make_service):
+    service = make_service(database_url, smtp_server)
+    service.tick(at(12, 13, 10))
+    assert delivered(smtp_server.mailbox, "7:finance:2022") == [
+        ("2022-12-13", "escalation-1wd", "aigul@minfin.example.kz"),
+        ("2022-12-13", "escalation-1wd", "ivanov@minfin.example.kz"),
+    ]
+    skipped = {(r.step, r.reason) for r in ledger(service) if r.occurrence_id == "7:finance:2022" and r.state == "skipped"}
+    assert skipped == {(s, "superseded by a later step") for s in ("reminder-14d", "reminder-7d", "reminder-1wd", "due")}
+    # the years before are not mailed one by one: only the digest lists what is still overdue
+    old = [m for m in smtp_server.mailbox.messages if ":2021" in m["X-Scheduler-Occurrences"]]
+    assert [m["X-Scheduler-Step"] for m in old] == ["digest"]
+
+
+def test_a_4xx_answer_is_retried_with_backoff(database_url, smtp_server, make_service):
+    service = make_service(database_url, smtp_server)
+    smtp_server.mailbox.answer = "451 4.3.0 try again later"
+    report = service.tick(at(11, 25))
+    assert report.sent == 0 and report.retrying > 0
+    assert {r.state for r in ledger(service) if r.step == "reminder-14d"} == {"retry"}
+    smtp_server.mailbox.answer = None
+    assert service.tick(at(11, 25, 9, 0)).sent == 0  # backoff: not yet
+    retried = service.tick(at(11, 25, 9, 2))
+    assert retried.sent == report.retrying
+    assert {r.state for r in ledger(service) if r.step == "reminder-14d"} == {"sent"}
+    assert service.tick(at(11, 25, 9, 30)).sent == 0
+
+
+def test_delivery_resumes_after_the_server_was_down(database_url, smtp_server, make_service):
+    service = make_service(database_url, smtp_server)
+    smtp_server.stop()
+    down = service.tick(at(11, 25))
+    assert down.sent == 0 and down.retrying > 0
+    smtp_server.start()
+    backoff = [service.tick(at(11, 25, 9, minute)).sent for minute in (1, 3, 10)]
+    assert sum(backoff) == down.retrying
+    assert len(smtp_server.mailbox.messages) == down.emails
+
+
+def test_a_5xx_answer_is_final_and_recorded(database_url, smtp_server, make_service):
+    service = make_service(database_url, smtp_server)
+    smtp_server.mailbox.answer = "550 5.1.1 no such user"
+    report = service.tick(at(11, 25))
+    assert report.failed > 0 and report.retrying == 0
+    failed = [r for r in ledger(service) if r.state == "failed"]
+    assert failed and all("550 5.1.1 no such user" in r.error for r in failed)
+    smtp_server.mailbox.answer = None
+    assert service.tick(at(11, 26)).sent == 0 or all(r.state == "failed" for r in ledger(service) if r.step == "reminder-14d")
+    refused = smtp_server.mailbox.refused
+    service.tick(at(11, 28))  # Monday: the digest reports the failure
+    digest = smtp_server.mailbox.by_step("digest")[-1]
+    assert "550 5.1.1 no such user" in digest.get_body(("plain",)).get_content()
+    assert smtp_server.mailbox.refused == refused
+
+
+def test_maildir_is_the_default_delivery(database_url, make_service, tmp_path):
+    service = make_service(database_url)
+    report = service.tick(at(11, 25))
+    files = sorted((tmp_path / "mail" / "new").glob("*.eml"))
+    assert report.emails == len(files) > 0
+    import email
+    from email import policy
+
+    steps = {email.message_from_bytes(f.read_bytes(), policy=policy.default)["X-Scheduler-Step"] for f in files}
+    assert steps == {"reminder-14d", "digest"}
+
+
+def test_simulate_agrees_with_what_ticks_send(database_url, smtp_server, make_service):
+    service = make_service(database_url, smtp_server)
+    forecast = {(p.scheduled_at, p.step, p.occurrence_id, p.email) for p in service.simulate(dt.date(2022, 12, 1), dt.date(2022, 12, 20))}
+    assert len(smtp_server.mailbox.messages) == 0, "simulate sends nothing"
+    daily(service, dt.date(2022, 12, 1), dt.date(2022, 12, 20))
+    sent = {
+        (r.scheduled_at, r.step, r.occurrence_id, r.recipient)
+        for r in ledger(service)
+        if r.state == "sent"
+    }
+    assert forecast == sent and len(sent) > 100

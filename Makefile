@@ -14,13 +14,15 @@ $(BIN)/scheduler: pyproject.toml
 
 run: $(BIN)/scheduler
 	$(BIN)/scheduler validate
-	$(BIN)/scheduler expand --from 2021-01-01 --to 2024-12-31 --format table
+	$(BIN)/scheduler run
 
 test: $(BIN)/scheduler
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/scheduler
 	$(BIN)/python bench/expand.py
+	$(BIN)/python bench/deliver.py
+	$(BIN)/python bench/tick.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

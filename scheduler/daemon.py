@@ -23,6 +23,11 @@ from scheduler.service import Service
 log = logging.getLogger("scheduler")
 
 
+def one_line(error: BaseException) -> str:
+    """Log lines stay one line each, whatever the message."""
+    return " | ".join(part.strip() for part in str(error).splitlines() if part.strip())
+
+
 class Daemon:
     def __init__(self, service: Service, reload: Callable[[], Service], clock: Callable[[], dt.datetime]):
         self.service = service
@@ -38,7 +43,7 @@ class Daemon:
             try:
                 self.service.tick(now)
             except SchedulerError as error:
-                log.error("tick failed now=%s error=%s", now.isoformat(), error)
+                log.error("tick failed now=%s error=%s", now.isoformat(), one_line(error))
             except Exception:  # a bug must not kill the daemon; it is logged with its traceback
                 log.exception("tick crashed now=%s", now.isoformat())
 
@@ -48,7 +53,7 @@ class Daemon:
                 self.service = self._reload()
                 log.info("reloaded plan=%s", self.service.plan.source)
             except SchedulerError as error:
-                log.error("reload refused, keeping the running plan: %s", error)
+                log.error("reload refused, keeping the running plan: %s", one_line(error))
 
     def run(self) -> None:
         policy = self.service.plan.policy

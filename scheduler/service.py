@@ -228,8 +228,8 @@ class Service:
             db.add(row)
         return True, row
 
-    def simulate(self, start: dt.date, end: dt.date) -> list[Planned]:
-        """What ticks at each day's send time would send, given the ledger and submissions; sends nothing."""
+    def simulate(self, start: dt.date, end: dt.date) -> list[tuple[dt.datetime, Planned]]:
+        """(when sent, what) for ticks at each day's send time, given the ledger and submissions; sends nothing."""
         first_window = self.timing.open_window(self.timing.instant(start))
         last_window = self.timing.open_window(self.timing.instant(end))
         with session(self.engine) as db:
@@ -242,7 +242,7 @@ class Service:
                 )
             }
             directory = self.directory(db)
-        timeline: list[Planned] = []
+        timeline: list[tuple[dt.datetime, Planned]] = []
         day = start
         while day <= end:
             now = self.timing.instant(day)
@@ -252,7 +252,7 @@ class Service:
                 directory, self.timing, recorded, now
             )
             recorded |= {(p.occurrence_id, p.step, p.email.lower()) for p in planned}
-            timeline += [p for p in planned if p.send]
+            timeline += [(now, p) for p in planned if p.send]
             day += dt.timedelta(days=1)
         return timeline
 

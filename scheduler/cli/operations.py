@@ -67,6 +67,7 @@ def load_and_sync(settings: Settings, plan_path: Path | None, contacts_path: Pat
 
 def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s level=%(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run is noise
 
 
 @cli.command()
@@ -143,20 +144,21 @@ def simulate(plan_path, start, end, fmt) -> None:
     zone = service.timing.zone
     records = [
         {
-            "at": p.scheduled_at.astimezone(zone).isoformat(),
+            "at": sent.astimezone(zone).isoformat(),
+            "scheduled": p.scheduled_at.astimezone(zone).isoformat(),
             "step": p.step,
             "occurrence": p.occurrence_id,
             "agency": p.agency,
             "recipient": p.email,
             "language": p.language,
         }
-        for p in timeline
+        for sent, p in timeline
     ]
     if fmt == "json":
         sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
         return
     rows = [[r["at"][:16].replace("T", " "), r["step"], r["occurrence"], r["recipient"]] for r in records]
-    emails = len({(p.email, p.step, p.scheduled_at) for p in timeline})
+    emails = len({(p.email, p.step, sent) for sent, p in timeline})
     sys.stdout.write(table(["when", "step", "occurrence", "recipient"], rows))
     print(f"{len(records)} notification(s) in {emails} email(s)")
 

@@ -1,0 +1,170 @@
+"""sync, tick, submit, simulate, status and run as a user runs them, against real SMTP on loopback."""
+
+import datetime as dt
+import hashlib
+import json
+import signal
+import subprocess
+import time
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.integration.conftest import SmtpServer
+
+pytestmark = pytest.mark.acceptance
+ALMATY = ZoneInfo("Asia/Almaty")
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def deployed(scheduler, smtp):
+    """The shipped plan and the example contacts, synced into a fresh SQLite database."""
+    (scheduler.cwd / "contacts.csv").write_bytes((ROOT / "examples" / "contacts.csv").read_bytes())
+    env = {"SCHEDULER_SMTP_HOST": "127.0.0.1", "SCHEDULER_SMTP_PORT": str(smtp.port), "SCHEDULER_SMTP_TLS": "none",
+           "SCHEDULER_MAIL_FROM": "scheduler@ministry.example.kz"}
+    result = scheduler("sync", env_extra=env)
+    assert result.returncode == 0, result.stderr
+    assert "1698 added" in result.stdout
+
+    def run(*args):
+        return scheduler(*args, env_extra=env)
+
+    return run
+
+
+def test_a_december_of_ticks_mails_the_right_people_once(deployed, smtp):
+    forecast = deployed("simulate", "--from", "2022-12-01", "--to", "2022-12-31", "--format", "json")
+    assert forecast.returncode == 0, forecast.stderr
+    predicted = json.loads(forecast.stdout)
+    assert not smtp.mailbox.messages, "simulate sends nothing"
+
+    for day in range(1, 32):
+        result = deployed("tick", "--now", f"2022-12-{day:02d}T09:00")
+        assert result.returncode == 0, result.stderr
+    messages = smtp.mailbox.messages
+
+    delivered = Counter(
+        (m["X-Scheduler-Step"], occurrence.strip(), m["To"].addresses[0].addr_spec)
+        for m in messages
+        if m["X-Scheduler-Step"] != "digest"  # the weekly digest lists what is still open, every week
+        for occurrence in m["X-Scheduler-Occurrences"].split(",")
+    )
+    assert delivered and max(delivered.values()) == 1, "no notification twice"
+    predicted_digests = {(p["at"], p["recipient"]) for p in predicted if p["step"] == "digest"}
+    predicted = [p for p in predicted if p["step"] != "digest"]
+    assert set(delivered) == {(p["step"], p["occurrence"], p["recipient"]) for p in predicted}, "simulate agrees with tick"
+    digests = {(m["Date"].datetime.astimezone(ALMATY).isoformat(), m["To"].addresses[0].addr_spec)
+               for m in messages if m["X-Scheduler-Step"] == "digest"}
+    # Mondays 5, 12, 19 and 26 December, and 28 November caught up by the first tick
+    assert digests == predicted_digests and len(digests) == 5
+    # the right people, in their language
+    finance_focal = [m for m in messages if m["To"].addresses[0].addr_spec == "aigul@minfin.example.kz"]
+    assert {m["X-Scheduler-Step"] for m in finance_focal} >= {"reminder-7d", "reminder-1wd", "due", "escalation-1wd"}
+    assert all("желтоқсан" in m.get_body(("plain",)).get_content() for m in finance_focal)
+    assert not [m for m in messages if m["To"].addresses[0].addr_spec == "head@gpo.example.kz"], "by agreement: no head"
+    assert [m["Date"] for m in messages if m["X-Scheduler-Step"] == "digest"]
+    # ticking again changes nothing
+    again = deployed("tick", "--now", "2022-12-31T09:00")
+    assert "emails 0" in again.stdout and len(smtp.mailbox.messages) == len(messages)
+
+
+def test_submit_stops_escalation_and_shows_in_status(deployed, smtp):
+    assert deployed("tick", "--now", "2022-12-09T09:00").returncode == 0
+    result = deployed("submit", "7:finance:2022", "--at", "2022-12-09T16:30", "--note", "No. 12-3/45")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "7:finance:2022: submission recorded at 2022-12-09T16:30+06:00"
+    assert "already recorded" in deployed("submit", "7:finance:2022").stdout
+    deployed("tick", "--now", "2022-12-12T09:00")
+    escalations = [m for m in smtp.mailbox.messages if m["X-Scheduler-Step"] == "escalation-1wd"]
+    listed = [[i.strip() for i in m["X-Scheduler-Occurrences"].split(",")] for m in escalations]
+    assert escalations and not [ids for ids in listed if "7:finance:2022" in ids]
+    assert [ids for ids in listed if "6:finance:2022" in ids]
+    status = deployed("status", "--now", "2022-12-12T10:00").stdout
+    finance = next(line for line in status.splitlines() if line.startswith("finance "))
+    assert finance.split()[-1] != "0"
+
+
+def test_unknown_occurrence_and_bad_instants(deployed):
+    for args, fragment in [
+        (("submit", "7:finance:2099"), "7:finance:2099: no such occurrence"),
+        (("tick", "--now", "yesterday"), "--now: 'yesterday' is not an ISO date-time"),
+        (("simulate", "--from", "2022-12-31", "--to", "2022-12-01"), "--to 2022-12-01 is before --from 2022-12-31"),
+    ]:
+        result = deployed(*args)
+        assert result.returncode == 2 and fragment in result.stderr and "Traceback" not in result.stderr
+
+
+def database_digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "fragment"),
+    [
+        ("obligations.toml", "schema = 1\n[plan\n", "TOML syntax"),
+        ("contacts.csv", "agency,name,email,role,language\nnobody,X,x@example.kz,focal,kk\n", "unknown agency 'nobody'"),
+        ("contacts.csv", "agency;name;email\n", "the header must be"),
+    ],
+)
+def test_a_failed_sync_changes_nothing(deployed, scheduler, file, content, fragment):
+    database = scheduler.cwd / "var" / "scheduler.db"
+    deployed("submit", "7:finance:2022")
+    before = deployed("status", "--now", "2022-12-12T10:00").stdout
+    (scheduler.cwd / file).write_text(content, encoding="utf-8")
+    result = deployed("sync")
+    assert result.returncode == 2 and fragment in result.stderr and "Traceback" not in result.stderr
+    (scheduler.cwd / "obligations.toml").write_bytes((ROOT / "obligations.toml").read_bytes())
+    (scheduler.cwd / "contacts.csv").write_bytes((ROOT / "examples" / "contacts.csv").read_bytes())
+    assert deployed("status", "--now", "2022-12-12T10:00").stdout == before
+    assert database.exists()
+
+
+def wait_for(process, text, timeout=30):
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if line:
+            seen.append(line)
+            if text in line:
+                return "".join(seen)
+    raise AssertionError(f"{text!r} not logged within {timeout}s; log:\n{''.join(seen)}")
+
+
+def test_run_ticks_reloads_on_sighup_and_stops_on_sigterm(scheduler):
+    (scheduler.cwd / "contacts.csv").write_bytes((ROOT / "examples" / "contacts.csv").read_bytes())
+    import os
+    import shutil
+    import sys
+
+    command = shutil.which("scheduler", path=os.path.dirname(sys.executable))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")}
+    process = subprocess.Popen([command, "run"], cwd=scheduler.cwd, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(process, "level=INFO started")
+        wait_for(process, "tick now=")
+        plan = scheduler.cwd / "obligations.toml"
+        good = plan.read_text(encoding="utf-8")
+        plan.write_text(good.replace('"anticorruption"', '"anti-corruption"'), encoding="utf-8")
+        process.send_signal(signal.SIGHUP)
+        log = wait_for(process, "reload refused")
+        assert "unknown agency or group 'anti-corruption'" in log
+        plan.write_text(good, encoding="utf-8")
+        process.send_signal(signal.SIGHUP)
+        wait_for(process, "reloaded plan=")
+        process.send_signal(signal.SIGTERM)
+        wait_for(process, "stopped")
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -35,6 +35,7 @@ from scheduler.settings import Settings
 from scheduler.store.db import session
 from scheduler.store.ledger import (
     MAX_ATTEMPTS,
+    advance,
     claim,
     mark_failed,
     mark_sent,
@@ -44,7 +45,7 @@ from scheduler.store.ledger import (
     recorded_keys,
     withdraw_closed,
 )
-from scheduler.store.tables import ContactRow, NotificationRow, OccurrenceRow, SubmissionRow
+from scheduler.store.tables import ContactRow, NotificationRow, OccurrenceRow, SettingRow, SubmissionRow
 from scheduler.transport import Transport
 
 log = logging.getLogger("scheduler")
@@ -77,37 +78,57 @@ class Service:
         self.transport = transport
         self.calendar = WorkdayCalendar(plan.policy.holidays)
         self.timing = Timing(plan.policy, self.calendar, settings.timezone)
+        self._directory: tuple[str | None, Directory] | None = None
+        self._digest_recorded: str | None = None  # this week's digest key, once the ledger has it
 
     # --- planning ---------------------------------------------------------------------------
 
     def directory(self, db: Session) -> Directory:
-        contacts: dict[tuple[str, str], list[Person]] = defaultdict(list)
-        for row in db.exec(select(ContactRow).order_by(ContactRow.id)):
-            contacts[(row.agency, row.role)].append(Person(row.email, row.name, row.language))
-        coordinator = self.plan.file.plan.coordinator
-        return Directory(
-            contacts=dict(contacts),
-            by_agreement=frozenset(c for c, a in self.plan.file.agencies.items() if a.by_agreement),
-            coordinator_on=lambda day: self.plan.recipient_on(coordinator, day),
-        )
+        """Contacts as of the last sync; read again only when a sync (in any process) changed them."""
+        synced = db.get(SettingRow, "synced_at")
+        version = synced.value if synced else None
+        if self._directory is None or self._directory[0] != version:
+            contacts: dict[tuple[str, str], list[Person]] = defaultdict(list)
+            table = ContactRow.__table__
+            for agency, role, email, name, language in db.connection().execute(
+                select(table.c.agency, table.c.role, table.c.email, table.c.name, table.c.language).order_by(table.c.id)
+            ):
+                contacts[(agency, role)].append(Person(email, name, language))
+            coordinator = self.plan.file.plan.coordinator
+            self._directory = (version, Directory(
+                contacts=dict(contacts),
+                by_agreement=frozenset(c for c, a in self.plan.file.agencies.items() if a.by_agreement),
+                coordinator_on=lambda day: self.plan.recipient_on(coordinator, day),
+            ))
+        return self._directory[1]
 
-    def plan_due(self, db: Session, now: dt.datetime) -> list[Planned]:
+    def plan_due(self, db: Session, now: dt.datetime) -> tuple[list[OpenOccurrence], list[Planned]]:
+        """The occurrences with a step to plan by `now`, and the ledger rows to write for them.
+
+        Steps before an occurrence's `next_step_at` are handled; a step planned twice (by two
+        processes at once) is a no-op insert on the ledger's unique key. So only the digest's key
+        is read from the ledger here."""
         first, last = self.timing.open_window(now)
-        occurrences = open_occurrences(db, first, last)
-        digest_id = digest_key(self.timing.digest_instant(now), self.timing)
-        recorded = recorded_keys(db, first, last, [digest_id])
+        occurrences = open_occurrences(db, first, last, step_due_by=now)
         directory = self.directory(db)
-        return plan_notifications(occurrences, directory, self.timing, recorded, now) + plan_digest(
-            directory, self.timing, recorded, now
-        )
+        planned = plan_notifications(occurrences, directory, self.timing, set(), now)
+        week = digest_key(self.timing.digest_instant(now), self.timing)
+        if week != self._digest_recorded:
+            recorded = recorded_keys(db, [week])
+            digest = plan_digest(directory, self.timing, recorded, now)
+            if not digest:
+                self._digest_recorded = week
+            planned += digest
+        return occurrences, planned
 
     # --- the tick ---------------------------------------------------------------------------
 
     def tick(self, now: dt.datetime) -> TickReport:
         report = TickReport()
         with session(self.engine) as db:
-            planned = self.plan_due(db, now)
+            considered, planned = self.plan_due(db, now)
             record(db, planned)
+            advance(db, considered, self.timing, now)
         report.planned = sum(p.send for p in planned)
         report.skipped = len(planned) - report.planned
         self.deliver(now, report)
@@ -226,6 +247,8 @@ class Service:
                 return False, existing
             row = SubmissionRow(occurrence_id=occurrence_id, submitted_at=as_utc(at), note=note, recorded_at=as_utc(now))
             db.add(row)
+            occurrence.next_step_at = None  # nothing more to plan: every later step stops
+            db.add(occurrence)
         return True, row
 
     def simulate(self, start: dt.date, end: dt.date) -> list[tuple[dt.datetime, Planned]]:
@@ -234,7 +257,7 @@ class Service:
         last_window = self.timing.open_window(self.timing.instant(end))
         with session(self.engine) as db:
             everything = open_occurrences(db, first_window[0], last_window[1])
-            recorded = recorded_keys(db, first_window[0], last_window[1])
+            recorded = recorded_keys(db, [o.id for o in everything])
             recorded |= {
                 tuple(row) for row in db.exec(
                     select(NotificationRow.occurrence_id, NotificationRow.step, NotificationRow.recipient)

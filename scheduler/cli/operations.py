@@ -61,7 +61,7 @@ def load_and_sync(settings: Settings, plan_path: Path | None, contacts_path: Pat
     contacts_path = contacts_path or settings.contacts_path()
     contacts = load_contacts(contacts_path, plan) if contacts_path else None
     service = open_service(settings, plan)
-    report = sync_store(service.engine, plan, contacts, now)
+    report = sync_store(service.engine, plan, contacts, now, settings.timezone)
     return service, str(report)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from scheduler.calendar.workdays import WorkdayCalendar
@@ -21,14 +22,14 @@ UTC = dt.timezone.utc
 DIGEST = "digest"
 
 
-@dataclass(frozen=True, slots=True)
-class OpenOccurrence:
-    """What planning needs to know of an occurrence."""
+class OpenOccurrence(NamedTuple):
+    """What planning needs to know of an occurrence (a named tuple: built by the thousand per tick)."""
 
     id: str
     agency: str
     due: dt.date
     recipient: str | None
+    not_before: dt.datetime | None = None  # steps before this instant are already handled
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +51,7 @@ class Directory:
         return self.contacts.get((agency, role), ()) if agency else ()
 
 
-@dataclass(frozen=True, slots=True)
-class Planned:
+class Planned(NamedTuple):
     occurrence_id: str
     step: str
     email: str
@@ -71,6 +71,14 @@ class Timing:
         self.calendar = calendar
         self.zone = ZoneInfo(timezone or policy.timezone)
         self.ladder = policy.ladder
+        self._instants: dict[dt.date, tuple[tuple[dt.datetime, LadderStep], ...]] = {}
+
+    def step_instants(self, due: dt.date) -> tuple[tuple[dt.datetime, LadderStep], ...]:
+        """Each ladder step's instant for a due date; many occurrences share a due date."""
+        found = self._instants.get(due)
+        if found is None:
+            found = self._instants[due] = tuple((self.instant(self.step_day(due, s)), s) for s in self.ladder)
+        return found
 
     def step_day(self, due: dt.date, step: LadderStep) -> dt.date:
         if step.unit == "days":
@@ -129,18 +137,27 @@ def plan_notifications(
 ) -> list[Planned]:
     """Every ledger row to write at `now`: what to send, and what to record as skipped."""
     limit = dt.timedelta(days=timing.policy.catch_up_days)
+    # Instants are UTC; comparing datetimes that share one tzinfo skips a utcoffset() call per test.
+    now = now.astimezone(UTC)
     planned: list[Planned] = []
+    # Who receives a step depends on (step, agency, recipient, due) only, and these repeat a lot.
+    addressees: dict[tuple, list[tuple[Person, str]]] = {}
     for occurrence in occurrences:
-        passed = []
-        for step in timing.ladder:
-            moment = timing.instant(timing.step_day(occurrence.due, step))
-            if moment <= now:
-                passed.append((moment, step))
+        floor = occurrence.not_before and occurrence.not_before.astimezone(UTC)
+        passed = [
+            (moment, step)
+            for moment, step in timing.step_instants(occurrence.due)
+            if moment <= now and (floor is None or moment >= floor)
+        ]
         if not passed:
             continue
         latest_moment = max(moment for moment, _ in passed)
         for moment, step in passed:
-            for person, agency in recipients(step, occurrence, directory):
+            key = (step.step, occurrence.agency, occurrence.recipient, occurrence.due)
+            people = addressees.get(key)
+            if people is None:
+                people = addressees[key] = recipients(step, occurrence, directory)
+            for person, agency in people:
                 key = (occurrence.id, step.step, person.email.lower())
                 if key in recorded:
                     continue

@@ -13,7 +13,8 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -30,36 +31,74 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.timezone.utc)
 
 
-def open_occurrences(db: Session, first_due: dt.date, last_due: dt.date) -> list[OpenOccurrence]:
-    """Active, unsubmitted occurrences due in [first_due, last_due] (index on status, due)."""
-    rows = db.exec(
-        select(OccurrenceRow.id, OccurrenceRow.agency, OccurrenceRow.due, OccurrenceRow.recipient)
-        .outerjoin(SubmissionRow, col(SubmissionRow.occurrence_id) == col(OccurrenceRow.id))
-        .where(OccurrenceRow.status == "active", col(OccurrenceRow.due).between(first_due, last_due))
-        .where(col(SubmissionRow.occurrence_id).is_(None))
-    )
-    return [OpenOccurrence(*row) for row in rows]
+def open_occurrences(
+    db: Session, first_due: dt.date, last_due: dt.date, step_due_by: dt.datetime | None = None
+) -> list[OpenOccurrence]:
+    """Active, unsubmitted occurrences due in [first_due, last_due]; with `step_due_by`, only those
+    with a ladder step left to plan by then (index on next_step_at; a submission clears it)."""
+    occurrence, submission = OccurrenceRow.__table__.c, SubmissionRow.__table__.c
+    columns = (occurrence.id, occurrence.agency, occurrence.due, occurrence.recipient, occurrence.next_step_at)
+    query = sa_select(*columns).where(occurrence.status == "active", occurrence.due.between(first_due, last_due))
+    if step_due_by is not None:
+        query = query.where(occurrence.next_step_at <= as_utc(step_due_by))
+    else:
+        query = query.outerjoin_from(
+            OccurrenceRow.__table__, SubmissionRow.__table__, submission.occurrence_id == occurrence.id
+        ).where(submission.occurrence_id.is_(None))
+    return [OpenOccurrence(*row) for row in db.connection().execute(query)]
 
 
-def recorded_keys(db: Session, first_due: dt.date, last_due: dt.date, extra_ids: Iterable[str] = ()) -> set[tuple[str, str, str]]:
-    """Ledger keys already written for occurrences due in the window (and for `extra_ids`)."""
-    joined = db.exec(
-        select(NotificationRow.occurrence_id, NotificationRow.step, NotificationRow.recipient)
-        .join(OccurrenceRow, col(OccurrenceRow.id) == col(NotificationRow.occurrence_id))
-        .where(col(OccurrenceRow.due).between(first_due, last_due))
-    )
-    keys = {tuple(row) for row in joined}
-    extra = list(extra_ids)
-    if extra:
+_CHUNK = 5000  # well under SQLite's limit on bound parameters
+
+
+def recorded_keys(db: Session, occurrence_ids: Iterable[str]) -> set[tuple[str, str, str]]:
+    """Ledger keys already written for these occurrences (or digest keys)."""
+    ids = list(occurrence_ids)
+    keys: set[tuple[str, str, str]] = set()
+    for start in range(0, len(ids), _CHUNK):
         keys |= {
             tuple(row)
             for row in db.exec(
                 select(NotificationRow.occurrence_id, NotificationRow.step, NotificationRow.recipient).where(
-                    col(NotificationRow.occurrence_id).in_(extra)
+                    col(NotificationRow.occurrence_id).in_(ids[start : start + _CHUNK])
                 )
             )
         }
     return keys
+
+
+def advance(db: Session, occurrences: Sequence[OpenOccurrence], timing, now: dt.datetime) -> None:
+    """After planning at `now`, every step up to `now` is recorded: point each at its next step."""
+    if not occurrences:
+        return
+    moment = as_utc(now)
+    _set_next_steps(db, [
+        {"oid": o.id, "next_at": next((m for m, _ in timing.step_instants(o.due) if m > moment), None)}
+        for o in occurrences
+    ])
+
+
+def _set_next_steps(db: Session, changes: list[dict]) -> None:
+    table = OccurrenceRow.__table__  # a Core executemany: one statement, many parameter sets
+    db.connection().execute(
+        update(table).where(table.c.id == bindparam("oid")).values(next_step_at=bindparam("next_at")), changes
+    )
+
+
+def reschedule(db: Session, timing) -> None:
+    """Recompute every occurrence's `next_step_at` from the ledger: the earliest step with no ledger
+    row yet, or NULL once submitted or cancelled. Run by sync: a moved date or a new policy moves steps."""
+    recorded = set(db.exec(select(NotificationRow.occurrence_id, NotificationRow.step)).all())
+    submitted = set(db.exec(select(SubmissionRow.occurrence_id)).all())
+    rows = db.exec(select(OccurrenceRow.id, OccurrenceRow.due, OccurrenceRow.next_step_at, OccurrenceRow.status)).all()
+    changes = []
+    for oid, due, current, status in rows:
+        pending = [m for m, step in timing.step_instants(due) if (oid, step.step) not in recorded]
+        wanted = min(pending) if pending and oid not in submitted and status == "active" else None
+        if wanted != current:
+            changes.append({"oid": oid, "next_at": wanted})
+    if changes:
+        _set_next_steps(db, changes)
 
 
 def record(db: Session, planned: Sequence[Planned]) -> None:

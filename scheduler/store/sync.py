@@ -18,7 +18,9 @@ from sqlmodel import select
 from scheduler.calendar.expand import expand
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.plan import Contact, Plan
+from scheduler.notify.ladder import Timing
 from scheduler.store.db import session
+from scheduler.store.ledger import reschedule
 from scheduler.store.tables import AgencyRow, ContactRow, OccurrenceRow, SettingRow
 
 
@@ -40,7 +42,7 @@ class SyncReport:
         )
 
 
-def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: dt.datetime) -> SyncReport:
+def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: dt.datetime, timezone: str | None = None) -> SyncReport:
     stamp = now.astimezone(dt.timezone.utc)
     wanted = {o.id: o for o in expand(plan, WorkdayCalendar(plan.policy.holidays))}
     counts = dict(added=0, moved=0, changed=0, cancelled=0, restored=0, unchanged=0)
@@ -105,6 +107,8 @@ def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: 
                 row.sequence += 1
                 db.add(row)
                 counts["cancelled"] += 1
+        db.flush()
+        reschedule(db, Timing(plan.policy, WorkdayCalendar(plan.policy.holidays), timezone))
         for key, value in (
             ("plan_id", plan.file.plan.id),
             ("plan_sha256", hashlib.sha256(plan.source.read_bytes()).hexdigest()),

@@ -38,7 +38,10 @@ class ContactRow(SQLModel, table=True):
 
 class OccurrenceRow(SQLModel, table=True):
     __tablename__ = "occurrence"
-    __table_args__ = (Index("ix_occurrence_status_due", "status", "due"),)
+    __table_args__ = (
+        Index("ix_occurrence_status_due", "status", "due"),
+        Index("ix_occurrence_next_step_at", "next_step_at"),
+    )
 
     id: str = Field(primary_key=True, max_length=160)
     obligation: str = Field(index=True, max_length=32)
@@ -50,6 +53,9 @@ class OccurrenceRow(SQLModel, table=True):
     title_kk: str
     status: str = Field(default="active", max_length=16)  # active | cancelled
     sequence: int = 0  # raised whenever `due` moves
+    # No ladder step before this instant is left to plan; NULL when the ladder is done. A tick reads
+    # only occurrences with `next_step_at <= now`, so its cost follows the work due, not the plan's size.
+    next_step_at: dt.datetime | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
 

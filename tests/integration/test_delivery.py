@@ -176,3 +176,31 @@ def test_simulate_agrees_with_what_ticks_send(database_url, smtp_server, make_se
         if r.state == "sent"
     }
     assert forecast == sent and len(sent) > 100
+
+
+def next_step(service, occurrence_id):
+    from scheduler.store.tables import OccurrenceRow
+
+    with session(service.engine) as db:
+        value = db.get(OccurrenceRow, occurrence_id).next_step_at
+    return value and value.astimezone(ALMATY)
+
+
+def test_each_occurrence_points_at_its_next_step(database_url, smtp_server, make_service, tmp_path):
+    service = make_service(database_url, smtp_server)
+    assert next_step(service, "7:finance:2022") == at(11, 25)  # synced: the first step
+    service.tick(at(11, 25))
+    assert next_step(service, "7:finance:2022") == at(12, 2)
+    service.tick(at(12, 13))  # a gap: steps up to now are handled (sent or skipped)
+    assert next_step(service, "7:finance:2022") == at(12, 19)
+    service.submit("7:finance:2022", at(12, 14), None, at(12, 14))
+    assert next_step(service, "7:finance:2022") is None
+    # a re-sync keeps the submitted one closed and recomputes the others from the ledger
+    from scheduler.plan import load_contacts
+    from scheduler.store.sync import sync
+    from tests.integration.conftest import CONTACTS
+
+    (tmp_path / "c.csv").write_text(CONTACTS, encoding="utf-8")
+    sync(service.engine, service.plan, load_contacts(tmp_path / "c.csv", service.plan), at(12, 14))
+    assert next_step(service, "7:finance:2022") is None
+    assert next_step(service, "7:mvd:2022") == at(12, 19)

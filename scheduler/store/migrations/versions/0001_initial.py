@@ -47,12 +47,14 @@ def upgrade() -> None:
         sa.Column("title_kk", sa.String(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("next_step_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_occurrence_obligation", "occurrence", ["obligation"])
     op.create_index("ix_occurrence_agency", "occurrence", ["agency"])
     op.create_index("ix_occurrence_status_due", "occurrence", ["status", "due"])
+    op.create_index("ix_occurrence_next_step_at", "occurrence", ["next_step_at"])
     op.create_table(
         "submission",
         sa.Column("occurrence_id", sa.String(160), sa.ForeignKey("occurrence.id"), primary_key=True),

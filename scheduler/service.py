@@ -36,10 +36,10 @@ from scheduler.store.db import session
 from scheduler.store.ledger import (
     MAX_ATTEMPTS,
     advance,
+    as_utc,
     claim,
     mark_failed,
     mark_sent,
-    as_utc,
     open_occurrences,
     record,
     recorded_keys,

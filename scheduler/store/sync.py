@@ -17,8 +17,8 @@ from sqlmodel import select
 
 from scheduler.calendar.expand import expand
 from scheduler.calendar.workdays import WorkdayCalendar
-from scheduler.plan import Contact, Plan
 from scheduler.notify.ladder import Timing
+from scheduler.plan import Contact, Plan
 from scheduler.store.db import session
 from scheduler.store.ledger import reschedule
 from scheduler.store.tables import AgencyRow, ContactRow, OccurrenceRow, SettingRow

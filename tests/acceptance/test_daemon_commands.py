@@ -1,6 +1,5 @@
 """sync, tick, submit, simulate, status and run as a user runs them, against real SMTP on loopback."""
 
-import datetime as dt
 import hashlib
 import json
 import signal

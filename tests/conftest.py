@@ -7,6 +7,7 @@ import pytest
 
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.plan import load_plan
+from tests.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_PLAN = ROOT / "obligations.toml"
@@ -51,6 +52,14 @@ def shipped_plan():
 @pytest.fixture(scope="session")
 def kz_calendar():
     return WorkdayCalendar("KZ", "en")
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

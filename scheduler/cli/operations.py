@@ -55,6 +55,13 @@ def _zone(settings: Settings, plan: Plan) -> ZoneInfo:
     return ZoneInfo(settings.timezone or plan.policy.timezone)
 
 
+def _service_at(plan_path: Path | None, now_text: str | None) -> tuple[Service, dt.datetime]:
+    """The service on the configured database, and the --now instant (the clock when not given)."""
+    settings = _settings()
+    plan = _plan(plan_path)
+    return open_service(settings, plan), parse_instant(now_text, "--now", _zone(settings, plan))
+
+
 def load_and_sync(settings: Settings, plan_path: Path | None, contacts_path: Path | None, now: dt.datetime) -> tuple[Service, str]:
     """Validate plan and contacts first; only then touch the database (in one transaction)."""
     plan = load_plan(plan_path or settings.plan)
@@ -85,10 +92,8 @@ def sync(plan_path, contacts_path) -> None:
 @click.option("--now", "now_text", metavar="ISO_DATETIME", help="The instant to act at (default: now).")
 def tick(plan_path, now_text) -> None:
     """One pass of the daemon's work at that instant: plan what is due and deliver it."""
-    settings = _settings()
-    plan = _plan(plan_path)
-    now = parse_instant(now_text, "--now", _zone(settings, plan))
-    report = open_service(settings, plan).tick(now)
+    service, now = _service_at(plan_path, now_text)
+    report = service.tick(now)
     print(f"tick at {now.isoformat()}: {report}")
     for error in report.errors:
         print(f"  {error}", file=sys.stderr)
@@ -168,9 +173,7 @@ def simulate(plan_path, start, end, fmt) -> None:
 @click.option("--now", "now_text", metavar="ISO_DATETIME", help="The instant to report at (default: now).")
 def status(plan_path, now_text) -> None:
     """Overdue and upcoming occurrences per agency."""
-    settings = _settings()
-    plan = _plan(plan_path)
-    now = parse_instant(now_text, "--now", _zone(settings, plan))
-    rows = open_service(settings, plan).status(now)
+    service, now = _service_at(plan_path, now_text)
+    rows = service.status(now)
     body = [[agency, str(o), str(w), str(m), str(s)] for agency, o, w, m, s in rows]
     sys.stdout.write(table(["agency", "overdue", "due ≤ 7 days", "due ≤ 30 days", "submitted"], body))

@@ -11,25 +11,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import ROOT
-from tests.integration.conftest import SmtpServer
 
 pytestmark = pytest.mark.acceptance
 ALMATY = ZoneInfo("Asia/Almaty")
 
 
 @pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def deployed(scheduler, smtp):
+def deployed(scheduler, smtp_server):
     """The shipped plan and the example contacts, synced into a fresh SQLite database."""
     (scheduler.cwd / "contacts.csv").write_bytes((ROOT / "examples" / "contacts.csv").read_bytes())
-    env = {"SCHEDULER_SMTP_HOST": "127.0.0.1", "SCHEDULER_SMTP_PORT": str(smtp.port), "SCHEDULER_SMTP_TLS": "none",
+    env = {"SCHEDULER_SMTP_HOST": "127.0.0.1", "SCHEDULER_SMTP_PORT": str(smtp_server.port), "SCHEDULER_SMTP_TLS": "none",
            "SCHEDULER_MAIL_FROM": "scheduler@ministry.example.kz"}
     result = scheduler("sync", env_extra=env)
     assert result.returncode == 0, result.stderr
@@ -41,16 +32,16 @@ def deployed(scheduler, smtp):
     return run
 
 
-def test_a_december_of_ticks_mails_the_right_people_once(deployed, smtp):
+def test_a_december_of_ticks_mails_the_right_people_once(deployed, smtp_server):
     forecast = deployed("simulate", "--from", "2022-12-01", "--to", "2022-12-31", "--format", "json")
     assert forecast.returncode == 0, forecast.stderr
     predicted = json.loads(forecast.stdout)
-    assert not smtp.mailbox.messages, "simulate sends nothing"
+    assert not smtp_server.mailbox.messages, "simulate sends nothing"
 
     for day in range(1, 32):
         result = deployed("tick", "--now", f"2022-12-{day:02d}T09:00")
         assert result.returncode == 0, result.stderr
-    messages = smtp.mailbox.messages
+    messages = smtp_server.mailbox.messages
 
     delivered = Counter(
         (m["X-Scheduler-Step"], occurrence.strip(), m["To"].addresses[0].addr_spec)
@@ -74,17 +65,17 @@ def test_a_december_of_ticks_mails_the_right_people_once(deployed, smtp):
     assert [m["Date"] for m in messages if m["X-Scheduler-Step"] == "digest"]
     # ticking again changes nothing
     again = deployed("tick", "--now", "2022-12-31T09:00")
-    assert "emails 0" in again.stdout and len(smtp.mailbox.messages) == len(messages)
+    assert "emails 0" in again.stdout and len(smtp_server.mailbox.messages) == len(messages)
 
 
-def test_submit_stops_escalation_and_shows_in_status(deployed, smtp):
+def test_submit_stops_escalation_and_shows_in_status(deployed, smtp_server):
     assert deployed("tick", "--now", "2022-12-09T09:00").returncode == 0
     result = deployed("submit", "7:finance:2022", "--at", "2022-12-09T16:30", "--note", "No. 12-3/45")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "7:finance:2022: submission recorded at 2022-12-09T16:30+06:00"
     assert "already recorded" in deployed("submit", "7:finance:2022").stdout
     deployed("tick", "--now", "2022-12-12T09:00")
-    escalations = [m for m in smtp.mailbox.messages if m["X-Scheduler-Step"] == "escalation-1wd"]
+    escalations = [m for m in smtp_server.mailbox.messages if m["X-Scheduler-Step"] == "escalation-1wd"]
     listed = [[i.strip() for i in m["X-Scheduler-Occurrences"].split(",")] for m in escalations]
     assert escalations and not [ids for ids in listed if "7:finance:2022" in ids]
     assert [ids for ids in listed if "6:finance:2022" in ids]

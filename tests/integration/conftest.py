@@ -3,15 +3,11 @@ and an SMTP server on loopback whose answers a test can change."""
 
 from __future__ import annotations
 
-import email
 import os
-import socket
 import uuid
-from email import policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -22,6 +18,7 @@ from scheduler.store.db import connect, migrate
 from scheduler.store.sync import sync
 from scheduler.transport import MaildirTransport, SmtpTransport
 from tests.conftest import SHIPPED_PLAN
+from tests.smtp import Mailbox, SmtpServer, free_port  # noqa: F401 - used by the tests of this folder
 
 PG_ENV = "SCHEDULER_TEST_DATABASE_URL"
 
@@ -70,58 +67,6 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'scheduler.db'}"
     return request.getfixturevalue("postgres_url")
-
-
-class Mailbox:
-    """aiosmtpd handler: keeps what it accepts; `answer` makes it refuse with a given reply."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.answer: str | None = None
-        self.refused = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.answer:
-            self.refused += 1
-            return self.answer
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def by_step(self, step: str):
-        return [m for m in self.messages if m["X-Scheduler-Step"] == step]
-
-    def to(self, address: str):
-        return [m for m in self.messages if address in m["To"]]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class SmtpServer:
-    def __init__(self):
-        self.mailbox = Mailbox()
-        self.port = free_port()
-        self.controller = None
-
-    def start(self):
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self):
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
-@pytest.fixture
-def smtp_server():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from scheduler.notify import compose
 from scheduler.settings import Settings
 from scheduler.transport import for_settings
-from tests.integration.conftest import Mailbox, free_port
+from tests.smtp import Mailbox, free_port
 from tests.unit.test_email_templates import ITEMS, LETTERHEAD, NOW
 
 # The test server takes AUTH without TLS on loopback on purpose; aiosmtpd warns about that.

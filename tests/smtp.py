@@ -1,0 +1,53 @@
+"""A real SMTP server on loopback for tests (aiosmtpd), whose answers a test can change."""
+
+from __future__ import annotations
+
+import email
+import socket
+from email import policy
+
+from aiosmtpd.controller import Controller
+
+
+class Mailbox:
+    """aiosmtpd handler: keeps what it accepts; `answer` makes it refuse with a given reply."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.answer: str | None = None
+        self.refused = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.answer:
+            self.refused += 1
+            return self.answer
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def by_step(self, step: str):
+        return [m for m in self.messages if m["X-Scheduler-Step"] == step]
+
+    def to(self, address: str):
+        return [m for m in self.messages if address in m["To"]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SmtpServer:
+    def __init__(self):
+        self.mailbox = Mailbox()
+        self.port = free_port()
+        self.controller = None
+
+    def start(self):
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None

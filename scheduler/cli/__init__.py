@@ -97,7 +97,7 @@ def validate(plan_path: Path | None, contacts_path: Path | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "csv"]),
+    type=click.Choice(["table", "json", "csv", "ics"]),
     default="table",
     show_default=True,
 )
@@ -112,10 +112,15 @@ def expand_command(plan_path, start, end, agency, obligation_id, fmt) -> None:
     end_day = end.date() if end else None
     if start_day and end_day and end_day < start_day:
         raise BadInput(f"--to {end_day} is before --from {start_day}")
+    calendar = _calendar(plan)
     found = sorted(
-        expand(plan, _calendar(plan), start=start_day, end=end_day, agency=agency, obligation=obligation_id),
+        expand(plan, calendar, start=start_day, end=end_day, agency=agency, obligation=obligation_id),
         key=sort_key,
     )
+    if fmt == "ics":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(output.as_ics(plan, calendar, found, agency))
+        return
     render = {"table": output.as_table, "json": output.as_json, "csv": output.as_csv}[fmt]
     sys.stdout.write(render(plan, found))
 

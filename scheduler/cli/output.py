@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from wcwidth import wcswidth
 
 from scheduler.calendar.expand import Occurrence
+from scheduler.calendar.workdays import WorkdayCalendar
+from scheduler.feeds import content
+from scheduler.feeds.ics import deadlines_calendar
 from scheduler.plan.model import Plan
 
 FIELDS = ("id", "obligation", "agency", "period", "nominal_due", "due", "recipient", "title")
@@ -99,3 +102,16 @@ def as_table(plan: Plan, occurrences: Sequence[Occurrence]) -> str:
         )
     body = table(["due", "nominal", "occurrence", "agency", "title"], rows, stretch=4)
     return body + f"{len(occurrences)} occurrence(s)\n"
+
+
+def as_ics(plan: Plan, calendar: WorkdayCalendar, occurrences: Sequence[Occurrence], agency: str | None) -> bytes:
+    """The same occurrences as an iCalendar feed; stamped with the plan's own date, so stable."""
+    events = [
+        content.deadline(
+            plan, calendar, occurrence_id=o.id, obligation_id=o.obligation, agency=o.agency,
+            nominal=o.nominal_due, due=o.due, recipient=o.recipient,
+        )
+        for o in occurrences
+    ]
+    name = plan.file.plan.id + (f" — {plan.display_name(agency, plan.period_end, 'kk', short=True)}" if agency else "")
+    return deadlines_calendar(events, name, content.plan_stamp(plan))

@@ -182,3 +182,21 @@ def test_plan_path_from_the_environment(scheduler, tmp_path):
     assert scheduler("validate").returncode == 2
     result = scheduler("validate", env_extra={"SCHEDULER_PLAN": str(elsewhere / "plan-2021.toml")})
     assert result.returncode == 0, result.stderr
+
+
+def test_ics_has_the_same_events_as_json(scheduler):
+    from icalendar import Calendar
+
+    args = ("expand", "--from", "2022-01-01", "--to", "2022-12-31", "--agency", "akimat-astana")
+    records = json.loads(scheduler(*args, "--format", "json").stdout)
+    result = subprocess.run([sys.executable, "-m", "scheduler", *args, "--format", "ics"], cwd=scheduler.cwd,
+                            capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    events = Calendar.from_ical(result.stdout).walk("VEVENT")
+    assert sorted((str(e["UID"]).removesuffix("@obligation-scheduler"), e.decoded("DTSTART").isoformat()) for e in events) == sorted(
+        (r["id"], r["due"]) for r in records
+    )
+    assert result.stdout == subprocess.run([sys.executable, "-m", "scheduler", *args, "--format", "ics"],
+                                           cwd=scheduler.cwd, capture_output=True, timeout=60).stdout
+    moved = next(e for e in events if str(e["UID"]).startswith("8.3:akimat-astana:2022@"))
+    assert "nominal date 10 December 2022 (Saturday) is not a working day" in str(moved["DESCRIPTION"])

@@ -1,0 +1,56 @@
+"""The iCalendar feed's bytes follow RFC 5545/7986 and what calendar clients need."""
+
+import datetime as dt
+
+from icalendar import Calendar
+
+from scheduler.feeds.ics import Deadline, deadlines_calendar
+
+STAMP = dt.datetime(2023, 3, 17, tzinfo=dt.timezone.utc)
+LONG_KAZAKH = "Адам саудасының қылмыстарынан жәбірленушілерге зиянды өтеу мен Жәбірленушілерге өтемақы қорынан өтемақыларды төлеу"
+EVENTS = [
+    Deadline("7:finance:2022", dt.date(2022, 12, 9), "Қаржымині: 7. " + LONG_KAZAKH, LONG_KAZAKH * 3, 2,
+             dt.datetime(2022, 11, 1, 3, 0, 12, 345, tzinfo=dt.timezone.utc)),
+    Deadline("7:gpo:2021", dt.date(2021, 12, 10), "БП: 7. Талдау", "x", 0, None, cancelled=True),
+    Deadline("6:mvd:2022", dt.date(2022, 12, 9), "ІІМ: 6. Ақпарат", "y", 0, None, submitted=True),
+]
+
+
+def render():
+    return deadlines_calendar(EVENTS, "kz-tip-2021-2023 — Қаржымині", STAMP)
+
+
+def test_lines_are_crlf_folded_at_75_octets_without_splitting_characters():
+    data = render()
+    assert data.endswith(b"\r\n") and b"\n" not in data.replace(b"\r\n", b"")
+    for line in data.split(b"\r\n"):
+        assert len(line) <= 75
+        line.decode("utf-8")  # a fold never cuts a multi-byte character
+
+
+def test_calendar_properties_are_written_as_durations_and_without_method():
+    lines = render().decode().split("\r\n")
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT12H" in lines
+    assert "X-PUBLISHED-TTL:PT12H" in lines
+    assert "X-WR-CALNAME:kz-tip-2021-2023 — Қаржымині" in lines and "NAME:kz-tip-2021-2023 — Қаржымині" in lines
+    assert not [line for line in lines if line.startswith("METHOD")]
+
+
+def test_events_are_all_day_with_stable_uids_and_change_stamps():
+    calendar = Calendar.from_ical(render())
+    events = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+    assert set(events) == {"7:finance:2022@obligation-scheduler", "7:gpo:2021@obligation-scheduler", "6:mvd:2022@obligation-scheduler"}
+    finance = events["7:finance:2022@obligation-scheduler"]
+    assert finance.decoded("DTSTART") == dt.date(2022, 12, 9) and finance.decoded("DTEND") == dt.date(2022, 12, 10)
+    assert finance.decoded("DTSTAMP") == dt.datetime(2022, 11, 1, 3, 0, 12, tzinfo=dt.timezone.utc)
+    assert finance.decoded("LAST-MODIFIED") == finance.decoded("DTSTAMP")
+    assert finance["SEQUENCE"] == 2 and str(finance["STATUS"]) == "CONFIRMED"
+    assert [str(a["ACTION"]) for a in finance.walk("VALARM")] == ["DISPLAY"]
+    assert str(events["7:gpo:2021@obligation-scheduler"]["STATUS"]) == "CANCELLED"
+    assert str(events["6:mvd:2022@obligation-scheduler"]["SUMMARY"]).startswith("✓ ")
+    assert events["7:gpo:2021@obligation-scheduler"].decoded("DTSTAMP") == STAMP  # no change time: the feed's
+
+
+def test_unchanged_data_gives_identical_bytes():
+    assert render() == render()
+    assert deadlines_calendar(list(reversed(EVENTS)), "kz-tip-2021-2023 — Қаржымині", STAMP) == render()

@@ -18,6 +18,8 @@ from sqlmodel import Session, col, select
 
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.errors import UnknownOccurrence
+from scheduler.feeds import content, tokens
+from scheduler.feeds.ics import deadlines_calendar
 from scheduler.notify import compose
 from scheduler.notify.ladder import (
     DIGEST,
@@ -50,6 +52,7 @@ from scheduler.transport import Transport
 
 log = logging.getLogger("scheduler")
 UPCOMING_DAYS = 14
+CANCELLED_KEPT = dt.timedelta(days=90)
 
 
 @dataclass
@@ -236,6 +239,10 @@ class Service:
 
     # --- other commands -----------------------------------------------------------------------
 
+    def is_focal_contact(self, email: str) -> bool:
+        with session(self.engine) as db:
+            return db.exec(select(ContactRow.id).where(ContactRow.email == email.lower(), ContactRow.role == "focal")).first() is not None
+
     def submit(self, occurrence_id: str, at: dt.datetime, note: str | None, now: dt.datetime) -> tuple[bool, SubmissionRow]:
         """Record a submission; returns (new, row). A second submission keeps the first."""
         with session(self.engine) as db:
@@ -278,6 +285,42 @@ class Service:
             timeline += [(now, p) for p in planned if p.send]
             day += dt.timedelta(days=1)
         return timeline
+
+    def feed(self, token: str, now: dt.datetime) -> tuple[str, bytes] | None:
+        """(calendar name, iCalendar bytes) for a live token; None for an unknown or revoked one.
+
+        Cancelled occurrences stay in the feed for CANCELLED_KEPT so subscribed clients remove them."""
+        row = tokens.find(self.engine, token)
+        if row is None:
+            return None
+        with session(self.engine) as db:
+            if row.scope == "agency":
+                agencies, name = [row.agency], self.plan.display_name(row.agency, self.timing.local_day(now), "kk", short=True)
+            elif row.scope == "contact":
+                agencies = list(db.exec(select(ContactRow.agency).where(ContactRow.email == row.email, ContactRow.role == "focal")))
+                name = row.email
+            else:
+                agencies, name = None, "all"
+            query = (
+                select(OccurrenceRow, SubmissionRow.recorded_at)
+                .outerjoin(SubmissionRow, col(SubmissionRow.occurrence_id) == col(OccurrenceRow.id))
+                .where((OccurrenceRow.status == "active") | (col(OccurrenceRow.updated_at) >= as_utc(now) - CANCELLED_KEPT))
+            )
+            if agencies is not None:
+                query = query.where(col(OccurrenceRow.agency).in_(agencies))
+            rows = db.exec(query).all()
+        events = [
+            content.deadline(
+                self.plan, self.calendar, occurrence_id=o.id, obligation_id=o.obligation, agency=o.agency,
+                nominal=o.nominal_due, due=o.due, recipient=o.recipient, sequence=o.sequence,
+                last_modified=max(filter(None, (o.updated_at, submitted))), cancelled=o.status != "active",
+                submitted=submitted is not None,
+            )
+            for o, submitted in rows
+        ]
+        stamp = max((e.last_modified for e in events), default=content.plan_stamp(self.plan))
+        title = f"{self.plan.file.plan.id} — {name}"
+        return title, deadlines_calendar(events, title, stamp)
 
     def status(self, now: dt.datetime) -> list[tuple[str, int, int, int, int]]:
         """Per agency: overdue, due within 7 days, within 30 days, submitted."""

@@ -177,3 +177,61 @@ def status(plan_path, now_text) -> None:
     rows = service.status(now)
     body = [[agency, str(o), str(w), str(m), str(s)] for agency, o, w, m, s in rows]
     sys.stdout.write(table(["agency", "overdue", "due ≤ 7 days", "due ≤ 30 days", "submitted"], body))
+
+
+@cli.group()
+def feeds() -> None:
+    """Calendar subscriptions: issue, revoke and list feed tokens."""
+
+
+@feeds.command("issue")
+@plan_option
+@click.option("--agency", help="A feed of this agency's deadlines.")
+@click.option("--contact", "email", help="A feed of every agency this person is focal point for.")
+@click.option("--all", "everything", is_flag=True, help="A feed of the whole plan.")
+def feeds_issue(plan_path, agency, email, everything) -> None:
+    """Create a feed token; the feed's URL is the last line printed."""
+    from scheduler.feeds import tokens
+
+    if sum(map(bool, (agency, email, everything))) != 1:
+        raise BadInput("give exactly one of --agency CODE, --contact EMAIL or --all")
+    settings = _settings()
+    plan = _plan(plan_path)
+    if agency and plan.agency(agency) is None:
+        raise BadInput(f"--agency: unknown agency code {agency!r} in {plan.source}")
+    service = open_service(settings, plan)
+    if email and not service.is_focal_contact(email):
+        raise BadInput(f"--contact: {email} is no agency's focal point in the contacts (run `scheduler sync`?)")
+    token = tokens.issue(service.engine, clock(), agency=agency, email=email)
+    scope = f"agency {agency}" if agency else f"contact {email}" if email else "the whole plan"
+    print(f"feed for {scope}; the token is shown only now:")
+    print(f"{settings.public_base_url()}/feeds/{token}.ics")
+
+
+@feeds.command("revoke")
+@plan_option
+@click.argument("token_or_url")
+def feeds_revoke(plan_path, token_or_url) -> None:
+    """Revoke a feed token (give the token or the feed URL)."""
+    from scheduler.feeds import tokens
+
+    token = tokens.token_from(token_or_url)
+    service = open_service(_settings(), _plan(plan_path))
+    if not tokens.revoke(service.engine, token, clock()):
+        raise BadInput("no live feed token matches (unknown, or already revoked)")
+    print("revoked")
+
+
+@feeds.command("list")
+@plan_option
+def feeds_list(plan_path) -> None:
+    """Every feed token issued: scope and dates (never the token itself)."""
+    from scheduler.feeds import tokens
+
+    service = open_service(_settings(), _plan(plan_path))
+    rows = [
+        [str(r.id), r.scope, r.agency or r.email or "*", r.token_hash[:8], r.created_at.isoformat(timespec="minutes"),
+         r.revoked_at.isoformat(timespec="minutes") if r.revoked_at else ""]
+        for r in tokens.listing(service.engine)
+    ]
+    sys.stdout.write(table(["id", "scope", "for", "sha256", "issued", "revoked"], rows))

@@ -105,3 +105,17 @@ class SettingRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str
+
+
+class FeedTokenRow(SQLModel, table=True):
+    """A calendar subscription. Only the token's SHA-256 is kept; the token itself is shown once."""
+
+    __tablename__ = "feed_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    scope: str = Field(max_length=16)  # agency | contact | all
+    agency: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=320)
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None

@@ -158,3 +158,23 @@ def test_run_ticks_reloads_on_sighup_and_stops_on_sigterm(scheduler):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_feeds_issue_prints_the_url_last_and_revoke_takes_it(deployed):
+    issued = deployed("feeds", "issue", "--agency", "finance")
+    assert issued.returncode == 0, issued.stderr
+    url = issued.stdout.strip().splitlines()[-1]
+    assert url.startswith("http://127.0.0.1:8080/feeds/") and url.endswith(".ics")
+    listed = deployed("feeds", "list").stdout
+    assert "agency" in listed and "finance" in listed and url.rsplit("/", 1)[1][:-4] not in listed
+    assert deployed("feeds", "revoke", url).stdout.strip() == "revoked"
+    again = deployed("feeds", "revoke", url)
+    assert again.returncode == 2 and "no live feed token" in again.stderr
+    for args, fragment in [
+        (("feeds", "issue", "--agency", "nobody"), "unknown agency code 'nobody'"),
+        (("feeds", "issue"), "exactly one of"),
+        (("feeds", "issue", "--contact", "stranger@example.kz"), "is no agency's focal point"),
+        (("feeds", "revoke", "not a token"), "neither a feed token nor a feed URL"),
+    ]:
+        result = deployed(*args)
+        assert result.returncode == 2 and fragment in result.stderr and "Traceback" not in result.stderr

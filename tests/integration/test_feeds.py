@@ -1,0 +1,54 @@
+"""Feed tokens and the feeds they open, on SQLite and PostgreSQL."""
+
+import datetime as dt
+
+from icalendar import Calendar
+from sqlmodel import select
+
+from scheduler.feeds import tokens
+from scheduler.store.db import session
+from scheduler.store.tables import FeedTokenRow
+
+NOW = dt.datetime(2022, 12, 12, 4, 0, tzinfo=dt.timezone.utc)
+
+
+def uids(data: bytes) -> dict[str, dict]:
+    return {str(e["UID"]).split("@")[0]: e for e in Calendar.from_ical(data).walk("VEVENT")}
+
+
+def test_tokens_are_random_stored_hashed_and_revocable(database_url, make_service):
+    service = make_service(database_url)
+    first = tokens.issue(service.engine, NOW, agency="finance")
+    second = tokens.issue(service.engine, NOW, agency="finance")
+    assert first != second and len(first) >= 32  # 192 bits, URL-safe
+    with session(service.engine) as db:
+        stored = [r.token_hash for r in db.exec(select(FeedTokenRow))]
+    assert first not in stored and tokens.digest(first) in stored
+    assert tokens.find(service.engine, first).agency == "finance"
+    assert tokens.revoke(service.engine, first, NOW)
+    assert tokens.find(service.engine, first) is None and service.feed(first, NOW) is None
+    assert service.feed("A" * 32, NOW) is None
+    assert tokens.find(service.engine, second) is not None
+
+
+def test_agency_feed_has_its_occurrences_and_marks_submissions(database_url, make_service):
+    service = make_service(database_url)
+    token = tokens.issue(service.engine, NOW, agency="finance")
+    service.submit("7:finance:2022", NOW, None, NOW)
+    name, data = service.feed(token, NOW)
+    events = uids(data)
+    assert name == "kz-tip-2021-2023 — Қаржымині"
+    assert events and all(":finance:" in uid for uid in events)
+    assert str(events["7:finance:2022"]["SUMMARY"]).startswith("✓ ")
+    assert events["7:finance:2022"].decoded("DTSTART") == dt.date(2022, 12, 9)
+    _, again = service.feed(token, NOW + dt.timedelta(hours=3))
+    assert again == data, "unchanged data, identical bytes"
+
+
+def test_contact_feed_covers_every_agency_she_is_focal_for(database_url, make_service):
+    service = make_service(database_url)
+    token = tokens.issue(service.engine, NOW, email="askar@mvd.example.kz")
+    agencies = {uid.split(":")[1] for uid in uids(service.feed(token, NOW)[1])}
+    assert agencies == {"mvd"}
+    everything = tokens.issue(service.engine, NOW)
+    assert len(uids(service.feed(everything, NOW)[1])) == 1698

@@ -17,6 +17,7 @@ import argparse
 import datetime as dt
 import os
 import random
+import socket
 import subprocess
 import sys
 import tempfile
@@ -131,6 +132,9 @@ def daemon_rss_mib() -> float | None:
         (Path(scratch) / "obligations.toml").write_bytes((ROOT / "obligations.toml").read_bytes())
         (Path(scratch) / "contacts.csv").write_bytes((ROOT / "examples" / "contacts.csv").read_bytes())
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")}
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            env["SCHEDULER_HTTP_PORT"] = str(sock.getsockname()[1])
         process = subprocess.Popen([sys.executable, "-m", "scheduler", "run"], cwd=scratch, env=env,
                                    stderr=subprocess.PIPE, text=True)
         try:

@@ -11,8 +11,10 @@ import datetime as dt
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 
+import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -55,7 +57,23 @@ class Daemon:
             except SchedulerError as error:
                 log.error("reload refused, keeping the running plan: %s", one_line(error))
 
-    def run(self) -> None:
+    def serve_http(self, host: str, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+        """uvicorn in a thread of this process; access logs off, since feed URLs carry tokens."""
+        from scheduler.web.app import create_app
+
+        config = uvicorn.Config(create_app(lambda: self.service, self._clock), host=host, port=port,
+                                log_level="warning", access_log=False, lifespan="off")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name="http", daemon=True)
+        thread.start()
+        while not server.started:
+            if not thread.is_alive():
+                raise SchedulerError(f"cannot serve HTTP on {host}:{port} (address in use, or not allowed)")
+            time.sleep(0.05)
+        log.info("serving http://%s:%s", host, port)
+        return server, thread
+
+    def run(self, http: tuple[str, int] | None = None) -> None:
         policy = self.service.plan.policy
         zone = self.service.timing.zone
         scheduler = BackgroundScheduler(timezone=zone)
@@ -68,6 +86,9 @@ class Daemon:
         signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
         signal.signal(signal.SIGINT, lambda *_: self._stop.set())
         signal.signal(signal.SIGHUP, lambda *_: self._reload_requested.set())
+        server = thread = None
+        if http is not None:
+            server, thread = self.serve_http(*http)
         scheduler.start()
         log.info("started plan=%s database=%s transport=%s", self.service.plan.source,
                  self.service.engine.url.render_as_string(hide_password=True), self.service.transport.name)
@@ -78,6 +99,9 @@ class Daemon:
                     self.reload()
         finally:
             scheduler.shutdown(wait=True)
+            if server is not None:
+                server.should_exit = True
+                thread.join(timeout=10)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             log.info("stopped")

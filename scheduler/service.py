@@ -12,10 +12,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from scheduler import metrics
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.errors import UnknownOccurrence
 from scheduler.feeds import content, tokens
@@ -128,13 +129,19 @@ class Service:
 
     def tick(self, now: dt.datetime) -> TickReport:
         report = TickReport()
-        with session(self.engine) as db:
-            considered, planned = self.plan_due(db, now)
-            record(db, planned)
-            advance(db, considered, self.timing, now)
-        report.planned = sum(p.send for p in planned)
-        report.skipped = len(planned) - report.planned
-        self.deliver(now, report)
+        with metrics.tick_seconds.time():
+            try:
+                with session(self.engine) as db:
+                    considered, planned = self.plan_due(db, now)
+                    record(db, planned)
+                    advance(db, considered, self.timing, now)
+                report.planned = sum(p.send for p in planned)
+                report.skipped = len(planned) - report.planned
+                self.deliver(now, report)
+            except Exception:
+                metrics.ticks.labels("error").inc()
+                raise
+        metrics.ticks.labels("ok").inc()
         log.info("tick now=%s %s", now.isoformat(), report)
         return report
 
@@ -153,10 +160,13 @@ class Service:
             deliveries = asyncio.run(self.transport.deliver(messages))
             for batch, delivery in zip(batches, deliveries, strict=True):
                 report.emails += 1
+                step = batch[0].step
                 if delivery.error is None:
                     mark_sent(self.engine, batch, now, delivery.message["Message-ID"])
+                    metrics.emails_sent.labels(step).inc()
                     report.sent += len(batch)
                     continue
+                metrics.emails_failed.labels(step, "transient" if delivery.error.transient else "permanent").inc()
                 mark_failed(self.engine, batch, now, str(delivery.error), delivery.error.transient)
                 log.warning("delivery failed to=%s step=%s transient=%s error=%s", batch[0].recipient, batch[0].step,
                             delivery.error.transient, delivery.error)
@@ -238,6 +248,15 @@ class Service:
         return compose.DigestReport(key.removeprefix("digest:"), overdue, upcoming, failures, without, skipped_late)
 
     # --- other commands -----------------------------------------------------------------------
+
+    def database_problem(self) -> str | None:
+        """None when the database answers; otherwise what went wrong, in one line."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as error:  # noqa: BLE001 - any failure means unhealthy; say which
+            return f"{error.__class__.__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:200]
+        return None
 
     def is_focal_contact(self, email: str) -> bool:
         with session(self.engine) as db:

@@ -103,7 +103,7 @@ def tick(plan_path, now_text) -> None:
 @plan_option
 @contacts_option
 def run(plan_path, contacts_path) -> None:
-    """The daemon: sync, then tick every minute until SIGTERM/SIGINT; SIGHUP reloads."""
+    """The daemon: sync, serve HTTP, tick every minute until SIGTERM/SIGINT; SIGHUP reloads."""
     from scheduler.daemon import Daemon
 
     _configure_logging()
@@ -114,7 +114,7 @@ def run(plan_path, contacts_path) -> None:
     def reload() -> Service:
         return load_and_sync(load_settings(), plan_path, contacts_path, clock())[0]
 
-    Daemon(service, reload, clock).run()
+    Daemon(service, reload, clock).run(http=(settings.http_host, settings.http_port))
 
 
 @cli.command()

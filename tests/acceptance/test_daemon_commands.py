@@ -137,8 +137,11 @@ def test_run_ticks_reloads_on_sighup_and_stops_on_sigterm(scheduler):
     import shutil
     import sys
 
+    from tests.smtp import free_port
+
     command = shutil.which("scheduler", path=os.path.dirname(sys.executable))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")}
+    env["SCHEDULER_HTTP_PORT"] = str(free_port())
     process = subprocess.Popen([command, "run"], cwd=scheduler.cwd, env=env, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(process, "level=INFO started")
@@ -178,3 +181,64 @@ def test_feeds_issue_prints_the_url_last_and_revoke_takes_it(deployed):
     ]:
         result = deployed(*args)
         assert result.returncode == 2 and fragment in result.stderr and "Traceback" not in result.stderr
+
+
+def http_get(url, headers=None):
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_run_serves_feeds_health_and_metrics_on_loopback(deployed, scheduler):
+    import os
+    import shutil
+    import sys
+
+    from icalendar import Calendar
+
+    from tests.smtp import free_port
+
+    port = free_port()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")},
+           "SCHEDULER_HTTP_PORT": str(port), "SCHEDULER_CONTACTS": str(scheduler.cwd / "contacts.csv")}
+    issue = subprocess.run([shutil.which("scheduler", path=os.path.dirname(sys.executable)), "feeds", "issue", "--agency", "finance"],
+                           cwd=scheduler.cwd, env=env, capture_output=True, text=True, timeout=60)
+    url = issue.stdout.strip().splitlines()[-1]
+    assert url.startswith(f"http://127.0.0.1:{port}/feeds/")
+    process = subprocess.Popen([shutil.which("scheduler", path=os.path.dirname(sys.executable)), "run"],
+                               cwd=scheduler.cwd, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        log = wait_for(process, "tick now=")
+        assert url.rsplit("/", 1)[1] not in log, "tokens never reach the log"
+        status, headers, body = http_get(f"http://127.0.0.1:{port}/healthz")
+        assert (status, json.loads(body)) == (200, {"status": "ok", "database": "ok"})
+
+        status, headers, body = http_get(url)
+        assert status == 200 and headers["content-type"] == "text/calendar; charset=utf-8"
+        events = Calendar.from_ical(body).walk("VEVENT")
+        expected = json.loads(scheduler("expand", "--agency", "finance", "--format", "json").stdout)
+        assert sorted((str(e["UID"]).split("@")[0], e.decoded("DTSTART").isoformat()) for e in events) == sorted(
+            (r["id"], r["due"]) for r in expected
+        )
+        etag = headers["etag"]
+        assert http_get(url, {"If-None-Match": etag})[:1] == (304,)
+        assert http_get(url)[2] == body, "unchanged data, identical bytes"
+
+        unknown = http_get(f"http://127.0.0.1:{port}/feeds/{'A' * 32}.ics")
+        assert unknown[0] == 404 and unknown[2] == b""
+        status, _, text = http_get(f"http://127.0.0.1:{port}/metrics")
+        assert status == 200 and b"scheduler_ticks_total" in text and b'scheduler_overdue_occurrences{agency="finance"}' in text
+
+        assert deployed("feeds", "revoke", url).returncode == 0
+        assert http_get(url)[0] == 404
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -1,0 +1,1 @@
+"""The HTTP face served by `scheduler run`: feeds, health, metrics."""

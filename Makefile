@@ -16,7 +16,12 @@ run: $(BIN)/scheduler
 	$(BIN)/scheduler validate
 	$(BIN)/scheduler run
 
-test: $(BIN)/scheduler
+# Mozilla's ical.js checks the feeds as a calendar client reads them (skipped where npm is missing).
+tests/js/node_modules: tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/js --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the ical.js tests will be skipped"; fi
+
+test: $(BIN)/scheduler tests/js/node_modules
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/scheduler

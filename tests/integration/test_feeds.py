@@ -52,3 +52,16 @@ def test_contact_feed_covers_every_agency_she_is_focal_for(database_url, make_se
     assert agencies == {"mvd"}
     everything = tokens.issue(service.engine, NOW)
     assert len(uids(service.feed(everything, NOW)[1])) == 1698
+
+
+def test_ical_js_reads_a_token_feed(make_service, tmp_path):
+    from tests.acceptance.test_ical_js import ical_js
+
+    service = make_service(f"sqlite:///{tmp_path / 'feeds.db'}")
+    token = tokens.issue(service.engine, NOW, agency="mvd")
+    service.submit("6:mvd:2022", NOW, None, NOW)
+    parsed = ical_js(service.feed(token, NOW)[1])
+    events = {e["uid"].split("@")[0]: e for e in parsed["events"]}
+    assert all(":mvd:" in uid for uid in events) and len(events) > 50
+    assert events["6:mvd:2022"]["summary"].startswith("✓ ")
+    assert events["6:mvd:2022"]["start"] == "2022-12-09" and events["6:mvd:2022"]["status"] == "CONFIRMED"

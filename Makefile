@@ -28,6 +28,7 @@ bench: $(BIN)/scheduler
 	$(BIN)/python bench/expand.py
 	$(BIN)/python bench/deliver.py
 	$(BIN)/python bench/tick.py
+	$(BIN)/python bench/feed.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

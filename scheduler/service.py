@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -20,7 +20,7 @@ from scheduler import metrics
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.errors import UnknownOccurrence
 from scheduler.feeds import content, tokens
-from scheduler.feeds.ics import deadlines_calendar
+from scheduler.feeds.ics import RenderedFeed, deadlines_calendar, etag_of
 from scheduler.notify import compose
 from scheduler.notify.ladder import (
     DIGEST,
@@ -54,6 +54,7 @@ from scheduler.transport import Transport
 log = logging.getLogger("scheduler")
 UPCOMING_DAYS = 14
 CANCELLED_KEPT = dt.timedelta(days=90)
+FEED_CACHE_SIZE = 256
 
 
 @dataclass
@@ -84,6 +85,7 @@ class Service:
         self.timing = Timing(plan.policy, self.calendar, settings.timezone)
         self._directory: tuple[str | None, Directory] | None = None
         self._digest_recorded: str | None = None  # this week's digest key, once the ledger has it
+        self._feeds: OrderedDict[tuple, RenderedFeed] = OrderedDict()  # rendered feeds by data version
 
     # --- planning ---------------------------------------------------------------------------
 
@@ -305,8 +307,8 @@ class Service:
             day += dt.timedelta(days=1)
         return timeline
 
-    def feed(self, token: str, now: dt.datetime) -> tuple[str, bytes] | None:
-        """(calendar name, iCalendar bytes) for a live token; None for an unknown or revoked one.
+    def feed(self, token: str, now: dt.datetime) -> RenderedFeed | None:
+        """The rendered feed for a live token; None for an unknown or revoked one.
 
         Cancelled occurrences stay in the feed for CANCELLED_KEPT so subscribed clients remove them."""
         row = tokens.find(self.engine, token)
@@ -320,14 +322,20 @@ class Service:
                 name = row.email
             else:
                 agencies, name = None, "all"
-            query = (
-                select(OccurrenceRow, SubmissionRow.recorded_at)
-                .outerjoin(SubmissionRow, col(SubmissionRow.occurrence_id) == col(OccurrenceRow.id))
-                .where((OccurrenceRow.status == "active") | (col(OccurrenceRow.updated_at) >= as_utc(now) - CANCELLED_KEPT))
-            )
+            scope = (OccurrenceRow.status == "active") | (col(OccurrenceRow.updated_at) >= as_utc(now) - CANCELLED_KEPT)
             if agencies is not None:
-                query = query.where(col(OccurrenceRow.agency).in_(agencies))
-            rows = db.exec(query).all()
+                scope = scope & col(OccurrenceRow.agency).in_(agencies)
+            joined = (col(SubmissionRow.occurrence_id) == col(OccurrenceRow.id))
+            # The data's version: what any change to these events changes. Rendering is the costly part.
+            version = (row.token_hash, tuple(sorted(agencies or ())), *db.exec(
+                select(func.count(), func.max(OccurrenceRow.updated_at), func.max(SubmissionRow.recorded_at))
+                .select_from(OccurrenceRow).outerjoin(SubmissionRow, joined).where(scope)
+            ).one())
+            cached = self._feeds.get(version)
+            if cached is not None:
+                self._feeds.move_to_end(version)
+                return cached
+            rows = db.exec(select(OccurrenceRow, SubmissionRow.recorded_at).outerjoin(SubmissionRow, joined).where(scope)).all()
         events = [
             content.deadline(
                 self.plan, self.calendar, occurrence_id=o.id, obligation_id=o.obligation, agency=o.agency,
@@ -339,7 +347,11 @@ class Service:
         ]
         stamp = max((e.last_modified for e in events), default=content.plan_stamp(self.plan))
         title = f"{self.plan.file.plan.id} — {name}"
-        return title, deadlines_calendar(events, title, stamp)
+        body = deadlines_calendar(events, title, stamp)
+        rendered = self._feeds[version] = RenderedFeed(title, body, etag_of(body))
+        while len(self._feeds) > FEED_CACHE_SIZE:
+            self._feeds.popitem(last=False)
+        return rendered
 
     def status(self, now: dt.datetime) -> list[tuple[str, int, int, int, int]]:
         """Per agency: overdue, due within 7 days, within 30 days, submitted."""

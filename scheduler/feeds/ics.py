@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,17 @@ class Deadline:
     last_modified: dt.datetime | None = None
     cancelled: bool = False
     submitted: bool = False
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    title: str
+    body: bytes
+    etag: str  # computed once per rendering: hashing megabytes per request would be the slow part
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 def uid_of(occurrence_id: str) -> str:

@@ -7,7 +7,6 @@ asked for on every request, so a reload (SIGHUP) takes effect at once.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
@@ -24,10 +23,6 @@ overdue = Gauge("scheduler_overdue_occurrences", "Open occurrences past their du
                 registry=metrics.registry)
 
 
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
 def matches(if_none_match: str | None, etag: str) -> bool:
     if not if_none_match:
         return False
@@ -40,12 +35,10 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime])
         found = await run_in_threadpool(current().feed, request.path_params["token"], clock())
         if found is None:
             return Response(status_code=404)  # unknown and revoked look alike: no hint
-        _, body = found
-        etag = etag_of(body)
-        headers = {"ETag": etag, "Cache-Control": "private, max-age=300"}
-        if matches(request.headers.get("if-none-match"), etag):
+        headers = {"ETag": found.etag, "Cache-Control": "private, max-age=300"}
+        if matches(request.headers.get("if-none-match"), found.etag):
             return Response(status_code=304, headers=headers)
-        return Response(body, media_type="text/calendar; charset=utf-8",
+        return Response(found.body, media_type="text/calendar; charset=utf-8",
                         headers={**headers, "Content-Disposition": 'inline; filename="deadlines.ics"'})
 
     async def healthz(request: Request) -> Response:

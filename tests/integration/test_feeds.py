@@ -35,23 +35,24 @@ def test_agency_feed_has_its_occurrences_and_marks_submissions(database_url, mak
     service = make_service(database_url)
     token = tokens.issue(service.engine, NOW, agency="finance")
     service.submit("7:finance:2022", NOW, None, NOW)
-    name, data = service.feed(token, NOW)
+    feed = service.feed(token, NOW)
+    name, data = feed.title, feed.body
     events = uids(data)
     assert name == "kz-tip-2021-2023 — Қаржымині"
     assert events and all(":finance:" in uid for uid in events)
     assert str(events["7:finance:2022"]["SUMMARY"]).startswith("✓ ")
     assert events["7:finance:2022"].decoded("DTSTART") == dt.date(2022, 12, 9)
-    _, again = service.feed(token, NOW + dt.timedelta(hours=3))
+    again = service.feed(token, NOW + dt.timedelta(hours=3)).body
     assert again == data, "unchanged data, identical bytes"
 
 
 def test_contact_feed_covers_every_agency_she_is_focal_for(database_url, make_service):
     service = make_service(database_url)
     token = tokens.issue(service.engine, NOW, email="askar@mvd.example.kz")
-    agencies = {uid.split(":")[1] for uid in uids(service.feed(token, NOW)[1])}
+    agencies = {uid.split(":")[1] for uid in uids(service.feed(token, NOW).body)}
     assert agencies == {"mvd"}
     everything = tokens.issue(service.engine, NOW)
-    assert len(uids(service.feed(everything, NOW)[1])) == 1698
+    assert len(uids(service.feed(everything, NOW).body)) == 1698
 
 
 def test_ical_js_reads_a_token_feed(make_service, tmp_path):
@@ -60,8 +61,19 @@ def test_ical_js_reads_a_token_feed(make_service, tmp_path):
     service = make_service(f"sqlite:///{tmp_path / 'feeds.db'}")
     token = tokens.issue(service.engine, NOW, agency="mvd")
     service.submit("6:mvd:2022", NOW, None, NOW)
-    parsed = ical_js(service.feed(token, NOW)[1])
+    parsed = ical_js(service.feed(token, NOW).body)
     events = {e["uid"].split("@")[0]: e for e in parsed["events"]}
     assert all(":mvd:" in uid for uid in events) and len(events) > 50
     assert events["6:mvd:2022"]["summary"].startswith("✓ ")
     assert events["6:mvd:2022"]["start"] == "2022-12-09" and events["6:mvd:2022"]["status"] == "CONFIRMED"
+
+
+def test_rendered_feeds_are_reused_until_the_data_changes(database_url, make_service):
+    service = make_service(database_url)
+    token = tokens.issue(service.engine, NOW, agency="finance")
+    first = service.feed(token, NOW)
+    assert service.feed(token, NOW) is first, "unchanged data: the cached rendering"
+    service.submit("7:finance:2022", NOW, None, NOW + dt.timedelta(minutes=5))
+    changed = service.feed(token, NOW)
+    assert changed is not first and changed.body != first.body and changed.etag != first.etag
+    assert str(uids(changed.body)["7:finance:2022"]["SUMMARY"]).startswith("✓ ")

@@ -16,7 +16,7 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from scheduler import metrics
+from scheduler import metrics, report
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.errors import UnknownOccurrence
 from scheduler.feeds import content, tokens
@@ -352,6 +352,19 @@ class Service:
         while len(self._feeds) > FEED_CACHE_SIZE:
             self._feeds.popitem(last=False)
         return rendered
+
+    def compliance(self, year: int, now: dt.datetime) -> list[report.AgencyCompliance]:
+        """The compliance table of occurrences due in `year` (active ones), as of `now`."""
+        with session(self.engine) as db:
+            rows = db.exec(
+                select(OccurrenceRow.agency, OccurrenceRow.due, SubmissionRow.submitted_at)
+                .outerjoin(SubmissionRow, col(SubmissionRow.occurrence_id) == col(OccurrenceRow.id))
+                .where(OccurrenceRow.status == "active",
+                       col(OccurrenceRow.due).between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
+            ).all()
+        owed = [report.Owed(agency, due, submitted and self.timing.local_day(submitted)) for agency, due, submitted in rows]
+        names = {code: a.short_kk for code, a in self.plan.file.agencies.items()}
+        return report.compliance(owed, names, self.timing.local_day(now), self.calendar)
 
     def status(self, now: dt.datetime) -> list[tuple[str, int, int, int, int]]:
         """Per agency: overdue, due within 7 days, within 30 days, submitted."""

@@ -235,3 +235,31 @@ def feeds_list(plan_path) -> None:
         for r in tokens.listing(service.engine)
     ]
     sys.stdout.write(table(["id", "scope", "for", "sha256", "issued", "revoked"], rows))
+
+
+@cli.command("report")
+@plan_option
+@click.option("--year", type=int, required=True, help="The year whose deadlines to report on.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "html"]), default="csv", show_default=True)
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file (default: stdout).")
+@click.option("--now", "now_text", metavar="ISO_DATETIME", help="Report as of this instant (default: now).")
+def report_command(plan_path, year, fmt, output, now_text) -> None:
+    """The compliance table: per agency, owed, on time, late (working days), missing, pending."""
+    from scheduler import report
+
+    service, now = _service_at(plan_path, now_text)
+    if not service.plan.years.start - 1 <= year <= service.plan.years.stop:
+        raise BadInput(f"--year {year} is outside the plan's period {service.plan.years.start}–{service.plan.years.stop - 1} (and the year after)")
+    rows = service.compliance(year, now)
+    meta = service.plan.file.plan
+    data = {
+        "csv": lambda: report.as_csv(rows),
+        "xlsx": lambda: report.as_xlsx(rows, year),
+        "html": lambda: report.as_html(rows, year, meta.title_en or meta.title_kk, service.timing.local_day(now)),
+    }[fmt]()
+    if output is not None:
+        output.write_bytes(data)
+        print(f"{output}: {len(rows)} agencies, {sum(r.owed for r in rows)} occurrences due in {year}")
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)

@@ -242,3 +242,39 @@ def test_run_serves_feeds_health_and_metrics_on_loopback(deployed, scheduler):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_report_adds_up_in_every_format(deployed, scheduler):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    deployed("submit", "7:finance:2022", "--at", "2022-12-08T12:00")
+    deployed("submit", "6:finance:2022", "--at", "2022-12-13T12:00")  # 2 working days late
+    args = ("report", "--year", "2022", "--now", "2023-01-16T10:00")
+    text = subprocess.run([*_command(), *args, "--format", "csv"], cwd=scheduler.cwd, capture_output=True, timeout=60).stdout
+    table = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
+    rows = {r["agency"]: r for r in csv.DictReader(io.StringIO(text.decode("utf-8-sig")))}
+    finance = rows["finance"]
+    assert (finance["on_time"], finance["late"], finance["late_working_days"]) == ("1", "1", "2")
+    assert int(finance["owed"]) == int(finance["on_time"]) + int(finance["late"]) + int(finance["missing"]) + int(finance["pending"])
+    expected = json.loads(deployed("expand", "--from", "2022-01-01", "--to", "2022-12-31", "--format", "json").stdout)
+    assert int(rows["total"]["owed"]) == len(expected)
+    written = deployed(*args, "--format", "xlsx", "--output", str(scheduler.cwd / "r.xlsx"))
+    assert written.returncode == 0, written.stderr
+    sheet = load_workbook(scheduler.cwd / "r.xlsx").active
+    cells = [["" if c.value is None else str(c.value) for c in row] for row in sheet.iter_rows()]
+    assert cells == table
+    html = deployed(*args, "--format", "html").stdout
+    assert "<td>finance</td>" in html and html.count("<tr") == len(rows) + 1
+    wrong = deployed("report", "--year", "2031")
+    assert wrong.returncode == 2 and "outside the plan's period" in wrong.stderr
+
+
+def _command():
+    import os
+    import shutil
+    import sys
+
+    return [shutil.which("scheduler", path=os.path.dirname(sys.executable))]

@@ -57,11 +57,11 @@ class Daemon:
             except SchedulerError as error:
                 log.error("reload refused, keeping the running plan: %s", one_line(error))
 
-    def serve_http(self, host: str, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    def serve_http(self, host: str, port: int, credential=None) -> tuple[uvicorn.Server, threading.Thread]:
         """uvicorn in a thread of this process; access logs off, since feed URLs carry tokens."""
         from scheduler.web.app import create_app
 
-        config = uvicorn.Config(create_app(lambda: self.service, self._clock), host=host, port=port,
+        config = uvicorn.Config(create_app(lambda: self.service, self._clock, credential), host=host, port=port,
                                 log_level="warning", access_log=False, lifespan="off")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="http", daemon=True)
@@ -73,7 +73,7 @@ class Daemon:
         log.info("serving http://%s:%s", host, port)
         return server, thread
 
-    def run(self, http: tuple[str, int] | None = None) -> None:
+    def run(self, http: tuple[str, int, tuple[str, str] | None] | None = None) -> None:
         policy = self.service.plan.policy
         zone = self.service.timing.zone
         scheduler = BackgroundScheduler(timezone=zone)

@@ -353,6 +353,31 @@ class Service:
             self._feeds.popitem(last=False)
         return rendered
 
+    def due_between(self, first: dt.date, last: dt.date) -> dict[dt.date, list[tuple[str, str, bool]]]:
+        """Active occurrences due in [first, last] by day: (id, agency's short name, submitted)."""
+        with session(self.engine) as db:
+            rows = db.exec(
+                select(OccurrenceRow.id, OccurrenceRow.agency, OccurrenceRow.due, SubmissionRow.occurrence_id)
+                .outerjoin(SubmissionRow, col(SubmissionRow.occurrence_id) == col(OccurrenceRow.id))
+                .where(OccurrenceRow.status == "active", col(OccurrenceRow.due).between(first, last))
+                .order_by(OccurrenceRow.due, OccurrenceRow.id)
+            ).all()
+        days: dict[dt.date, list[tuple[str, str, bool]]] = defaultdict(list)
+        for oid, agency, due, submitted in rows:
+            known = self.plan.agency(agency)
+            days[due].append((oid, known.short_kk if known else agency, submitted is not None))
+        return dict(days)
+
+    def history(self, occurrence_id: str):
+        """(occurrence, submission or None, its ledger rows) or None when there is no such occurrence."""
+        with session(self.engine) as db:
+            row = db.get(OccurrenceRow, occurrence_id)
+            if row is None:
+                return None
+            ledger = list(db.exec(select(NotificationRow).where(NotificationRow.occurrence_id == occurrence_id)
+                                  .order_by(NotificationRow.scheduled_at, NotificationRow.id)))
+            return row, db.get(SubmissionRow, occurrence_id), ledger
+
     def compliance(self, year: int, now: dt.datetime) -> list[report.AgencyCompliance]:
         """The compliance table of occurrences due in `year` (active ones), as of `now`."""
         with session(self.engine) as db:

@@ -32,6 +32,23 @@ class Settings(BaseSettings):
     http_port: int = Field(8080, ge=1, le=65535)
     base_url: str | None = Field(None, description="public base URL; http://HOST:PORT when unset")
     timezone: str | None = Field(None, description="the plan's local time zone; overrides the plan's policy")
+    admin_user: str = Field("admin", description="user name for the dashboard")
+    admin_password: SecretStr | None = Field(None, description="dashboard password; unset: no dashboard")
+    admin_password_file: Path | None = Field(None, description="a file holding the dashboard password")
+
+    def admin_credential(self) -> tuple[str, str] | None:
+        """(user, password) for the dashboard, from the environment or the file it names."""
+        if self.admin_password is not None:
+            return self.admin_user, self.admin_password.get_secret_value()
+        if self.admin_password_file is not None:
+            try:
+                secret = self.admin_password_file.read_text(encoding="utf-8").strip()
+            except OSError as error:
+                raise BadInput(f"SCHEDULER_ADMIN_PASSWORD_FILE: cannot read {self.admin_password_file}: {error.strerror}") from None
+            if not secret:
+                raise BadInput(f"SCHEDULER_ADMIN_PASSWORD_FILE: {self.admin_password_file} is empty")
+            return self.admin_user, secret
+        return None
 
     def contacts_path(self) -> Path | None:
         if self.contacts is not None:

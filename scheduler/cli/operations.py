@@ -29,6 +29,17 @@ contacts_option = click.option(
 )
 
 
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def clock() -> dt.datetime:
     """The only place that reads the wall clock; everything else is handed `now`."""
     return dt.datetime.now(dt.timezone.utc)
@@ -114,7 +125,13 @@ def run(plan_path, contacts_path) -> None:
     def reload() -> Service:
         return load_and_sync(load_settings(), plan_path, contacts_path, clock())[0]
 
-    Daemon(service, reload, clock).run(http=(settings.http_host, settings.http_port))
+    credential = settings.admin_credential()
+    if credential is None and not is_loopback(settings.http_host):
+        raise BadInput(
+            f"SCHEDULER_HTTP_HOST={settings.http_host} is reachable beyond this machine: set an admin credential "
+            "(SCHEDULER_ADMIN_PASSWORD or SCHEDULER_ADMIN_PASSWORD_FILE) first"
+        )
+    Daemon(service, reload, clock).run(http=(settings.http_host, settings.http_port, credential))
 
 
 @cli.command()

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from scheduler import metrics
 from scheduler.service import Service
+from scheduler.web import dashboard
 
 overdue = Gauge("scheduler_overdue_occurrences", "Open occurrences past their due date, by agency", ["agency"],
                 registry=metrics.registry)
@@ -30,7 +31,8 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime]) -> Starlette:
+def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
+               credential: tuple[str, str] | None = None) -> Starlette:
     async def feed(request: Request) -> Response:
         found = await run_in_threadpool(current().feed, request.path_params["token"], clock())
         if found is None:
@@ -63,4 +65,5 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime])
         Route("/feeds/{token}.ics", feed, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_view, methods=["GET"]),
+        *dashboard.routes(current, clock, dashboard.Guard(credential)),
     ])

@@ -71,3 +71,12 @@ def test_wrong_arguments(scheduler, args, fragment):
 
 def test_bad_setting_in_the_environment(scheduler):
     assert_clean_failure(scheduler("validate", env_extra={"SCHEDULER_HTTP_PORT": "eighty"}), "SCHEDULER_HTTP_PORT")
+
+
+def test_run_refuses_to_listen_beyond_loopback_without_a_credential(scheduler):
+    result = scheduler("run", env_extra={"SCHEDULER_HTTP_HOST": "0.0.0.0"})
+    assert result.returncode == 2 and "set an admin credential" in result.stderr and "Traceback" not in result.stderr
+    empty = scheduler.cwd / "empty-secret"
+    empty.write_text("\n")
+    result = scheduler("run", env_extra={"SCHEDULER_HTTP_HOST": "0.0.0.0", "SCHEDULER_ADMIN_PASSWORD_FILE": str(empty)})
+    assert result.returncode == 2 and "is empty" in result.stderr

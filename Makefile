@@ -22,6 +22,7 @@ tests/js/node_modules: tests/js/package.json tests/js/package-lock.json
 	else echo "npm not found: the ical.js tests will be skipped"; fi
 
 test: $(BIN)/scheduler tests/js/node_modules
+	@scripts/install-browser
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/scheduler
@@ -31,4 +32,4 @@ bench: $(BIN)/scheduler
 	$(BIN)/python bench/feed.py
 
 clean:
-	rm -rf $(VENV) var build *.egg-info
+	rm -rf $(VENV) var build *.egg-info tests/js/node_modules test-artifacts

@@ -86,6 +86,7 @@ class Service:
         self._directory: tuple[str | None, Directory] | None = None
         self._digest_recorded: str | None = None  # this week's digest key, once the ledger has it
         self._feeds: OrderedDict[tuple, RenderedFeed] = OrderedDict()  # rendered feeds by data version
+        self._feed_key: bytes | None = None  # read from SCHEDULER_SECRET_KEY_FILE on first need
 
     # --- planning ---------------------------------------------------------------------------
 
@@ -180,10 +181,19 @@ class Service:
 
     # --- composing ----------------------------------------------------------------------------
 
-    def letterhead(self, language: str) -> compose.Letterhead:
+    def letterhead(self, language: str, feed_url: str | None = None) -> compose.Letterhead:
         meta = self.plan.file.plan
         title = getattr(meta, f"title_{language}", None) or meta.title_kk
-        return compose.Letterhead(self.settings.mail_from, title, self.settings.public_base_url())
+        return compose.Letterhead(self.settings.mail_from, title, self.settings.public_base_url(), feed_url)
+
+    def feed_url_for(self, email: str, now: dt.datetime) -> str | None:
+        """The link to a focal point's own feed (every agency she is focal for); None for others."""
+        if not self.is_focal_contact(email):
+            return None
+        if self._feed_key is None:
+            self._feed_key = tokens.load_or_create_key(self.settings.secret_key_file)
+        token = tokens.ensure_contact_token(self.engine, self._feed_key, email, now)
+        return f"{self.settings.public_base_url()}/feeds/{token}.ics" if token else None
 
     def items(self, db: Session, ids: Sequence[str], language: str) -> list[compose.Item]:
         rows = db.exec(select(OccurrenceRow).where(col(OccurrenceRow.id).in_(list(ids)))).all()
@@ -208,14 +218,18 @@ class Service:
 
     def compose(self, batches: list[list[NotificationRow]], now: dt.datetime):
         messages = []
+        links: dict[str, str | None] = {}  # one look-up per recipient per round
         with session(self.engine) as db:
             for batch in batches:
                 first = batch[0]
                 to = compose.Recipient(first.recipient, first.name, first.language)
-                letterhead = self.letterhead(first.language)
                 if first.step == DIGEST:
+                    letterhead = self.letterhead(first.language)
                     messages.append(compose.digest(to, self.digest_report(db, now, first.occurrence_id, first.language), letterhead, now))
                     continue
+                if first.recipient not in links:
+                    links[first.recipient] = self.feed_url_for(first.recipient, now)
+                letterhead = self.letterhead(first.language, links[first.recipient])
                 items = self.items(db, [r.occurrence_id for r in batch], first.language)
                 composer = compose.COMPOSERS[compose.kind_of(first.step)]
                 messages.append(composer(to, first.step, items, letterhead, now))

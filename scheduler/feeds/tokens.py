@@ -4,16 +4,19 @@ for) or the whole plan."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
+import os
 import re
 import secrets
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from scheduler.errors import BadInput
+from scheduler.errors import BadInput, SchedulerError
 from scheduler.store.db import session
 from scheduler.store.tables import FeedTokenRow
 
@@ -64,3 +67,43 @@ def revoke(engine: Engine, token: str, now: dt.datetime) -> bool:
 def listing(engine: Engine) -> list[FeedTokenRow]:
     with session(engine) as db:
         return list(db.exec(select(FeedTokenRow).order_by(FeedTokenRow.id)))
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The server key for contacts' feed links: read from `path`, or made there (mode 0600) once.
+
+    Every instance of a deployment must read the same file, so that they mail the same links."""
+    try:
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return load_or_create_key(path)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        return load_or_create_key(path)
+    except (OSError, ValueError) as error:
+        raise SchedulerError(f"SCHEDULER_SECRET_KEY_FILE: cannot use {path}: {error}") from error
+    if len(key) < 32:
+        raise SchedulerError(f"SCHEDULER_SECRET_KEY_FILE: {path} holds fewer than 32 bytes of key")
+    return key
+
+
+def contact_token(key: bytes, email: str) -> str:
+    mac = hmac.new(key, b"contact-feed:" + email.lower().encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:24]).decode()
+
+
+def ensure_contact_token(engine: Engine, key: bytes, email: str, now: dt.datetime) -> str | None:
+    """The token of `email`'s own feed, registered on first use; None once it has been revoked."""
+    token = contact_token(key, email)
+    wanted = digest(token)
+    with session(engine) as db:
+        row = db.exec(select(FeedTokenRow).where(FeedTokenRow.token_hash == wanted)).first()
+        if row is None:
+            db.add(FeedTokenRow(token_hash=wanted, scope="contact", email=email.lower(), created_at=now))
+        elif row.revoked_at is not None:
+            return None
+    return token

@@ -83,7 +83,8 @@ def make_service(shipped_plan, contacts_file, tmp_path):
     def make(database_url: str, smtp: SmtpServer | None = None, now=None) -> Service:
         import datetime as dt
 
-        settings = Settings(database_url=database_url, mail_from="scheduler@ministry.example.kz")
+        settings = Settings(database_url=database_url, mail_from="scheduler@ministry.example.kz",
+                            secret_key_file=tmp_path / "secret.key")
         engine = connect(database_url)
         migrate(engine)
         contacts = load_contacts(contacts_file, shipped_plan)

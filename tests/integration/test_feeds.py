@@ -77,3 +77,25 @@ def test_rendered_feeds_are_reused_until_the_data_changes(database_url, make_ser
     changed = service.feed(token, NOW)
     assert changed is not first and changed.body != first.body and changed.etag != first.etag
     assert str(uids(changed.body)["7:finance:2022"]["SUMMARY"]).startswith("✓ ")
+
+
+def test_reminders_link_the_focal_points_own_feed(database_url, smtp_server, make_service, tmp_path):
+    import stat
+
+    service = make_service(database_url, smtp_server)
+    service.tick(dt.datetime(2022, 11, 25, 3, 0, tzinfo=dt.timezone.utc))
+    to_aigul = [m for m in smtp_server.mailbox.messages if m["To"].addresses[0].addr_spec == "aigul@minfin.example.kz"]
+    text = to_aigul[0].get_body(("plain",)).get_content()
+    url = next(line.split(": ", 1)[1] for line in text.splitlines() if "/feeds/" in line)
+    assert url.startswith("http://127.0.0.1:8080/feeds/") and url.endswith(".ics")
+    assert f'href="{url}"' in to_aigul[0].get_body(("html",)).get_content()
+    token = tokens.token_from(url)
+    feed = service.feed(token, NOW)
+    assert {uid.split(":")[1] for uid in uids(feed.body)} == {"finance"}
+    assert stat.S_IMODE((tmp_path / "secret.key").stat().st_mode) == 0o600
+    # the same link in every email; revoked, it is no longer offered
+    later = make_service(database_url, smtp_server)
+    assert later.feed_url_for("aigul@minfin.example.kz", NOW) == url
+    assert later.feed_url_for("ivanov@minfin.example.kz", NOW) is None  # a supervisor: not a focal point
+    tokens.revoke(service.engine, token, NOW)
+    assert make_service(database_url, smtp_server).feed_url_for("aigul@minfin.example.kz", NOW) is None

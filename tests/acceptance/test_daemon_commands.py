@@ -226,6 +226,12 @@ def test_run_serves_feeds_health_and_metrics_on_loopback(deployed, scheduler):
         assert sorted((str(e["UID"]).split("@")[0], e.decoded("DTSTART").isoformat()) for e in events) == sorted(
             (r["id"], r["due"]) for r in expected
         )
+        from tests.acceptance.test_ical_js import ical_js
+
+        parsed = ical_js(body)
+        assert sorted((e["uid"].split("@")[0], e["start"]) for e in parsed["events"]) == sorted(
+            (r["id"], r["due"]) for r in expected
+        ), "ical.js reads the same events"
         etag = headers["etag"]
         assert http_get(url, {"If-None-Match": etag})[:1] == (304,)
         assert http_get(url)[2] == body, "unchanged data, identical bytes"

@@ -99,3 +99,23 @@ def test_reminders_link_the_focal_points_own_feed(database_url, smtp_server, mak
     assert later.feed_url_for("ivanov@minfin.example.kz", NOW) is None  # a supervisor: not a focal point
     tokens.revoke(service.engine, token, NOW)
     assert make_service(database_url, smtp_server).feed_url_for("aigul@minfin.example.kz", NOW) is None
+
+
+def test_an_occurrence_that_left_the_plan_stays_in_the_feed_as_cancelled(database_url, make_service, tmp_path):
+    from scheduler.plan import load_plan
+    from scheduler.store.sync import sync
+    from tests.conftest import SHIPPED_PLAN
+
+    service = make_service(database_url)
+    token = tokens.issue(service.engine, NOW, agency="gpo")
+    before = uids(service.feed(token, NOW).body)["7:gpo:2022"]
+    assert str(before["STATUS"]) == "CONFIRMED" and before["SEQUENCE"] == 0
+    text = SHIPPED_PLAN.read_text(encoding="utf-8")
+    start = text.index('id = "7"')
+    edited = tmp_path / "edited.toml"
+    edited.write_text(text[:start] + text[start:].replace('["finance", "mvd", "gpo"]', '["finance", "mvd"]', 1), encoding="utf-8")
+    sync(service.engine, load_plan(edited), None, NOW)
+    after = uids(service.feed(token, NOW).body)["7:gpo:2022"]
+    assert str(after["STATUS"]) == "CANCELLED" and after["SEQUENCE"] == 1
+    later = NOW + dt.timedelta(days=120)
+    assert "7:gpo:2022" not in uids(service.feed(token, later).body), "after 90 days it is gone"

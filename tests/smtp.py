@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 from email import policy
@@ -16,8 +17,11 @@ class Mailbox:
         self.messages: list[email.message.EmailMessage] = []
         self.answer: str | None = None
         self.refused = 0
+        self.delay = 0.0  # seconds per message: makes deliveries overlap and crashes land mid-way
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.answer:
             self.refused += 1
             return self.answer

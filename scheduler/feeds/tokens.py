@@ -13,6 +13,7 @@ import re
 import secrets
 from pathlib import Path
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -101,9 +102,9 @@ def ensure_contact_token(engine: Engine, key: bytes, email: str, now: dt.datetim
     token = contact_token(key, email)
     wanted = digest(token)
     with session(engine) as db:
+        # Several processes may mail the same person at once: the first insert wins, the rest are no-ops.
+        insert = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(FeedTokenRow)
+        db.exec(insert.values(token_hash=wanted, scope="contact", email=email.lower(), created_at=now)
+                .on_conflict_do_nothing(index_elements=["token_hash"]))
         row = db.exec(select(FeedTokenRow).where(FeedTokenRow.token_hash == wanted)).first()
-        if row is None:
-            db.add(FeedTokenRow(token_hash=wanted, scope="contact", email=email.lower(), created_at=now))
-        elif row.revoked_at is not None:
-            return None
-    return token
+    return None if row.revoked_at is not None else token

@@ -25,6 +25,8 @@ from scheduler.store.tables import NotificationRow, OccurrenceRow, SubmissionRow
 
 LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
+# What one process claims at a time: after a crash, at most this many notifications can go out twice.
+CLAIM_BATCH = 50
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
@@ -133,7 +135,7 @@ def claimable(now: dt.datetime):
     )
 
 
-def claim(engine: Engine, now: dt.datetime, limit: int = 500) -> list[NotificationRow]:
+def claim(engine: Engine, now: dt.datetime, limit: int = CLAIM_BATCH) -> list[NotificationRow]:
     """Take up to `limit` sendable rows for this process; returns them with their new token."""
     token = secrets.token_hex(16)
     moment = as_utc(now)

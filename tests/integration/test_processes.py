@@ -1,0 +1,118 @@
+"""Real processes against the machine's PostgreSQL and a real SMTP server: several instances
+deliver every notification once; a process killed mid-delivery loses nothing."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import ROOT
+
+NOW = "2022-12-12T09:00"  # escalations and reminders for many agencies fall due at once
+
+
+def contacts_for_everyone(path):
+    from scheduler.plan import load_plan
+
+    plan = load_plan(ROOT / "obligations.toml")
+    lines = ["agency,name,email,role,language"]
+    for code in plan.file.agencies:
+        for role in ("focal", "supervisor", "head"):
+            lines.append(f"{code},{role} of {code},{role}@{code}.example.kz,{role},kk")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def deployment(postgres_url, smtp_server, tmp_path):
+    (tmp_path / "obligations.toml").write_bytes((ROOT / "obligations.toml").read_bytes())
+    contacts_for_everyone(tmp_path / "contacts.csv")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")}
+    env.update({"SCHEDULER_DATABASE_URL": postgres_url, "SCHEDULER_SMTP_HOST": "127.0.0.1",
+                "SCHEDULER_SMTP_PORT": str(smtp_server.port), "SCHEDULER_SMTP_TLS": "none",
+                "SCHEDULER_SECRET_KEY_FILE": str(tmp_path / "secret.key")})
+
+    def start(*args):
+        return subprocess.Popen([sys.executable, "-m", "scheduler", *args], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    synced = start("sync")
+    assert synced.wait(timeout=120) == 0, synced.stderr.read()
+    return start
+
+
+def delivered_keys(mailbox):
+    """(occurrence, step, recipient) of every email; a digest counts once, under its week."""
+    keys = Counter()
+    for m in mailbox.messages:
+        to = m["To"].addresses[0].addr_spec
+        if m["X-Scheduler-Step"] == "digest":
+            keys[("digest", "digest", to)] += 1
+            continue
+        for occurrence in m["X-Scheduler-Occurrences"].split(","):
+            keys[(occurrence.strip(), m["X-Scheduler-Step"], to)] += 1
+    return keys
+
+
+def sent_keys(rows):
+    return {("digest" if o.startswith("digest:") else o, s, r) for o, s, r, state in rows if state == "sent"}
+
+
+def ledger(url):
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT occurrence_id, step, recipient, state FROM notification")).fetchall()
+    engine.dispose()
+    return rows
+
+
+def test_three_instances_deliver_every_notification_exactly_once(deployment, smtp_server, postgres_url):
+    smtp_server.mailbox.delay = 0.005
+    processes = [deployment("tick", "--now", NOW) for _ in range(3)]
+    for process in processes:
+        assert process.wait(timeout=300) == 0, process.stderr.read()
+    rows = ledger(postgres_url)
+    sent = sent_keys(rows)
+    assert len(sent) > 300, "a real load: hundreds of notifications"
+    assert {state for *_, state in rows} <= {"sent", "skipped"}, "nothing left pending or claimed"
+    delivered = delivered_keys(smtp_server.mailbox)
+    assert max(delivered.values()) == 1, "no duplicates"
+    assert set(delivered) == sent, "none missing"
+    # all three took part: each printed its share of the emails
+    shares = [int(p.stdout.read().split("emails ")[1].split(":")[0]) for p in processes]
+    assert sum(shares) == len(smtp_server.mailbox.messages) and sum(1 for s in shares if s) >= 2
+
+
+def test_kill_9_mid_delivery_then_restart_loses_nothing(deployment, smtp_server, postgres_url):
+    from scheduler.store.ledger import CLAIM_BATCH
+
+    smtp_server.mailbox.delay = 0.02
+    victim = deployment("tick", "--now", NOW)
+    deadline = time.monotonic() + 120
+    while len(smtp_server.mailbox.messages) < 60 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    delivered_before = len(smtp_server.mailbox.messages)
+    states = Counter(state for *_, state in ledger(postgres_url))
+    assert states["claimed"] + states["pending"] > 0, "killed mid-way, with work left"
+
+    # A restart before the lease runs out leaves the dead process's claim alone ...
+    early = deployment("tick", "--now", "2022-12-12T09:05")
+    assert early.wait(timeout=300) == 0
+    assert Counter(state for *_, state in ledger(postgres_url))["claimed"] == states["claimed"]
+    # ... and after it, takes it over.
+    late = deployment("tick", "--now", "2022-12-12T09:11")
+    assert late.wait(timeout=300) == 0, late.stderr.read()
+    rows = ledger(postgres_url)
+    assert {state for *_, state in rows} <= {"sent", "skipped"}
+    sent = sent_keys(rows)
+    delivered = delivered_keys(smtp_server.mailbox)
+    assert set(delivered) == sent, "nothing missing"
+    duplicates = sum(n - 1 for n in delivered.values())
+    assert duplicates <= CLAIM_BATCH * 3, "duplicates bounded by what was in flight"  # keys per email ≤ 3 here
+    assert len(smtp_server.mailbox.messages) > delivered_before

@@ -116,3 +116,59 @@ def test_kill_9_mid_delivery_then_restart_loses_nothing(deployment, smtp_server,
     duplicates = sum(n - 1 for n in delivered.values())
     assert duplicates <= CLAIM_BATCH * 3, "duplicates bounded by what was in flight"  # keys per email ≤ 3 here
     assert len(smtp_server.mailbox.messages) > delivered_before
+
+
+def test_database_outage_the_daemon_reports_it_and_recovers(postgres_url, tmp_path):
+    import json
+    import urllib.error
+    import urllib.request
+
+    from sqlalchemy.engine import make_url
+
+    from tests.proxy import Relay
+    from tests.smtp import free_port
+
+    url = make_url(postgres_url)
+    relay = Relay(url.port or 5432, url.host or "127.0.0.1")
+    relay.start()
+    (tmp_path / "obligations.toml").write_bytes((ROOT / "obligations.toml").read_bytes())
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")}
+    env.update({"SCHEDULER_DATABASE_URL": url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False),
+                "SCHEDULER_HTTP_PORT": str(port)})
+    daemon = subprocess.Popen([sys.executable, "-m", "scheduler", "run"], cwd=tmp_path, env=env,
+                              stderr=subprocess.PIPE, text=True)
+
+    def health():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+        except OSError:
+            return None, None
+
+    def wait_for_status(wanted, seconds=60):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            status, body = health()
+            if status == wanted:
+                return body
+            time.sleep(0.3)
+        raise AssertionError(f"/healthz never answered {wanted}")
+
+    try:
+        wait_for_status(200)
+        relay.stop()
+        body = wait_for_status(503)
+        assert body["status"] == "unhealthy" and body["database"]
+        time.sleep(2)
+        assert daemon.poll() is None, "the daemon keeps running without its database"
+        relay.start()
+        assert wait_for_status(200) == {"status": "ok", "database": "ok"}
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        relay.stop()

@@ -227,14 +227,20 @@ def feeds_issue(plan_path, agency, email, everything) -> None:
 
 @feeds.command("revoke")
 @plan_option
-@click.argument("token_or_url")
-def feeds_revoke(plan_path, token_or_url) -> None:
-    """Revoke a feed token (give the token or the feed URL)."""
+@click.argument("token_or_url", required=False)
+@click.option("--id", "token_id", type=int, help="Revoke by the id `feeds list` shows (for contacts' emailed links).")
+def feeds_revoke(plan_path, token_or_url, token_id) -> None:
+    """Revoke a feed token: give the token, the feed URL, or --id from `feeds list`."""
     from scheduler.feeds import tokens
 
-    token = tokens.token_from(token_or_url)
+    if (token_or_url is None) == (token_id is None):
+        raise BadInput("give a token or feed URL, or --id N (one of them)")
     service = open_service(_settings(), _plan(plan_path))
-    if not tokens.revoke(service.engine, token, clock()):
+    if token_id is not None:
+        done = tokens.revoke_id(service.engine, token_id, clock())
+    else:
+        done = tokens.revoke(service.engine, tokens.token_from(token_or_url), clock())
+    if not done:
         raise BadInput("no live feed token matches (unknown, or already revoked)")
     print("revoked")
 

@@ -65,6 +65,16 @@ def revoke(engine: Engine, token: str, now: dt.datetime) -> bool:
     return True
 
 
+def revoke_id(engine: Engine, token_id: int, now: dt.datetime) -> bool:
+    with session(engine) as db:
+        row = db.get(FeedTokenRow, token_id)
+        if row is None or row.revoked_at is not None:
+            return False
+        row.revoked_at = now
+        db.add(row)
+    return True
+
+
 def listing(engine: Engine) -> list[FeedTokenRow]:
     with session(engine) as db:
         return list(db.exec(select(FeedTokenRow).order_by(FeedTokenRow.id)))

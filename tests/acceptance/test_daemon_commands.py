@@ -173,6 +173,9 @@ def test_feeds_issue_prints_the_url_last_and_revoke_takes_it(deployed):
     assert deployed("feeds", "revoke", url).stdout.strip() == "revoked"
     again = deployed("feeds", "revoke", url)
     assert again.returncode == 2 and "no live feed token" in again.stderr
+    second = deployed("feeds", "issue", "--contact", "aigul@minfin.example.kz").stdout.strip().splitlines()[-1]
+    assert deployed("feeds", "revoke", "--id", "2").stdout.strip() == "revoked"
+    assert deployed("feeds", "revoke", second).returncode == 2, "revoked by its id"
     for args, fragment in [
         (("feeds", "issue", "--agency", "nobody"), "unknown agency code 'nobody'"),
         (("feeds", "issue"), "exactly one of"),

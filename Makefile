@@ -26,10 +26,7 @@ test: $(BIN)/scheduler tests/js/node_modules
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/scheduler
-	$(BIN)/python bench/expand.py
-	$(BIN)/python bench/deliver.py
-	$(BIN)/python bench/tick.py
-	$(BIN)/python bench/feed.py
+	$(BIN)/python bench/all.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info tests/js/node_modules test-artifacts

@@ -26,6 +26,7 @@ import aiosmtplib
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import Row, print_table  # noqa: E402
 from scheduler.notify import compose  # noqa: E402
 from scheduler.notify.ladder import Planned  # noqa: E402
 from scheduler.plan import load_plan  # noqa: E402
@@ -107,10 +108,10 @@ def full_path(port: int, count: int) -> float:
     return elapsed
 
 
-def main() -> None:
+def measure(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     port = free_port()
     server = start_server(port)
     try:
@@ -131,16 +132,15 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=10)
     ratio = (args.messages / project) / (args.messages / bare)
-    headers = ("figure", "project", "bare aiosmtplib", "ratio", "target")
-    rows = [
-        ("messages/s, SMTP transport", f"{args.messages / project:,.0f}", f"{args.messages / bare:,.0f}", f"{ratio:.2f}", ">= 0.8"),
-        ("messages/s, whole tick (claim, compose, send, mark)", f"{args.messages / whole:,.0f}", "", "", ""),
+    return [
+        Row(f"deliver: {args.messages:,} reminders over SMTP, messages/s", f"{args.messages / project:,.0f}",
+            f"{args.messages / bare:,.0f}", f"{ratio:.2f}", ">= 0.8", ratio >= 0.8),
+        Row("deliver: whole tick (claim, compose, send, mark), messages/s", f"{args.messages / whole:,.0f}"),
     ]
-    widths = [max(len(r[i]) for r in (*rows, headers)) for i in range(5)]
-    print(f"delivery benchmark: {args.messages:,} reminders, {CONCURRENCY} connections, aiosmtpd Sink in its own process")
-    for row in (headers, *rows):
-        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
-    print(f"targets {'met' if ratio >= 0.8 else 'NOT met'}")
+
+
+def main() -> None:
+    print_table(f"delivery benchmark (baseline: bare aiosmtplib, {CONCURRENCY} connections, aiosmtpd Sink)", measure())
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import uvicorn  # noqa: E402
 
+from bench.common import Row, print_table  # noqa: E402
 from scheduler.feeds import tokens  # noqa: E402
 from scheduler.plan import load_plan  # noqa: E402
 from scheduler.service import Service  # noqa: E402
@@ -85,10 +86,10 @@ def timed(function, repeat: int = 3) -> float:
     return best
 
 
-def main() -> None:
+def measure(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     plan = load_plan(ROOT / "obligations.toml")
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{scratch}/feed.db"
@@ -136,17 +137,17 @@ def main() -> None:
         thread.join(timeout=10)
         engine.dispose()
 
-    headers = ("figure", "project", "bare icalendar", "ratio")
-    rows = [
-        (f"cold render, {args.events:,} events, s", f"{cold_seconds:.2f}", f"{bare_seconds:.2f}", f"{cold_seconds / bare_seconds:.2f}x"),
-        ("warm: cached feed in process, ms (median)", f"{statistics.median(warm) * 1000:.1f}", "", ""),
-        ("warm: 304 on If-None-Match over HTTP, ms (median)", f"{statistics.median(latencies) * 1000:.1f}", "", ""),
-        ("feed size, bytes", f"{len(body):,}", "", ""),
+    return [
+        Row(f"feed: cold render of {args.events:,} events, s", f"{cold_seconds:.2f}", f"{bare_seconds:.2f}",
+            f"{cold_seconds / bare_seconds:.2f}x"),
+        Row("feed: warm, cached rendering in process, ms (median)", f"{statistics.median(warm) * 1000:.1f}"),
+        Row("feed: warm, 304 on If-None-Match over HTTP, ms (median)", f"{statistics.median(latencies) * 1000:.1f}"),
+        Row("feed: size, bytes", f"{len(body):,}"),
     ]
-    widths = [max(len(r[i]) for r in (*rows, headers)) for i in range(4)]
-    print(f"feed benchmark: {args.events:,} events of one agency, SQLite")
-    for row in (headers, *rows):
-        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+
+
+def main() -> None:
+    print_table("feed benchmark (baseline: bare icalendar serialisation of the same events)", measure())
 
 
 if __name__ == "__main__":

@@ -186,9 +186,9 @@ class Service:
         title = getattr(meta, f"title_{language}", None) or meta.title_kk
         return compose.Letterhead(self.settings.mail_from, title, self.settings.public_base_url(), feed_url)
 
-    def feed_url_for(self, email: str, now: dt.datetime) -> str | None:
+    def feed_url_for(self, email: str, now: dt.datetime, focal: set[str] | None = None) -> str | None:
         """The link to a focal point's own feed (every agency she is focal for); None for others."""
-        if not self.is_focal_contact(email):
+        if not (email.lower() in focal if focal is not None else self.is_focal_contact(email)):
             return None
         if self._feed_key is None:
             self._feed_key = tokens.load_or_create_key(self.settings.secret_key_file)
@@ -220,6 +220,11 @@ class Service:
         messages = []
         links: dict[str, str | None] = {}  # one look-up per recipient per round
         with session(self.engine) as db:
+            focal = {
+                person.email.lower()
+                for (_, role), people in self.directory(db).contacts.items() if role == "focal"
+                for person in people
+            }
             for batch in batches:
                 first = batch[0]
                 to = compose.Recipient(first.recipient, first.name, first.language)
@@ -228,7 +233,7 @@ class Service:
                     messages.append(compose.digest(to, self.digest_report(db, now, first.occurrence_id, first.language), letterhead, now))
                     continue
                 if first.recipient not in links:
-                    links[first.recipient] = self.feed_url_for(first.recipient, now)
+                    links[first.recipient] = self.feed_url_for(first.recipient, now, focal)
                 letterhead = self.letterhead(first.language, links[first.recipient])
                 items = self.items(db, [r.occurrence_id for r in batch], first.language)
                 composer = compose.COMPOSERS[compose.kind_of(first.step)]

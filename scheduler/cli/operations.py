@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
@@ -15,11 +16,13 @@ from scheduler.cli import ISO_DATE, _plan, _settings, cli, plan_option
 from scheduler.cli.output import table
 from scheduler.errors import BadInput
 from scheduler.plan import Plan, load_contacts, load_plan
-from scheduler.service import Service
 from scheduler.settings import Settings, load_settings
-from scheduler.store.db import connect, migrate
-from scheduler.store.sync import sync as sync_store
-from scheduler.transport import for_settings
+
+if TYPE_CHECKING:
+    from scheduler.service import Service
+
+# The store, the service and the transports are imported inside the commands that use them: the
+# plan-only commands (validate, expand, explain) should start without loading SQLAlchemy and uvicorn.
 
 contacts_option = click.option(
     "--contacts",
@@ -57,6 +60,10 @@ def parse_instant(text: str | None, option: str, zone: ZoneInfo) -> dt.datetime:
 
 
 def open_service(settings: Settings, plan: Plan) -> Service:
+    from scheduler.service import Service
+    from scheduler.store.db import connect, migrate
+    from scheduler.transport import for_settings
+
     engine = connect(settings.database_url)
     migrate(engine)
     return Service(settings, plan, engine, for_settings(settings))
@@ -75,6 +82,8 @@ def _service_at(plan_path: Path | None, now_text: str | None) -> tuple[Service, 
 
 def load_and_sync(settings: Settings, plan_path: Path | None, contacts_path: Path | None, now: dt.datetime) -> tuple[Service, str]:
     """Validate plan and contacts first; only then touch the database (in one transaction)."""
+    from scheduler.store.sync import sync as sync_store
+
     plan = load_plan(plan_path or settings.plan)
     contacts_path = contacts_path or settings.contacts_path()
     contacts = load_contacts(contacts_path, plan) if contacts_path else None

@@ -13,8 +13,6 @@ from wcwidth import wcswidth
 
 from scheduler.calendar.expand import Occurrence
 from scheduler.calendar.workdays import WorkdayCalendar
-from scheduler.feeds import content
-from scheduler.feeds.ics import deadlines_calendar
 from scheduler.plan.model import Plan
 
 FIELDS = ("id", "obligation", "agency", "period", "nominal_due", "due", "recipient", "title")
@@ -106,6 +104,9 @@ def as_table(plan: Plan, occurrences: Sequence[Occurrence]) -> str:
 
 def as_ics(plan: Plan, calendar: WorkdayCalendar, occurrences: Sequence[Occurrence], agency: str | None) -> bytes:
     """The same occurrences as an iCalendar feed; stamped with the plan's own date, so stable."""
+    from scheduler.feeds import content
+    from scheduler.feeds.ics import deadlines_calendar
+
     events = [
         content.deadline(
             plan, calendar, occurrence_id=o.id, obligation_id=o.obligation, agency=o.agency,

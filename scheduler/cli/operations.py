@@ -115,8 +115,11 @@ def tick(plan_path, now_text) -> None:
     service, now = _service_at(plan_path, now_text)
     report = service.tick(now)
     print(f"tick at {now.isoformat()}: {report}")
-    for error in report.errors:
+    shown = 20
+    for error in report.errors[:shown]:
         print(f"  {error}", file=sys.stderr)
+    if len(report.errors) > shown:
+        print(f"  … and {len(report.errors) - shown} more delivery failures", file=sys.stderr)
 
 
 @cli.command()

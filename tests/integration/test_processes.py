@@ -41,8 +41,14 @@ def deployment(postgres_url, smtp_server, tmp_path):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     synced = start("sync")
-    assert synced.wait(timeout=120) == 0, synced.stderr.read()
+    assert finish(synced)[0] == 0
     return start
+
+
+def finish(process, timeout=300):
+    """Wait for a process while draining its pipes (a full pipe would block it): (code, out, err)."""
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err
 
 
 def delivered_keys(mailbox):
@@ -73,8 +79,8 @@ def ledger(url):
 def test_three_instances_deliver_every_notification_exactly_once(deployment, smtp_server, postgres_url):
     smtp_server.mailbox.delay = 0.005
     processes = [deployment("tick", "--now", NOW) for _ in range(3)]
-    for process in processes:
-        assert process.wait(timeout=300) == 0, process.stderr.read()
+    outputs = [finish(process) for process in processes]
+    assert [code for code, _, _ in outputs] == [0, 0, 0], [err for _, _, err in outputs]
     rows = ledger(postgres_url)
     sent = sent_keys(rows)
     assert len(sent) > 300, "a real load: hundreds of notifications"
@@ -83,7 +89,7 @@ def test_three_instances_deliver_every_notification_exactly_once(deployment, smt
     assert max(delivered.values()) == 1, "no duplicates"
     assert set(delivered) == sent, "none missing"
     # all three took part: each printed its share of the emails
-    shares = [int(p.stdout.read().split("emails ")[1].split(":")[0]) for p in processes]
+    shares = [int(out.split("emails ")[1].split(":")[0]) for _, out, _ in outputs]
     assert sum(shares) == len(smtp_server.mailbox.messages) and sum(1 for s in shares if s) >= 2
 
 
@@ -103,11 +109,11 @@ def test_kill_9_mid_delivery_then_restart_loses_nothing(deployment, smtp_server,
 
     # A restart before the lease runs out leaves the dead process's claim alone ...
     early = deployment("tick", "--now", "2022-12-12T09:05")
-    assert early.wait(timeout=300) == 0
+    assert finish(early)[0] == 0
     assert Counter(state for *_, state in ledger(postgres_url))["claimed"] == states["claimed"]
     # ... and after it, takes it over.
     late = deployment("tick", "--now", "2022-12-12T09:11")
-    assert late.wait(timeout=300) == 0, late.stderr.read()
+    assert finish(late)[0] == 0
     rows = ledger(postgres_url)
     assert {state for *_, state in rows} <= {"sent", "skipped"}
     sent = sent_keys(rows)
@@ -172,3 +178,21 @@ def test_database_outage_the_daemon_reports_it_and_recovers(postgres_url, tmp_pa
         if daemon.poll() is None:
             daemon.kill()
         relay.stop()
+
+
+def test_smtp_down_then_back_everything_delivered_once(deployment, smtp_server, postgres_url):
+    smtp_server.stop()
+    down = deployment("tick", "--now", NOW)
+    assert finish(down)[0] == 0
+    states = Counter(state for *_, state in ledger(postgres_url))
+    assert states["retry"] > 0 and states["sent"] == 0, "nothing lost: queued for retry"
+    smtp_server.start()
+    # backoff: 1 minute after the first attempt nothing is due yet at 09:00:30, all of it at 09:02
+    early = deployment("tick", "--now", "2022-12-12T09:00:30")
+    assert finish(early)[0] == 0 and not smtp_server.mailbox.messages
+    again = deployment("tick", "--now", "2022-12-12T09:02")
+    assert finish(again)[0] == 0
+    rows = ledger(postgres_url)
+    assert {state for *_, state in rows} <= {"sent", "skipped"}
+    delivered = delivered_keys(smtp_server.mailbox)
+    assert max(delivered.values()) == 1 and set(delivered) == sent_keys(rows)

@@ -209,7 +209,8 @@ def test_run_serves_feeds_health_and_metrics_on_loopback(deployed, scheduler):
 
     port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")},
-           "SCHEDULER_HTTP_PORT": str(port), "SCHEDULER_CONTACTS": str(scheduler.cwd / "contacts.csv")}
+           "SCHEDULER_HTTP_PORT": str(port), "SCHEDULER_CONTACTS": str(scheduler.cwd / "contacts.csv"),
+           "SCHEDULER_ADMIN_PASSWORD": "admin-s3cret-xyz", "SCHEDULER_SMTP_PASSWORD": "smtp-s3cret-xyz"}
     issue = subprocess.run([shutil.which("scheduler", path=os.path.dirname(sys.executable)), "feeds", "issue", "--agency", "finance"],
                            cwd=scheduler.cwd, env=env, capture_output=True, text=True, timeout=60)
     url = issue.stdout.strip().splitlines()[-1]
@@ -219,6 +220,7 @@ def test_run_serves_feeds_health_and_metrics_on_loopback(deployed, scheduler):
     try:
         log = wait_for(process, "tick now=")
         assert url.rsplit("/", 1)[1] not in log, "tokens never reach the log"
+        assert "s3cret" not in log, "nor do passwords"
         status, headers, body = http_get(f"http://127.0.0.1:{port}/healthz")
         assert (status, json.loads(body)) == (200, {"status": "ok", "database": "ok"})
 
@@ -247,7 +249,9 @@ def test_run_serves_feeds_health_and_metrics_on_loopback(deployed, scheduler):
         assert deployed("feeds", "revoke", url).returncode == 0
         assert http_get(url)[0] == 404
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+        rest = process.communicate(timeout=30)[1]
+        assert process.returncode == 0
+        assert "s3cret" not in rest and url.rsplit("/", 1)[1] not in rest
     finally:
         if process.poll() is None:
             process.kill()

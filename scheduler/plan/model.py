@@ -115,9 +115,6 @@ class Plan:
     def agency(self, code: str) -> Agency | None:
         return self.file.agencies.get(code)
 
-    def is_group(self, code: str) -> bool:
-        return code in self.file.groups
-
     def agency_on(self, code: str, day: dt.date) -> str | None:
         """The body that answers for `code` on `day`: itself, or its predecessor before it existed."""
         seen = set()

@@ -5,12 +5,16 @@ for) or the whole plan."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import hmac
+import logging
 import os
 import re
 import secrets
+import tempfile
 from pathlib import Path
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +25,9 @@ from scheduler.errors import BadInput, SchedulerError
 from scheduler.store.db import session
 from scheduler.store.tables import FeedTokenRow
 
+log = logging.getLogger("scheduler")
+KEY_BYTES = 32
+_HEX = re.compile(r"[0-9a-fA-F]*")
 _TOKEN = re.compile(r"(?:^|/feeds/)([A-Za-z0-9_-]{32,})(?:\.ics)?/?$")
 
 
@@ -83,23 +90,95 @@ def listing(engine: Engine) -> list[FeedTokenRow]:
 def load_or_create_key(path: Path) -> bytes:
     """The server key for contacts' feed links: read from `path`, or made there (mode 0600) once.
 
-    Every instance of a deployment must read the same file, so that they mail the same links."""
-    try:
-        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    Every instance of a deployment must read the same file, so that they mail the same links. A new
+    key is written whole or not at all (a temporary file beside it, synced, then linked into place),
+    so a full disk cannot leave half a key. A file that is empty or cut short nonetheless (a copy
+    that failed, an older version's write) never served a link: it is made again, with a warning."""
+    for _ in range(10):
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return load_or_create_key(path)
+            text = path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            _write_key(path, replace=False)
+            continue
+        except (OSError, UnicodeDecodeError) as error:
+            raise SchedulerError(f"SCHEDULER_SECRET_KEY_FILE: cannot use {path}: {error}") from error
+        if not _cut_short(text):
+            if len(text) % 2 or not _HEX.fullmatch(text):
+                raise SchedulerError(f"SCHEDULER_SECRET_KEY_FILE: {path} does not hold a key "
+                                     f"({2 * KEY_BYTES} or more hexadecimal digits)")
+            return bytes.fromhex(text)
+        if _write_key(path, replace=True):
+            log.warning("secret key file %s was empty or cut short (%d hex digits); made a new key", path, len(text))
+    raise SchedulerError(f"SCHEDULER_SECRET_KEY_FILE: {path} keeps changing under this process")
+
+
+def _cut_short(text: str) -> bool:
+    """Fewer hexadecimal digits than a key has: what an interrupted write of a key leaves."""
+    return len(text) < 2 * KEY_BYTES and _HEX.fullmatch(text) is not None
+
+
+def _write_key(path: Path, *, replace: bool) -> bool:
+    """A new key at `path`, unless another process got there first; True when this one did.
+
+    `replace` puts it over a cut-short file, under a lock on that file, and only if the file is
+    still the cut-short one (another process may have replaced it meanwhile)."""
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)  # mode 0600
         with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-        return load_or_create_key(path)
-    except (OSError, ValueError) as error:
-        raise SchedulerError(f"SCHEDULER_SECRET_KEY_FILE: cannot use {path}: {error}") from error
-    if len(key) < 32:
-        raise SchedulerError(f"SCHEDULER_SECRET_KEY_FILE: {path} holds fewer than 32 bytes of key")
-    return key
+            handle.write(secrets.token_hex(KEY_BYTES) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        if replace:
+            done = _replace_cut_short(path, temporary)
+        else:
+            try:
+                os.link(temporary, path)  # atomic, and never over a key another process made first
+                done = True
+            except FileExistsError:
+                done = False
+        if done:
+            _sync_directory(path.parent)
+        return done
+    except OSError as error:
+        raise SchedulerError(f"SCHEDULER_SECRET_KEY_FILE: cannot write a key to {path}: {error}") from error
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+
+
+def _replace_cut_short(path: Path, temporary: str) -> bool:
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False  # gone meanwhile: the caller reads again
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            now_there = os.stat(path)
+        except FileNotFoundError:
+            return False
+        held = os.fstat(descriptor)
+        if (held.st_dev, held.st_ino) != (now_there.st_dev, now_there.st_ino):
+            return False  # another process replaced it while this one waited for the lock
+        if not _cut_short(os.read(descriptor, 4 * KEY_BYTES).decode("ascii", "replace").strip()):
+            return False
+        os.replace(temporary, path)
+        return True
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the new name durable too; some file systems cannot sync a directory, which is no error."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def contact_token(key: bytes, email: str) -> str:

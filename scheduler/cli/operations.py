@@ -82,13 +82,15 @@ def _service_at(plan_path: Path | None, now_text: str | None) -> tuple[Service, 
 
 def load_and_sync(settings: Settings, plan_path: Path | None, contacts_path: Path | None, now: dt.datetime) -> tuple[Service, str]:
     """Validate plan and contacts first; only then touch the database (in one transaction)."""
+    from scheduler.store.db import exclusive
     from scheduler.store.sync import sync as sync_store
 
     plan = load_plan(plan_path or settings.plan)
     contacts_path = contacts_path or settings.contacts_path()
     contacts = load_contacts(contacts_path, plan) if contacts_path else None
     service = open_service(settings, plan)
-    report = sync_store(service.engine, plan, contacts, now, settings.timezone)
+    with exclusive(service.engine, "sync"):  # instances started together sync one after another
+        report = sync_store(service.engine, plan, contacts, now, settings.timezone)
     return service, str(report)
 
 

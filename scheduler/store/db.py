@@ -1,18 +1,30 @@
-"""Connecting to the database and bringing its schema up to date with Alembic."""
+"""Connecting to the database and bringing its schema up to date with Alembic.
+
+Migrations and syncs take turns under `exclusive`, so instances started together do not race: an
+advisory lock on PostgreSQL, a file lock beside a SQLite database.
+"""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session
 
 from scheduler.errors import BadInput, SchedulerError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+LOCK_TIMEOUT = 300.0  # seconds to wait for another instance's migration or sync before giving up
+LOCK_KEY = 0x5C4ED01E  # the advisory lock of migrations and syncs (advisory locks are per database)
 
 
 class StoreError(SchedulerError):
@@ -42,12 +54,85 @@ def connect(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
 
 
-def migrate(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest revision; safe to call every start."""
-    config = Config()
-    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+def shown(engine: Engine) -> str:
+    """The database's URL as messages name it: the password hidden."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _sqlite_file(engine: Engine) -> Path | None:
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+@contextmanager
+def _file_lock(path: Path, purpose: str, timeout: float) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
-        with engine.begin() as connection:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreError(_waited(purpose, timeout, str(path))) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(descriptor)  # and with it the lock
+
+
+def _waited(purpose: str, timeout: float, where: str) -> str:
+    return (f"{purpose}: another scheduler has held the database lock for {timeout:g} s ({where}); "
+            "is a sync or migration still running? Try again when it has finished")
+
+
+@contextmanager
+def exclusive(engine: Engine, purpose: str, timeout: float = LOCK_TIMEOUT) -> Iterator[Connection]:
+    """One instance at a time: a connection in a transaction, held under the store's lock until the
+    transaction ends. PostgreSQL: `pg_advisory_xact_lock` in that transaction; SQLite: `flock` on
+    `<database>.lock` (mode 0600), taken before the connection. Waits up to `timeout` seconds,
+    then raises StoreError naming `purpose`."""
+    with ExitStack() as stack:
+        try:
+            path = _sqlite_file(engine)
+            if path is not None:
+                stack.enter_context(_file_lock(path.with_name(path.name + ".lock"), purpose, timeout))
+            connection = stack.enter_context(engine.begin())
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT set_config('lock_timeout', :ms, true)"),
+                                   {"ms": str(max(1, round(timeout * 1000)))})
+                try:
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+                except SQLAlchemyError as error:
+                    if getattr(error.orig, "sqlstate", None) == "55P03":  # lock_not_available
+                        raise StoreError(_waited(purpose, timeout, f"advisory lock {LOCK_KEY}")) from None
+                    raise
+                connection.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
+        except SQLAlchemyError as error:
+            raise StoreError(f"{purpose}: cannot lock the database {shown(engine)}: {_first_line(error)}") from error
+        yield connection
+
+
+def _first_line(error: BaseException) -> str:
+    return f"{error.__class__.__name__}: {(str(error).splitlines() or [''])[0]}"
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest revision; safe to call every start, and from
+    several instances at once (they take turns)."""
+    try:
+        with exclusive(engine, "migrate") as connection:
+            config = _config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as error:

@@ -38,6 +38,14 @@ class AgencyCompliance:
 COLUMNS = [f.name for f in fields(AgencyCompliance)]
 
 
+def year_outside(plan_years: range, year: int) -> str | None:
+    """Why there is no report for `year` (None if there is one). The CLI and the dashboard both
+    ask this: the plan's years, the year after (its last deadlines fall there) and the year before."""
+    if plan_years.start - 1 <= year <= plan_years.stop:
+        return None
+    return f"{year} is outside the plan's period {plan_years.start}–{plan_years.stop - 1} (and the year after)"
+
+
 def working_days_late(calendar: WorkdayCalendar, due: dt.date, submitted: dt.date) -> int:
     """Working days after `due` up to and including the day it came."""
     count, day = 0, due

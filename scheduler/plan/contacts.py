@@ -17,6 +17,9 @@ from scheduler.plan.model import Plan
 
 COLUMNS = ("agency", "name", "email", "role", "language")
 ROLES = ("focal", "supervisor", "head")
+# Excel saves "CSV" in the system's code page (cp1251 for Cyrillic) and, in a Russian locale, with
+# semicolons; its "CSV UTF-8" format is the one this program reads.
+EXCEL_HINT = "in Excel: save as CSV UTF-8 (comma delimited)"
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class Contact:
 
 def load_contacts(path: Path | str, plan: Plan) -> tuple[Contact, ...]:
     path = Path(path)
-    text = read_text(path, ContactsError)
+    text = read_text(path, ContactsError, hint=f"; {EXCEL_HINT}")
     reader = csv.reader(io.StringIO(text, newline=""))
     problems: list[Problem] = []
     try:
@@ -40,9 +43,10 @@ def load_contacts(path: Path | str, plan: Plan) -> tuple[Contact, ...]:
     missing = [c for c in COLUMNS if c not in header]
     unknown = [c for c in header if c not in COLUMNS]
     if missing or unknown or len(header) != len(set(header)):
-        raise ContactsError(
-            [Problem(path, f"the header must be {','.join(COLUMNS)}; found {','.join(header)}", line=1)]
-        )
+        message = f"the header must be {','.join(COLUMNS)}; found {','.join(header)}"
+        if any(";" in cell for cell in header):
+            message += f" (semicolons separate the columns; {EXCEL_HINT})"
+        raise ContactsError([Problem(path, message, line=1)])
     position = {c: header.index(c) for c in COLUMNS}
     contacts: list[Contact] = []
     line = 1

@@ -6,6 +6,8 @@ consistent `Plan` or one `PlanError` listing them all. Nothing is half-loaded.
 
 from __future__ import annotations
 
+import os
+import stat
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -21,25 +23,49 @@ _ARRAY_SUBJECTS = {"obligation": "obligation", "heading": "heading", "section": 
 _TABLE_SUBJECTS = {"agency": "agency", "group": "group", "office": "office"}
 
 
-def read_text(path: Path, problem_type=PlanError) -> str:
+MAX_BYTES = 4 << 20  # a plan or a contacts file of more than 4 MiB is not one a person keeps
+_MAX_NESTING = 100  # no plan nests this deep; where tomllib gives up (hundreds), the line is found by it
+
+
+def read_text(path: Path, problem_type=PlanError, hint: str = "") -> str:
+    """The file's text, or `problem_type` naming the file (and line) and why it cannot be used.
+
+    Only a regular file of at most MAX_BYTES is read: a device (/dev/zero), a FIFO or a huge file
+    gets a message, never a hang. `hint` is added to the messages about the encoding.
+    """
     try:
-        data = path.read_bytes()
+        with open(path, "rb", opener=_open_nonblocking) as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise problem_type([Problem(path, "not a regular file (a device, a pipe or a socket)")])
+            data = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise problem_type([Problem(path, "no such file")]) from None
     except IsADirectoryError:
         raise problem_type([Problem(path, "is a directory, not a file")]) from None
     except OSError as error:
-        raise problem_type([Problem(path, f"cannot be read: {error.strerror}")]) from error
+        raise problem_type([Problem(path, f"cannot be read: {error.strerror}")]) from None
+    if len(data) > MAX_BYTES:
+        raise problem_type([Problem(path, f"larger than {MAX_BYTES >> 20} MiB: not a file this program reads")])
     if not data.strip():
         raise problem_type([Problem(path, "the file is empty")])
     if b"\x00" in data:
-        raise problem_type([Problem(path, "this is a binary file, not UTF-8 text", line=data[: data.index(b"\x00")].count(b"\n") + 1)])
+        message = "this is a binary file, not UTF-8 text" + hint
+        raise problem_type([Problem(path, message, line=data[: data.index(b"\x00")].count(b"\n") + 1)])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise problem_type([Problem(path, f"not UTF-8 text (byte 0x{data[error.start]:02x})", line=line)]) from None
+        message = f"not UTF-8 text (byte 0x{data[error.start]:02x})" + hint
+        raise problem_type([Problem(path, message, line=line)]) from None
     return text.removeprefix("\ufeff")
+
+
+def _open_nonblocking(path, flags: int) -> int:
+    # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting; the file type
+    # is then checked on the descriptor, so nothing is read from anything but a regular file.
+    descriptor = os.open(path, flags | os.O_NONBLOCK)
+    os.set_blocking(descriptor, True)
+    return descriptor
 
 
 def load_plan(path: Path | str) -> Plan:
@@ -49,6 +75,9 @@ def load_plan(path: Path | str) -> Plan:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PlanError([Problem(path, f"TOML syntax: {error}")]) from None
+    except RecursionError:
+        message = "TOML syntax: arrays or inline tables nested too deeply (hundreds of levels)"
+        raise PlanError([Problem(path, message, line=_too_deep(text))]) from None
 
     where = _Locator(path, SourceMap(text), raw)
     try:
@@ -67,6 +96,36 @@ def load_plan(path: Path | str) -> Plan:
     if problems:
         raise PlanError(problems)
     return plan
+
+
+def _too_deep(text: str) -> int | None:
+    """The line on which brackets and braces first nest deeper than _MAX_NESTING, outside strings
+    and comments; None if they never do."""
+    depth, line, i, n = 0, 1, 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "\n":
+            line += 1
+        elif char == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif char in "\"'":
+            quote = text[i : i + 3] if text[i : i + 3] in ('"""', "'''") else char
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j) and (len(quote) == 3 or text[j] != "\n"):
+                j += 2 if char == '"' and text[j] == "\\" else 1
+            line += text.count("\n", i, j)
+            i = j + len(quote)
+            continue
+        elif char in "[{":
+            depth += 1
+            if depth > _MAX_NESTING:
+                return line
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        i += 1
+    return None
 
 
 def _message(error) -> str:

@@ -279,6 +279,17 @@ class Policy(Model):
     catch_up_days: int = Field(default=7, ge=0, le=366)
     ladder: tuple[LadderStep, ...] = Field(default_factory=_contract_ladder, min_length=1)
 
+    @field_validator("holidays")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        import holidays
+
+        try:
+            holidays.country_holidays(value)
+        except NotImplementedError:
+            raise ValueError(f"unknown country code {value!r} for the holidays calendar (a code such as KZ)") from None
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -132,6 +132,9 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         year, fmt = int(request.path_params["year"]), request.path_params["fmt"]
         if fmt not in ("csv", "xlsx", "html"):
             return Response(status_code=404)
+        outside = report.year_outside(service.plan.years, year)
+        if outside:
+            return Response(f"no report: the year {outside}\n", status_code=404, media_type="text/plain; charset=utf-8")
         table = await run_in_threadpool(service.compliance, year, now)
         meta = service.plan.file.plan
         body, media = {

@@ -1,5 +1,7 @@
 """Bad input through the CLI: exit status 2, a message naming file, line or id, and no traceback."""
 
+import os
+
 import pytest
 
 pytestmark = pytest.mark.acceptance
@@ -80,3 +82,17 @@ def test_run_refuses_to_listen_beyond_loopback_without_a_credential(scheduler):
     empty.write_text("\n")
     result = scheduler("run", env_extra={"SCHEDULER_HTTP_HOST": "0.0.0.0", "SCHEDULER_ADMIN_PASSWORD_FILE": str(empty)})
     assert result.returncode == 2 and "is empty" in result.stderr
+
+
+def test_a_plan_or_contacts_that_is_not_a_regular_file(scheduler):
+    fifo = scheduler.cwd / "plan.fifo"
+    os.mkfifo(fifo)
+    assert_clean_failure(scheduler("validate", "--plan", "/dev/zero"), "/dev/zero: not a regular file")
+    assert_clean_failure(scheduler("validate", "--plan", str(fifo)), "plan.fifo: not a regular file")
+    assert_clean_failure(scheduler("validate", "--contacts", "/dev/zero"), "/dev/zero: not a regular file")
+
+
+def test_an_oversized_contacts_file(scheduler):
+    big = scheduler.cwd / "big.csv"
+    big.write_bytes(b"agency,name,email,role,language\n" + b"mvd,A,a@x.kz,focal,kk\n" * 400_000)
+    assert_clean_failure(scheduler("validate", "--contacts", str(big)), "big.csv: larger than")

@@ -63,11 +63,14 @@ PLANS = [
     ("period-reversed", replace("period = { from = 2021, to = 2023 }", "period = { from = 2023, to = 2021 }"), ["obligations.toml", "before it starts"]),
     ("unknown-coordinator", replace('coordinator = "vak-working-body"', 'coordinator = "nobody"'), ["obligations.toml", "'nobody' is neither"]),
     ("group-as-recipient", in_obligation("5", 'recipient = "finance"', 'recipient = "akimats"'), ["obligation 5", "a group cannot receive"]),
+    ("unknown-holidays", replace('holidays = "KZ"', 'holidays = "ZZ"'), ["policy.holidays: unknown country code 'ZZ'"]),
 ]
 BINARY_PLANS = [
     ("empty-plan", b"", ["obligations.toml", "the file is empty"]),
     ("binary-plan", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ["obligations.toml", "binary file"]),
     ("latin1-plan", 'schema = 1\n# Қаржы\n'.encode("utf-8").replace("Қ".encode(), b"\xca"), ["obligations.toml", "not UTF-8", ":2"]),
+    ("deep-nesting", b"schema = 1\nx = " + b"[" * 5000 + b"]" * 5000 + b"\n", ["obligations.toml:2", "nested too deeply"]),
+    ("oversized-plan", PLAN.encode("utf-8") + b"#" * (9 << 20), ["obligations.toml", "larger than"]),
 ]
 HEADER = "agency,name,email,role,language\n"
 CONTACT_FILES = [
@@ -80,12 +83,18 @@ CONTACT_FILES = [
     ("contacts-empty", "", ["contacts.csv", "the file is empty"]),
     ("contacts-binary", "\x00\x01\x02", ["contacts.csv", "binary file"]),
     ("contacts-duplicate", HEADER + "mvd,A,a@x.kz,focal,kk\nmvd,A,A@x.kz,focal,kk\n", ["contacts.csv", "listed 2 times as focal of mvd"]),
+    ("contacts-cp1251", (HEADER + "mvd,Иванов Пётр,p@x.kz,focal,ru\n").encode("cp1251"),
+     ["contacts.csv:2", "not UTF-8", "save as CSV UTF-8 (comma delimited)"]),
+    ("contacts-semicolons", "\ufeffagency;name;email;role;language\r\nmvd;Иванов Пётр;p@x.kz;focal;ru\r\n",
+     ["contacts.csv:1", "semicolons", "save as CSV UTF-8 (comma delimited)"]),
 ]
 COMMANDS = [
     ("now-not-iso", ["tick", "--now", "12/12/2022"], ["--now", "not an ISO date-time"]),
     ("submit-unknown", ["submit", "99:mvd:2022"], ["99:mvd:2022: no such occurrence"]),
     ("expand-bad-date", ["expand", "--from", "2021-02-30"], ["'2021-02-30' does not match"]),
     ("report-year", ["report", "--year", "1999"], ["--year 1999 is outside"]),
+    ("report-missing-folder", ["report", "--year", "2022", "--format", "csv", "--output", "/no/such/dir/out.csv"],
+     ["--output /no/such/dir/out.csv", "no such folder"]),
     ("revoke-garbage", ["feeds", "revoke", "%%%"], ["neither a feed token nor a feed URL"]),
     ("unknown-command", ["deploy"], ["No such command 'deploy'"]),
 ]

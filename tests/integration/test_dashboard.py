@@ -107,3 +107,12 @@ def test_the_report_download_has_the_dashboards_numbers(served):
     finance = next(r for r in table if r.agency == "finance")
     assert f"<td>finance</td><td>{finance.name}</td><td class=\"num\">{finance.owed}</td>" in page
     assert call(base + "/report/2022.pdf")[0] == 404
+
+
+def test_a_report_year_outside_the_plan_is_not_found(served):
+    base, service = served()
+    years = service.plan.years
+    for year in (0, 1, years.start - 2, years.stop + 1, 99999):
+        status, _, body = call(base + f"/report/{year}.html")
+        assert status == 404 and "outside the plan's period" in body, (year, status, body)
+    assert call(base + f"/report/{years.stop}.csv")[0] == 200  # the year after the plan: its late reports

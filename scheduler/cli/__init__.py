@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -182,6 +183,9 @@ def _print_error(error: BaseException) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # What this program writes (the SQLite database and its -wal and -shm, the Maildir's emails,
+    # secret.key, reports) is for its own user only, whatever umask it was started with.
+    os.umask(os.umask(0o077) | 0o077)
     try:
         result = cli.main(args=argv, prog_name="scheduler", standalone_mode=False)
     except click.exceptions.Exit as done:

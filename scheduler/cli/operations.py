@@ -105,8 +105,8 @@ def _configure_logging() -> None:
 def sync(plan_path, contacts_path) -> None:
     """Create or migrate the database and load plan and contacts into it (idempotent)."""
     settings = _settings()
-    _, report = load_and_sync(settings, plan_path, contacts_path, clock())
-    print(f"synced {settings.database_url}: {report}")
+    service, report = load_and_sync(settings, plan_path, contacts_path, clock())
+    print(f"synced {service.engine.url.render_as_string(hide_password=True)}: {report}")
 
 
 @cli.command()

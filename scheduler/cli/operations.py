@@ -285,8 +285,9 @@ def report_command(plan_path, year, fmt, output, now_text) -> None:
     from scheduler import report
 
     service, now = _service_at(plan_path, now_text)
-    if not service.plan.years.start - 1 <= year <= service.plan.years.stop:
-        raise BadInput(f"--year {year} is outside the plan's period {service.plan.years.start}–{service.plan.years.stop - 1} (and the year after)")
+    outside = report.year_outside(service.plan.years, year)
+    if outside:
+        raise BadInput(f"--year {outside}")
     rows = service.compliance(year, now)
     meta = service.plan.file.plan
     data = {
@@ -295,7 +296,12 @@ def report_command(plan_path, year, fmt, output, now_text) -> None:
         "html": lambda: report.as_html(rows, year, meta.title_en or meta.title_kk, service.timing.local_day(now)),
     }[fmt]()
     if output is not None:
-        output.write_bytes(data)
+        try:
+            output.write_bytes(data)
+        except FileNotFoundError:
+            raise BadInput(f"--output {output}: no such folder {output.parent}") from None
+        except OSError as error:
+            raise BadInput(f"--output {output}: cannot write: {error.strerror}") from None
         print(f"{output}: {len(rows)} agencies, {sum(r.owed for r in rows)} occurrences due in {year}")
     else:
         sys.stdout.flush()

@@ -5,18 +5,18 @@ The caller reads the clock once and passes `now`; everything below takes it as a
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
+import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from scheduler import metrics, report
+from scheduler.app.deliver import TickReport, deliver
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.errors import UnknownOccurrence
 from scheduler.feeds import content, tokens
@@ -36,18 +36,7 @@ from scheduler.notify.ladder import (
 from scheduler.plan import GOVERNMENT, Plan
 from scheduler.settings import Settings
 from scheduler.store.db import session
-from scheduler.store.ledger import (
-    MAX_ATTEMPTS,
-    advance,
-    as_utc,
-    claim,
-    mark_failed,
-    mark_sent,
-    open_occurrences,
-    record,
-    recorded_keys,
-    withdraw_closed,
-)
+from scheduler.store.ledger import advance, as_utc, open_occurrences, record, recorded_keys
 from scheduler.store.tables import ContactRow, NotificationRow, OccurrenceRow, SettingRow, SubmissionRow
 from scheduler.transport import Transport
 
@@ -55,24 +44,6 @@ log = logging.getLogger("scheduler")
 UPCOMING_DAYS = 14
 CANCELLED_KEPT = dt.timedelta(days=90)
 FEED_CACHE_SIZE = 256
-
-
-@dataclass
-class TickReport:
-    planned: int = 0
-    skipped: int = 0
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    withdrawn: int = 0
-    emails: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return (
-            f"planned {self.planned}, skipped {self.skipped}; emails {self.emails}: "
-            f"{self.sent} notifications sent, {self.retrying} to retry, {self.failed} failed, {self.withdrawn} withdrawn"
-        )
 
 
 class Service:
@@ -87,6 +58,8 @@ class Service:
         self._digest_recorded: str | None = None  # this week's digest key, once the ledger has it
         self._feeds: OrderedDict[tuple, RenderedFeed] = OrderedDict()  # rendered feeds by data version
         self._feed_key: bytes | None = None  # read from SCHEDULER_SECRET_KEY_FILE on first need
+        self._focal: tuple[str | None, frozenset[str]] | None = None  # focal points' addresses, per sync
+        self.stopping = threading.Event()  # set by the daemon on SIGTERM: claim no more, finish what is in hand
 
     # --- planning ---------------------------------------------------------------------------
 
@@ -149,35 +122,8 @@ class Service:
         return report
 
     def deliver(self, now: dt.datetime, report: TickReport) -> None:
-        while True:
-            rows = claim(self.engine, now)
-            if not rows:
-                return
-            live = withdraw_closed(self.engine, rows)
-            report.withdrawn += len(rows) - len(live)
-            groups: dict[tuple[str, str], list[NotificationRow]] = defaultdict(list)
-            for row in live:
-                groups[(row.recipient, row.step)].append(row)
-            batches = list(groups.values())
-            messages = self.compose(batches, now)
-            deliveries = asyncio.run(self.transport.deliver(messages))
-            for batch, delivery in zip(batches, deliveries, strict=True):
-                report.emails += 1
-                step = batch[0].step
-                if delivery.error is None:
-                    mark_sent(self.engine, batch, now, delivery.message["Message-ID"])
-                    metrics.emails_sent.labels(step).inc()
-                    report.sent += len(batch)
-                    continue
-                metrics.emails_failed.labels(step, "transient" if delivery.error.transient else "permanent").inc()
-                mark_failed(self.engine, batch, now, str(delivery.error), delivery.error.transient)
-                log.warning("delivery failed to=%s step=%s transient=%s error=%s", batch[0].recipient, batch[0].step,
-                            delivery.error.transient, delivery.error)
-                report.errors.append(f"{batch[0].recipient}: {delivery.error}")
-                if delivery.error.transient and max(r.attempts for r in batch) < MAX_ATTEMPTS:
-                    report.retrying += len(batch)
-                else:
-                    report.failed += len(batch)
+        domain = self.settings.mail_from.rpartition("@")[2] or "localhost"
+        deliver(self.engine, self.transport, self.compose_group, domain, now, report, self.stopping)
 
     # --- composing ----------------------------------------------------------------------------
 
@@ -216,29 +162,29 @@ class Service:
             sequence=row.sequence,
         )
 
-    def compose(self, batches: list[list[NotificationRow]], now: dt.datetime):
-        messages = []
-        links: dict[str, str | None] = {}  # one look-up per recipient per round
-        with session(self.engine) as db:
-            focal = {
+    def focal_addresses(self, db: Session) -> frozenset[str]:
+        synced = db.get(SettingRow, "synced_at")
+        version = synced.value if synced else None
+        if self._focal is None or self._focal[0] != version:
+            self._focal = (version, frozenset(
                 person.email.lower()
                 for (_, role), people in self.directory(db).contacts.items() if role == "focal"
                 for person in people
-            }
-            for batch in batches:
-                first = batch[0]
-                to = compose.Recipient(first.recipient, first.name, first.language)
-                if first.step == DIGEST:
-                    letterhead = self.letterhead(first.language)
-                    messages.append(compose.digest(to, self.digest_report(db, now, first.occurrence_id, first.language), letterhead, now))
-                    continue
-                if first.recipient not in links:
-                    links[first.recipient] = self.feed_url_for(first.recipient, now, focal)
-                letterhead = self.letterhead(first.language, links[first.recipient])
-                items = self.items(db, [r.occurrence_id for r in batch], first.language)
-                composer = compose.COMPOSERS[compose.kind_of(first.step)]
-                messages.append(composer(to, first.step, items, letterhead, now))
-        return messages
+            ))
+        return self._focal[1]
+
+    def compose_group(self, group: Sequence[NotificationRow], message_id: str, now: dt.datetime):
+        """The one email for a (recipient, step) group of ledger rows."""
+        first = group[0]
+        to = compose.Recipient(first.recipient, first.name, first.language)
+        with session(self.engine) as db:
+            if first.step == DIGEST:
+                report = self.digest_report(db, now, first.occurrence_id, first.language)
+                return compose.digest(to, report, self.letterhead(first.language), now, message_id)
+            letterhead = self.letterhead(first.language, self.feed_url_for(first.recipient, now, self.focal_addresses(db)))
+            items = self.items(db, [r.occurrence_id for r in group], first.language)
+        composer = compose.COMPOSERS[compose.kind_of(first.step)]
+        return composer(to, first.step, items, letterhead, now, message_id)
 
     def digest_report(self, db: Session, now: dt.datetime, key: str, language: str) -> compose.DigestReport:
         today = self.timing.local_day(now)
@@ -298,33 +244,11 @@ class Service:
             db.add(occurrence)
         return True, row
 
-    def simulate(self, start: dt.date, end: dt.date) -> list[tuple[dt.datetime, Planned]]:
-        """(when sent, what) for ticks at each day's send time, given the ledger and submissions; sends nothing."""
-        first_window = self.timing.open_window(self.timing.instant(start))
-        last_window = self.timing.open_window(self.timing.instant(end))
-        with session(self.engine) as db:
-            everything = open_occurrences(db, first_window[0], last_window[1])
-            recorded = recorded_keys(db, [o.id for o in everything])
-            recorded |= {
-                tuple(row) for row in db.exec(
-                    select(NotificationRow.occurrence_id, NotificationRow.step, NotificationRow.recipient)
-                    .where(col(NotificationRow.occurrence_id).like("digest:%"))
-                )
-            }
-            directory = self.directory(db)
-        timeline: list[tuple[dt.datetime, Planned]] = []
-        day = start
-        while day <= end:
-            now = self.timing.instant(day)
-            low, high = self.timing.open_window(now)
-            todays: list[OpenOccurrence] = [o for o in everything if low <= o.due <= high]
-            planned = plan_notifications(todays, directory, self.timing, recorded, now) + plan_digest(
-                directory, self.timing, recorded, now
-            )
-            recorded |= {(p.occurrence_id, p.step, p.email.lower()) for p in planned}
-            timeline += [(now, p) for p in planned if p.send]
-            day += dt.timedelta(days=1)
-        return timeline
+    def simulate(self, start: dt.date, end: dt.date):
+        """Every notification of the span: what the ledger holds, and what ticks would still send."""
+        from scheduler.app.simulate import simulate
+
+        return simulate(self, start, end)
 
     def feed(self, token: str, now: dt.datetime) -> RenderedFeed | None:
         """The rendered feed for a live token; None for an unknown or revoked one.
@@ -409,6 +333,18 @@ class Service:
         owed = [report.Owed(agency, due, submitted and self.timing.local_day(submitted)) for agency, due, submitted in rows]
         names = {code: a.short_kk for code, a in self.plan.file.agencies.items()}
         return report.compliance(owed, names, self.timing.local_day(now), self.calendar)
+
+    def undelivered(self, now: dt.datetime, days: int = 30) -> list[tuple[str, str, str, str]]:
+        """Emails of the last `days` that failed for good: (recipient, step, occurrences, why), one per email."""
+        since = as_utc(now) - dt.timedelta(days=days)
+        emails: dict[tuple[str, str, str | None], list] = {}
+        with session(self.engine) as db:
+            for row in db.exec(select(NotificationRow).where(NotificationRow.state == "failed",
+                                                             col(NotificationRow.scheduled_at) >= since)
+                               .order_by(NotificationRow.scheduled_at, NotificationRow.id)):
+                emails.setdefault((row.recipient, row.step, row.error), []).append(row.occurrence_id)
+        return [(recipient, step, ", ".join(ids), " ".join((error or "").split())[:200])
+                for (recipient, step, error), ids in emails.items()]
 
     def status(self, now: dt.datetime) -> list[tuple[str, int, int, int, int]]:
         """Per agency: overdue, due within 7 days, within 30 days, submitted."""

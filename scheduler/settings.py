@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_utf8: bool = Field(False, description="the SMTP server takes internationalised addresses (SMTPUTF8)")
     mail_from: str = "scheduler@localhost"
     mail_dir: Path = Field(Path("var/mail"), description="the Maildir used when no SMTP host is set")
     http_host: str = "127.0.0.1"

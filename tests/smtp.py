@@ -18,6 +18,7 @@ class Mailbox:
         self.answer: str | None = None
         self.refused = 0
         self.delay = 0.0  # seconds per message: makes deliveries overlap and crashes land mid-way
+        self.slow_reply = 0.0  # seconds between keeping a message and saying so: a busy server's end-of-data
 
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
@@ -26,6 +27,8 @@ class Mailbox:
             self.refused += 1
             return self.answer
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        if self.slow_reply:
+            await asyncio.sleep(self.slow_reply)
         return "250 OK"
 
     def by_step(self, step: str):
@@ -42,13 +45,14 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    def __init__(self):
+    def __init__(self, smtputf8: bool = True):
         self.mailbox = Mailbox()
         self.port = free_port()
         self.controller = None
+        self.smtputf8 = smtputf8  # False: a server that does not take internationalised addresses
 
     def start(self):
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=self.smtputf8)
         self.controller.start()
 
     def stop(self):

@@ -80,7 +80,7 @@ def validate(plan_path: Path | None, contacts_path: Path | None) -> None:
     )
     contacts_path = contacts_path or _settings().contacts_path()
     if contacts_path is not None:
-        contacts = load_contacts(contacts_path, plan)
+        contacts = load_contacts(contacts_path, plan, _settings().smtp_utf8)
         focal = {c.agency for c in contacts if c.role == "focal"}
         uncovered = sorted({o.agency for o in occurrences} - focal)
         print(f"{contacts_path}: {len(contacts)} contacts for {len({c.agency for c in contacts})} agencies")

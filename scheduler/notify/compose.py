@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import SMTPUTF8
 from email.utils import format_datetime, make_msgid
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -103,15 +104,25 @@ def _message(
     occurrence_ids: Sequence[str],
     rendered: tuple[str, str, str],
     attachment: bytes | None,
+    message_id: str | None = None,
 ) -> EmailMessage:
     subject, text, html = rendered
-    message = EmailMessage()
+    name = " ".join(to.name.split())
+    if to.email.isascii():
+        message = EmailMessage()
+        recipient = Address(display_name=name, addr_spec=to.email)
+    else:
+        # A non-ASCII mailbox name (allowed only when the server speaks SMTPUTF8, see contacts) goes
+        # in an internationalised header; the email package refuses it in an ASCII one.
+        message = EmailMessage(policy=SMTPUTF8)
+        local, _, domain = to.email.rpartition("@")
+        recipient = Address(display_name=name, username=local, domain=domain)
     sender = Address(addr_spec=letterhead.sender)
     message["From"] = sender
-    message["To"] = Address(display_name=" ".join(to.name.split()), addr_spec=to.email)
+    message["To"] = recipient
     message["Subject"] = subject
     message["Date"] = format_datetime(now.astimezone(dt.timezone.utc))
-    message["Message-ID"] = make_msgid(domain=sender.domain or "localhost")
+    message["Message-ID"] = message_id or make_msgid(domain=sender.domain or "localhost")
     message["X-Scheduler-Step"] = step
     message["X-Scheduler-Occurrences"] = ", ".join(occurrence_ids)
     message["Auto-Submitted"] = "auto-generated"
@@ -130,7 +141,8 @@ def _attachment(items: Sequence[Item], letterhead: Letterhead, now: dt.datetime)
     return deadlines_calendar(deadlines, letterhead.plan_title, now)
 
 
-def _deadline_message(kind: str, to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime) -> EmailMessage:
+def _deadline_message(kind: str, to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime,
+                      message_id: str | None = None) -> EmailMessage:
     items = sorted(items, key=lambda i: (i.due, i.occurrence_id))
     today = now.date()
     context = {
@@ -145,30 +157,35 @@ def _deadline_message(kind: str, to: Recipient, step: str, items: Sequence[Item]
         "lang": to.language,
     }
     rendered = _render(kind, to.language, context)
-    return _message(to, letterhead, now, step, [i.occurrence_id for i in items], rendered, _attachment(items, letterhead, now))
+    return _message(to, letterhead, now, step, [i.occurrence_id for i in items], rendered, _attachment(items, letterhead, now),
+                    message_id)
 
 
-def reminder(to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime) -> EmailMessage:
+def reminder(to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime,
+             message_id: str | None = None) -> EmailMessage:
     """Before the due date: what is owed and by when."""
-    return _deadline_message("reminder", to, step, items, letterhead, now)
+    return _deadline_message("reminder", to, step, items, letterhead, now, message_id)
 
 
-def due_today(to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime) -> EmailMessage:
+def due_today(to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime,
+              message_id: str | None = None) -> EmailMessage:
     """On the due date."""
-    return _deadline_message("due", to, step, items, letterhead, now)
+    return _deadline_message("due", to, step, items, letterhead, now, message_id)
 
 
-def escalation(to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime) -> EmailMessage:
+def escalation(to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime,
+               message_id: str | None = None) -> EmailMessage:
     """After a miss: to focal points and supervisors, later to heads and the recipient."""
-    return _deadline_message("escalation", to, step, items, letterhead, now)
+    return _deadline_message("escalation", to, step, items, letterhead, now, message_id)
 
 
-def digest(to: Recipient, report: DigestReport, letterhead: Letterhead, now: dt.datetime) -> EmailMessage:
+def digest(to: Recipient, report: DigestReport, letterhead: Letterhead, now: dt.datetime,
+           message_id: str | None = None) -> EmailMessage:
     """The coordinator's weekly overview."""
     context = {"to": to, "report": report, "letterhead": letterhead, "lang": to.language, "today": now.date()}
     rendered = _render("digest", to.language, context)
     ids = [i.occurrence_id for i in (*report.overdue, *report.upcoming)]
-    return _message(to, letterhead, now, "digest", ids, rendered, None)
+    return _message(to, letterhead, now, "digest", ids, rendered, None, message_id)
 
 
 COMPOSERS = {"reminder": reminder, "due": due_today, "escalation": escalation}

@@ -5,6 +5,10 @@ For every open occurrence (not submitted, not cancelled) each ladder step has an
 instant has passed and that the ledger has not seen yet, only the latest is sent, and only if it is
 at most `catch_up_days` late; the others are recorded as skipped. This keeps a daemon that was down,
 or started in the middle of a plan, from mailing history.
+
+The ledger's key is (occurrence, step, recipient, due date): the ladder is planned per due date, so
+when a date moves, the steps for the new date go out although the same steps went out for the old
+one, and nothing goes out twice for the same date.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class Planned(NamedTuple):
     name: str
     language: str
     agency: str | None
+    due: dt.date  # the due date the step is planned for (a digest: its day)
     scheduled_at: dt.datetime  # UTC
     send: bool
     reason: str | None = None  # why it is skipped
@@ -132,10 +137,12 @@ def plan_notifications(
     occurrences: Iterable[OpenOccurrence],
     directory: Directory,
     timing: Timing,
-    recorded: set[tuple[str, str, str]],
+    recorded: set[tuple[str, str, str, dt.date]],
     now: dt.datetime,
 ) -> list[Planned]:
-    """Every ledger row to write at `now`: what to send, and what to record as skipped."""
+    """Every ledger row to write at `now`: what to send, and what to record as skipped.
+
+    `recorded` holds the ledger keys (occurrence, step, lowercased email, due date) already written."""
     limit = dt.timedelta(days=timing.policy.catch_up_days)
     # Instants are UTC; comparing datetimes that share one tzinfo skips a utcoffset() call per test.
     now = now.astimezone(UTC)
@@ -158,7 +165,7 @@ def plan_notifications(
             if people is None:
                 people = addressees[key] = recipients(step, occurrence, directory)
             for person, agency in people:
-                key = (occurrence.id, step.step, person.email.lower())
+                key = (occurrence.id, step.step, person.email.lower(), occurrence.due)
                 if key in recorded:
                     continue
                 if moment != latest_moment:
@@ -168,7 +175,8 @@ def plan_notifications(
                 else:
                     send, reason = True, None
                 planned.append(
-                    Planned(occurrence.id, step.step, person.email, person.name, person.language, agency, moment, send, reason)
+                    Planned(occurrence.id, step.step, person.email, person.name, person.language, agency, occurrence.due,
+                            moment, send, reason)
                 )
     return planned
 
@@ -178,14 +186,15 @@ def digest_key(moment: dt.datetime, timing: Timing) -> str:
     return f"digest:{year}-W{week:02d}"
 
 
-def plan_digest(directory: Directory, timing: Timing, recorded: set[tuple[str, str, str]], now: dt.datetime) -> list[Planned]:
+def plan_digest(directory: Directory, timing: Timing, recorded: set[tuple[str, str, str, dt.date]], now: dt.datetime) -> list[Planned]:
     """This week's digest to the coordinator's focal points, once, and never more than late allows."""
     moment = timing.digest_instant(now)
     key = digest_key(moment, timing)
-    coordinator = directory.coordinator_on(timing.local_day(moment))
+    day = timing.local_day(moment)
+    coordinator = directory.coordinator_on(day)
     late = now - moment > dt.timedelta(days=timing.policy.catch_up_days)
     return [
-        Planned(key, DIGEST, p.email, p.name, p.language, coordinator, moment, not late, "too late" if late else None)
+        Planned(key, DIGEST, p.email, p.name, p.language, coordinator, day, moment, not late, "too late" if late else None)
         for p in directory.people(coordinator, "focal")
-        if (key, DIGEST, p.email.lower()) not in recorded
+        if (key, DIGEST, p.email.lower(), day) not in recorded
     ]

@@ -31,7 +31,19 @@ class Contact:
     language: str
 
 
-def load_contacts(path: Path | str, plan: Plan) -> tuple[Contact, ...]:
+def mailbox(address: str, smtputf8: bool = False) -> str:
+    """The form an address is kept and compared in: lowercased, the domain in ASCII (punycode).
+
+    Raises EmailNotValidError for what can never be delivered: not an address, or a non-ASCII name
+    before the @ when the SMTP server is not known to take SMTPUTF8."""
+    found = validate_email(address, check_deliverability=False, allow_smtputf8=smtputf8)
+    return (found.ascii_email or f"{found.local_part}@{found.ascii_domain}").lower()
+
+
+def load_contacts(path: Path | str, plan: Plan, smtputf8: bool = False) -> tuple[Contact, ...]:
+    """Contacts from the CSV; addresses come back in their kept form (see `mailbox`). With `smtputf8`
+    (SCHEDULER_SMTP_UTF8: the server takes internationalised addresses) a Cyrillic name before the @
+    is allowed."""
     path = Path(path)
     text = read_text(path, ContactsError, hint=f"; {EXCEL_HINT}")
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -59,10 +71,10 @@ def load_contacts(path: Path | str, plan: Plan) -> tuple[Contact, ...]:
                 problems.append(Problem(path, f"expected {len(header)} fields, found {len(row)}", line=first_line))
                 continue
             cells = {c: row[position[c]].strip() for c in COLUMNS}
-            found = _check_row(cells, plan)
+            found = _check_row(cells, plan, smtputf8)
             problems += [Problem(path, message, line=first_line, subject=cells["email"] or None) for message in found]
             if not found:
-                cells["email"] = validate_email(cells["email"], check_deliverability=False).normalized
+                cells["email"] = mailbox(cells["email"], smtputf8)
                 contacts.append(Contact(**cells))
     except csv.Error as error:
         problems.append(Problem(path, f"CSV syntax: {error}", line=line + 1))
@@ -74,7 +86,7 @@ def load_contacts(path: Path | str, plan: Plan) -> tuple[Contact, ...]:
     return tuple(contacts)
 
 
-def _check_row(cells: dict[str, str], plan: Plan) -> list[str]:
+def _check_row(cells: dict[str, str], plan: Plan, smtputf8: bool = False) -> list[str]:
     found = []
     if plan.agency(cells["agency"]) is None:
         found.append(f"unknown agency {cells['agency']!r}")
@@ -83,9 +95,13 @@ def _check_row(cells: dict[str, str], plan: Plan) -> list[str]:
     if any(ch in cells["name"] for ch in "\r\n\x00"):
         found.append("the name contains a line break")
     try:
-        validate_email(cells["email"], check_deliverability=False)
+        mailbox(cells["email"], smtputf8)
     except EmailNotValidError as error:
-        found.append(f"not an email address {cells['email']!r}: {error}")
+        if cells["email"] and not cells["email"].partition("@")[0].isascii() and "@" in cells["email"]:
+            found.append(f"{cells['email']!r} cannot be delivered: mail servers take a non-Latin name before the @ "
+                         "only with SMTPUTF8 (set SCHEDULER_SMTP_UTF8=true if yours does), so ask for the Latin address")
+        else:
+            found.append(f"not an email address {cells['email']!r}: {error}")
     if cells["role"] not in ROLES:
         found.append(f"role {cells['role']!r} is not one of {', '.join(ROLES)}")
     if cells["language"] not in LANGUAGES:

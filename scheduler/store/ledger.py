@@ -1,10 +1,12 @@
 """The notification ledger: recording what is due, claiming it for sending, marking the outcome.
 
-Claims are made in the database, never in memory: a row moves from `pending` (or `retry` whose time
+Claims are made in the database, never in memory: rows move from `pending` (or `retry` whose time
 has come, or `claimed` whose lease ran out after a crash) to `claimed` under a fresh token in one
-conditional UPDATE; on PostgreSQL the candidate rows are also locked with SKIP LOCKED, so several
-instances take disjoint batches. The unique key (occurrence, step, recipient) makes a second insert
-of the same notification a no-op.
+conditional UPDATE. A claim takes whole groups — every sendable row of one recipient and step — so
+that a person gets one email per step however many deadlines it lists, and however many instances
+run: claims are serialised (SQLite's single writer; on PostgreSQL a transaction-scoped advisory
+lock held only for the claiming statement). The unique key (occurrence, step, recipient, due date)
+makes a second insert of the same notification a no-op.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy import and_, bindparam, func, or_, text, tuple_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -25,8 +27,11 @@ from scheduler.store.tables import NotificationRow, OccurrenceRow, SubmissionRow
 
 LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
-# What one process claims at a time: after a crash, at most this many notifications can go out twice.
+# What one process claims at a time, in (recipient, step) groups: after a crash, at most this many
+# emails can go out twice.
 CLAIM_BATCH = 50
+# pg_advisory_xact_lock key for claims: two bytes of "claim" in ASCII, any constant would do.
+CLAIM_LOCK = 0x636C61696D
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
@@ -53,16 +58,17 @@ def open_occurrences(
 _CHUNK = 5000  # well under SQLite's limit on bound parameters
 
 
-def recorded_keys(db: Session, occurrence_ids: Iterable[str]) -> set[tuple[str, str, str]]:
-    """Ledger keys already written for these occurrences (or digest keys)."""
+def recorded_keys(db: Session, occurrence_ids: Iterable[str]) -> set[tuple[str, str, str, dt.date]]:
+    """Ledger keys (occurrence, step, recipient, due) already written for these occurrences (or digest keys)."""
     ids = list(occurrence_ids)
-    keys: set[tuple[str, str, str]] = set()
+    keys: set[tuple[str, str, str, dt.date]] = set()
+    table = NotificationRow.__table__.c
     for start in range(0, len(ids), _CHUNK):
         keys |= {
             tuple(row)
-            for row in db.exec(
-                select(NotificationRow.occurrence_id, NotificationRow.step, NotificationRow.recipient).where(
-                    col(NotificationRow.occurrence_id).in_(ids[start : start + _CHUNK])
+            for row in db.connection().execute(
+                sa_select(table.occurrence_id, table.step, table.recipient, table.due).where(
+                    table.occurrence_id.in_(ids[start : start + _CHUNK])
                 )
             )
         }
@@ -89,13 +95,14 @@ def _set_next_steps(db: Session, changes: list[dict]) -> None:
 
 def reschedule(db: Session, timing) -> None:
     """Recompute every occurrence's `next_step_at` from the ledger: the earliest step with no ledger
-    row yet, or NULL once submitted or cancelled. Run by sync: a moved date or a new policy moves steps."""
-    recorded = set(db.exec(select(NotificationRow.occurrence_id, NotificationRow.step)).all())
+    row yet for its present due date, or NULL once submitted or cancelled. Run by sync: a moved date
+    or a new policy moves steps."""
+    recorded = set(db.exec(select(NotificationRow.occurrence_id, NotificationRow.step, NotificationRow.due)).all())
     submitted = set(db.exec(select(SubmissionRow.occurrence_id)).all())
     rows = db.exec(select(OccurrenceRow.id, OccurrenceRow.due, OccurrenceRow.next_step_at, OccurrenceRow.status)).all()
     changes = []
     for oid, due, current, status in rows:
-        pending = [m for m, step in timing.step_instants(due) if (oid, step.step) not in recorded]
+        pending = [m for m, step in timing.step_instants(due) if (oid, step.step, due) not in recorded]
         wanted = min(pending) if pending and oid not in submitted and status == "active" else None
         if wanted != current:
             changes.append({"oid": oid, "next_at": wanted})
@@ -114,6 +121,7 @@ def record(db: Session, planned: Sequence[Planned]) -> None:
             "name": p.name,
             "language": p.language,
             "agency": p.agency,
+            "due": p.due,
             "scheduled_at": as_utc(p.scheduled_at),
             "state": "pending" if p.send else "skipped",
             "reason": p.reason,
@@ -123,7 +131,7 @@ def record(db: Session, planned: Sequence[Planned]) -> None:
     ]
     dialect = db.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(NotificationRow)
-    db.exec(insert.on_conflict_do_nothing(index_elements=["occurrence_id", "step", "recipient"]), params=rows)
+    db.exec(insert.on_conflict_do_nothing(index_elements=["occurrence_id", "step", "recipient", "due"]), params=rows)
 
 
 def claimable(now: dt.datetime):
@@ -136,20 +144,25 @@ def claimable(now: dt.datetime):
 
 
 def claim(engine: Engine, now: dt.datetime, limit: int = CLAIM_BATCH) -> list[NotificationRow]:
-    """Take up to `limit` sendable rows for this process; returns them with their new token."""
+    """Take every sendable row of up to `limit` (recipient, step) groups for this process; returns
+    them with their new token. A group is never split between two claims made at the same time."""
     token = secrets.token_hex(16)
     moment = as_utc(now)
+    table = NotificationRow.__table__.c
     with session(engine) as db:
-        candidates = (
-            select(NotificationRow.id)
+        if db.get_bind().dialect.name == "postgresql":
+            # Released at commit, right after the UPDATE: the next claimer's statement sees these rows taken.
+            db.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=CLAIM_LOCK))
+        groups = (
+            sa_select(table.recipient, table.step)
             .where(claimable(now))
-            .order_by(NotificationRow.id)
+            .group_by(table.recipient, table.step)
+            .order_by(func.min(table.id))
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
         db.exec(
             update(NotificationRow)
-            .where(col(NotificationRow.id).in_(candidates.scalar_subquery()), claimable(now))
+            .where(tuple_(table.recipient, table.step).in_(groups), claimable(now))
             .values(state="claimed", claim_token=token, lease_until=moment + LEASE, attempts=NotificationRow.attempts + 1)
             .execution_options(synchronize_session=False)
         )

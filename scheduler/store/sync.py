@@ -3,6 +3,11 @@
 Occurrences upsert by their stable id: a moved due date updates the row in place (and raises its
 `sequence`), submissions stay attached; an occurrence that left the plan is marked cancelled, never
 deleted. Everything happens in one transaction: a failure leaves the previous state intact.
+
+A one-off's id carries its date (`2:labour:2021-07-01`), so correcting that date in the plan gives a
+new id. Such a correction is an update, not a removal and an addition: when, for one obligation and
+body of a date-labelled rule, exactly one stored occurrence left the plan and exactly one new one
+came, the stored row keeps its id (and its submission and history) and takes the new date.
 """
 
 from __future__ import annotations
@@ -65,9 +70,10 @@ def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: 
                 db.add(ContactRow(**contact.__dict__))
 
         existing = {row.id: row for row in db.exec(select(OccurrenceRow))}
+        corrected = _corrected_dates(plan, wanted, existing)
         for oid, occurrence in wanted.items():
             title = plan.obligation(occurrence.obligation).title_kk
-            row = existing.get(oid)
+            row = existing.get(corrected.get(oid, oid))
             if row is None:
                 db.add(
                     OccurrenceRow(
@@ -101,8 +107,9 @@ def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: 
                 row.updated_at = stamp
                 db.add(row)
             counts[outcome] += 1
+        kept = set(corrected.values())
         for oid, row in existing.items():
-            if oid not in wanted and row.status != "cancelled":
+            if oid not in wanted and oid not in kept and row.status != "cancelled":
                 row.status, row.updated_at = "cancelled", stamp
                 row.sequence += 1
                 db.add(row)
@@ -116,3 +123,19 @@ def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: 
         ):
             db.merge(SettingRow(key=key, value=value))
     return SyncReport(contacts=len(contacts) if contacts is not None else -1, **counts)
+
+
+DATE_LABELLED = frozenset({"once", "within", "year-end"})  # rule kinds whose period label is the date itself
+
+
+def _corrected_dates(plan: Plan, wanted: dict, existing: dict[str, OccurrenceRow]) -> dict[str, str]:
+    """{new id: stored id} for one-offs whose date was corrected in the plan (see the module's doc)."""
+    arrived: dict[tuple[str, str], list[str]] = {}
+    for oid, occurrence in wanted.items():
+        if oid not in existing and plan.obligation(occurrence.obligation).due.kind in DATE_LABELLED:
+            arrived.setdefault((occurrence.obligation, occurrence.agency), []).append(oid)
+    left: dict[tuple[str, str], list[str]] = {}
+    for oid, row in existing.items():
+        if oid not in wanted and row.status == "active" and (row.obligation, row.agency) in arrived:
+            left.setdefault((row.obligation, row.agency), []).append(oid)
+    return {arrived[key][0]: ids[0] for key, ids in left.items() if len(ids) == 1 and len(arrived[key]) == 1}

@@ -70,18 +70,22 @@ class SubmissionRow(SQLModel, table=True):
 
 
 class NotificationRow(SQLModel, table=True):
-    """The ledger: one row per (occurrence, step, recipient), whatever became of it."""
+    """The ledger: one row per (occurrence, step, recipient, due date), whatever became of it.
+
+    Keyed per due date: when a date moves, the ladder is planned afresh for the new date."""
 
     __tablename__ = "notification"
     __table_args__ = (
-        UniqueConstraint("occurrence_id", "step", "recipient", name="uq_notification_key"),
+        UniqueConstraint("occurrence_id", "step", "recipient", "due", name="uq_notification_key"),
         Index("ix_notification_state_next", "state", "next_attempt_at"),
+        Index("ix_notification_recipient_step", "recipient", "step"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     occurrence_id: str = Field(index=True, max_length=160)  # or a digest key, "digest:2022-W49"
     step: str = Field(max_length=32)
     recipient: str = Field(max_length=320)  # email, lowercased
+    due: dt.date  # the due date the step was planned for (a digest: its day)
     name: str
     language: str = Field(max_length=2)
     agency: str | None = Field(default=None, max_length=64)

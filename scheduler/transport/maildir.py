@@ -44,4 +44,7 @@ class MaildirTransport:
                 results.append(Delivery(message))
             except OSError as error:
                 results.append(Delivery(message, TransportError(f"maildir {self.root}: {error}", transient=True)))
+            except Exception as error:  # noqa: BLE001 - a message that cannot be written fails alone
+                results.append(Delivery(message, TransportError(
+                    f"cannot write the message: {error.__class__.__name__}: {error}", transient=False)))
         return results

@@ -82,12 +82,13 @@ def test_an_occurrence_that_left_the_plan_is_cancelled_not_deleted(engine, shipp
     assert restored.restored == 3 and occurrences(engine)["7:gpo:2022"].status == "active"
 
 
-def planned_rows(engine, count):
+def planned_rows(engine, count, per_person=1):
     from scheduler.notify.ladder import Planned
 
     with session(engine) as db:
         ledger.record(db, [
-            Planned(f"x:{n}", "due", f"p{n}@example.kz", "P", "en", "mvd", NOW, True) for n in range(count)
+            Planned(f"x:{n}:{k}", "due", f"p{n}@example.kz", "P", "en", "mvd", NOW.date(), NOW, True)
+            for k in range(per_person) for n in range(count)
         ])
 
 
@@ -113,6 +114,28 @@ def test_concurrent_claims_take_disjoint_rows(engine):
         thread.join()
     ids = [i for batch in claimed for i in batch]
     assert len(ids) == len(set(ids)) == 200
+
+
+def test_concurrent_claims_never_split_one_persons_email(engine):
+    """All of a recipient's rows for a step come in one claim, however the rows interleave by id."""
+    planned_rows(engine, 30, per_person=12)  # ids interleave: person 0, 1, … 29, 0, 1, …
+    claims: list[list] = []
+
+    def worker():
+        while rows := ledger.claim(engine, NOW, limit=4):
+            claims.append(rows)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    owner = {}
+    for number, rows in enumerate(claims):
+        for row in rows:
+            assert owner.setdefault((row.recipient, row.step), number) == number, f"{row.recipient}'s rows split"
+    assert len(owner) == 30 and sum(map(len, claims)) == 360
+    assert all(len(rows) == 12 * len({r.recipient for r in rows}) for rows in claims)
 
 
 def test_an_expired_lease_is_claimed_again(engine):

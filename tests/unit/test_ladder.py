@@ -73,8 +73,23 @@ def test_the_first_reminder_goes_to_the_focal_points(timing, directory):
 
 
 def test_recorded_steps_are_not_planned_again(timing, directory):
-    recorded = {("7:finance:2022", "reminder-14d", "aigul@minfin.kz")}
+    recorded = {("7:finance:2022", "reminder-14d", "aigul@minfin.kz", D(2022, 12, 9))}
     assert plan_notifications([FINANCE], directory, timing, recorded, local(2022, 11, 26)) == []
+
+
+def test_a_moved_due_date_gets_its_own_ladder(timing, directory):
+    """Steps sent for the old date do not block the same steps for the new one; none twice per date."""
+    old = {(FINANCE.id, s, "aigul@minfin.kz", D(2022, 12, 9)) for s in ("reminder-14d", "reminder-7d")}
+    moved = FINANCE._replace(due=D(2022, 12, 23))
+    planned = plan_notifications([moved], directory, timing, old, local(2022, 12, 16))
+    assert [(p.step, p.due, p.send) for p in planned] == [
+        ("reminder-14d", D(2022, 12, 23), False),  # superseded by the later step, recorded as skipped
+        ("reminder-7d", D(2022, 12, 23), True),
+    ]
+    again = old | {(p.occurrence_id, p.step, p.email, p.due) for p in planned}
+    assert plan_notifications([moved], directory, timing, again, local(2022, 12, 16, 10)) == []
+    back = FINANCE  # moved back to the old date: what went out for it is not sent again
+    assert [p.step for p in plan_notifications([back], directory, timing, old, local(2022, 12, 2, 10)) if p.send] == []
 
 
 def test_catch_up_sends_only_the_latest_step(timing, directory):
@@ -114,6 +129,6 @@ def test_weekly_digest_on_monday_to_the_coordinator(timing, directory):
     planned = plan_digest(directory, timing, set(), monday)
     assert [(p.occurrence_id, p.step, p.email, p.send) for p in planned] == [("digest:2022-W50", "digest", "askar@mvd.kz", True)]
     assert plan_digest(directory, timing, set(), local(2022, 12, 12, 8, 59))[0].occurrence_id == "digest:2022-W49"
-    recorded = {("digest:2022-W50", "digest", "askar@mvd.kz")}
+    recorded = {("digest:2022-W50", "digest", "askar@mvd.kz", D(2022, 12, 12))}
     assert plan_digest(directory, timing, recorded, local(2022, 12, 14)) == []
     assert digest_key(monday, timing) == "digest:2022-W50"

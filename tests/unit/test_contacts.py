@@ -68,3 +68,21 @@ def test_duplicate_contact(shipped_plan, write_csv):
     row = "mvd,Асқар,askar@example.kz,focal,kk\n"
     with pytest.raises(ContactsError, match="askar@example.kz is listed 2 times as focal of mvd"):
         load_contacts(write_csv(HEADER + row + row), shipped_plan)
+
+
+def test_addresses_are_kept_lowercased_with_an_ascii_domain(shipped_plan, write_csv):
+    path = write_csv(HEADER + "finance,Айгүл,Aigul.Serikova@МинФин.Қаз,focal,kk\nmvd,Асқар,Askar@MVD.Example.KZ,focal,kk\n")
+    assert [c.email for c in load_contacts(path, shipped_plan)] == [
+        "aigul.serikova@xn--h1aakfb4b.xn--80ao21a",  # the domain as punycode, as it goes out
+        "askar@mvd.example.kz",
+    ]
+
+
+def test_a_non_latin_mailbox_name_is_refused_unless_the_server_takes_smtputf8(shipped_plan, write_csv):
+    path = write_csv(HEADER + "health,Айгүл,айгүл@денсаулық.қаз,focal,kk\n")
+    with pytest.raises(ContactsError) as refused:
+        load_contacts(path, shipped_plan)
+    message = str(refused.value)
+    assert "contacts.csv:2" in message and "айгүл@денсаулық.қаз" in message and "SCHEDULER_SMTP_UTF8" in message
+    (contact,) = load_contacts(path, shipped_plan, smtputf8=True)
+    assert contact.email == "айгүл@xn--80ahdziyp9dx5b.xn--80ao21a"

@@ -95,7 +95,8 @@ def full_path(port: int, count: int) -> float:
         sync(engine, plan, (), NOW)
         with session(engine) as db:
             record(db, [
-                Planned("7:finance:2022", "reminder-14d", f"focal{n}@example.kz", f"Focal {n}", "kk", "finance", NOW, True)
+                Planned("7:finance:2022", "reminder-14d", f"focal{n}@example.kz", f"Focal {n}", "kk", "finance",
+                        dt.date(2022, 12, 9), NOW, True)
                 for n in range(count)
             ])
         service = Service(Settings(database_url=url), plan, engine, SmtpTransport("127.0.0.1", port, tls="none"))

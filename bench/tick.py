@@ -77,7 +77,7 @@ def fill(engine, count: int, timing) -> None:
         ).fetchall()
         sent = [
             {"occurrence_id": oid, "step": step.step, "recipient": f"{agency}@example.kz", "name": agency,
-             "language": "kk", "agency": agency, "scheduled_at": moment, "state": "sent", "attempts": 1,
+             "language": "kk", "agency": agency, "due": due, "scheduled_at": moment, "state": "sent", "attempts": 1,
              "sent_at": moment}
             for oid, agency, due in rows
             for moment, step in timing.step_instants(due)

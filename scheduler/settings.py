@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scheduler.errors import BadInput
@@ -20,11 +20,14 @@ class Settings(BaseSettings):
 
     plan: Path = Field(Path("obligations.toml"), description="path of the plan file")
     contacts: Path | None = Field(None, description="path of the contacts CSV; contacts.csv if present")
-    database_url: str = Field("sqlite:///var/scheduler.db", description="SQLAlchemy URL")
+    # repr=False: with SCHEDULER_DATABASE_PASSWORD_FILE the URL carries the password
+    database_url: str = Field("sqlite:///var/scheduler.db", description="SQLAlchemy URL", repr=False)
+    database_password_file: Path | None = Field(None, description="a file holding the PostgreSQL password; put into the URL")
     smtp_host: str | None = Field(None, description="SMTP server; unset means Maildir delivery")
     smtp_port: int = Field(587, ge=1, le=65535)
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+    smtp_password_file: Path | None = Field(None, description="a file holding the SMTP password")
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
     smtp_utf8: bool = Field(False, description="the SMTP server takes internationalised addresses (SMTPUTF8)")
     mail_from: str = "scheduler@localhost"
@@ -37,6 +40,36 @@ class Settings(BaseSettings):
     admin_user: str = Field("admin", description="user name for the dashboard")
     admin_password: SecretStr | None = Field(None, description="dashboard password; unset: no dashboard")
     admin_password_file: Path | None = Field(None, description="a file holding the dashboard password")
+
+    @model_validator(mode="after")
+    def _database_password(self) -> Settings:
+        """The password in SCHEDULER_DATABASE_PASSWORD_FILE, put into the URL as a URL must carry it
+        (`@`, `/`, `%` escaped); no message shows it."""
+        if self.database_password_file is None:
+            return self
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(self.database_url)
+        except ArgumentError:
+            raise BadInput("SCHEDULER_DATABASE_URL: not a database URL") from None
+        if url.get_backend_name() != "postgresql":
+            raise BadInput(f"SCHEDULER_DATABASE_PASSWORD_FILE: only for a PostgreSQL URL, not {url.get_backend_name()}")
+        if url.password is not None:
+            raise BadInput("SCHEDULER_DATABASE_URL carries a password and SCHEDULER_DATABASE_PASSWORD_FILE names one: "
+                           "give it in one place, not both")
+        secret = _secret_from_file("SCHEDULER_DATABASE_PASSWORD_FILE", self.database_password_file)
+        self.database_url = url.set(password=secret).render_as_string(hide_password=False)
+        return self
+
+    def smtp_secret(self) -> str | None:
+        """The SMTP password: SCHEDULER_SMTP_PASSWORD, else the file SCHEDULER_SMTP_PASSWORD_FILE names."""
+        if self.smtp_password is not None:
+            return self.smtp_password.get_secret_value()
+        if self.smtp_password_file is not None:
+            return _secret_from_file("SCHEDULER_SMTP_PASSWORD_FILE", self.smtp_password_file)
+        return None
 
     def admin_credential(self) -> tuple[str, str] | None:
         """(user, password) for the dashboard, from the environment or the file it names."""
@@ -60,6 +93,19 @@ class Settings(BaseSettings):
 
     def public_base_url(self) -> str:
         return (self.base_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
+
+
+def _secret_from_file(variable: str, path: Path) -> str:
+    """A password kept in a file (a Docker secret, a 0640 file under /etc): its text without the
+    line break that `echo` leaves; spaces inside or around it are the password's own."""
+    try:
+        secret = path.read_text(encoding="utf-8").strip("\r\n")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        raise BadInput(f"{variable}: cannot read {path}: {reason}") from None
+    if not secret:
+        raise BadInput(f"{variable}: {path} is empty")
+    return secret
 
 
 def load_settings() -> Settings:

@@ -14,6 +14,6 @@ def for_settings(settings) -> Transport:
             port=settings.smtp_port,
             tls=settings.smtp_tls,
             username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            password=settings.smtp_secret(),
         )
     return MaildirTransport(settings.mail_dir)

@@ -56,3 +56,15 @@ def test_a_wrong_password_is_a_permanent_failure(auth_server, monkeypatch):
     outcome = deliver(port, "wrong", monkeypatch)
     assert outcome.error is not None and not outcome.error.transient and outcome.error.code == 535
     assert mailbox.messages == []
+
+
+def test_the_password_can_come_from_a_file(auth_server, monkeypatch, tmp_path):
+    mailbox, port = auth_server
+    secret = tmp_path / "smtp_password"
+    secret.write_text("s3cret\n")  # as `echo s3cret > file` leaves it
+    for name, value in {"SCHEDULER_SMTP_HOST": "127.0.0.1", "SCHEDULER_SMTP_PORT": str(port), "SCHEDULER_SMTP_TLS": "none",
+                        "SCHEDULER_SMTP_USERNAME": "secretariat", "SCHEDULER_SMTP_PASSWORD_FILE": str(secret)}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SCHEDULER_SMTP_PASSWORD", raising=False)
+    outcome = asyncio.run(for_settings(Settings()).deliver([message()]))[0]
+    assert outcome.error is None and len(mailbox.messages) == 1

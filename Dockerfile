@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The scheduler daemon: `scheduler run` (sync, ticks, HTTP on :8080). State lives in /app/var (a
-# volume): the SQLite database, the Maildir, the feed-link key. Build: docker build -t scheduler .
+# volume): the SQLite database, the Maildir, the feed-link key. Build: docker build -t obligation-scheduler .
 
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1

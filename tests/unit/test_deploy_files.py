@@ -29,6 +29,9 @@ def test_the_image_runs_as_a_user_with_a_healthcheck_and_a_state_volume():
     assert "--require-hashes" in dockerfile
     final = dockerfile.split("FROM ")[-1]
     assert "USER scheduler" in final and "HEALTHCHECK" in final and 'VOLUME ["/app/var"]' in final
+    image = re.search(r"^    image: ([\w-]+):latest$", (ROOT / "compose.yaml").read_text(), re.M).group(1)
+    build = f"docker build -t {image} ."
+    assert build in dockerfile and build in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def readme_block(heading: str) -> str:

@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from scheduler import metrics
 from scheduler.errors import SchedulerError
 from scheduler.service import Service
 
@@ -38,6 +39,16 @@ class Daemon:
         self._stop = threading.Event()
         self._reload_requested = threading.Event()
         self._lock = threading.Lock()
+        self.reload_problem: str | None = None  # why the last reload was refused, for /healthz
+
+    def measure(self, now: dt.datetime) -> None:
+        """The overdue gauge, measured here once per tick rather than on every scrape of /metrics."""
+        try:
+            rows = self.service.status(now)
+        except Exception as error:  # noqa: BLE001 - the gauge keeps its last value; the tick's own error is logged
+            log.warning("overdue gauge not measured now=%s error=%s", now.isoformat(), one_line(error))
+            return
+        metrics.set_overdue({agency: late for agency, late, *_ in rows})
 
     def tick(self) -> None:
         now = self._clock()  # the one read of the clock for this pass
@@ -48,21 +59,34 @@ class Daemon:
                 log.error("tick failed now=%s error=%s", now.isoformat(), one_line(error))
             except Exception:  # a bug must not kill the daemon; it is logged with its traceback
                 log.exception("tick crashed now=%s", now.isoformat())
+            self.measure(now)
 
     def reload(self) -> None:
         with self._lock:
             try:
                 self.service = self._reload()
-                log.info("reloaded plan=%s", self.service.plan.source)
-            except SchedulerError as error:
+            except Exception as error:  # noqa: BLE001 - whatever the cause, the running plan stays
+                if not isinstance(error, SchedulerError):
+                    log.exception("reload crashed")
                 log.error("reload refused, keeping the running plan: %s", one_line(error))
+                self.reload_problem = f"refused: {one_line(error)}"[:500]
+                metrics.reload_failures.inc()
+                metrics.last_reload_ok.set(0)
+                return
+            log.info("reloaded plan=%s", self.service.plan.source)
+            self.reload_problem = None
+            metrics.last_reload_ok.set(1)
 
     def serve_http(self, host: str, port: int, credential=None) -> tuple[uvicorn.Server, threading.Thread]:
         """uvicorn in a thread of this process; access logs off, since feed URLs carry tokens."""
+        from scheduler.feeds.tokens import load_or_create_key
         from scheduler.web.app import create_app
 
-        config = uvicorn.Config(create_app(lambda: self.service, self._clock, credential), host=host, port=port,
-                                log_level="warning", access_log=False, lifespan="off")
+        # The dashboard's form key derives from the deployment's key: the same in every instance.
+        secret_key = load_or_create_key(self.service.settings.secret_key_file) if credential else None
+        app = create_app(lambda: self.service, self._clock, credential, secret_key=secret_key,
+                         reload_problem=lambda: self.reload_problem)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="http", daemon=True)
         thread.start()
@@ -87,6 +111,7 @@ class Daemon:
         signal.signal(signal.SIGINT, lambda *_: self._stop.set())
         signal.signal(signal.SIGHUP, lambda *_: self._reload_requested.set())
         server = thread = None
+        self.measure(self._clock())  # the overdue gauge is there from the first scrape
         if http is not None:
             server, thread = self.serve_http(*http)
         scheduler.start()

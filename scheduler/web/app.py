@@ -1,7 +1,9 @@
 """The ASGI application (Starlette): `GET /feeds/<token>.ics`, `GET /healthz`, `GET /metrics`.
 
 Handlers do the blocking work (database, rendering) in Starlette's thread pool. The service is
-asked for on every request, so a reload (SIGHUP) takes effect at once.
+asked for on every request, so a reload (SIGHUP) takes effect at once. Every response carries the
+security headers of `web/security.py`; `/metrics` serialises what the daemon measured at its last
+tick and touches no database.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -19,9 +22,7 @@ from starlette.routing import Route
 from scheduler import metrics
 from scheduler.service import Service
 from scheduler.web import dashboard
-
-overdue = Gauge("scheduler_overdue_occurrences", "Open occurrences past their due date, by agency", ["agency"],
-                registry=metrics.registry)
+from scheduler.web.security import SecurityHeaders
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:
@@ -32,7 +33,11 @@ def matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
-               credential: tuple[str, str] | None = None) -> Starlette:
+               credential: tuple[str, str] | None = None, *, secret_key: bytes | None = None,
+               reload_problem: Callable[[], str | None] = lambda: None) -> Starlette:
+    """`secret_key`: the deployment's key, from which the dashboard's form key is derived;
+    `reload_problem`: why the last reload was refused (None when it was not), shown on /healthz."""
+
     async def feed(request: Request) -> Response:
         found = await run_in_threadpool(current().feed, request.path_params["token"], clock())
         if found is None:
@@ -45,25 +50,19 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
 
     async def healthz(request: Request) -> Response:
         problem = await run_in_threadpool(current().database_problem)
+        # A refused reload leaves the previous plan running: still healthy (a restart would not
+        # help, it would stop at the broken file), but said here for whoever watches.
+        reload = {"reload": refused} if (refused := reload_problem()) else {}
         if problem:
-            return JSONResponse({"status": "unhealthy", "database": problem}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+            return JSONResponse({"status": "unhealthy", "database": problem, **reload}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", **reload})
 
     async def metrics_view(request: Request) -> Response:
-        service = current()
-        try:
-            rows = await run_in_threadpool(service.status, clock())
-        except Exception:  # noqa: BLE001 - the other metrics are still worth serving when the database is away
-            rows = None
-        if rows is not None:
-            overdue.clear()
-            for agency, late, *_ in rows:
-                overdue.labels(agency).set(late)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(routes=[
         Route("/feeds/{token}.ics", feed, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_view, methods=["GET"]),
-        *dashboard.routes(current, clock, dashboard.Guard(credential)),
-    ])
+        *dashboard.routes(current, clock, dashboard.Guard(credential, secret_key)),
+    ], middleware=[Middleware(SecurityHeaders)])

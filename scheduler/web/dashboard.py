@@ -2,9 +2,11 @@
 history, recording a submission, and the year's compliance table to download.
 
 Behind HTTP Basic auth with the admin credential from the environment (no credential, no
-dashboard). The submission form carries an HMAC token bound to the occurrence and to a key made
-when the process starts, and a cross-site Origin is refused: a browser that remembers the Basic
-credential cannot be made to post by another site.
+dashboard); an address that keeps guessing wrong is refused for a while (429). The submission form
+carries an HMAC token bound to the occurrence, under a key derived from the deployment's secret key
+file (so a form rendered by one instance is good on another, and after a restart), and a
+cross-site Origin is refused: a browser that remembers the Basic credential cannot be made to post
+by another site. Behind a reverse proxy the browser's Origin is the public one, SCHEDULER_BASE_URL.
 """
 
 from __future__ import annotations
@@ -29,32 +31,50 @@ from scheduler import report
 from scheduler.errors import BadInput, UnknownOccurrence
 from scheduler.i18n import long_date
 from scheduler.service import Service
+from scheduler.web.security import LoginThrottle
 
 _env = Environment(loader=PackageLoader("scheduler", "templates"), autoescape=select_autoescape(["j2"]))
 _env.filters["long_date"] = long_date
 
 
-class Guard:
-    """Checks the Basic credential and makes and checks form tokens."""
+FORM_KEY_LABEL = b"scheduler dashboard form tokens v1"
 
-    def __init__(self, credential: tuple[str, str] | None):
+
+class Guard:
+    """Checks the Basic credential (throttled per client address) and makes and checks form tokens.
+
+    `secret_key` is the deployment's key (SCHEDULER_SECRET_KEY_FILE); the form key is an HMAC of
+    it under a fixed label, so it is the same in every instance and across restarts, and tells
+    nothing about the key that derives contacts' feed links. Without it (tests), a key per process."""
+
+    def __init__(self, credential: tuple[str, str] | None, secret_key: bytes | None = None,
+                 throttle: LoginThrottle | None = None):
         self.credential = credential
-        self._key = secrets.token_bytes(32)
+        self._key = hmac.new(secret_key, FORM_KEY_LABEL, hashlib.sha256).digest() if secret_key else secrets.token_bytes(32)
+        self.throttle = throttle or LoginThrottle()
 
     def allows(self, request: Request) -> bool:
+        return self.refusal(request) is None
+
+    def refusal(self, request: Request) -> Response | None:
+        """None when the request carries the admin credential; otherwise the answer to give it."""
         if self.credential is None:
-            return False
-        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            user, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        want_user, want_password = self.credential
-        same_user = hmac.compare_digest(user.encode(), want_user.encode())
-        same_password = hmac.compare_digest(password.encode(), want_password.encode())
-        return same_user and same_password
+            return Response("the dashboard is off: set SCHEDULER_ADMIN_PASSWORD\n", status_code=404)
+        address = request.client.host if request.client else "unknown"
+        wait = self.throttle.retry_after(address)
+        if wait is None:
+            given = _basic_credential(request)
+            if given is None:
+                return _challenge()
+            want_user, want_password = self.credential
+            same_user = hmac.compare_digest(given[0].encode(), want_user.encode())
+            same_password = hmac.compare_digest(given[1].encode(), want_password.encode())
+            if same_user and same_password:
+                return None
+            self.throttle.failed(address)  # the limit's last failure still gets its 401; the next try, 429
+            return _challenge()
+        return Response("too many failed logins from this address; try again later\n", status_code=429,
+                        headers={"Retry-After": str(wait)})
 
     def token(self, occurrence_id: str) -> str:
         return hmac.new(self._key, occurrence_id.encode(), hashlib.sha256).hexdigest()
@@ -63,13 +83,38 @@ class Guard:
         return hmac.compare_digest(self.token(occurrence_id), token)
 
 
+def _basic_credential(request: Request) -> tuple[str, str] | None:
+    """(user, password) from an Authorization: Basic header; None when there is none.
+
+    A Basic header that does not decode counts as a wrong credential: it is a try like any other."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return ("", "")
+    return user, password
+
+
 def _challenge() -> Response:
     return Response("authentication required\n", status_code=401, headers={"WWW-Authenticate": 'Basic realm="scheduler"'})
 
 
-def _same_origin(request: Request) -> bool:
+def _same_origin(request: Request, public_base_url: str) -> bool:
+    """No Origin (a script, not a browser), or the request's own host, or the public address that a
+    reverse proxy in front serves (its Host differs from the browser's)."""
     origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
+    if origin is None:
+        return True
+    given = urlsplit(origin)
+    public = urlsplit(public_base_url)
+    if given.netloc and given.netloc == request.headers.get("host"):
+        return True
+    return bool(given.netloc) and (given.scheme.lower(), given.netloc.lower()) == (public.scheme.lower(), public.netloc.lower())
 
 
 def month_grid(year: int, month: int) -> list[list[dt.date | None]]:
@@ -79,13 +124,15 @@ def month_grid(year: int, month: int) -> list[list[dt.date | None]]:
 
 def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], guard: Guard) -> list[Route]:
     def page(name: str, **context) -> HTMLResponse:
-        return HTMLResponse(_env.get_template(f"web/{name}.html.j2").render(**context))
+        # Not the app's `no-referrer`: under it a browser posts this page's form with `Origin: null`
+        # (the Fetch standard), which the Origin check must refuse. Other sites still get no Referer.
+        return HTMLResponse(_env.get_template(f"web/{name}.html.j2").render(**context),
+                            headers={"Referrer-Policy": "same-origin"})
 
     async def home(request: Request) -> Response:
-        if guard.credential is None:
-            return Response("the dashboard is off: set SCHEDULER_ADMIN_PASSWORD\n", status_code=404)
-        if not guard.allows(request):
-            return _challenge()
+        refusal = guard.refusal(request)
+        if refusal is not None:
+            return refusal
         service, now = current(), clock()
         today = service.timing.local_day(now)
         first = today.replace(day=1)
@@ -99,8 +146,9 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
                     table=table, total=report.total(table), columns=report.COLUMNS, plan=service.plan.file.plan)
 
     async def occurrence(request: Request) -> Response:
-        if not guard.allows(request):
-            return _challenge() if guard.credential else Response(status_code=404)
+        refusal = guard.refusal(request)
+        if refusal is not None:
+            return refusal
         service = current()
         oid = request.path_params["occurrence_id"]
         found = await run_in_threadpool(service.history, oid)
@@ -111,11 +159,12 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
                     csrf=guard.token(oid), item=service.item(row, "kk"), plan=service.plan.file.plan)
 
     async def submit(request: Request) -> Response:
-        if not guard.allows(request):
-            return _challenge() if guard.credential else Response(status_code=404)
+        refusal = guard.refusal(request)
+        if refusal is not None:
+            return refusal
         oid = request.path_params["occurrence_id"]
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
-        if not _same_origin(request) or not guard.token_ok(oid, form.get("csrf", [""])[0]):
+        if not _same_origin(request, current().settings.public_base_url()) or not guard.token_ok(oid, form.get("csrf", [""])[0]):
             return Response("the form is stale or came from elsewhere; reload the page\n", status_code=403)
         service, now = current(), clock()
         note = form.get("note", [""])[0].strip() or None
@@ -126,8 +175,9 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         return RedirectResponse(f"/occurrences/{oid}", status_code=303)
 
     async def download(request: Request) -> Response:
-        if not guard.allows(request):
-            return _challenge() if guard.credential else Response(status_code=404)
+        refusal = guard.refusal(request)
+        if refusal is not None:
+            return refusal
         service, now = current(), clock()
         year, fmt = int(request.path_params["year"]), request.path_params["fmt"]
         if fmt not in ("csv", "xlsx", "html"):

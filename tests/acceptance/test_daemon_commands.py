@@ -141,7 +141,7 @@ def test_run_ticks_reloads_on_sighup_and_stops_on_sigterm(scheduler):
 
     command = shutil.which("scheduler", path=os.path.dirname(sys.executable))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")}
-    env["SCHEDULER_HTTP_PORT"] = str(free_port())
+    port = env["SCHEDULER_HTTP_PORT"] = str(free_port())
     process = subprocess.Popen([command, "run"], cwd=scheduler.cwd, env=env, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(process, "level=INFO started")
@@ -152,9 +152,19 @@ def test_run_ticks_reloads_on_sighup_and_stops_on_sigterm(scheduler):
         process.send_signal(signal.SIGHUP)
         log = wait_for(process, "reload refused")
         assert "unknown agency or group 'anti-corruption'" in log
+        # The old plan keeps running, so the daemon stays healthy; but the refusal is there to see.
+        status, _, body = http_get(f"http://127.0.0.1:{port}/healthz")
+        health = json.loads(body)
+        assert status == 200 and health["status"] == "ok"
+        assert health["reload"].startswith("refused: ") and "unknown agency or group 'anti-corruption'" in health["reload"]
+        metrics = http_get(f"http://127.0.0.1:{port}/metrics")[2].decode()
+        assert "scheduler_reload_failures_total 1.0" in metrics and "scheduler_last_reload_ok 0.0" in metrics
         plan.write_text(good, encoding="utf-8")
         process.send_signal(signal.SIGHUP)
         wait_for(process, "reloaded plan=")
+        assert json.loads(http_get(f"http://127.0.0.1:{port}/healthz")[2]) == {"status": "ok", "database": "ok"}
+        metrics = http_get(f"http://127.0.0.1:{port}/metrics")[2].decode()
+        assert "scheduler_reload_failures_total 1.0" in metrics and "scheduler_last_reload_ok 1.0" in metrics
         process.send_signal(signal.SIGTERM)
         wait_for(process, "stopped")
         assert process.wait(timeout=30) == 0

@@ -28,6 +28,8 @@ def test_log_in_record_a_submission_and_see_it(served):  # noqa: F811
     assert seen["overdueRows"] > 0 and seen["calendarLinks"] > 0
     assert seen["before"] == "not submitted"
     assert seen["after"].startswith("submitted ") and "Хат № 12-3/45" in seen["after"] and seen["formGone"]
+    assert "default-src 'self'" in seen["policy"] and seen["policyViolations"] == [], seen["policyViolations"]
+    assert seen["headerRule"] == "solid", "the page's own style block is allowed by the policy"
     assert seen["phoneWidth"] <= 400, "the dashboard fits a phone without sideways scrolling"
     assert service.history("7:finance:2022")[1].note == "Хат № 12-3/45"
     for name in ("dashboard-laptop.png", "occurrence-after-submission.png", "dashboard-phone.png"):

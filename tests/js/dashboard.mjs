@@ -13,8 +13,12 @@ const seen = {};
 try {
   const laptop = await browser.newContext({ httpCredentials: { username, password }, viewport: { width: 1366, height: 900 } });
   const page = await laptop.newPage();
+  const refused = [];  // what the Content-Security-Policy blocked, as Chromium reports it
+  page.on("console", (message) => { if (/Content Security Policy/i.test(message.text())) refused.push(message.text()); });
   const response = await page.goto(base + "/");
   seen.dashboardStatus = response.status();
+  seen.policy = response.headers()["content-security-policy"] || "";
+  seen.headerRule = await page.evaluate(() => getComputedStyle(document.querySelector("header")).borderBottomStyle);
   seen.overdueRows = await page.locator("#status tbody tr").count();
   seen.calendarLinks = await page.locator(".month a").count();
   await page.screenshot({ path: `${artifacts}/dashboard-laptop.png`, fullPage: true });
@@ -26,6 +30,7 @@ try {
   seen.after = (await page.locator("#status").innerText()).trim();
   seen.formGone = (await page.locator("form").count()) === 0;
   await page.screenshot({ path: `${artifacts}/occurrence-after-submission.png`, fullPage: true });
+  seen.policyViolations = refused;
 
   const phone = await browser.newContext({ httpCredentials: { username, password }, viewport: { width: 390, height: 844 }, isMobile: true });
   const small = await phone.newPage();

@@ -59,13 +59,18 @@ def parse_instant(text: str | None, option: str, zone: ZoneInfo) -> dt.datetime:
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
-def open_service(settings: Settings, plan: Plan) -> Service:
+def open_service(settings: Settings, plan: Plan, *, migrate_schema: bool = False) -> Service:
+    """The service on the configured database. Only sync and run create or migrate the schema
+    (`migrate_schema`); every other command checks that it is current and changes nothing."""
     from scheduler.service import Service
-    from scheduler.store.db import connect, migrate
+    from scheduler.store.db import check_schema, connect, migrate
     from scheduler.transport import for_settings
 
     engine = connect(settings.database_url)
-    migrate(engine)
+    if migrate_schema:
+        migrate(engine)
+    else:
+        check_schema(engine)
     return Service(settings, plan, engine, for_settings(settings))
 
 
@@ -88,7 +93,7 @@ def load_and_sync(settings: Settings, plan_path: Path | None, contacts_path: Pat
     plan = load_plan(plan_path or settings.plan)
     contacts_path = contacts_path or settings.contacts_path()
     contacts = load_contacts(contacts_path, plan) if contacts_path else None
-    service = open_service(settings, plan)
+    service = open_service(settings, plan, migrate_schema=True)
     with exclusive(service.engine, "sync"):  # instances started together sync one after another
         report = sync_store(service.engine, plan, contacts, now, settings.timezone)
     return service, str(report)

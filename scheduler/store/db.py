@@ -1,12 +1,14 @@
 """Connecting to the database and bringing its schema up to date with Alembic.
 
-Migrations and syncs take turns under `exclusive`, so instances started together do not race: an
-advisory lock on PostgreSQL, a file lock beside a SQLite database.
+Only `sync` and `run` change the schema (`migrate`); every other command checks the revision and
+changes nothing (`check_schema`). Migrations and syncs take turns under `exclusive`, so instances
+started together do not race: an advisory lock on PostgreSQL, a file lock beside a SQLite database.
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -15,6 +17,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -24,7 +29,7 @@ from scheduler.errors import BadInput, SchedulerError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOCK_TIMEOUT = 300.0  # seconds to wait for another instance's migration or sync before giving up
-LOCK_KEY = 0x5C4ED01E  # the advisory lock of migrations and syncs (advisory locks are per database)
+LOCK_KEY = 0x736368656D61  # "schema" in ASCII: the advisory lock of migrations and syncs (per database)
 
 
 class StoreError(SchedulerError):
@@ -37,8 +42,8 @@ def connect(url: str) -> Engine:
     except ArgumentError as error:
         raise BadInput(f"SCHEDULER_DATABASE_URL: not a database URL: {url!r}") from error
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # No folder or file is made here: `migrate` makes them, and the other commands refuse a
+        # database that is not there rather than leave an empty one behind.
         engine = create_engine(parsed, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
@@ -121,22 +126,54 @@ def _first_line(error: BaseException) -> str:
     return f"{error.__class__.__name__}: {(str(error).splitlines() or [''])[0]}"
 
 
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory(str(MIGRATIONS))
+
+
 def _config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
+def _refuse_unknown(engine: Engine, revision: str) -> None:
+    if revision not in {script.revision for script in _scripts().walk_revisions()}:
+        raise BadInput(f"{shown(engine)}: this database was written by a newer version of the scheduler "
+                       f"(revision {revision}); upgrade the program")
+
+
 def migrate(engine: Engine) -> None:
     """Create or upgrade the schema to the newest revision; safe to call every start, and from
-    several instances at once (they take turns)."""
+    several instances at once (they take turns). A database from a newer version is refused."""
     try:
         with exclusive(engine, "migrate") as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current is not None:
+                _refuse_unknown(engine, current)
             config = _config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, CommandError) as error:
         raise StoreError(f"cannot migrate the database: {error.__class__.__name__}: {error}") from error
+
+
+def check_schema(engine: Engine) -> None:
+    """For the commands that only use the store: the schema must be at the newest revision. Reads
+    one row, changes nothing, and never creates a SQLite file."""
+    path = _sqlite_file(engine)
+    if path is not None and (not path.is_file() or path.stat().st_size == 0):
+        raise BadInput(f"{shown(engine)}: no database yet: run `scheduler sync` first")
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as error:
+        raise StoreError(f"{shown(engine)}: cannot read the database: {_first_line(error)}") from error
+    if current is None:
+        raise BadInput(f"{shown(engine)}: no database yet: run `scheduler sync` first")
+    if current != _scripts().get_current_head():
+        _refuse_unknown(engine, current)
+        raise BadInput(f"{shown(engine)}: the database needs an upgrade: run `scheduler sync`")
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 # The store, the service and the transports are imported inside the commands that use them: the
 # plan-only commands (validate, expand, explain) should start without loading SQLAlchemy and uvicorn.
+
+UNDELIVERED_DAYS = 30
 
 contacts_option = click.option(
     "--contacts",
@@ -92,7 +95,7 @@ def load_and_sync(settings: Settings, plan_path: Path | None, contacts_path: Pat
 
     plan = load_plan(plan_path or settings.plan)
     contacts_path = contacts_path or settings.contacts_path()
-    contacts = load_contacts(contacts_path, plan) if contacts_path else None
+    contacts = load_contacts(contacts_path, plan, settings.smtp_utf8) if contacts_path else None
     service = open_service(settings, plan, migrate_schema=True)
     with exclusive(service.engine, "sync"):  # instances started together sync one after another
         report = sync_store(service.engine, plan, contacts, now, settings.timezone)
@@ -122,11 +125,17 @@ def tick(plan_path, now_text) -> None:
     service, now = _service_at(plan_path, now_text)
     report = service.tick(now)
     print(f"tick at {now.isoformat()}: {report}")
-    shown = 20
-    for error in report.errors[:shown]:
+    _print_failures(report.errors)
+    if report.all_failed:
+        print(f"scheduler: error: none of the {report.emails} email(s) was delivered", file=sys.stderr)
+        sys.exit(1)
+
+
+def _print_failures(errors: list[str], shown: int = 20) -> None:
+    for error in errors[:shown]:
         print(f"  {error}", file=sys.stderr)
-    if len(report.errors) > shown:
-        print(f"  … and {len(report.errors) - shown} more delivery failures", file=sys.stderr)
+    if len(errors) > shown:
+        print(f"  … and {len(errors) - shown} more delivery failures", file=sys.stderr)
 
 
 @cli.command()
@@ -185,23 +194,31 @@ def simulate(plan_path, start, end, fmt) -> None:
     zone = service.timing.zone
     records = [
         {
-            "at": sent.astimezone(zone).isoformat(),
+            "at": at.astimezone(zone).isoformat(),
             "scheduled": p.scheduled_at.astimezone(zone).isoformat(),
             "step": p.step,
             "occurrence": p.occurrence_id,
             "agency": p.agency,
             "recipient": p.email,
             "language": p.language,
+            "due": p.due.isoformat(),
+            "state": state,
+            **({"reason": p.reason} if p.reason else {}),
         }
-        for sent, p in timeline
+        for at, p, state in timeline
     ]
     if fmt == "json":
         sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
         return
-    rows = [[r["at"][:16].replace("T", " "), r["step"], r["occurrence"], r["recipient"]] for r in records]
-    emails = len({(p.email, p.step, sent) for sent, p in timeline})
-    sys.stdout.write(table(["when", "step", "occurrence", "recipient"], rows))
-    print(f"{len(records)} notification(s) in {emails} email(s)")
+    rows = [[r["at"][:16].replace("T", " "), r["step"], r["occurrence"], r["recipient"], r["state"]] for r in records]
+    sys.stdout.write(table(["when", "step", "occurrence", "recipient", "state"], rows))
+    for label, states in (("to send", {"to send"}), ("already sent", {"sent"})):
+        chosen = [(at, p) for at, p, state in timeline if state in states]
+        emails = len({(p.email, p.step, at) for at, p in chosen})
+        print(f"{label}: {len(chosen)} notification(s) in {emails} email(s)")
+    others = Counter(state for _, _, state in timeline if state not in ("to send", "sent"))
+    if others:
+        print("also: " + ", ".join(f"{n} {state}" for state, n in sorted(others.items())))
 
 
 @cli.command()
@@ -213,6 +230,10 @@ def status(plan_path, now_text) -> None:
     rows = service.status(now)
     body = [[agency, str(o), str(w), str(m), str(s)] for agency, o, w, m, s in rows]
     sys.stdout.write(table(["agency", "overdue", "due ≤ 7 days", "due ≤ 30 days", "submitted"], body))
+    failures = service.undelivered(now)
+    if failures:
+        print(f"undelivered in the last {UNDELIVERED_DAYS} days: {len(failures)} email(s) that will not be retried")
+        sys.stdout.write(table(["recipient", "step", "occurrences", "why"], [list(f) for f in failures]))
 
 
 @cli.group()

@@ -39,8 +39,8 @@ class StoreError(SchedulerError):
 def connect(url: str) -> Engine:
     try:
         parsed = make_url(url)
-    except ArgumentError as error:
-        raise BadInput(f"SCHEDULER_DATABASE_URL: not a database URL: {url!r}") from error
+    except (ArgumentError, ValueError):
+        raise BadInput(f"SCHEDULER_DATABASE_URL: not a database URL: {_masked(url)!r}") from None
     if parsed.get_backend_name() == "sqlite":
         # No folder or file is made here: `migrate` makes them, and the other commands refuse a
         # database that is not there rather than leave an empty one behind.
@@ -55,8 +55,15 @@ def connect(url: str) -> Engine:
 
         return engine
     if parsed.get_backend_name() != "postgresql":
-        raise BadInput(f"SCHEDULER_DATABASE_URL: only sqlite:// and postgresql+psycopg:// are supported, not {url!r}")
+        raise BadInput("SCHEDULER_DATABASE_URL: only sqlite:// and postgresql+psycopg:// are supported, not "
+                       f"{parsed.render_as_string(hide_password=True)!r}")
     return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+
+
+def _masked(url: str) -> str:
+    """A URL that could not be parsed, with whatever stands between `://` and `@` hidden."""
+    scheme, separator, rest = url.partition("://")
+    return f"{scheme}{separator}***@{rest.rpartition('@')[2]}" if "@" in rest else url
 
 
 def shown(engine: Engine) -> str:

@@ -96,3 +96,16 @@ def test_an_oversized_contacts_file(scheduler):
     big = scheduler.cwd / "big.csv"
     big.write_bytes(b"agency,name,email,role,language\n" + b"mvd,A,a@x.kz,focal,kk\n" * 400_000)
     assert_clean_failure(scheduler("validate", "--contacts", str(big)), "big.csv: larger than")
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("postgresql://user:s3cret@db.example.kz:port/scheduler", "not a database URL: 'postgresql://***@db.example.kz"),
+        ("mysql://user:s3cret@db.example.kz/scheduler", "only sqlite:// and postgresql+psycopg:// are supported"),
+    ],
+)
+def test_a_wrong_database_url_is_named_without_its_password(scheduler, url, fragment):
+    result = scheduler("status", env_extra={"SCHEDULER_DATABASE_URL": url})
+    assert_clean_failure(result, fragment)
+    assert "s3cret" not in result.stderr + result.stdout

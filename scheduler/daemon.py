@@ -1,14 +1,22 @@
 """`scheduler run`: APScheduler drives the ticks — one every minute, one at the digest's hour — and
 never holds a job per reminder: what is due is always decided from the database.
 
-SIGTERM and SIGINT stop it cleanly (a tick under way finishes); SIGHUP reloads the plan and
-contacts, validated first: on any error the old plan keeps running.
+SIGTERM and SIGINT stop it within systemd's stop timeout (TimeoutStopSec=30s in
+deploy/scheduler.service): the HTTP server stops accepting and gives requests in flight a few
+seconds, the delivery under way claims no further batch and finishes the one in hand, and whatever
+still runs after STOP_DEADLINE is left behind. SIGHUP reloads the plan and contacts, validated
+first: on any error the old plan keeps running, and /healthz and the metrics say so.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
+import math
+import os
+import resource
 import signal
 import threading
 import time
@@ -25,10 +33,55 @@ from scheduler.service import Service
 
 log = logging.getLogger("scheduler")
 
+# Stopping, in seconds after SIGTERM; systemd kills the process at TimeoutStopSec=30s.
+TICK_GRACE = 20.0  # for the tick under way: it claims no new batch, but one in hand is sent and marked
+HTTP_GRACE = 5  # for HTTP requests in flight (uvicorn's timeout_graceful_shutdown); then they are cancelled
+STOP_DEADLINE = 25.0  # after this the process exits whatever still runs (a thread stuck in a network call)
+
 
 def one_line(error: BaseException) -> str:
     """Log lines stay one line each, whatever the message."""
     return " | ".join(part.strip() for part in str(error).splitlines() if part.strip())
+
+
+def _cancelled_in_one_line(record: logging.LogRecord) -> bool:
+    """A request cancelled because the server stops is an event of the stop, not a crash: one line
+    instead of uvicorn's traceback."""
+    if record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError):
+        record.msg, record.args = "a request still in flight at the stop was cancelled", ()
+        record.exc_info = record.exc_text = None
+    return True
+
+
+class _OutOfDescriptors(logging.Filter):
+    """asyncio logs a traceback for every accept() that finds no free file descriptor (thousands a
+    second when clients flood in): one line every ten seconds says it instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = -math.inf
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith("socket.accept() out of system resource"):
+            return True
+        now = time.monotonic()
+        if now - self._last < 10:
+            return False
+        self._last = now
+        error = record.exc_info[1] if record.exc_info else None
+        record.msg, record.args = "http: no file descriptor left for new connections (%s); accepting again shortly", (
+            getattr(error, "strerror", None) or error,)
+        record.exc_info = record.exc_text = None
+        return True
+
+
+def raise_open_files_limit() -> None:
+    """The soft limit on open files up to the hard one, as systemd advises daemons to do (its
+    default soft limit, 1024, is kept low for programs that use select()); this one uses epoll."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 class Daemon:
@@ -62,7 +115,10 @@ class Daemon:
             self.measure(now)
 
     def reload(self) -> None:
-        with self._lock:
+        while not self._lock.acquire(timeout=0.5):  # a long tick holds it; SIGTERM must not wait for that
+            if self._stop.is_set():
+                return
+        with self._lock_held():
             try:
                 self.service = self._reload()
             except Exception as error:  # noqa: BLE001 - whatever the cause, the running plan stays
@@ -77,16 +133,45 @@ class Daemon:
             self.reload_problem = None
             metrics.last_reload_ok.set(1)
 
+    @contextlib.contextmanager
+    def _lock_held(self):
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def _stopping(self) -> threading.Event:
+        """The service's signal to its delivery loop: claim no further batch."""
+        event = getattr(self.service, "stopping", None)
+        if event is None:
+            event = self.service.stopping = threading.Event()
+        return event
+
     def serve_http(self, host: str, port: int, credential=None) -> tuple[uvicorn.Server, threading.Thread]:
         """uvicorn in a thread of this process; access logs off, since feed URLs carry tokens."""
         from scheduler.feeds.tokens import load_or_create_key
         from scheduler.web.app import create_app
+        from scheduler.web.protocol import guarded_h11
 
         # The dashboard's form key derives from the deployment's key: the same in every instance.
         secret_key = load_or_create_key(self.service.settings.secret_key_file) if credential else None
         app = create_app(lambda: self.service, self._clock, credential, secret_key=secret_key,
                          reload_problem=lambda: self.reload_problem)
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+        # Slow or stalled clients must not starve /healthz or the process's file descriptors:
+        # - a request's head must arrive within 10 s, and the longest-waiting of too many such
+        #   connections is dropped first (web/protocol.py; uvicorn alone waits forever for it);
+        # - an idle keep-alive connection is closed after 5 s (uvicorn's default, stated here);
+        # - h11 buffers at most 16 KiB of an incomplete head, so a slow head cannot grow memory;
+        # - no limit_concurrency: past it uvicorn answers 503 to everyone, /healthz included,
+        #   which is what a flood of stalled connections would then achieve;
+        # - on stopping, requests in flight get HTTP_GRACE seconds, then are cancelled.
+        # The dashboard reads a form's body under its own deadline (web/dashboard.py).
+        # log_config=None: uvicorn's warnings go through this process's handler, one line each.
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
+                                log_config=None, http=guarded_h11(), timeout_keep_alive=5,
+                                h11_max_incomplete_event_size=16 * 1024, timeout_graceful_shutdown=HTTP_GRACE)
+        logging.getLogger("uvicorn.error").addFilter(_cancelled_in_one_line)
+        logging.getLogger("asyncio").addFilter(_OutOfDescriptors())
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="http", daemon=True)
         thread.start()
@@ -97,7 +182,9 @@ class Daemon:
         log.info("serving http://%s:%s", host, port)
         return server, thread
 
-    def run(self, http: tuple[str, int, tuple[str, str] | None] | None = None) -> None:
+    def run(self, http: tuple[str, int, tuple[str, str] | None] | None = None, *, owns_process: bool = False) -> None:
+        """Until SIGTERM or SIGINT. `owns_process` (the `run` command): stopping may end the process
+        when something overruns its deadline, rather than let systemd kill it mid-write."""
         policy = self.service.plan.policy
         zone = self.service.timing.zone
         scheduler = BackgroundScheduler(timezone=zone)
@@ -111,6 +198,7 @@ class Daemon:
         signal.signal(signal.SIGINT, lambda *_: self._stop.set())
         signal.signal(signal.SIGHUP, lambda *_: self._reload_requested.set())
         server = thread = None
+        raise_open_files_limit()
         self.measure(self._clock())  # the overdue gauge is there from the first scrape
         if http is not None:
             server, thread = self.serve_http(*http)
@@ -123,10 +211,38 @@ class Daemon:
                     self._reload_requested.clear()
                     self.reload()
         finally:
-            scheduler.shutdown(wait=True)
-            if server is not None:
-                server.should_exit = True
-                thread.join(timeout=10)
+            self._shut_down(scheduler, server, thread, owns_process)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             log.info("stopped")
+
+    def _shut_down(self, scheduler: BackgroundScheduler, server: uvicorn.Server | None,
+                   thread: threading.Thread | None, owns_process: bool) -> None:
+        """Everything stops at once and is waited for within the deadlines above."""
+        begun = time.monotonic()
+        abandon = self._abandon if owns_process else lambda why: log.warning("stopping without waiting: %s", why)
+        if owns_process:
+            # The last resort: leaving Python waits for every thread, and one stuck in a network
+            # call would wait until systemd's SIGKILL. This timer ends the process before that.
+            watchdog = threading.Timer(STOP_DEADLINE, abandon, args=(f"still stopping {STOP_DEADLINE:.0f} s after the signal",))
+            watchdog.daemon = True
+            watchdog.start()
+        self._stopping().set()
+        if server is not None:
+            server.should_exit = True  # stops accepting; connections without a request in flight close now
+        scheduler.shutdown(wait=False)  # no new tick; the one under way is waited for below, within bounds
+        if self._lock.acquire(timeout=TICK_GRACE):
+            self._lock.release()
+        else:
+            abandon(f"the tick under way did not finish within {TICK_GRACE:.0f} s; "
+                    "the notifications it had claimed wait for their lease to run out")
+        if thread is not None:
+            thread.join(timeout=max(0.0, STOP_DEADLINE - 1 - (time.monotonic() - begun)))
+            if thread.is_alive():
+                log.warning("the HTTP server had not stopped; leaving it")
+
+    @staticmethod
+    def _abandon(why: str) -> None:
+        log.error("stopping without waiting: %s", why)
+        logging.shutdown()
+        os._exit(1)

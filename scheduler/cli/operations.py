@@ -159,7 +159,7 @@ def run(plan_path, contacts_path) -> None:
             f"SCHEDULER_HTTP_HOST={settings.http_host} is reachable beyond this machine: set an admin credential "
             "(SCHEDULER_ADMIN_PASSWORD or SCHEDULER_ADMIN_PASSWORD_FILE) first"
         )
-    Daemon(service, reload, clock).run(http=(settings.http_host, settings.http_port, credential))
+    Daemon(service, reload, clock).run(http=(settings.http_host, settings.http_port, credential), owns_process=True)
 
 
 @cli.command()

@@ -11,6 +11,7 @@ by another site. Behind a reverse proxy the browser's Origin is the public one, 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import calendar as month_calendar
@@ -23,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
@@ -38,6 +39,8 @@ _env.filters["long_date"] = long_date
 
 
 FORM_KEY_LABEL = b"scheduler dashboard form tokens v1"
+FORM_LIMIT = 64 * 1024  # bytes: a token and a note of 500 characters need far less
+FORM_TIMEOUT = 30.0  # seconds for a form's body to arrive: a client that stalls does not hold a task for ever
 
 
 class Guard:
@@ -98,6 +101,22 @@ def _basic_credential(request: Request) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return ("", "")
     return user, password
+
+
+async def _read_form(request: Request) -> dict[str, list[str]] | Response:
+    """The posted form, or the answer to give when it is too large, too slow or never came."""
+    body = bytearray()
+    try:
+        async with asyncio.timeout(FORM_TIMEOUT):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > FORM_LIMIT:
+                    return Response("the form is too large\n", status_code=413, headers={"Connection": "close"})
+    except TimeoutError:
+        return Response("the form did not arrive in time\n", status_code=408, headers={"Connection": "close"})
+    except ClientDisconnect:
+        return Response(status_code=400)
+    return parse_qs(body.decode("utf-8", "replace"))
 
 
 def _challenge() -> Response:
@@ -163,7 +182,9 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         if refusal is not None:
             return refusal
         oid = request.path_params["occurrence_id"]
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        form = await _read_form(request)
+        if isinstance(form, Response):
+            return form
         if not _same_origin(request, current().settings.public_base_url()) or not guard.token_ok(oid, form.get("csrf", [""])[0]):
             return Response("the form is stale or came from elsewhere; reload the page\n", status_code=403)
         service, now = current(), clock()

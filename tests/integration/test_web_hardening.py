@@ -226,3 +226,21 @@ def test_a_refused_reload_shows_on_healthz_and_in_metrics(service, serve):
     assert json.loads(call(base, "/healthz", auth=None)[2]) == {"status": "ok", "database": "ok"}
     text = call(base, "/metrics", auth=None)[2]
     assert "scheduler_last_reload_ok 1.0" in text and f"scheduler_reload_failures_total {failures}" in text
+
+
+def test_a_form_whose_body_stalls_or_overflows_is_refused(service, serve, monkeypatch):
+    import socket
+
+    from scheduler.web import dashboard
+
+    monkeypatch.setattr(dashboard, "FORM_TIMEOUT", 1.0)
+    base = serve(create_app(lambda: service, lambda: NOW, CREDENTIAL))
+    port = int(base.rsplit(":", 1)[1])
+    auth = base64.b64encode(":".join(CREDENTIAL).encode()).decode()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"POST /occurrences/7:finance:2022/submit HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n"
+                     "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ncsrf=".encode())
+        assert sock.recv(4096).startswith(b"HTTP/1.1 408 ")
+    big = urllib.parse.urlencode({"csrf": "x", "note": "x" * 100_000}).encode()
+    assert call(base, "/occurrences/7:finance:2022/submit", data=big)[0] == 413
+    assert service.history("7:finance:2022")[1] is None

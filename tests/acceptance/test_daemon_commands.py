@@ -301,3 +301,27 @@ def _command():
     import sys
 
     return [shutil.which("scheduler", path=os.path.dirname(sys.executable))]
+
+
+def test_a_tick_whose_every_email_is_refused_fails_and_status_says_why(deployed, smtp_server):
+    smtp_server.mailbox.answer = "550 5.1.1 mailbox unavailable"
+    result = deployed("tick", "--now", "2022-11-25T09:00")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "none of the 5 email(s) was delivered" in result.stderr
+    assert "aigul@minfin.example.kz (reminder-14d): SMTP" in result.stderr
+    status = deployed("status", "--now", "2022-11-25T10:00")
+    assert status.returncode == 0, status.stderr
+    assert "undelivered in the last 30 days: 5 email(s)" in status.stdout
+    assert "550 mailbox unavailable" in status.stdout or "550 5.1.1 mailbox unavailable" in status.stdout
+    smtp_server.mailbox.answer = None
+    assert deployed("tick", "--now", "2022-12-02T09:00").returncode == 0, "some delivered: exit 0"
+
+
+def test_simulate_over_a_ticked_span_shows_each_notification_with_its_state(deployed):
+    assert deployed("tick", "--now", "2022-12-02T09:00").returncode == 0
+    timeline = json.loads(deployed("simulate", "--from", "2022-11-20", "--to", "2022-12-10", "--format", "json").stdout)
+    finance = {(r["step"], r["state"]) for r in timeline
+               if r["occurrence"] == "7:finance:2022" and r["recipient"] == "aigul@minfin.example.kz"}
+    assert finance == {("reminder-14d", "skipped"), ("reminder-7d", "sent"), ("reminder-1wd", "to send"), ("due", "to send")}
+    table = deployed("simulate", "--from", "2022-11-20", "--to", "2022-12-10").stdout
+    assert "already sent: " in table and "to send: " in table and "skipped" in table

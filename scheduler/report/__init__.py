@@ -1,4 +1,6 @@
-"""Reports: the compliance table (per agency, on time, late, missing).
+"""Reports: the compliance table (per agency, on time, late, missing) and the consolidated
+implementation report (per plan row, each body's information) that paragraphs 3.2 and 4 of the
+resolution ask for, written by `consolidated_docx` and `consolidated_xlsx`.
 
 `from scheduler import report; report.compliance(...)` keeps working: the compliance names are
 re-exported here.
@@ -16,16 +18,21 @@ from scheduler.report.compliance import (
     working_days_late,
     year_outside,
 )
+from scheduler.report.consolidated import Answer, Consolidated, consolidate, unanswered
 
 __all__ = [
     "COLUMNS",
     "AgencyCompliance",
+    "Answer",
+    "Consolidated",
     "Owed",
     "as_csv",
     "as_html",
     "as_xlsx",
     "compliance",
+    "consolidate",
     "total",
+    "unanswered",
     "working_days_late",
     "year_outside",
 ]

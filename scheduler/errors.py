@@ -67,3 +67,25 @@ class ContactsError(InputFileError):
 
 class UnknownOccurrence(BadInput):
     """An occurrence id that the plan does not produce."""
+
+
+class AnswerRefused(BadInput):
+    """An action on an occurrence's answer that is not taken; the message names the occurrence and
+    its state. Nothing is recorded."""
+
+    def __init__(self, message: str, occurrence_id: str | None = None, state: str | None = None,
+                 action: str | None = None):
+        super().__init__(message)
+        self.occurrence_id, self.state, self.action = occurrence_id, state, action
+
+
+class IllegalTransition(AnswerRefused):
+    """The action makes no sense in the occurrence's present state (accepting what was never submitted)."""
+
+
+class NotPermitted(AnswerRefused):
+    """The actor's role does not allow the action (an observer, a focal point of another agency)."""
+
+
+class Conflict(AnswerRefused):
+    """Someone else changed the occurrence since the actor looked at it: the optimistic check failed."""

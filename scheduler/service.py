@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from scheduler import metrics, report
+from scheduler.answers import ANSWERED, CLOSED, LADDER_RUNS
 from scheduler.app.deliver import TickReport, deliver
 from scheduler.calendar.workdays import WorkdayCalendar
-from scheduler.errors import UnknownOccurrence
 from scheduler.feeds import content, tokens
 from scheduler.feeds.ics import RenderedFeed, deadlines_calendar, etag_of
 from scheduler.notify import compose
@@ -190,8 +190,7 @@ class Service:
         today = self.timing.local_day(now)
         open_rows = db.exec(
             select(OccurrenceRow)
-            .outerjoin(SubmissionRow, col(SubmissionRow.occurrence_id) == col(OccurrenceRow.id))
-            .where(OccurrenceRow.status == "active", col(SubmissionRow.occurrence_id).is_(None))
+            .where(OccurrenceRow.status == "active", col(OccurrenceRow.state).in_(sorted(LADDER_RUNS)))
             .where(col(OccurrenceRow.due) <= today + dt.timedelta(days=UPCOMING_DAYS))
             .order_by(OccurrenceRow.due, OccurrenceRow.id)
         ).all()
@@ -229,20 +228,15 @@ class Service:
         with session(self.engine) as db:
             return db.exec(select(ContactRow.id).where(ContactRow.email == email.lower(), ContactRow.role == "focal")).first() is not None
 
-    def submit(self, occurrence_id: str, at: dt.datetime, note: str | None, now: dt.datetime) -> tuple[bool, SubmissionRow]:
-        """Record a submission; returns (new, row). A second submission keeps the first."""
-        with session(self.engine) as db:
-            occurrence = db.get(OccurrenceRow, occurrence_id)
-            if occurrence is None:
-                raise UnknownOccurrence(f"{occurrence_id}: no such occurrence in the database (run `scheduler sync`?)")
-            existing = db.get(SubmissionRow, occurrence_id)
-            if existing is not None:
-                return False, existing
-            row = SubmissionRow(occurrence_id=occurrence_id, submitted_at=as_utc(at), note=note, recorded_at=as_utc(now))
-            db.add(row)
-            occurrence.next_step_at = None  # nothing more to plan: every later step stops
-            db.add(occurrence)
-        return True, row
+    def submit(self, occurrence_id: str, at: dt.datetime, note: str | None, now: dt.datetime,
+               client: str | None = None) -> tuple[bool, SubmissionRow]:
+        """Record a submission by the operator (scheduler/app/answer.py); returns (new, row). A second
+        submission keeps the first."""
+        from scheduler.app import answer
+
+        done = answer.submit(self.engine, self.timing, occurrence_id, at=at, now=now, note=note,
+                             earliest=self.plan.file.plan.adopted, client=client)
+        return not done.repeat, done.submission
 
     def simulate(self, start: dt.date, end: dt.date):
         """Every notification of the span: what the ledger holds, and what ticks would still send."""
@@ -268,7 +262,7 @@ class Service:
             scope = (OccurrenceRow.status == "active") | (col(OccurrenceRow.updated_at) >= as_utc(now) - CANCELLED_KEPT)
             if agencies is not None:
                 scope = scope & col(OccurrenceRow.agency).in_(agencies)
-            joined = (col(SubmissionRow.occurrence_id) == col(OccurrenceRow.id))
+            joined = (col(SubmissionRow.id) == col(OccurrenceRow.submission_id))
             # The data's version: what any change to these events changes. Rendering is the costly part.
             version = (row.token_hash, tuple(sorted(agencies or ())), *db.exec(
                 select(func.count(), func.max(OccurrenceRow.updated_at), func.max(SubmissionRow.recorded_at))
@@ -279,12 +273,13 @@ class Service:
                 self._feeds.move_to_end(version)
                 return cached
             rows = db.exec(select(OccurrenceRow, SubmissionRow.recorded_at).outerjoin(SubmissionRow, joined).where(scope)).all()
+        answered = {o.id for o, _ in rows if o.state in ANSWERED}
         events = [
             content.deadline(
                 self.plan, self.calendar, occurrence_id=o.id, obligation_id=o.obligation, agency=o.agency,
                 nominal=o.nominal_due, due=o.due, recipient=o.recipient, sequence=o.sequence,
                 last_modified=max(filter(None, (o.updated_at, submitted))), cancelled=o.status != "active",
-                submitted=submitted is not None,
+                submitted=o.id in answered,
             )
             for o, submitted in rows
         ]
@@ -297,40 +292,43 @@ class Service:
         return rendered
 
     def due_between(self, first: dt.date, last: dt.date) -> dict[dt.date, list[tuple[str, str, bool]]]:
-        """Active occurrences due in [first, last] by day: (id, agency's short name, submitted)."""
+        """Active occurrences due in [first, last] by day: (id, agency's short name, nothing owed:
+        submitted, accepted or closed)."""
         with session(self.engine) as db:
             rows = db.exec(
-                select(OccurrenceRow.id, OccurrenceRow.agency, OccurrenceRow.due, SubmissionRow.occurrence_id)
-                .outerjoin(SubmissionRow, col(SubmissionRow.occurrence_id) == col(OccurrenceRow.id))
+                select(OccurrenceRow.id, OccurrenceRow.agency, OccurrenceRow.due, OccurrenceRow.state)
                 .where(OccurrenceRow.status == "active", col(OccurrenceRow.due).between(first, last))
                 .order_by(OccurrenceRow.due, OccurrenceRow.id)
             ).all()
         days: dict[dt.date, list[tuple[str, str, bool]]] = defaultdict(list)
-        for oid, agency, due, submitted in rows:
+        for oid, agency, due, state in rows:
             known = self.plan.agency(agency)
-            days[due].append((oid, known.short_kk if known else agency, submitted is not None))
+            days[due].append((oid, known.short_kk if known else agency, state not in LADDER_RUNS))
         return dict(days)
 
     def history(self, occurrence_id: str):
-        """(occurrence, submission or None, its ledger rows) or None when there is no such occurrence."""
+        """(occurrence, the submission in force or None, its ledger rows) or None when there is no such occurrence."""
         with session(self.engine) as db:
             row = db.get(OccurrenceRow, occurrence_id)
             if row is None:
                 return None
             ledger = list(db.exec(select(NotificationRow).where(NotificationRow.occurrence_id == occurrence_id)
                                   .order_by(NotificationRow.scheduled_at, NotificationRow.id)))
-            return row, db.get(SubmissionRow, occurrence_id), ledger
+            submission = db.get(SubmissionRow, row.submission_id) if row.submission_id is not None else None
+            return row, submission, ledger
 
     def compliance(self, year: int, now: dt.datetime) -> list[report.AgencyCompliance]:
-        """The compliance table of occurrences due in `year` (active ones), as of `now`."""
+        """The compliance table of occurrences due in `year` (active ones, not closed), as of `now`.
+        An answer counts while submitted or accepted; a returned one is owed again."""
         with session(self.engine) as db:
             rows = db.exec(
-                select(OccurrenceRow.agency, OccurrenceRow.due, SubmissionRow.submitted_at)
-                .outerjoin(SubmissionRow, col(SubmissionRow.occurrence_id) == col(OccurrenceRow.id))
-                .where(OccurrenceRow.status == "active",
+                select(OccurrenceRow.agency, OccurrenceRow.due, OccurrenceRow.state, SubmissionRow.submitted_at)
+                .outerjoin(SubmissionRow, col(SubmissionRow.id) == col(OccurrenceRow.submission_id))
+                .where(OccurrenceRow.status == "active", OccurrenceRow.state != CLOSED,
                        col(OccurrenceRow.due).between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
             ).all()
-        owed = [report.Owed(agency, due, submitted and self.timing.local_day(submitted)) for agency, due, submitted in rows]
+        owed = [report.Owed(agency, due, self.timing.local_day(submitted) if state in ANSWERED and submitted else None)
+                for agency, due, state, submitted in rows]
         names = {code: a.short_kk for code, a in self.plan.file.agencies.items()}
         return report.compliance(owed, names, self.timing.local_day(now), self.calendar)
 
@@ -347,18 +345,18 @@ class Service:
                 for (recipient, step, error), ids in emails.items()]
 
     def status(self, now: dt.datetime) -> list[tuple[str, int, int, int, int]]:
-        """Per agency: overdue, due within 7 days, within 30 days, submitted."""
+        """Per agency: overdue, due within 7 days, within 30 days, submitted (or accepted). A returned
+        occurrence is owed again; a closed one is not counted."""
         today = self.timing.local_day(now)
         counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
         with session(self.engine) as db:
             rows = db.exec(
-                select(OccurrenceRow.agency, OccurrenceRow.due, SubmissionRow.occurrence_id)
-                .outerjoin(SubmissionRow, col(SubmissionRow.occurrence_id) == col(OccurrenceRow.id))
-                .where(OccurrenceRow.status == "active")
+                select(OccurrenceRow.agency, OccurrenceRow.due, OccurrenceRow.state)
+                .where(OccurrenceRow.status == "active", OccurrenceRow.state != CLOSED)
             ).all()
-        for agency, due, submitted in rows:
+        for agency, due, state in rows:
             entry = counts[agency]
-            if submitted is not None:
+            if state in ANSWERED:
                 entry[3] += 1
             elif due < today:
                 entry[0] += 1

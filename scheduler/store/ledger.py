@@ -21,9 +21,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from scheduler.answers import LADDER_RUNS
 from scheduler.notify.ladder import OpenOccurrence, Planned
 from scheduler.store.db import session
-from scheduler.store.tables import NotificationRow, OccurrenceRow, SubmissionRow
+from scheduler.store.tables import NotificationRow, OccurrenceRow
 
 LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
@@ -38,20 +39,24 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.timezone.utc)
 
 
+def aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """A time read back from the database, aware: SQLite hands back naive UTC, PostgreSQL aware."""
+    return moment.replace(tzinfo=dt.timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
 def open_occurrences(
     db: Session, first_due: dt.date, last_due: dt.date, step_due_by: dt.datetime | None = None
 ) -> list[OpenOccurrence]:
-    """Active, unsubmitted occurrences due in [first_due, last_due]; with `step_due_by`, only those
-    with a ladder step left to plan by then (index on next_step_at; a submission clears it)."""
-    occurrence, submission = OccurrenceRow.__table__.c, SubmissionRow.__table__.c
+    """Active occurrences whose ladder runs (open or returned: not submitted, accepted or closed) due
+    in [first_due, last_due]; with `step_due_by`, only those with a ladder step left to plan by then
+    (index on next_step_at; an answer clears it). Steps before `next_step_at` are handled or, after
+    a return or an extension, history: it is each one's `not_before`."""
+    occurrence = OccurrenceRow.__table__.c
     columns = (occurrence.id, occurrence.agency, occurrence.due, occurrence.recipient, occurrence.next_step_at)
-    query = sa_select(*columns).where(occurrence.status == "active", occurrence.due.between(first_due, last_due))
+    query = sa_select(*columns).where(occurrence.status == "active", occurrence.state.in_(sorted(LADDER_RUNS)),
+                                      occurrence.due.between(first_due, last_due))
     if step_due_by is not None:
         query = query.where(occurrence.next_step_at <= as_utc(step_due_by))
-    else:
-        query = query.outerjoin_from(
-            OccurrenceRow.__table__, SubmissionRow.__table__, submission.occurrence_id == occurrence.id
-        ).where(submission.occurrence_id.is_(None))
     return [OpenOccurrence(*row) for row in db.connection().execute(query)]
 
 
@@ -93,18 +98,26 @@ def _set_next_steps(db: Session, changes: list[dict]) -> None:
     )
 
 
+def first_step_from(timing, due: dt.date, floor: dt.datetime) -> dt.datetime | None:
+    """The instant of the first ladder step for `due` at or after `floor`; None when none is left."""
+    moment = as_utc(floor)
+    return next((m for m, _ in timing.step_instants(due) if m >= moment), None)
+
+
 def reschedule(db: Session, timing) -> None:
     """Recompute every occurrence's `next_step_at` from the ledger: the earliest step with no ledger
-    row yet for its present due date, or NULL once submitted or cancelled. Run by sync: a moved date
-    or a new policy moves steps."""
+    row yet for its present due date and not before its `ladder_from`, or NULL once answered, closed
+    or cancelled. Run by sync: a moved date or a new policy moves steps."""
     recorded = set(db.exec(select(NotificationRow.occurrence_id, NotificationRow.step, NotificationRow.due)).all())
-    submitted = set(db.exec(select(SubmissionRow.occurrence_id)).all())
-    rows = db.exec(select(OccurrenceRow.id, OccurrenceRow.due, OccurrenceRow.next_step_at, OccurrenceRow.status)).all()
+    rows = db.exec(select(OccurrenceRow.id, OccurrenceRow.due, OccurrenceRow.next_step_at, OccurrenceRow.status,
+                          OccurrenceRow.state, OccurrenceRow.ladder_from)).all()
     changes = []
-    for oid, due, current, status in rows:
-        pending = [m for m, step in timing.step_instants(due) if (oid, step.step, due) not in recorded]
-        wanted = min(pending) if pending and oid not in submitted and status == "active" else None
-        if wanted != current:
+    for oid, due, current, status, state, floor in rows:
+        floor = aware(floor)
+        pending = [m for m, step in timing.step_instants(due)
+                   if (oid, step.step, due) not in recorded and (floor is None or m >= floor)]
+        wanted = min(pending) if pending and state in LADDER_RUNS and status == "active" else None
+        if wanted != aware(current):
             changes.append({"oid": oid, "next_at": wanted})
     if changes:
         _set_next_steps(db, changes)
@@ -196,12 +209,21 @@ def mark_failed(engine: Engine, rows: Sequence[NotificationRow], now: dt.datetim
 
 
 def withdraw_closed(engine: Engine, rows: Sequence[NotificationRow]) -> list[NotificationRow]:
-    """Drop claimed rows whose occurrence was submitted or cancelled since they were planned."""
-    ids = [r.occurrence_id for r in rows]
+    """Drop claimed rows whose occurrence was answered, closed or cancelled since they were planned
+    (its ladder stopped), or whose due date moved (an extension: the new date has its own ladder)."""
+    ids = sorted({r.occurrence_id for r in rows})
     with session(engine) as db:
-        closed = set(db.exec(select(SubmissionRow.occurrence_id).where(col(SubmissionRow.occurrence_id).in_(ids))))
-        closed |= set(db.exec(select(OccurrenceRow.id).where(col(OccurrenceRow.id).in_(ids), OccurrenceRow.status != "active")))
-    gone = [r for r in rows if r.occurrence_id in closed]
-    if gone:
-        _finish(engine, [r.id for r in gone], gone[0].claim_token, state="withdrawn", lease_until=None, reason="submitted or cancelled")
-    return [r for r in rows if r.occurrence_id not in closed]
+        found = db.exec(select(OccurrenceRow.id, OccurrenceRow.status, OccurrenceRow.state, OccurrenceRow.due)
+                        .where(col(OccurrenceRow.id).in_(ids))).all()
+    stopped = {oid for oid, status, state, _ in found if status != "active" or state not in LADDER_RUNS}
+    dues = {oid: due for oid, _, _, due in found}
+    reasons: dict[int, str] = {}
+    for r in rows:
+        if r.occurrence_id in stopped:
+            reasons[r.id] = "answered, closed or cancelled"
+        elif r.occurrence_id in dues and r.due != dues[r.occurrence_id]:
+            reasons[r.id] = f"the due date moved to {dues[r.occurrence_id].isoformat()}"
+    for reason in set(reasons.values()):
+        _finish(engine, [i for i, why in reasons.items() if why == reason], rows[0].claim_token, state="withdrawn",
+                lease_until=None, reason=reason)
+    return [r for r in rows if r.id not in reasons]

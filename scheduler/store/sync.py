@@ -1,7 +1,8 @@
 """Loading a validated plan and contacts into the database, idempotently.
 
 Occurrences upsert by their stable id: a moved due date updates the row in place (and raises its
-`sequence`), submissions stay attached; an occurrence that left the plan is marked cancelled, never
+`sequence`), answers and their events stay attached; an extension stands (the plan's new date is
+kept beside it in `plan_due`); an occurrence that left the plan is marked cancelled, never
 deleted. Everything happens in one transaction: a failure leaves the previous state intact.
 
 A one-off's id carries its date (`2:labour:2021-07-01`), so correcting that date in the plan gives a
@@ -96,8 +97,14 @@ def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: 
             outcome = "unchanged"
             if row.status != "active":
                 row.status, outcome = "active", "restored"
-            if row.due != occurrence.due:
-                row.due, row.sequence = occurrence.due, row.sequence + 1
+            effective = occurrence.due
+            if row.extended_until is not None:  # an extension stands; the plan's date is kept beside it
+                if row.plan_due != occurrence.due:
+                    row.plan_due = occurrence.due
+                    outcome = "changed" if outcome == "unchanged" else outcome
+                effective = max(occurrence.due, row.extended_until)
+            if row.due != effective:
+                row.due, row.sequence = effective, row.sequence + 1
                 outcome = "moved" if outcome == "unchanged" else outcome
             for name, value in (("nominal_due", occurrence.nominal_due), ("recipient", occurrence.recipient), ("title_kk", title)):
                 if getattr(row, name) != value:

@@ -48,7 +48,12 @@ class OccurrenceRow(SQLModel, table=True):
     agency: str = Field(index=True, max_length=64)
     period: str = Field(max_length=32)
     nominal_due: dt.date
-    due: dt.date
+    due: dt.date  # the effective due date: the plan's, or an extension's while one is granted
+    # While an extension is granted: its date, and the plan's own due date kept beside `due` (both
+    # NULL when there is none). `due` is the later of the two; sync updates `plan_due` from the plan
+    # and keeps the extension; revoking it puts the plan's date back into `due`.
+    extended_until: dt.date | None = None
+    plan_due: dt.date | None = None
     recipient: str | None = Field(default=None, max_length=64)
     title_kk: str
     status: str = Field(default="active", max_length=16)  # active | cancelled
@@ -56,17 +61,81 @@ class OccurrenceRow(SQLModel, table=True):
     # No ladder step before this instant is left to plan; NULL when the ladder is done. A tick reads
     # only occurrences with `next_step_at <= now`, so its cost follows the work due, not the plan's size.
     next_step_at: dt.datetime | None = None
+    # The answer: open | submitted | accepted | returned | closed (see scheduler/answers), the fold of
+    # its events, written with them in one transaction; `version` rises with every event, and an
+    # event is written only if the version is still the one its actor saw (optimistic check).
+    state: str = Field(default="open", max_length=16, sa_column_kwargs={"server_default": "open"})
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    submission_id: int | None = None  # the submission in force (that of a returned answer too)
+    # No ladder step before this instant is sent for the present due date: set when the ladder
+    # resumes (returned, reopened) or the date is extended, so that history is not mailed.
+    ladder_from: dt.datetime | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
 
 
 class SubmissionRow(SQLModel, table=True):
+    """One answer as it came: never changed or deleted. A new answer (after a return) is a new row;
+    the occurrence's `submission_id` names the one in force."""
+
     __tablename__ = "submission"
 
-    occurrence_id: str = Field(primary_key=True, foreign_key="occurrence.id", max_length=160)
-    submitted_at: dt.datetime
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: str = Field(foreign_key="occurrence.id", index=True, max_length=160)
+    submitted_at: dt.datetime  # when it came (may be given: a paper backlog)
     note: str | None = None
     recorded_at: dt.datetime
+    ref: str | None = None  # the outgoing letter's registration number
+    ref_date: dt.date | None = None  # and its date
+    text: str | None = None  # the information itself
+    by: str | None = Field(default=None, max_length=320)  # who recorded it: an email, or "operator"
+
+
+class EventRow(SQLModel, table=True):
+    """The append-only log of everything done to an occurrence's answer; the state is its fold."""
+
+    __tablename__ = "event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: str = Field(foreign_key="occurrence.id", index=True, max_length=160)
+    at: dt.datetime  # when it was recorded
+    actor: str = Field(max_length=320)  # an email, or "operator"
+    action: str = Field(max_length=32)
+    from_state: str = Field(max_length=16)
+    to_state: str = Field(max_length=16)
+    details: str  # JSON: reason, ref, text, dates, files…
+    client: str | None = Field(default=None, max_length=64)  # the address it came from, on the web
+
+
+class FileRow(SQLModel, table=True):
+    """A document attached to an answer. The bytes are in the database, so that every instance and
+    one backup have them; content type and size are what the content was checked to be."""
+
+    __tablename__ = "file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: str = Field(foreign_key="occurrence.id", index=True, max_length=160)
+    submission_id: int | None = Field(default=None, foreign_key="submission.id")
+    event_id: int | None = Field(default=None, foreign_key="event.id")
+    name: str = Field(max_length=255)
+    content_type: str = Field(max_length=128)
+    size: int
+    sha256: str = Field(max_length=64)
+    content: bytes
+    uploaded_at: dt.datetime
+    uploaded_by: str = Field(max_length=320)
+
+
+class UserRow(SQLModel, table=True):
+    """Secretariat staff. Contacts (focal points, supervisors, heads) come from the contacts file."""
+
+    __tablename__ = "user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    role: str = Field(max_length=16)  # admin | reviewer | observer
+    created_at: dt.datetime
+    disabled_at: dt.datetime | None = None
 
 
 class NotificationRow(SQLModel, table=True):

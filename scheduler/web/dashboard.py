@@ -190,9 +190,11 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         service, now = current(), clock()
         note = form.get("note", [""])[0].strip() or None
         try:
-            await run_in_threadpool(service.submit, oid, now, note, now)
-        except (UnknownOccurrence, BadInput):
+            await run_in_threadpool(service.submit, oid, now, note, now, request.client.host if request.client else None)
+        except UnknownOccurrence:
             return Response("no such occurrence\n", status_code=404)
+        except BadInput as refused:  # closed or cancelled meanwhile, a note too long
+            return Response(f"{refused}\n", status_code=409, media_type="text/plain; charset=utf-8")
         return RedirectResponse(f"/occurrences/{oid}", status_code=303)
 
     async def download(request: Request) -> Response:

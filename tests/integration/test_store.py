@@ -8,6 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import select
 
+from scheduler.app import answer
+from scheduler.calendar.workdays import WorkdayCalendar
+from scheduler.notify.ladder import Timing
 from scheduler.plan import load_plan
 from scheduler.store import ledger
 from scheduler.store.db import connect, migrate, session
@@ -60,15 +63,15 @@ def test_sync_is_idempotent(engine, shipped_plan):
 
 def test_a_moved_due_date_updates_in_place_and_keeps_the_submission(engine, shipped_plan, tmp_path):
     sync(engine, shipped_plan, (), NOW)
-    with session(engine) as db:
-        db.add(SubmissionRow(occurrence_id="7:finance:2022", submitted_at=NOW, note="early", recorded_at=NOW))
+    timing = Timing(shipped_plan.policy, WorkdayCalendar("KZ"))
+    answer.submit(engine, timing, "7:finance:2022", at=NOW, now=NOW, note="early")
     moved = edited_plan(tmp_path, "month = 12, day = 10", "month = 12, day = 20", after='id = "7"')
     report = sync(engine, moved, None, NOW)
     assert report.moved == 9  # finance, mvd and gpo, for 2021, 2022 and 2023
     row = occurrences(engine)["7:finance:2022"]
-    assert (row.nominal_due, row.due, row.sequence) == (dt.date(2022, 12, 20), dt.date(2022, 12, 20), 1)
+    assert (row.nominal_due, row.due, row.sequence, row.state) == (dt.date(2022, 12, 20), dt.date(2022, 12, 20), 1, "submitted")
     with session(engine) as db:
-        assert db.get(SubmissionRow, "7:finance:2022").note == "early"
+        assert db.get(SubmissionRow, row.submission_id).note == "early"
 
 
 def test_an_occurrence_that_left_the_plan_is_cancelled_not_deleted(engine, shipped_plan, tmp_path):

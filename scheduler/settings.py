@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     base_url: str | None = Field(None, description="public base URL; http://HOST:PORT when unset")
     timezone: str | None = Field(None, description="the plan's local time zone; overrides the plan's policy")
     secret_key_file: Path = Field(Path("var/secret.key"), description="key for contacts' feed links; made if missing")
+    max_upload_mb: int = Field(20, ge=1, le=1024, description="the largest document accepted with an answer, in MB")
     admin_user: str = Field("admin", description="user name for the dashboard")
     admin_password: SecretStr | None = Field(None, description="dashboard password; unset: no dashboard")
     admin_password_file: Path | None = Field(None, description="a file holding the dashboard password")

@@ -191,7 +191,7 @@ def submit(
         db.add(submission)
         db.flush()
         decision = replace(decision, after=replace(decision.after, submission=submission.id))
-        details = {"submission": submission.id, "submitted_at": as_utc(at).isoformat(), "ref": ref,
+        details = {"submission": submission.id, "submitted_at": _local(at, timing.zone), "ref": ref,
                    "ref_date": ref_date.isoformat() if ref_date else None, "text": text, "note": note,
                    "files": [u.described() for u in uploads] or None}
         event, values = _write(db, timing, row, seen, decision, SUBMIT, details, actor, now, client)
@@ -240,7 +240,7 @@ def act(
 
 
 def _local(moment: dt.datetime | None, zone) -> str | None:
-    return aware(moment).astimezone(zone).isoformat() if moment is not None else None
+    return aware(moment).astimezone(zone).isoformat(timespec="seconds") if moment is not None else None
 
 
 def _file(f: FileRow) -> dict:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sys
 from collections import Counter
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -33,6 +35,10 @@ def _settings() -> Settings:
 
 def _plan(plan_path: Path | None) -> Plan:
     return load_plan(plan_path or _settings().plan)
+
+
+def _zone(plan: Plan) -> ZoneInfo:
+    return ZoneInfo(_settings().timezone or plan.policy.timezone)
 
 
 def _calendar(plan: Plan, lang: str = "en") -> WorkdayCalendar:
@@ -164,6 +170,17 @@ def explain(plan_path, occurrence_id: str, lang: str) -> None:
     if not why.skipped and why.direction != "none":
         lines.append("             the nominal date is a working day: no shift")
     lines.append(f"due          {day(o.due)}")
+    extension = answers.stored_extension(o.id)  # from the database, when one is configured and holds it
+    if extension is not None:
+        until, plan_due, granted = extension
+        how = ""
+        if granted is not None:
+            reason = json.loads(granted.details).get("reason")
+            when = granted.at.replace(tzinfo=granted.at.tzinfo or dt.timezone.utc).astimezone(_zone(plan)).date()
+            how = f": granted {when.isoformat()} by {granted.actor}" + (f' — "{reason}"' if reason else "")
+        lines.append(f"extended     to {day(until)}{how}")
+        if plan_due != o.due:
+            lines.append(f"             the database holds the plan's date as {plan_due.isoformat()}: run `scheduler sync`")
     if o.recipient:
         lines.append(
             f"recipient    {o.recipient}: {plan.display_name(o.recipient, o.nominal_due, lang)} ({why.recipient_source})"
@@ -206,4 +223,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # The store-backed commands register themselves on `cli`.
-from scheduler.cli import operations  # noqa: E402,F401
+from scheduler.cli import answers, operations  # noqa: E402,F401

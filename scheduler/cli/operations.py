@@ -1,4 +1,4 @@
-"""Commands that work on the database: sync, tick, run, submit, simulate, status."""
+"""Commands that work on the database: sync, tick, run, simulate, status, feeds, report (answers: cli/answers.py)."""
 
 from __future__ import annotations
 
@@ -160,22 +160,6 @@ def run(plan_path, contacts_path) -> None:
             "(SCHEDULER_ADMIN_PASSWORD or SCHEDULER_ADMIN_PASSWORD_FILE) first"
         )
     Daemon(service, reload, clock).run(http=(settings.http_host, settings.http_port, credential), owns_process=True)
-
-
-@cli.command()
-@plan_option
-@click.argument("occurrence_id")
-@click.option("--at", "at_text", metavar="ISO_DATETIME", help="When it was submitted (default: now).")
-@click.option("--note", help="A note kept with the submission.")
-def submit(plan_path, occurrence_id, at_text, note) -> None:
-    """Record a submission: every later reminder and escalation for it stops."""
-    settings = _settings()
-    plan = _plan(plan_path)
-    zone = _zone(settings, plan)
-    at = parse_instant(at_text, "--at", zone)
-    new, row = open_service(settings, plan).submit(occurrence_id, at, note, clock())
-    when = row.submitted_at.replace(tzinfo=dt.timezone.utc).astimezone(zone).isoformat(timespec="minutes")
-    print(f"{occurrence_id}: submission {'recorded' if new else 'already recorded'} at {when}")
 
 
 @cli.command()

@@ -97,6 +97,38 @@ COMMANDS = [
      ["--output /no/such/dir/out.csv", "no such folder"]),
     ("revoke-garbage", ["feeds", "revoke", "%%%"], ["neither a feed token nor a feed URL"]),
     ("unknown-command", ["deploy"], ["No such command 'deploy'"]),
+    # answering a deadline: 7:finance:2022 is submitted in the template, 6:finance:2022 open
+    ("submit-in-the-future", ["submit", "6:finance:2022", "--at", "2099-01-01T09:00"], ["6:finance:2022: received at 2099-01-01T09:00", "is in the future"]),
+    ("submit-before-the-plan", ["submit", "6:finance:2022", "--at", "2020-05-01T09:00"],
+     ["6:finance:2022", "before the plan's adoption on 2021-02-24"]),
+    ("submit-at-not-iso", ["submit", "6:finance:2022", "--at", "9 Dec"], ["6:finance:2022: --at: '9 Dec' is not an ISO date-time"]),
+    ("submit-letter-after-receipt", ["submit", "6:finance:2022", "--at", "2022-12-09T10:00", "--ref-date", "2022-12-20"],
+     ["6:finance:2022: the letter's date 2022-12-20 is after the day it was received (2022-12-09)"]),
+    ("submit-missing-file", ["submit", "6:finance:2022", "--file", "missing.pdf"], ["6:finance:2022: --file missing.pdf: no such file"]),
+    ("submit-by-not-an-address", ["submit", "6:finance:2022", "--by", "Aigul"], ["6:finance:2022: --by: 'Aigul' is not an email address"]),
+    ("submit-unknown-with-file", ["submit", "99:mvd:2022", "--ref", "1"], ["99:mvd:2022: no such occurrence"]),
+    ("accept-open", ["accept", "6:finance:2022"], ["6:finance:2022 is open: cannot accept it: nothing has been submitted"]),
+    ("return-open", ["return", "6:finance:2022", "--reason", "x"], ["6:finance:2022 is open: cannot return it"]),
+    ("return-without-reason", ["return", "7:finance:2022"], ["Missing option '--reason'"]),
+    ("return-blank-reason", ["return", "7:finance:2022", "--reason", "  "], ["7:finance:2022: a reason is needed to return it"]),
+    ("close-unknown", ["close", "99:mvd:2022", "--reason", "x"], ["99:mvd:2022: no such occurrence"]),
+    ("reopen-open", ["reopen", "6:finance:2022", "--reason", "x"], ["6:finance:2022 is open: cannot reopen it: it is open already"]),
+    ("extend-to-earlier", ["extend", "6:finance:2022", "--to", "2022-12-01", "--reason", "x"],
+     ["6:finance:2022: cannot extend to 2022-12-01: not later than the plan's due date 2022-12-09"]),
+    ("extend-answered", ["extend", "7:finance:2022", "--to", "2022-12-30", "--reason", "x"], ["7:finance:2022 is submitted: cannot extend"]),
+    ("extend-to-and-revoke", ["extend", "6:finance:2022", "--to", "2022-12-30", "--revoke", "--reason", "x"],
+     ["6:finance:2022: give --to DATE or --revoke"]),
+    ("revoke-nothing", ["extend", "6:finance:2022", "--revoke", "--reason", "x"], ["6:finance:2022 is open: cannot revoke an extension: it has no extension"]),
+    ("show-unknown", ["show", "99:mvd:2022", "--format", "json"], ["99:mvd:2022: no such occurrence"]),
+    ("users-bad-role", ["users", "add", "a@gov.kz", "--role", "boss"], ["'boss' is not one of"]),
+    ("users-bad-address", ["users", "add", "not-an-address", "--role", "reviewer"], ["'not-an-address' is not an email address"]),
+    ("users-disable-unknown", ["users", "disable", "nobody@gov.kz"], ["nobody@gov.kz: no such user"]),
+]
+DOCUMENTS = [
+    ("file-html-as-pdf", "page.pdf", b"<html><script>alert(1)</script></html>", ["6:finance:2022: --file page.pdf: not a PDF, DOCX"]),
+    ("file-png-named-pdf", "scan.pdf", b"\x89PNG\r\n\x1a\n\x00\x00", ["6:finance:2022: --file scan.pdf: the content is PNG"]),
+    ("file-empty", "empty.pdf", b"", ["6:finance:2022: --file empty.pdf: the file is empty"]),
+    ("file-too-large", "big.pdf", b"%PDF-" + b"0" * (21 << 20), ["6:finance:2022: --file big.pdf", "more than the limit of 20 MB"]),
 ]
 
 
@@ -161,6 +193,12 @@ def test_broken_contacts(template, tmp_path, case, content, fragments):
 @pytest.mark.parametrize(("case", "args", "fragments"), COMMANDS, ids=[c[0] for c in COMMANDS])
 def test_wrong_commands(template, tmp_path, case, args, fragments):
     check(*run_case(template, tmp_path, args, {}), fragments)
+
+
+@pytest.mark.parametrize(("case", "name", "content", "fragments"), DOCUMENTS, ids=[d[0] for d in DOCUMENTS])
+def test_refused_documents(template, tmp_path, case, name, content, fragments):
+    check(*run_case(template, tmp_path, ["submit", "6:finance:2022", "--ref", "12-3/45", "--file", name], {name: content}),
+          fragments)
 
 
 def test_the_corpus_is_at_least_thirty_files():

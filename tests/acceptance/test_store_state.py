@@ -25,8 +25,12 @@ READING = [
     ("feeds", "issue", "--agency", "finance"),
     ("feeds", "revoke", "--id", "1"),
     ("feeds", "list"),
+    ("accept", "7:finance:2022"),
+    ("extend", "7:finance:2022", "--to", "2022-12-20", "--reason", "a letter"),
+    ("show", "7:finance:2022"),
+    ("users", "list"),
 ]
-IDS = [" ".join(args[:2]) if args[0] == "feeds" else args[0] for args in READING]
+IDS = [" ".join(args[:2]) if args[0] in ("feeds", "users") else args[0] for args in READING]
 
 
 def assert_refused(result, *fragments):

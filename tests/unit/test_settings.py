@@ -69,3 +69,13 @@ def test_an_unreadable_smtp_password_file_is_bad_input(tmp_path, env):
     env("SCHEDULER_SMTP_PASSWORD_FILE", str(tmp_path / "empty"))
     with pytest.raises(BadInput, match="empty"):
         Settings().smtp_secret()
+
+
+def test_the_upload_limit_is_20_mb_unless_set(monkeypatch):
+    monkeypatch.delenv("SCHEDULER_MAX_UPLOAD_MB", raising=False)
+    assert load_settings().max_upload_mb == 20
+    monkeypatch.setenv("SCHEDULER_MAX_UPLOAD_MB", "5")
+    assert load_settings().max_upload_mb == 5
+    monkeypatch.setenv("SCHEDULER_MAX_UPLOAD_MB", "0")
+    with pytest.raises(BadInput, match="SCHEDULER_MAX_UPLOAD_MB"):
+        load_settings()

@@ -1,0 +1,313 @@
+"""Answering a deadline at the command line: submit, accept, return, close, reopen, extend, show; and
+the secretariat's users. Parse, call `scheduler.app.answer` / `scheduler.app.users`, print.
+
+The operator acts as an admin; `--by EMAIL` names who acted (default "operator"). Like every command
+but sync and run, these check the schema and never create or migrate a database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+
+import click
+
+from scheduler.cli import ISO_DATE, _plan, _settings, cli, plan_option
+from scheduler.cli.operations import _zone, clock, open_service, parse_instant
+from scheduler.cli.output import table
+from scheduler.errors import BadInput
+
+# The store and the use cases are imported inside the commands (see operations.py).
+
+by_option = click.option("--by", "by", metavar="EMAIL", help="Who acted, for the record (default: operator).")
+reason_option = click.option("--reason", required=True, help="Why: kept in the occurrence's history.")
+
+
+def _actor(by: str | None, occurrence_id: str | None = None):
+    from email_validator import EmailNotValidError
+
+    from scheduler.answers import OPERATOR_ACTOR, Actor
+    from scheduler.answers.machine import OPERATOR
+    from scheduler.plan.contacts import mailbox
+
+    if by is None:
+        return OPERATOR_ACTOR
+    try:
+        return Actor(mailbox(by, smtputf8=True), OPERATOR)
+    except EmailNotValidError as error:
+        prefix = f"{occurrence_id}: " if occurrence_id else ""
+        raise BadInput(f"{prefix}--by: {by!r} is not an email address: {error}") from None
+
+
+def _read_document(path: Path, limit_mb: int):
+    """The file's bytes as an accepted document, or BadInput naming it."""
+    from scheduler.answers.files import check_upload
+
+    limit = limit_mb << 20
+    try:
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise BadInput(f"--file {path}: not a regular file")
+            if info.st_size > limit:
+                raise BadInput(f"--file {path}: {info.st_size / 2**20:.1f} MB is more than the limit of {limit_mb} MB "
+                               "(SCHEDULER_MAX_UPLOAD_MB)")
+            content = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise BadInput(f"--file {path}: no such file") from None
+    except IsADirectoryError:
+        raise BadInput(f"--file {path}: not a regular file") from None
+    except OSError as error:
+        raise BadInput(f"--file {path}: cannot read: {error.strerror}") from None
+    try:
+        return check_upload(path.name, content, limit)
+    except BadInput as error:
+        raise BadInput(f"--file {error}") from None
+
+
+def _named(occurrence_id: str, error: BadInput) -> BadInput:
+    """The same refusal, naming the occurrence first when it does not already."""
+    text = str(error)
+    return error if text.startswith(occurrence_id) else BadInput(f"{occurrence_id}: {text}")
+
+
+def _next_step(service, due: dt.date, moment: dt.datetime | None) -> str:
+    if moment is None:
+        return "no reminder is left to send"
+    step = next((s.step for m, s in service.timing.step_instants(due) if m == moment), "next step")
+    return f"reminders resume with {step} on {moment.astimezone(service.timing.zone).isoformat(timespec='minutes')}"
+
+
+@cli.command()
+@plan_option
+@click.argument("occurrence_id")
+@click.option("--at", "at_text", metavar="ISO_DATETIME",
+              help="When it was received (default: now); not in the future, not before the plan's adoption.")
+@click.option("--ref", help="The outgoing letter's registration number.")
+@click.option("--ref-date", type=ISO_DATE, help="The outgoing letter's date (YYYY-MM-DD).")
+@click.option("--text", help="The information itself.")
+@click.option("--file", "files", multiple=True, type=click.Path(path_type=Path),
+              help="An attached document: PDF, DOCX, XLSX, PNG or JPEG (may be repeated).")
+@click.option("--note", help="A note kept with the submission.")
+@by_option
+def submit(plan_path, occurrence_id, at_text, ref, ref_date, text, files, note, by) -> None:
+    """Record a submission: every later reminder and escalation for it stops."""
+    from scheduler.app import answer
+
+    settings = _settings()
+    plan = _plan(plan_path)
+    zone = _zone(settings, plan)
+    try:
+        at = parse_instant(at_text, "--at", zone)
+        actor = _actor(by)
+        documents = [_read_document(path, settings.max_upload_mb) for path in files]
+    except BadInput as error:
+        raise _named(occurrence_id, error) from None
+    service = open_service(settings, plan)
+    done = answer.submit(service.engine, service.timing, occurrence_id, at=at, now=clock(), actor=actor, ref=ref,
+                         ref_date=ref_date.date() if ref_date else None, text=text, note=note, uploads=documents,
+                         earliest=plan.file.plan.adopted)
+    from scheduler.store.ledger import aware
+
+    when = aware(done.submission.submitted_at).astimezone(zone).isoformat(timespec="minutes")
+    print(f"{occurrence_id}: submission {'already recorded' if done.repeat else 'recorded'} at {when}")
+    if done.repeat and any((ref, ref_date, text, files, note, at_text)):
+        print(f"scheduler: the submission in force ({done.after}) was kept and nothing new recorded; to replace it, "
+              f"`scheduler reopen {occurrence_id} --reason …` first", file=sys.stderr)
+
+
+def _act(plan_path, occurrence_id: str, action: str, by: str | None, **extra):
+    from scheduler.app import answer
+
+    settings = _settings()
+    plan = _plan(plan_path)
+    actor = _actor(by, occurrence_id)
+    service = open_service(settings, plan)
+    return service, answer.act(service.engine, service.timing, occurrence_id, action, now=clock(), actor=actor, **extra)
+
+
+@cli.command()
+@plan_option
+@click.argument("occurrence_id")
+@by_option
+def accept(plan_path, occurrence_id, by) -> None:
+    """The secretariat accepts the submission."""
+    _, done = _act(plan_path, occurrence_id, "accept", by)
+    print(f"{occurrence_id}: accepted (was {done.before})")
+
+
+@cli.command("return")
+@plan_option
+@click.argument("occurrence_id")
+@reason_option
+@by_option
+def return_command(plan_path, occurrence_id, reason, by) -> None:
+    """Send the answer back: owed again, the ladder resumes from the next step due."""
+    service, done = _act(plan_path, occurrence_id, "return", by, reason=reason)
+    print(f"{occurrence_id}: returned (was {done.before}); {_next_step(service, done.due, done.next_step_at)}")
+
+
+@cli.command()
+@plan_option
+@click.argument("occurrence_id")
+@reason_option
+@by_option
+def close(plan_path, occurrence_id, reason, by) -> None:
+    """Close it as not applicable or withdrawn: nothing is owed, no reminders."""
+    _, done = _act(plan_path, occurrence_id, "close", by, reason=reason)
+    print(f"{occurrence_id}: closed (was {done.before}); no more reminders")
+
+
+@cli.command()
+@plan_option
+@click.argument("occurrence_id")
+@reason_option
+@by_option
+def reopen(plan_path, occurrence_id, reason, by) -> None:
+    """Undo the latest submission, acceptance or closing: back to the state before it."""
+    service, done = _act(plan_path, occurrence_id, "reopen", by, reason=reason)
+    ladder = _next_step(service, done.due, done.next_step_at) if done.next_step_at or done.after in ("open", "returned") \
+        else "no reminders while it is " + done.after
+    print(f"{occurrence_id}: reopened: {done.after} (was {done.before}); {ladder}")
+
+
+@cli.command()
+@plan_option
+@click.argument("occurrence_id")
+@click.option("--to", "until", type=ISO_DATE, help="The new due date (YYYY-MM-DD), later than the plan's.")
+@click.option("--revoke", is_flag=True, help="Revoke the extension: the plan's date again.")
+@reason_option
+@by_option
+def extend(plan_path, occurrence_id, until, revoke, reason, by) -> None:
+    """Grant an extension (the new date replaces due everywhere), or revoke it."""
+    if (until is None) == (not revoke):
+        raise BadInput(f"{occurrence_id}: give --to DATE or --revoke (one of them)")
+    if revoke:
+        service, done = _act(plan_path, occurrence_id, "revoke-extension", by, reason=reason)
+        print(f"{occurrence_id}: extension revoked: due {done.due.isoformat()} (the plan's date); "
+              f"{_next_step(service, done.due, done.next_step_at)}")
+        return
+    service, done = _act(plan_path, occurrence_id, "extend", by, reason=reason, until=until.date())
+    print(f"{occurrence_id}: due extended to {done.due.isoformat()} (the plan: {done.plan_due.isoformat()}); "
+          f"{_next_step(service, done.due, done.next_step_at)}")
+
+
+@cli.command()
+@plan_option
+@click.argument("occurrence_id")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def show(plan_path, occurrence_id, fmt) -> None:
+    """An occurrence's state, dates, answer and every event ever recorded, oldest first."""
+    from scheduler.app import answer
+
+    settings = _settings()
+    plan = _plan(plan_path)
+    service = open_service(settings, plan)
+    shown = answer.show(service.engine, occurrence_id, service.timing.zone)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(shown, ensure_ascii=False, indent=2) + "\n")
+        return
+    lines = [f"occurrence   {shown['id']}", f"state        {shown['state']}", f"due          {shown['due']}"]
+    extension = shown["extension"]
+    if extension:
+        lines.append(f"             extended until {extension['until']} (the plan: {extension['plan_due']}), "
+                     f"granted {(extension['granted_at'] or '')[:16]} by {extension['by']}: {extension['reason']}")
+    lines.append(f"nominal due  {shown['nominal_due']}")
+    if shown["next_step_at"]:
+        lines.append(f"next step    {shown['next_step_at'][:16]}")
+    submission = shown["submission"]
+    if submission:
+        letter = f", letter {submission['ref'] or '—'} of {submission['ref_date'] or '—'}" \
+            if submission["ref"] or submission["ref_date"] else ""
+        lines.append(f"submission   received {submission['at'][:16]}{letter}, recorded by {submission['by'] or 'operator'}")
+        for name in ("text", "note"):
+            if submission[name]:
+                lines.append(f"             {name}: {' '.join(submission[name].split())[:300]}")
+        for f in submission["files"]:
+            lines.append(f"             file {f['id']}: {f['name']} ({f['content_type']}, {f['size']} bytes, "
+                         f"sha256 {f['sha256'][:12]}…)")
+    print("\n".join(lines))
+    rows = [[e["at"][:16], e["actor"], e["action"], f"{e['from_state']} → {e['to_state']}", _details(e["details"])]
+            for e in shown["events"]]
+    sys.stdout.write("events\n" + (table(["at", "actor", "action", "state", "details"], rows) if rows else "  none\n"))
+
+
+def _details(details: dict, width: int = 100) -> str:
+    """An event's details on one line: files by name, long texts cut."""
+    parts = []
+    for key, value in details.items():
+        if key == "submission":
+            continue
+        if key == "files":
+            value = ", ".join(f["name"] for f in value)
+        parts.append(f"{key}: {' '.join(str(value).split())}")
+    line = "; ".join(parts)
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+@cli.group()
+def users() -> None:
+    """The secretariat's users: admin, reviewer or observer."""
+
+
+@users.command("add")
+@plan_option
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "reviewer", "observer"]), required=True)
+def users_add(plan_path, email, role) -> None:
+    """Add a user (or enable a disabled one again, with this role)."""
+    from scheduler.app import users as staff
+
+    settings = _settings()
+    service = open_service(settings, _plan(plan_path))
+    row, again = staff.add(service.engine, email, role, clock(), smtputf8=settings.smtp_utf8)
+    print(f"{row.email}: {'enabled again' if again else 'added'} as {row.role}")
+
+
+@users.command("list")
+@plan_option
+def users_list(plan_path) -> None:
+    """Every user, enabled or not."""
+    from scheduler.app import users as staff
+
+    from scheduler.store.ledger import aware
+
+    service = open_service(_settings(), _plan(plan_path))
+    local = lambda moment: aware(moment).astimezone(service.timing.zone).isoformat(timespec="minutes") if moment else ""  # noqa: E731
+    rows = [[u.email, u.role, local(u.created_at), local(u.disabled_at)] for u in staff.listing(service.engine)]
+    sys.stdout.write(table(["email", "role", "added", "disabled"], rows))
+
+
+@users.command("disable")
+@plan_option
+@click.argument("email")
+def users_disable(plan_path, email) -> None:
+    """Disable a user: kept in the records, no longer able to act."""
+    from scheduler.app import users as staff
+
+    service = open_service(_settings(), _plan(plan_path))
+    row = staff.disable(service.engine, email, clock())
+    print(f"{row.email}: disabled")
+
+
+def stored_extension(occurrence_id: str):
+    """The extension that the configured database holds for an occurrence, for `explain`; None when
+    there is no database (none is created), it cannot be read, or holds none."""
+    from scheduler.app.answer import extension_of
+    from scheduler.errors import SchedulerError
+    from scheduler.store.db import check_schema, connect
+
+    try:
+        engine = connect(_settings().database_url)
+    except SchedulerError:
+        return None
+    try:
+        check_schema(engine)
+        return extension_of(engine, occurrence_id)
+    except SchedulerError:
+        return None
+    finally:
+        engine.dispose()

@@ -296,12 +296,15 @@ def users_disable(plan_path, email) -> None:
 def stored_extension(occurrence_id: str):
     """The extension that the configured database holds for an occurrence, for `explain`; None when
     there is no database (none is created), it cannot be read, or holds none."""
+    url = _settings().database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///").split("?")[0]).is_file():
+        return None  # the usual case without a database: no need to load the store at all
     from scheduler.app.answer import extension_of
     from scheduler.errors import SchedulerError
     from scheduler.store.db import check_schema, connect
 
     try:
-        engine = connect(_settings().database_url)
+        engine = connect(url)
     except SchedulerError:
         return None
     try:

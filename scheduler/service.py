@@ -63,10 +63,15 @@ class Service:
 
     # --- planning ---------------------------------------------------------------------------
 
+    @staticmethod
+    def synced_at(db: Session) -> str | None:
+        """When plan and contacts were last synced (by any process): what the caches here depend on."""
+        table = SettingRow.__table__
+        return db.connection().execute(select(table.c.value).where(table.c.key == "synced_at")).scalar()
+
     def directory(self, db: Session) -> Directory:
         """Contacts as of the last sync; read again only when a sync (in any process) changed them."""
-        synced = db.get(SettingRow, "synced_at")
-        version = synced.value if synced else None
+        version = self.synced_at(db)
         if self._directory is None or self._directory[0] != version:
             contacts: dict[tuple[str, str], list[Person]] = defaultdict(list)
             table = ContactRow.__table__
@@ -163,8 +168,7 @@ class Service:
         )
 
     def focal_addresses(self, db: Session) -> frozenset[str]:
-        synced = db.get(SettingRow, "synced_at")
-        version = synced.value if synced else None
+        version = self.synced_at(db)
         if self._focal is None or self._focal[0] != version:
             self._focal = (version, frozenset(
                 person.email.lower()

@@ -79,10 +79,11 @@ class Timing:
         self._instants: dict[dt.date, tuple[tuple[dt.datetime, LadderStep], ...]] = {}
 
     def step_instants(self, due: dt.date) -> tuple[tuple[dt.datetime, LadderStep], ...]:
-        """Each ladder step's instant for a due date; many occurrences share a due date."""
+        """Each ladder step's instant for a due date, earliest first; many occurrences share a due date."""
         found = self._instants.get(due)
         if found is None:
-            found = self._instants[due] = tuple((self.instant(self.step_day(due, s)), s) for s in self.ladder)
+            found = self._instants[due] = tuple(sorted(
+                ((self.instant(self.step_day(due, s)), s) for s in self.ladder), key=lambda pair: pair[0]))
         return found
 
     def step_day(self, due: dt.date, step: LadderStep) -> dt.date:
@@ -148,9 +149,13 @@ def plan_notifications(
     now = now.astimezone(UTC)
     planned: list[Planned] = []
     # Who receives a step depends on (step, agency, recipient, due) only, and these repeat a lot.
-    addressees: dict[tuple, list[tuple[Person, str]]] = {}
+    addressees: dict[tuple, list[tuple[Person, str, str]]] = {}
+    late = f"more than {timing.policy.catch_up_days} days late"
+    by_agreement = directory.by_agreement
     for occurrence in occurrences:
-        floor = occurrence.not_before and occurrence.not_before.astimezone(UTC)
+        floor = occurrence.not_before
+        if floor is not None and floor.tzinfo is not UTC:
+            floor = floor.astimezone(UTC)
         passed = [
             (moment, step)
             for moment, step in timing.step_instants(occurrence.due)
@@ -158,22 +163,23 @@ def plan_notifications(
         ]
         if not passed:
             continue
-        latest_moment = max(moment for moment, _ in passed)
+        latest_moment = passed[-1][0]  # a ladder's instants come in order
         for moment, step in passed:
-            key = (step.step, occurrence.agency, occurrence.recipient, occurrence.due)
+            # Who receives a step depends on the date only through the coordinator standing in for
+            # the head of a body "by agreement"; otherwise one look-up serves every due date.
+            key = (step.step, occurrence.agency, occurrence.recipient, occurrence.due if occurrence.agency in by_agreement else None)
             people = addressees.get(key)
             if people is None:
-                people = addressees[key] = recipients(step, occurrence, directory)
-            for person, agency in people:
-                key = (occurrence.id, step.step, person.email.lower(), occurrence.due)
-                if key in recorded:
+                people = addressees[key] = [(p, agency, p.email.lower()) for p, agency in recipients(step, occurrence, directory)]
+            if moment != latest_moment:
+                send, reason = False, "superseded by a later step"
+            elif now - moment > limit:
+                send, reason = False, late
+            else:
+                send, reason = True, None
+            for person, agency, email in people:
+                if recorded and (occurrence.id, step.step, email, occurrence.due) in recorded:
                     continue
-                if moment != latest_moment:
-                    send, reason = False, "superseded by a later step"
-                elif now - moment > limit:
-                    send, reason = False, f"more than {timing.policy.catch_up_days} days late"
-                else:
-                    send, reason = True, None
                 planned.append(
                     Planned(occurrence.id, step.step, person.email, person.name, person.language, agency, occurrence.due,
                             moment, send, reason)

@@ -88,14 +88,17 @@ def advance(db: Session, occurrences: Sequence[OpenOccurrence], timing, now: dt.
     _set_next_steps(db, [
         {"oid": o.id, "next_at": next((m for m, _ in timing.step_instants(o.due) if m > moment), None)}
         for o in occurrences
-    ])
+    ], only_running=True)
 
 
-def _set_next_steps(db: Session, changes: list[dict]) -> None:
+def _set_next_steps(db: Session, changes: list[dict], only_running: bool = False) -> None:
+    """With `only_running`, an occurrence answered since it was read (by another process) is left
+    alone: its ladder stays stopped."""
     table = OccurrenceRow.__table__  # a Core executemany: one statement, many parameter sets
-    db.connection().execute(
-        update(table).where(table.c.id == bindparam("oid")).values(next_step_at=bindparam("next_at")), changes
-    )
+    statement = update(table).where(table.c.id == bindparam("oid"))
+    if only_running:
+        statement = statement.where(or_(*(table.c.state == state for state in sorted(LADDER_RUNS))))  # no IN: executemany
+    db.connection().execute(statement.values(next_step_at=bindparam("next_at")), changes)
 
 
 def first_step_from(timing, due: dt.date, floor: dt.datetime) -> dt.datetime | None:

@@ -172,3 +172,20 @@ def test_simulate_shows_what_went_out_in_a_span_already_ticked(database_url, smt
     assert states[("7:finance:2022", "reminder-14d", "aigul@minfin.example.kz")] == "skipped"  # superseded on 2 Dec
     assert states[("7:finance:2022", "reminder-7d", "aigul@minfin.example.kz")] == "sent"
     assert states[("7:finance:2022", "due", "aigul@minfin.example.kz")] == "to send"
+
+
+def test_an_answer_recorded_while_a_tick_plans_keeps_the_ladder_stopped(database_url, make_service):
+    """Another process records the answer between this tick's read and its moving the ladder on."""
+    from scheduler.store.ledger import advance
+
+    service = make_service(database_url)
+    now = at(11, 25)
+    with session(service.engine) as db:
+        considered, _ = service.plan_due(db, now)
+    assert "7:finance:2022" in {o.id for o in considered}
+    service.submit("7:finance:2022", now, None, now)
+    with session(service.engine) as db:
+        advance(db, considered, service.timing, now)
+    with session(service.engine) as db:
+        assert db.get(OccurrenceRow, "7:finance:2022").next_step_at is None
+        assert db.get(OccurrenceRow, "7:mvd:2022").next_step_at is not None

@@ -286,25 +286,68 @@ def feeds_list(plan_path) -> None:
 
 @cli.command("report")
 @plan_option
-@click.option("--year", type=int, required=True, help="The year whose deadlines to report on.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "html"]), default="csv", show_default=True)
+@click.option("--kind", type=click.Choice(["compliance", "consolidated"]), default="compliance", show_default=True,
+              help="compliance: per agency, on time, late, missing; consolidated: the plan's table with each body's "
+                   "information (paragraphs 3.2 and 4 of the resolution).")
+@click.option("--year", type=int, help="The year whose deadlines to report on.")
+@click.option("--all", "whole_plan", is_flag=True, help="Consolidated: every deadline of the plan instead of one year.")
+@click.option("--lang", type=click.Choice(["kk", "ru"]), help="Consolidated: the report's language (default: kk).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "html", "docx"]),
+              help="compliance: csv (default), xlsx or html; consolidated: docx (default) or xlsx.")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file (default: stdout).")
 @click.option("--now", "now_text", metavar="ISO_DATETIME", help="Report as of this instant (default: now).")
-def report_command(plan_path, year, fmt, output, now_text) -> None:
-    """The compliance table: per agency, owed, on time, late (working days), missing, pending."""
+def report_command(plan_path, kind, year, whole_plan, lang, fmt, output, now_text) -> None:
+    """The compliance table (per agency: owed, on time, late in working days, missing, pending), or
+    with --kind consolidated the consolidated implementation report (DOCX or XLSX, Kazakh or Russian)."""
     from scheduler import report
 
+    formats = {"compliance": ("csv", "xlsx", "html"), "consolidated": ("docx", "xlsx")}[kind]
+    fmt = fmt or formats[0]
+    if fmt not in formats:
+        other = "compliance" if kind == "consolidated" else "consolidated"
+        raise BadInput(f"--format {fmt}: the {kind} report comes as {', '.join(formats)} ({fmt} is for --kind {other})")
+    if kind == "compliance":
+        if whole_plan:
+            raise BadInput("--all: only the consolidated report covers the whole plan (--kind consolidated); "
+                           "the compliance report is for one --year")
+        if lang is not None:
+            raise BadInput(f"--lang {lang}: only the consolidated report is written in Kazakh or Russian "
+                           "(--kind consolidated)")
+        if year is None:
+            ctx = click.get_current_context()
+            raise click.MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == "year"))
+    elif whole_plan and year is not None:
+        raise BadInput(f"--year {year} and --all: give one of them")
+    elif not whole_plan and year is None:
+        raise BadInput("the consolidated report needs --year YEAR or --all (the whole plan)")
+
     service, now = _service_at(plan_path, now_text)
-    outside = report.year_outside(service.plan.years, year)
-    if outside:
-        raise BadInput(f"--year {outside}")
-    rows = service.compliance(year, now)
-    meta = service.plan.file.plan
-    data = {
-        "csv": lambda: report.as_csv(rows),
-        "xlsx": lambda: report.as_xlsx(rows, year),
-        "html": lambda: report.as_html(rows, year, meta.title_en or meta.title_kk, service.timing.local_day(now)),
-    }[fmt]()
+    if year is not None:
+        outside = report.year_outside(service.plan.years, year)
+        if outside:
+            raise BadInput(f"--year {outside}")
+    today = service.timing.local_day(now)
+    if kind == "compliance":
+        rows = service.compliance(year, now)
+        meta = service.plan.file.plan
+        data = {
+            "csv": lambda: report.as_csv(rows),
+            "xlsx": lambda: report.as_xlsx(rows, year),
+            "html": lambda: report.as_html(rows, year, meta.title_en or meta.title_kk, today),
+        }[fmt]()
+        done = f"{len(rows)} agencies, {sum(r.owed for r in rows)} occurrences due in {year}"
+    else:
+        from scheduler.app import reports
+
+        consolidated = reports.consolidated(service.engine, service.plan, service.timing.zone, lang=lang or "kk",
+                                            year=year, today=today)
+        data = reports.write(consolidated, fmt)
+        counts = ", ".join(f"{consolidated.counts[s]} {'open, not yet due' if s == 'pending' else s}"
+                           for s in ("accepted", "submitted", "returned", "open", "pending", "closed")
+                           if consolidated.counts.get(s))
+        span = f"due in {year}" if year is not None else "due over the whole plan"
+        done = (f"consolidated report in {lang or 'kk'}, {sum(1 for r in consolidated.rows if r.kind == 'obligation')} "
+                f"plan rows, {sum(consolidated.counts.values())} occurrences {span}" + (f" ({counts})" if counts else ""))
     if output is not None:
         try:
             output.write_bytes(data)
@@ -312,7 +355,7 @@ def report_command(plan_path, year, fmt, output, now_text) -> None:
             raise BadInput(f"--output {output}: no such folder {output.parent}") from None
         except OSError as error:
             raise BadInput(f"--output {output}: cannot write: {error.strerror}") from None
-        print(f"{output}: {len(rows)} agencies, {sum(r.owed for r in rows)} occurrences due in {year}")
+        print(f"{output}: {done}")
     else:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

@@ -153,8 +153,9 @@ class Daemon:
         from scheduler.web.app import create_app
         from scheduler.web.protocol import guarded_h11
 
-        # The dashboard's form key derives from the deployment's key: the same in every instance.
-        secret_key = load_or_create_key(self.service.settings.secret_key_file) if credential else None
+        # The form key derives from the deployment's key: the same in every instance. Personal links
+        # need the key whether or not there is an admin credential.
+        secret_key = load_or_create_key(self.service.settings.secret_key_file)
         app = create_app(lambda: self.service, self._clock, credential, secret_key=secret_key,
                          reload_problem=lambda: self.reload_problem)
         # Slow or stalled clients must not starve /healthz or the process's file descriptors:

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from scheduler import metrics, report
 from scheduler.answers import ANSWERED, CLOSED, LADDER_RUNS
+from scheduler.app import links
 from scheduler.app.deliver import TickReport, deliver
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.feeds import content, tokens
@@ -132,10 +133,23 @@ class Service:
 
     # --- composing ----------------------------------------------------------------------------
 
-    def letterhead(self, language: str, feed_url: str | None = None) -> compose.Letterhead:
+    def letterhead(self, language: str, feed_url: str | None = None, personal: tuple[str, dt.date] | None = None
+                   ) -> compose.Letterhead:
         meta = self.plan.file.plan
         title = getattr(meta, f"title_{language}", None) or meta.title_kk
-        return compose.Letterhead(self.settings.mail_from, title, self.settings.public_base_url(), feed_url)
+        return compose.Letterhead(self.settings.mail_from, title, self.settings.public_base_url(), feed_url,
+                                  *(personal or (None, None)))
+
+    def link_key(self) -> bytes:
+        """The personal links' key, derived from SCHEDULER_SECRET_KEY_FILE (made there on first use)."""
+        if self._feed_key is None:
+            self._feed_key = tokens.load_or_create_key(self.settings.secret_key_file)
+        return links.key_from(self._feed_key)
+
+    def personal_link(self, db: Session, email: str, now: dt.datetime) -> tuple[str, dt.date]:
+        """The recipient's personal link as of `now`, and the last day it is good for."""
+        until = self.timing.local_day(now + dt.timedelta(days=self.settings.link_days)) - dt.timedelta(days=1)
+        return links.url(self.settings.public_base_url(), self.link_key(), db, email, now), until
 
     def feed_url_for(self, email: str, now: dt.datetime, focal: set[str] | None = None) -> str | None:
         """The link to a focal point's own feed (every agency she is focal for); None for others."""
@@ -185,7 +199,8 @@ class Service:
             if first.step == DIGEST:
                 report = self.digest_report(db, now, first.occurrence_id, first.language)
                 return compose.digest(to, report, self.letterhead(first.language), now, message_id)
-            letterhead = self.letterhead(first.language, self.feed_url_for(first.recipient, now, self.focal_addresses(db)))
+            letterhead = self.letterhead(first.language, self.feed_url_for(first.recipient, now, self.focal_addresses(db)),
+                                         self.personal_link(db, first.recipient, now))
             items = self.items(db, [r.occurrence_id for r in group], first.language)
         composer = compose.COMPOSERS[compose.kind_of(first.step)]
         return composer(to, first.step, items, letterhead, now, message_id)

@@ -13,7 +13,9 @@ from scheduler.answers.machine import (
     LADDER_RUNS,
     OPEN,
     OPERATOR_ACTOR,
+    REFUSE,
     REOPEN,
+    REQUEST,
     RETURN,
     RETURNED,
     REVOKE,
@@ -35,6 +37,6 @@ from scheduler.answers.machine import (
 
 __all__ = [
     "ACCEPT", "ACCEPTED", "ACTIONS", "ANSWERED", "CANCELLED", "CLOSE", "CLOSED", "EXTEND", "LADDER_RUNS", "OPEN",
-    "OPERATOR_ACTOR", "REOPEN", "RETURN", "RETURNED", "REVOKE", "ROLES", "STAFF_ROLES", "STATES", "SUBMIT",
+    "OPERATOR_ACTOR", "REFUSE", "REOPEN", "REQUEST", "RETURN", "RETURNED", "REVOKE", "ROLES", "STAFF_ROLES", "STATES", "SUBMIT",
     "SUBMITTED", "Actor", "Answer", "Change", "Decision", "apply", "decide", "fold", "may", "state_of",
 ]

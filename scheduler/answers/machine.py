@@ -5,7 +5,9 @@ States: `open` (owed, nothing recorded), `submitted` (the agency says it sent it
 `closed` (not applicable or withdrawn, with a reason) — and `cancelled`, which no action reaches:
 it is the plan's doing (the occurrence left the plan) and is read from the occurrence's status.
 
-Actions: submit, accept, return, close, reopen, extend, revoke-extension. `reopen` undoes the
+Actions: submit, accept, return, close, reopen, extend, revoke-extension, and request-extension /
+refuse-extension (an agency asks for a later date; the secretariat grants it with `extend` or refuses
+it; either way the state stays and the request is settled). `reopen` undoes the
 latest submission, acceptance or closing that is still in force and goes back to the state before
 it (accepted → submitted, submitted → open or returned, closed → whatever it was). A return clears
 that history: after it the agency answers again. Extending and revoking change the due date, not
@@ -34,7 +36,8 @@ STATES = (OPEN, SUBMITTED, ACCEPTED, RETURNED, CLOSED, CANCELLED)
 
 SUBMIT, ACCEPT, RETURN, CLOSE, REOPEN, EXTEND, REVOKE = (
     "submit", "accept", "return", "close", "reopen", "extend", "revoke-extension")
-ACTIONS = (SUBMIT, ACCEPT, RETURN, CLOSE, REOPEN, EXTEND, REVOKE)
+REQUEST, REFUSE = "request-extension", "refuse-extension"
+ACTIONS = (SUBMIT, ACCEPT, RETURN, CLOSE, REOPEN, EXTEND, REVOKE, REQUEST, REFUSE)
 
 # Roles: the agency's own people (for their agencies only), the secretariat, and read-only observers.
 # The operator at the command line acts as an admin.
@@ -53,8 +56,10 @@ MAY: dict[str, frozenset[str]] = {
     REOPEN: SECRETARIAT,
     EXTEND: SECRETARIAT,
     REVOKE: SECRETARIAT,
+    REQUEST: SECRETARIAT | {FOCAL},
+    REFUSE: SECRETARIAT,
 }
-NEEDS_REASON = frozenset({RETURN, CLOSE, REOPEN, EXTEND, REVOKE})
+NEEDS_REASON = frozenset({RETURN, CLOSE, REOPEN, EXTEND, REVOKE, REQUEST, REFUSE})
 
 LADDER_RUNS = frozenset({OPEN, RETURNED})  # the other states stop it (cancelled too)
 ANSWERED = frozenset({SUBMITTED, ACCEPTED})  # an answer is in: "submitted" in status, feeds, reports
@@ -82,16 +87,21 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (RETURNED, EXTEND): SAME,
     (OPEN, REVOKE): SAME,
     (RETURNED, REVOKE): SAME,
+    (OPEN, REQUEST): SAME,
+    (RETURNED, REQUEST): SAME,
+    (OPEN, REFUSE): SAME,
+    (RETURNED, REFUSE): SAME,
 }
 
 _VERB = {
     SUBMIT: "record a submission", ACCEPT: "accept it", RETURN: "return it", CLOSE: "close it",
     REOPEN: "reopen it", EXTEND: "extend its due date", REVOKE: "revoke an extension",
+    REQUEST: "ask for an extension", REFUSE: "refuse an extension",
 }
 
 _BARE = {
     SUBMIT: "submit", ACCEPT: "accept", RETURN: "return", CLOSE: "close", REOPEN: "reopen", EXTEND: "extend",
-    REVOKE: "revoke the extension of",
+    REVOKE: "revoke the extension of", REQUEST: "ask for an extension of", REFUSE: "refuse an extension of",
 }
 
 
@@ -112,6 +122,7 @@ class Answer:
     state: str = OPEN
     submission: int | None = None  # the submission in force (also that of a returned answer)
     extended_until: dt.date | None = None
+    requested_until: dt.date | None = None  # an extension asked for, not yet granted or refused
     # (state, submission) before each submission, acceptance or closing that `reopen` can take back
     undo: tuple[tuple[str, int | None], ...] = ()
 
@@ -126,7 +137,7 @@ class Change:
 
     action: str
     submission: int | None = None  # submit: the new submission's id
-    until: dt.date | None = None  # extend: the new due date
+    until: dt.date | None = None  # extend: the new due date; request-extension: the date asked for
 
 
 def apply(answer: Answer, change: Change) -> Answer:
@@ -142,14 +153,20 @@ def apply(answer: Answer, change: Change) -> Answer:
         (state, submission), rest = answer.undo[-1], answer.undo[:-1]
         return replace(answer, state=state, submission=submission, undo=rest)
     if change.action == EXTEND:
-        return replace(answer, extended_until=change.until)
+        return replace(answer, extended_until=change.until, requested_until=None)
     if change.action == REVOKE:
         return replace(answer, extended_until=None)
+    if change.action == REQUEST:
+        return replace(answer, requested_until=change.until)
+    if change.action == REFUSE:
+        return replace(answer, requested_until=None)
     if change.action == RETURN:
         return replace(answer, state=RETURNED, undo=())
     before = (answer.state, answer.submission)
     submission = change.submission if change.action == SUBMIT else answer.submission
-    return replace(answer, state=target, submission=submission, undo=(*answer.undo, before))
+    # An answer or a closing settles a request for more time: nothing is owed to extend.
+    requested = None if change.action in (SUBMIT, CLOSE) else answer.requested_until
+    return replace(answer, state=target, submission=submission, undo=(*answer.undo, before), requested_until=requested)
 
 
 def fold(changes: Iterable[Change]) -> Answer:
@@ -210,16 +227,17 @@ def decide(
     if action in NEEDS_REASON and not (reason or "").strip():
         raise AnswerRefused(f"{occurrence_id}: a reason is needed to {_VERB[action]}", occurrence_id, state, action)
     target = TRANSITIONS.get((state, action))
-    if target is None or (action == REVOKE and answer.extended_until is None):
+    if target is None or (action == REVOKE and answer.extended_until is None) or (
+            action == REFUSE and answer.requested_until is None):
         raise IllegalTransition(f"{occurrence_id} is {state}: cannot {_VERB[action]}: {_why_not(state, action)}",
                                 occurrence_id, state, action)
-    if action == EXTEND:
+    if action in (EXTEND, REQUEST):
         if until is None:
             raise AnswerRefused(f"{occurrence_id}: an extension needs the new due date", occurrence_id, state, action)
         if plan_due is not None and until <= plan_due:
             raise AnswerRefused(f"{occurrence_id}: cannot extend to {until.isoformat()}: not later than the plan's "
                                 f"due date {plan_due.isoformat()}", occurrence_id, state, action)
-        if until == answer.extended_until:
+        if action == EXTEND and until == answer.extended_until:
             raise AnswerRefused(f"{occurrence_id}: already extended to {until.isoformat()}", occurrence_id, state, action)
     if target == REPEAT:
         return Decision(answer, answer, repeat=True)
@@ -231,6 +249,8 @@ def _why_not(state: str, action: str) -> str:
         return "it left the plan"
     if action == REVOKE and state in LADDER_RUNS:
         return "it has no extension"
+    if action == REFUSE and state in LADDER_RUNS:
+        return "no extension has been asked for"
     if state == CLOSED:
         return "it is already closed" if action == CLOSE else "it was closed; reopen it first"
     if action in (ACCEPT, RETURN) and state in LADDER_RUNS:
@@ -239,6 +259,6 @@ def _why_not(state: str, action: str) -> str:
         return "it is already accepted"
     if action == REOPEN:
         return "it is open already: there is nothing to undo" + (" (it was returned for a new answer)" if state == RETURNED else "")
-    if action in (EXTEND, REVOKE):
+    if action in (EXTEND, REVOKE, REQUEST, REFUSE):
         return "it has been answered, and a new due date now would change whether the answer came in time; reopen it first"
     return "not allowed"  # pragma: no cover - every illegal pair has its reason above

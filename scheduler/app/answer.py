@@ -30,6 +30,8 @@ from scheduler import answers as machine
 from scheduler.answers import (
     EXTEND,
     OPERATOR_ACTOR,
+    REFUSE,
+    REQUEST,
     REVOKE,
     SUBMIT,
     Actor,
@@ -77,7 +79,7 @@ def _changes(events: Sequence[EventRow]) -> list[Change]:
     found = []
     for event in events:
         details = json.loads(event.details)
-        until = details.get("until") if event.action == EXTEND else None
+        until = details.get("until") if event.action in (EXTEND, REQUEST) else None
         found.append(Change(event.action, submission=details.get("submission"),
                             until=dt.date.fromisoformat(until) if until else None))
     return found
@@ -110,7 +112,7 @@ def _write(db: Session, timing, row: OccurrenceRow, seen: int, decision: Decisio
     values: dict = {
         "state": after.state, "version": seen + 1, "submission_id": after.submission, "updated_at": as_utc(now),
         "extended_until": after.extended_until, "plan_due": plan_date if after.extended_until is not None else None,
-        "due": due, "sequence": row.sequence + (due != row.due),
+        "due": due, "sequence": row.sequence + (due != row.due), "extension_requested": after.requested_until,
     }
     if decision.stops_ladder:
         values["next_step_at"] = None
@@ -216,8 +218,8 @@ def act(
     expected_version: int | None = None,
     client: str | None = None,
 ) -> Outcome:
-    """accept, return, close, reopen, extend (to `until`) or revoke-extension, with a reason where
-    the machine asks for one."""
+    """accept, return, close, reopen, extend (to `until`), revoke-extension, request-extension (to
+    `until`) or refuse-extension, with a reason where the machine asks for one."""
     reason = _text("reason", reason, occurrence_id)
     with session(engine) as db:
         row, _, answer = _load(db, occurrence_id)
@@ -228,9 +230,11 @@ def act(
                                   cancelled=row.status != "active", reason=reason, until=until,
                                   plan_due=_plan_date(row))
         details: dict = {"reason": reason}
-        if action in (EXTEND, REVOKE):
+        if action in (EXTEND, REVOKE, REQUEST):
             details |= {"until": until.isoformat() if until else None, "previous_due": row.due.isoformat(),
                         "plan_due": _plan_date(row).isoformat()}
+        if action in (EXTEND, REFUSE) and answer.requested_until is not None:
+            details["requested"] = answer.requested_until.isoformat()  # the request this settles
         _, values = _write(db, timing, row, seen, decision, action, details, actor, now, client)
         live = db.get(SubmissionRow, decision.after.submission) if decision.after.submission is not None else None
         return _outcome(row, action, decision, values, live)

@@ -223,4 +223,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # The store-backed commands register themselves on `cli`.
-from scheduler.cli import answers, operations  # noqa: E402,F401
+from scheduler.cli import answers, links, operations  # noqa: E402,F401

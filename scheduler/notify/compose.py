@@ -76,6 +76,8 @@ class Letterhead:
     plan_title: str
     base_url: str
     feed_url: str | None = None
+    personal_url: str | None = None  # the recipient's personal link: her page, to answer (scheduler/app/links.py)
+    link_until: dt.date | None = None  # the last day it signs her in
 
 
 @dataclass(frozen=True)

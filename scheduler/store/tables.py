@@ -54,6 +54,8 @@ class OccurrenceRow(SQLModel, table=True):
     # and keeps the extension; revoking it puts the plan's date back into `due`.
     extended_until: dt.date | None = None
     plan_due: dt.date | None = None
+    # An extension the agency asked for and the secretariat has not yet granted or refused: its date.
+    extension_requested: dt.date | None = None
     recipient: str | None = Field(default=None, max_length=64)
     title_kk: str
     status: str = Field(default="active", max_length=16)  # active | cancelled
@@ -136,6 +138,31 @@ class UserRow(SQLModel, table=True):
     role: str = Field(max_length=16)  # admin | reviewer | observer
     created_at: dt.datetime
     disabled_at: dt.datetime | None = None
+
+
+class PersonLinkRow(SQLModel, table=True):
+    """A person's personal links: they carry the `generation` they were minted under, and a link of
+    an older generation is revoked. No row: generation 0, never revoked."""
+
+    __tablename__ = "person_link"
+
+    email: str = Field(primary_key=True, max_length=320)
+    generation: int = 0
+    revoked_at: dt.datetime | None = None  # the latest revocation
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A browser signed in by a personal link. Only the session id's SHA-256 is kept."""
+
+    __tablename__ = "web_session"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    email: str = Field(index=True, max_length=320)
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    expires_at: dt.datetime  # the absolute end; idle ones end sooner (last_seen_at + the idle timeout)
+    revoked_at: dt.datetime | None = None  # signed out, or the person's links revoked
+    client: str | None = Field(default=None, max_length=64)  # the address that opened the link
 
 
 class NotificationRow(SQLModel, table=True):

@@ -1,4 +1,6 @@
-"""The ASGI application (Starlette): `GET /feeds/<token>.ics`, `GET /healthz`, `GET /metrics`.
+"""The ASGI application (Starlette): `GET /feeds/<token>.ics`, `GET /healthz`, `GET /metrics`; the
+dashboard (web/dashboard.py), personal links and sessions (web/auth.py), the focal point's page
+(web/agency.py) and the secretariat's review (web/review.py).
 
 Handlers do the blocking work (database, rendering) in Starlette's thread pool. The service is
 asked for on every request, so a reload (SIGHUP) takes effect at once. Every response carries the
@@ -21,7 +23,8 @@ from starlette.routing import Route
 
 from scheduler import metrics
 from scheduler.service import Service
-from scheduler.web import dashboard
+from scheduler.web import agency, dashboard, review
+from scheduler.web.auth import Auth
 from scheduler.web.security import SecurityHeaders
 
 
@@ -37,6 +40,9 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
                reload_problem: Callable[[], str | None] = lambda: None) -> Starlette:
     """`secret_key`: the deployment's key, from which the dashboard's form key is derived;
     `reload_problem`: why the last reload was refused (None when it was not), shown on /healthz."""
+
+    guard = dashboard.Guard(credential, secret_key)
+    auth = Auth(current, clock, guard)
 
     async def feed(request: Request) -> Response:
         found = await run_in_threadpool(current().feed, request.path_params["token"], clock())
@@ -64,5 +70,8 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
         Route("/feeds/{token}.ics", feed, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_view, methods=["GET"]),
-        *dashboard.routes(current, clock, dashboard.Guard(credential, secret_key)),
+        *dashboard.routes(current, clock, guard),
+        *auth.routes(),
+        *agency.routes(auth),
+        *review.routes(auth, guard),
     ], middleware=[Middleware(SecurityHeaders)])

@@ -1,5 +1,5 @@
-"""The secretariat's dashboard: this month and next as a calendar, who is late, each occurrence's
-history, recording a submission, and the year's compliance table to download.
+"""The secretariat's dashboard: this month and next as a calendar, who is late, recording a
+submission, and the year's compliance table to download (each occurrence's page: web/review.py).
 
 Behind HTTP Basic auth with the admin credential from the environment (no credential, no
 dashboard); an address that keeps guessing wrong is refused for a while (429). The submission form
@@ -79,11 +79,14 @@ class Guard:
         return Response("too many failed logins from this address; try again later\n", status_code=429,
                         headers={"Retry-After": str(wait)})
 
-    def token(self, occurrence_id: str) -> str:
-        return hmac.new(self._key, occurrence_id.encode(), hashlib.sha256).hexdigest()
+    def token(self, purpose: str, bound: str = "") -> str:
+        """A form's token: for `purpose` (an occurrence id, an action on it), bound to a session
+        when one is given (the personal pages), else to the admin's credential alone."""
+        message = f"{bound}\0{purpose}" if bound else purpose
+        return hmac.new(self._key, message.encode(), hashlib.sha256).hexdigest()
 
-    def token_ok(self, occurrence_id: str, token: str) -> bool:
-        return hmac.compare_digest(self.token(occurrence_id), token)
+    def token_ok(self, purpose: str, token: str, bound: str = "") -> bool:
+        return hmac.compare_digest(self.token(purpose, bound), token)
 
 
 def _basic_credential(request: Request) -> tuple[str, str] | None:
@@ -164,19 +167,6 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         return page("dashboard", service=service, today=today, months=months, due=due, status=status,
                     table=table, total=report.total(table), columns=report.COLUMNS, plan=service.plan.file.plan)
 
-    async def occurrence(request: Request) -> Response:
-        refusal = guard.refusal(request)
-        if refusal is not None:
-            return refusal
-        service = current()
-        oid = request.path_params["occurrence_id"]
-        found = await run_in_threadpool(service.history, oid)
-        if found is None:
-            return Response("no such occurrence\n", status_code=404)
-        row, submission, ledger = found
-        return page("occurrence", service=service, row=row, submission=submission, ledger=ledger,
-                    csrf=guard.token(oid), item=service.item(row, "kk"), plan=service.plan.file.plan)
-
     async def submit(request: Request) -> Response:
         refusal = guard.refusal(request)
         if refusal is not None:
@@ -221,7 +211,6 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
 
     return [
         Route("/", home, methods=["GET"]),
-        Route("/occurrences/{occurrence_id}", occurrence, methods=["GET"]),
         Route("/occurrences/{occurrence_id}/submit", submit, methods=["POST"]),
         Route("/report/{year:int}.{fmt:str}", download, methods=["GET"]),
     ]

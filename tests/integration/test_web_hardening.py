@@ -74,7 +74,8 @@ def service(make_service, tmp_path):
 
 
 def form_token(page: str) -> str:
-    return page.split('name="csrf" value="')[1].split('"')[0]
+    """The token of the admin's form that records a submission."""
+    return page.split('/submit">')[1].split('name="csrf" value="')[1].split('"')[0]
 
 
 def test_every_response_carries_the_security_headers(service, serve):

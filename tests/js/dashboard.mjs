@@ -26,9 +26,9 @@ try {
   await page.goto(`${base}/occurrences/${occurrence}`);
   seen.before = (await page.locator("#status").innerText()).trim();
   await page.fill("#note", "Хат № 12-3/45");
-  await Promise.all([page.waitForURL(`**/occurrences/${occurrence}`), page.click("button[type=submit]")]);
+  await Promise.all([page.waitForURL(`**/occurrences/${occurrence}`), page.click(`form[action$="/submit"] button`)]);
   seen.after = (await page.locator("#status").innerText()).trim();
-  seen.formGone = (await page.locator("form").count()) === 0;
+  seen.formGone = (await page.locator(`form[action$="/submit"]`).count()) === 0;
   await page.screenshot({ path: `${artifacts}/occurrence-after-submission.png`, fullPage: true });
   seen.policyViolations = refused;
 

@@ -28,15 +28,15 @@ LATER = dt.date(2022, 12, 20)
 # each state. "=" is a repeat (nothing recorded), "-" is illegal. `reopen` goes back to the state
 # before the latest submission, acceptance or closing; with the histories below that is the state
 # named here. Extending and revoking keep the state (only the due date moves); revoking needs an
-# extension to revoke, which the cases below have.
+# extension to revoke, and refusing one a request to refuse, which the cases below have.
 TABLE = """
-state      submit     accept    return    close   reopen     extend    revoke-extension
-open       submitted  -         -         closed  -          open      open
-submitted  =          accepted  returned  closed  open       -         -
-accepted   =          -         returned  closed  submitted  -         -
-returned   submitted  -         -         closed  -          returned  returned
-closed     -          -         -         -       open       -         -
-cancelled  -          -         -         -       -          -         -
+state      submit     accept    return    close   reopen     extend    revoke-extension  request-extension  refuse-extension
+open       submitted  -         -         closed  -          open      open              open               open
+submitted  =          accepted  returned  closed  open       -         -                 -                  -
+accepted   =          -         returned  closed  submitted  -         -                 -                  -
+returned   submitted  -         -         closed  -          returned  returned          returned           returned
+closed     -          -         -         -       open       -         -                 -                  -
+cancelled  -          -         -         -       -          -         -                 -                  -
 """
 HISTORY = {  # how an occurrence got into each state
     "open": [],
@@ -46,9 +46,11 @@ HISTORY = {  # how an occurrence got into each state
     "closed": [Change("close")],
     "cancelled": [],
 }
-# Who may take each action: the secretariat everything, a focal point only submit (for her agency).
+# Who may take each action: the secretariat everything, a focal point only submit and ask for an
+# extension (for her agency).
 PERMITTED = {action: {"reviewer", "admin", "operator"} for action in ACTIONS}
 PERMITTED["submit"] |= {"focal"}
+PERMITTED["request-extension"] |= {"focal"}
 
 
 def expected_table():
@@ -66,14 +68,18 @@ def test_the_table_covers_every_state_and_action():
     assert set(HISTORY) == set(STATES)
 
 
-def answer_in(state, extended=False):
-    return fold(([Change("extend", until=LATER)] if extended else []) + HISTORY[state])
+def answer_in(state, extended=False, requested=False):
+    before = [Change("extend", until=LATER)] if extended else []
+    asked = [Change("request-extension", until=LATER)] if requested and state in ("open", "returned") else []
+    return fold(before + HISTORY[state] + asked)
 
 
 def act(state, action, actor, extended=False, **extra):
     arguments = dict(occurrence_id=OID, agency="finance", cancelled=state == "cancelled", reason="a reason",
-                     until=dt.date(2022, 12, 30) if action == "extend" else None, plan_due=PLAN_DUE)
-    return decide(answer_in(state, extended), action, actor, **(arguments | extra))
+                     until=dt.date(2022, 12, 30) if action in ("extend", "request-extension") else None,
+                     plan_due=PLAN_DUE)
+    requested = action == "refuse-extension"  # refusing needs a request to refuse
+    return decide(answer_in(state, extended, requested), action, actor, **(arguments | extra))
 
 
 @pytest.mark.parametrize(("state", "action", "role"), CASES, ids=["-".join(c) for c in CASES])
@@ -123,6 +129,7 @@ def test_refusals_are_bad_input_with_exit_status_2():
     ("submitted", "extend", "reopen it first"),
     ("cancelled", "submit", "it left the plan"),
     ("open", "revoke-extension", "it has no extension"),
+    ("submitted", "request-extension", "reopen it first"),
 ])
 def test_a_refusal_says_why(state, action, hint):
     with pytest.raises(IllegalTransition) as refused:
@@ -130,7 +137,8 @@ def test_a_refusal_says_why(state, action, hint):
     assert hint in str(refused.value) and str(refused.value).startswith(f"{OID} is {state}")
 
 
-@pytest.mark.parametrize("action", ["return", "close", "reopen", "extend", "revoke-extension"])
+@pytest.mark.parametrize("action", ["return", "close", "reopen", "extend", "revoke-extension", "request-extension",
+                                    "refuse-extension"])
 def test_a_reason_is_required(action):
     state = {"return": "submitted", "reopen": "submitted"}.get(action, "open")
     with pytest.raises(AnswerRefused, match="a reason is needed"):
@@ -173,6 +181,21 @@ def test_extensions_fold_and_survive_answers():
     log = [Change("extend", until=LATER), Change("submit", submission=1), Change("accept")]
     assert fold(log).extended_until == LATER
     assert fold([Change("extend", until=LATER), Change("revoke-extension")]).extended_until is None
+
+
+def test_an_extension_request_is_pending_until_granted_refused_or_answered():
+    asked = [Change("request-extension", until=LATER)]
+    assert fold(asked).requested_until == LATER and fold(asked).state == "open"
+    assert fold([*asked, Change("extend", until=LATER)]).requested_until is None
+    assert fold([*asked, Change("refuse-extension")]).requested_until is None
+    assert fold([*asked, Change("submit", submission=1)]).requested_until is None
+    with pytest.raises(IllegalTransition, match="no extension has been asked for"):
+        decide(fold([]), "refuse-extension", Actor("operator", "operator"), occurrence_id=OID, agency="finance",
+            reason="r")
+    with pytest.raises(AnswerRefused, match="not later than the plan's due date"):
+        act("open", "request-extension", Actor("a@minfin.kz", "focal", frozenset({"finance"})), until=PLAN_DUE)
+    decision = act("open", "request-extension", Actor("a@minfin.kz", "focal", frozenset({"finance"})))
+    assert not decision.stops_ladder and not decision.resumes_ladder, "asking changes nothing for the ladder"
 
 
 def test_a_log_that_breaks_the_rules_is_refused():

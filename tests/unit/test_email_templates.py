@@ -64,3 +64,19 @@ def test_line_breaks_in_a_name_cannot_inject_headers():
     assert b"\nBcc:" not in headers
     assert reparse(message)["Bcc"] is None
     assert reparse(message)["To"].addresses[0].addr_spec == "a@minfin.example.kz"
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+@pytest.mark.parametrize("kind", ["reminder", "due", "escalation"])
+def test_deadline_messages_carry_the_personal_link_in_both_parts(kind, language):
+    url = "https://deadlines.example.gov.kz/l/MXxhQGIua3p8MTY3MDU1NTYwMHww.Zm9v"
+    letterhead = compose.Letterhead("scheduler@ministry.example.kz", "Жоспар", "https://deadlines.example.gov.kz",
+                                    personal_url=url, link_until=dt.date(2023, 1, 7))
+    to = compose.Recipient("aigul@minfin.example.kz", "Айгүл Серікова", language)
+    message = reparse(compose.COMPOSERS[kind](to, "due", ITEMS, letterhead, NOW))
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert f"\n{url}\n" in text and f'href="{url}"' in html
+    until = {"kk": "2023 жылғы 7 қаңтар.", "ru": "до 7 января 2023 г.", "en": "until 7 January 2023."}[language]
+    assert until in text
+    assert text.index(url) < text.index("7:finance:2022"), "the link comes before the list, where a phone shows it"

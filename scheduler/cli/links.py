@@ -1,0 +1,60 @@
+"""Personal links at the command line: issue one (for a first sign-in, or a person who lost her
+emails) and revoke all of a person's links and sessions. Parse, call `scheduler.app.links`, print."""
+
+from __future__ import annotations
+
+import click
+
+from scheduler.cli import _plan, _settings, cli, plan_option
+from scheduler.cli.operations import clock, open_service
+from scheduler.errors import BadInput
+
+
+@cli.group()
+def links() -> None:
+    """Personal links: the URL in every email that signs its person in."""
+
+
+def _person(service, email: str):
+    from scheduler.app import people
+
+    person = people.who(service.engine, email)
+    if person is None:
+        raise BadInput(f"{email}: neither a contact (run `scheduler sync`?) nor an enabled user "
+                       "(`scheduler users add EMAIL --role …`)")
+    return person
+
+
+@links.command("issue")
+@plan_option
+@click.argument("email")
+def links_issue(plan_path, email) -> None:
+    """Print a person's personal link (good for SCHEDULER_LINK_DAYS days); the URL is the last line."""
+    from scheduler.store.db import session
+
+    settings = _settings()
+    service = open_service(settings, _plan(plan_path))
+    person = _person(service, email)
+    now = clock()
+    with session(service.engine) as db:
+        url, until = service.personal_link(db, person.email, now)
+    what = person.staff_role or ", ".join(sorted({r for roles in person.roles.values() for r in roles}))
+    print(f"personal link for {person.email} ({what}), good until {until.isoformat()}; anyone who has it "
+          "signs in as this person:")
+    print(url)
+
+
+@links.command("revoke")
+@plan_option
+@click.argument("email")
+def links_revoke(plan_path, email) -> None:
+    """Revoke every personal link of a person minted so far, and sign out her browsers; the next
+    emails carry a new link."""
+    from scheduler.app import links as personal
+
+    service = open_service(_settings(), _plan(plan_path))
+    address = email.strip().lower()
+    if "@" not in address:
+        raise BadInput(f"{email!r} is not an email address")
+    generation, ended = personal.revoke(service.engine, address, clock())
+    print(f"{address}: every link issued so far is revoked (generation {generation}); {ended} session(s) ended")

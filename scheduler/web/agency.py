@@ -1,0 +1,240 @@
+"""A focal point's page (`/my`): what her agencies owe and have answered, with due dates in her
+language, and one form to answer one or several deadlines at once — the outgoing letter's number and
+date, the information, documents — or to ask for more time. Supervisors and heads see their
+agencies' page without the forms; the secretariat sees every agency's. Documents are downloaded
+(`/files/<id>`) by whoever may see their occurrence, always as attachments.
+
+Uploads are parsed by Starlette with python-multipart, under a size limit on the whole body
+(MAX_FILES documents of SCHEDULER_MAX_UPLOAD_MB each) counted as it arrives, and a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from scheduler.answers import REQUEST
+from scheduler.answers.files import check_upload
+from scheduler.app import answer, pages
+from scheduler.errors import BadInput, UnknownOccurrence
+from scheduler.web.auth import Auth, Visitor
+
+MAX_FILES = 10
+UPLOAD_TIMEOUT = 600.0  # seconds for an upload's body: a phone on a slow line sends 20 MB in minutes
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def read_form(request: Request, file_limit: int) -> FormData | Response:
+    """The posted form (multipart or urlencoded), or the answer to give when it is too large, too
+    slow, malformed or never came."""
+    body_limit = MAX_FILES * file_limit + (1 << 20)
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > body_limit:
+        return Response("the form is too large\n", status_code=413, headers={"Connection": "close"})
+    seen = 0
+
+    async def receive():
+        nonlocal seen
+        message = await request.receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > body_limit:
+                raise _TooLarge
+        return message
+
+    # Without "app" in its scope the parser raises its own error instead of an HTTPException.
+    replay = Request({k: v for k, v in request.scope.items() if k != "app"}, receive)
+    try:
+        async with asyncio.timeout(UPLOAD_TIMEOUT):
+            return await replay.form(max_files=MAX_FILES, max_fields=400, max_part_size=1 << 20)
+    except _TooLarge:
+        return Response("the form is too large\n", status_code=413, headers={"Connection": "close"})
+    except TimeoutError:
+        return Response("the form did not arrive in time\n", status_code=408, headers={"Connection": "close"})
+    except ClientDisconnect:
+        return Response(status_code=400)
+    except MultiPartException as error:
+        return Response(f"{error.message}\n", status_code=400)
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def back_to(form: FormData) -> str:
+    """Where to go after a post: the page it came from, if it is one of ours."""
+    back = _field(form, "back")
+    return back if back == "/my" or (back.startswith("/occurrences/") and "//" not in back and "\\" not in back) else "/my"
+
+
+def routes(auth: Auth) -> list[Route]:
+    current, clock = auth.current, auth.clock
+
+    async def render(request: Request, visitor: Visitor, status: int = 200, error: str | None = None,
+                     values: dict | None = None, done: str | None = None) -> Response:
+        service, now = current(), clock()
+        today = service.timing.local_day(now)
+        person = visitor.person
+        scope = None if person.staff else person.agencies
+        owed, answered = await run_in_threadpool(pages.agency_deadlines, service.engine, scope, today)
+        lang = visitor.language
+        items = {e.row.id: service.item(e.row, lang) for e in (*owed, *answered)}
+        names = [service.plan.display_name(a, today, lang) for a in sorted(person.agencies) if service.plan.agency(a)]
+        return auth.page("my", lang, status, request, service=service, person=person, owed=owed, answered=answered,
+                         items=items, today=today, names=names, error=error, values=values or {}, done=done,
+                         csrf_answer=auth.token(visitor, "answer"), csrf_extension=auth.token(visitor, "extension"),
+                         csrf_out=auth.token(visitor, "sign-out") if visitor.session else None,
+                         limit_mb=service.settings.max_upload_mb, plan=service.plan.file.plan, home="/my",
+                         answerable={e.row.id for e in owed if person.answers(e.row.agency)})
+
+    async def my(request: Request) -> Response:
+        visitor = await auth.visitor(request, challenge=False)
+        if isinstance(visitor, Response):
+            return visitor
+        done = {"answer": "done_answer", "request": "done_request"}.get(request.query_params.get("done", ""))
+        return await render(request, visitor, done=done)
+
+    async def chosen(form: FormData, visitor: Visitor) -> tuple[list[str], Response | None]:
+        """The occurrences the form names, if the visitor may answer every one (404 for one she may
+        not see, as for one that does not exist)."""
+        ids = list(dict.fromkeys(v.strip() for v in form.getlist("occurrence") if isinstance(v, str) and v.strip()))[:200]
+        rows = await run_in_threadpool(pages.occurrences, current().engine, ids) if ids else {}
+        for oid in ids:
+            row = rows.get(oid)
+            if row is None or not visitor.person.sees(row.agency):
+                return ids, Response("no such occurrence\n", status_code=404)
+            if not visitor.person.answers(row.agency):
+                return ids, Response("you may not answer for this body\n", status_code=403)
+        return ids, None
+
+    async def post(request: Request, purpose: str, token_field: str = "csrf"):
+        visitor = await auth.visitor(request, challenge=False)
+        if isinstance(visitor, Response):
+            return visitor, None
+        form = await read_form(request, current().settings.max_upload_mb << 20)
+        if isinstance(form, Response):
+            return form, None
+        if not auth.token_ok(request, visitor, purpose, _field(form, token_field)):
+            return auth.message(request, 403, "stale", visitor.language), None
+        return visitor, form
+
+    async def answer_post(request: Request) -> Response:
+        visitor, form = await post(request, "answer")
+        if form is None:
+            return visitor
+        words_error = None
+        ids, refusal = await chosen(form, visitor)
+        if refusal is not None:
+            return refusal
+        service, now = current(), clock()
+        ref, text, ref_date_text = _field(form, "ref"), _field(form, "text"), _field(form, "ref_date")
+        values = {"ref": ref, "text": text, "ref_date": ref_date_text, "occurrences": ids}
+        uploads, problem = [], None
+        try:
+            ref_date = dt.date.fromisoformat(ref_date_text) if ref_date_text else None
+            for upload in form.getlist("files"):
+                if not isinstance(upload, UploadFile) or not upload.filename:
+                    continue  # an empty file input
+                limit = service.settings.max_upload_mb << 20
+                content = await upload.read(limit + 1)
+                uploads.append(check_upload(upload.filename, content, limit))
+        except ValueError:
+            problem = f"{ref_date_text!r}: not a date"
+        except BadInput as refused:
+            problem = str(refused)
+        finally:
+            await form.close()
+        if problem is None and not ids:
+            words_error = "need_choice"
+        elif problem is None and not (ref or text or uploads):
+            words_error = "need_something"
+        if words_error or problem:
+            return await render(request, visitor, 400, problem or auth.page_words(visitor, words_error), values)
+        client = request.client.host if request.client else None
+
+        def record() -> None:
+            for oid in ids:
+                answer.submit(service.engine, service.timing, oid, at=now, now=now, actor=visitor.person.actor(),
+                              ref=ref, ref_date=ref_date, text=text, uploads=uploads,
+                              earliest=service.plan.file.plan.adopted, client=client)
+
+        try:
+            await run_in_threadpool(record)
+        except UnknownOccurrence:
+            return Response("no such occurrence\n", status_code=404)
+        except BadInput as refused:  # answered or closed meanwhile, a text too long, a letter dated later
+            return await render(request, visitor, 409, str(refused), values)
+        target = back_to(form)
+        return RedirectResponse(target + ("?done=answer" if target == "/my" else ""), status_code=303)
+
+    async def extension_post(request: Request) -> Response:
+        visitor, form = await post(request, "extension", "csrf_extension")
+        if form is None:
+            return visitor
+        await form.close()
+        ids, refusal = await chosen(form, visitor)
+        if refusal is not None:
+            return refusal
+        service, now = current(), clock()
+        until_text, reason = _field(form, "until"), _field(form, "reason")
+        values = {"until": until_text, "reason": reason, "occurrences": ids, "asking": True}
+        try:
+            until = dt.date.fromisoformat(until_text) if until_text else None
+        except ValueError:
+            return await render(request, visitor, 400, f"{until_text!r}: not a date", values)
+        missing = "need_choice" if not ids else "need_until" if until is None else "need_reason" if not reason else None
+        if missing:
+            return await render(request, visitor, 400, auth.page_words(visitor, missing), values)
+        client = request.client.host if request.client else None
+
+        def record() -> None:
+            for oid in ids:
+                answer.act(service.engine, service.timing, oid, REQUEST, now=now, actor=visitor.person.actor(),
+                           reason=reason, until=until, client=client)
+
+        try:
+            await run_in_threadpool(record)
+        except BadInput as refused:
+            return await render(request, visitor, 409, str(refused), values)
+        target = back_to(form)
+        return RedirectResponse(target + ("?done=request" if target == "/my" else ""), status_code=303)
+
+    async def download(request: Request) -> Response:
+        visitor = await auth.visitor(request)
+        if isinstance(visitor, Response):
+            return visitor
+        try:
+            file_id = int(request.path_params["file_id"])
+        except ValueError:
+            return Response(status_code=404)
+        found = await run_in_threadpool(pages.document, current().engine, file_id)
+        if found is None or not visitor.person.sees(found[1]):
+            return Response("no such document\n", status_code=404)
+        stored, _ = found
+        # Always an attachment, with the type its content was checked to be (never HTML), and
+        # nosniff (the app's headers): a browser saves it rather than render it in our origin.
+        ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in stored.name)
+        return Response(stored.content, media_type=stored.content_type, headers={
+            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(stored.name)}",
+            "X-Content-Type-Options": "nosniff"})
+
+    return [
+        Route("/my", my, methods=["GET"]),
+        Route("/my/answer", answer_post, methods=["POST"]),
+        Route("/my/extension", extension_post, methods=["POST"]),
+        Route("/files/{file_id}", download, methods=["GET"]),
+    ]
+
+
+

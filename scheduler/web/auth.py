@@ -35,6 +35,7 @@ LANGUAGE_COOKIE = "lang"
 
 env = Environment(loader=PackageLoader("scheduler", "templates"), autoescape=select_autoescape(["j2"]))
 env.filters["long_date"] = long_date
+env.filters["size"] = lambda size: f"{size} B" if size < 1024 else f"{size / 1024:.0f} KB" if size < 1 << 20 else f"{size / 2**20:.1f} MB"
 env.filters["local_day"] = lambda moment, service: service.timing.local_day(aware(moment))
 env.filters["local_time"] = lambda moment, service: aware(moment).astimezone(service.timing.zone).strftime("%Y-%m-%d %H:%M")
 
@@ -59,8 +60,10 @@ class Auth:
     def page(self, name: str, lang: str, status: int = 200, request: Request | None = None, **context) -> HTMLResponse:
         """A page in `lang`. Referrer-Policy same-origin, not the app's no-referrer: under that a
         browser posts a page's forms with `Origin: null`, which the Origin check must refuse."""
+        meta = self.current().plan.file.plan
+        heading = getattr(meta, f"title_{lang}", None) or meta.title_kk
         response = HTMLResponse(env.get_template(f"web/{name}.html.j2").render(
-            lang=lang, w=WORDS[lang], states=STATES[lang], actions=ACTIONS[lang], **context),
+            lang=lang, w=WORDS[lang], states=STATES[lang], actions=ACTIONS[lang], heading=heading, **context),
             status_code=status, headers={"Referrer-Policy": "same-origin"})
         if request is not None and request.query_params.get("lang") in LANGUAGES:
             response.set_cookie(LANGUAGE_COOKIE, request.query_params["lang"], max_age=365 * 86400, path="/",

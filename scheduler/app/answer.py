@@ -282,6 +282,7 @@ def show(engine: Engine, occurrence_id: str, zone) -> dict:
         "nominal_due": row.nominal_due.isoformat(),
         "plan_due": _plan_date(row).isoformat(),
         "extension": extension,
+        "extension_requested": row.extension_requested.isoformat() if row.extension_requested else None,
         "next_step_at": _local(row.next_step_at, zone),
         "version": row.version,
         "submission": None if submission is None else {

@@ -124,14 +124,15 @@ class Daemon:
             except Exception as error:  # noqa: BLE001 - whatever the cause, the running plan stays
                 if not isinstance(error, SchedulerError):
                     log.exception("reload crashed")
-                log.error("reload refused, keeping the running plan: %s", one_line(error))
+                # What /healthz and /metrics say is set before the log line that announces it.
                 self.reload_problem = f"refused: {one_line(error)}"[:500]
                 metrics.reload_failures.inc()
                 metrics.last_reload_ok.set(0)
+                log.error("reload refused, keeping the running plan: %s", one_line(error))
                 return
-            log.info("reloaded plan=%s", self.service.plan.source)
             self.reload_problem = None
             metrics.last_reload_ok.set(1)
+            log.info("reloaded plan=%s", self.service.plan.source)
 
     @contextlib.contextmanager
     def _lock_held(self):

@@ -2,7 +2,6 @@
 SIGTERM stops the daemon within systemd's stop timeout, even in the middle of a long delivery."""
 
 import base64
-import configparser
 import datetime as dt
 import json
 import os

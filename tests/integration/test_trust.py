@@ -7,12 +7,11 @@ import datetime as dt
 import re
 from collections import Counter
 
-from sqlmodel import select
 
 from scheduler.plan import load_contacts, load_plan
 from scheduler.store.db import session
 from scheduler.store.sync import sync
-from scheduler.store.tables import ContactRow, NotificationRow, OccurrenceRow
+from scheduler.store.tables import ContactRow, OccurrenceRow
 from scheduler.transport import SmtpTransport
 from tests.conftest import SHIPPED_PLAN
 from tests.integration.conftest import CONTACTS

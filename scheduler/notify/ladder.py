@@ -14,6 +14,7 @@ one, and nothing goes out twice for the same date.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -77,6 +78,7 @@ class Timing:
         self.zone = ZoneInfo(timezone or policy.timezone)
         self.ladder = policy.ladder
         self._instants: dict[dt.date, tuple[tuple[dt.datetime, LadderStep], ...]] = {}
+        self._moments: dict[dt.date, tuple[dt.datetime, ...]] = {}
 
     def step_instants(self, due: dt.date) -> tuple[tuple[dt.datetime, LadderStep], ...]:
         """Each ladder step's instant for a due date, earliest first; many occurrences share a due date."""
@@ -84,6 +86,15 @@ class Timing:
         if found is None:
             found = self._instants[due] = tuple(sorted(
                 ((self.instant(self.step_day(due, s)), s) for s in self.ladder), key=lambda pair: pair[0]))
+            self._moments[due] = tuple(moment for moment, _ in found)
+        return found
+
+    def step_moments(self, due: dt.date) -> tuple[dt.datetime, ...]:
+        """The instants of `step_instants(due)` alone, for bisecting."""
+        found = self._moments.get(due)
+        if found is None:
+            self.step_instants(due)
+            found = self._moments[due]
         return found
 
     def step_day(self, due: dt.date, step: LadderStep) -> dt.date:
@@ -156,14 +167,14 @@ def plan_notifications(
         floor = occurrence.not_before
         if floor is not None and floor.tzinfo is not UTC:
             floor = floor.astimezone(UTC)
-        passed = [
-            (moment, step)
-            for moment, step in timing.step_instants(occurrence.due)
-            if moment <= now and (floor is None or moment >= floor)
-        ]
-        if not passed:
+        # The steps with floor <= instant <= now: a ladder's instants come in order, so two bisections.
+        moments = timing.step_moments(occurrence.due)
+        last = bisect_right(moments, now)
+        first = bisect_left(moments, floor) if floor is not None else 0
+        if first >= last:
             continue
-        latest_moment = passed[-1][0]  # a ladder's instants come in order
+        passed = timing.step_instants(occurrence.due)[first:last]
+        latest_moment = moments[last - 1]
         for moment, step in passed:
             # Who receives a step depends on the date only through the coordinator standing in for
             # the head of a body "by agreement"; otherwise one look-up serves every due date.

@@ -44,6 +44,40 @@ MINIMAL_PLAN = textwrap.dedent(
 )
 
 
+def one_off_plan(plan_id: str, adopted, due, *, responsible=("labour",), coordinator: str = "labour",
+                 last_year: int | None = None) -> str:
+    """A plan of Еңбекмині and ІІМ with one deadline on `due` (no shift): for tests whose dates must
+    lie ahead of the wall clock."""
+    return f"""schema = 1
+
+[plan]
+id = "{plan_id}"
+title_kk = "Сынақ жоспары"
+number = "1"
+date = {adopted}
+adopted = {adopted}
+period = {{ from = {adopted.year}, to = {last_year or due.year} }}
+coordinator = "{coordinator}"
+
+[agency.labour]
+kind = "ministry"
+short_kk = "Еңбекмині"
+name_kk = "Еңбек министрлігі"
+
+[agency.mvd]
+kind = "ministry"
+short_kk = "ІІМ"
+name_kk = "Ішкі істер министрлігі"
+
+[[obligation]]
+id = "1"
+title_kk = "Ақпарат беру"
+responsible = [{", ".join(f'"{r}"' for r in responsible)}]
+due = {{ kind = "once", date = {due} }}
+shift = "none"
+"""
+
+
 @pytest.fixture(scope="session")
 def shipped_plan():
     return load_plan(SHIPPED_PLAN)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.acceptance.test_daemon_commands import deployed  # noqa: F401 - the shipped plan, synced
+from tests.conftest import one_off_plan
 
 pytestmark = pytest.mark.acceptance
 OID = "7:finance:2022"
@@ -113,34 +114,8 @@ def test_users_are_added_listed_and_disabled(deployed):  # noqa: F811
 # sent forward to the days of the steps.
 
 def plan_ahead(today: dt.date, due: dt.date) -> str:
-    return f"""schema = 1
-
-[plan]
-id = "answers-ahead"
-title_kk = "Сынақ жоспары"
-number = "1"
-date = {today - dt.timedelta(days=60)}
-adopted = {today - dt.timedelta(days=60)}
-period = {{ from = {(today - dt.timedelta(days=60)).year}, to = {(due + dt.timedelta(days=60)).year} }}
-coordinator = "labour"
-
-[agency.labour]
-kind = "ministry"
-short_kk = "Еңбекмині"
-name_kk = "Еңбек министрлігі"
-
-[agency.mvd]
-kind = "ministry"
-short_kk = "ІІМ"
-name_kk = "Ішкі істер министрлігі"
-
-[[obligation]]
-id = "1"
-title_kk = "Ақпарат беру"
-responsible = ["mvd", "labour"]
-due = {{ kind = "once", date = {due} }}
-shift = "none"
-"""
+    return one_off_plan("answers-ahead", today - dt.timedelta(days=60), due, responsible=("mvd", "labour"),
+                        last_year=(due + dt.timedelta(days=60)).year)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 import urllib.request
@@ -21,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, one_off_plan
 from tests.smtp import free_port
 
 pytestmark = pytest.mark.acceptance
@@ -109,37 +108,9 @@ def long_delivery(cwd: Path, recipients: int) -> None:
     first tick mails each of them its 14-day reminder (four days late: still sent)."""
     today = dt.datetime.now(ZoneInfo("Asia/Almaty")).date()
     due = today + dt.timedelta(days=10)
-    (cwd / "obligations.toml").write_text(textwrap.dedent(f"""\
-        schema = 1
-
-        [plan]
-        id = "slow-plan"
-        title_kk = "Сынақ жоспары"
-        number = "1"
-        date = {today.year}-01-01
-        adopted = {today.year}-01-01
-        period = {{ from = {today.year}, to = {today.year + 1} }}
-        coordinator = "mvd"
-
-        [policy]
-        shift = "none"
-
-        [agency.labour]
-        kind = "ministry"
-        short_kk = "Еңбекмині"
-        name_kk = "Еңбек министрлігі"
-
-        [agency.mvd]
-        kind = "ministry"
-        short_kk = "ІІМ"
-        name_kk = "Ішкі істер министрлігі"
-
-        [[obligation]]
-        id = "1"
-        title_kk = "Есеп"
-        responsible = ["labour"]
-        due = {{ kind = "once", date = {due.isoformat()} }}
-        """), encoding="utf-8")
+    (cwd / "obligations.toml").write_text(
+        one_off_plan("slow-plan", dt.date(today.year, 1, 1), due, coordinator="mvd", last_year=today.year + 1),
+        encoding="utf-8")
     rows = ["agency,name,email,role,language"] + [f"labour,Focal {i},focal{i}@labour.example.kz,focal,kk"
                                                    for i in range(recipients)]
     (cwd / "contacts.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")

@@ -147,7 +147,7 @@ def record(db: Session, planned: Sequence[Planned]) -> None:
     ]
     dialect = db.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(NotificationRow)
-    db.exec(insert.on_conflict_do_nothing(index_elements=["occurrence_id", "step", "recipient", "due"]), params=rows)
+    db.exec(insert.on_conflict_do_nothing(index_elements=["occurrence_id", "step", "recipient", "due", "event_id"]), params=rows)
 
 
 def claimable(now: dt.datetime):

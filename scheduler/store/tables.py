@@ -165,6 +165,19 @@ class WebSessionRow(SQLModel, table=True):
     client: str | None = Field(default=None, max_length=64)  # the address that opened the link
 
 
+class SignInRow(SQLModel, table=True):
+    """A one-time sign-in link asked for on the sign-in page. Only the token's SHA-256 is kept."""
+
+    __tablename__ = "sign_in"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    email: str = Field(index=True, max_length=320)
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    used_at: dt.datetime | None = None  # a link works once
+    client: str | None = Field(default=None, max_length=64)  # the address that asked for it
+
+
 class NotificationRow(SQLModel, table=True):
     """The ledger: one row per (occurrence, step, recipient, due date), whatever became of it.
 
@@ -172,7 +185,7 @@ class NotificationRow(SQLModel, table=True):
 
     __tablename__ = "notification"
     __table_args__ = (
-        UniqueConstraint("occurrence_id", "step", "recipient", "due", name="uq_notification_key"),
+        UniqueConstraint("occurrence_id", "step", "recipient", "due", "event_id", name="uq_notification_key"),
         Index("ix_notification_state_next", "state", "next_attempt_at"),
         Index("ix_notification_recipient_step", "recipient", "step"),
     )
@@ -182,6 +195,7 @@ class NotificationRow(SQLModel, table=True):
     step: str = Field(max_length=32)
     recipient: str = Field(max_length=320)  # email, lowercased
     due: dt.date  # the due date the step was planned for (a digest: its day)
+    event_id: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # a notice's event; 0: a step
     name: str
     language: str = Field(max_length=2)
     agency: str | None = Field(default=None, max_length=64)

@@ -85,10 +85,16 @@ def raise_open_files_limit() -> None:
 
 
 class Daemon:
-    def __init__(self, service: Service, reload: Callable[[], Service], clock: Callable[[], dt.datetime]):
+    def __init__(self, service: Service, reload: Callable[[], Service], clock: Callable[[], dt.datetime],
+                 tick_every: dt.timedelta = dt.timedelta(minutes=1), replay: bool = False):
+        """`tick_every`: the wall-clock interval between ticks; `replay`: `clock` runs through a past
+        stretch at speed, so ticks are driven by the interval only (the digest's hour is reached by
+        the replayed clock, not by the wall clock's Monday)."""
         self.service = service
         self._reload = reload
         self._clock = clock
+        self._tick_every = tick_every
+        self._replay = replay
         self._stop = threading.Event()
         self._reload_requested = threading.Event()
         self._lock = threading.Lock()
@@ -190,11 +196,12 @@ class Daemon:
         policy = self.service.plan.policy
         zone = self.service.timing.zone
         scheduler = BackgroundScheduler(timezone=zone)
-        scheduler.add_job(self.tick, IntervalTrigger(minutes=1, timezone=zone), id="tick", max_instances=1,
-                          coalesce=True, next_run_time=dt.datetime.now(zone))
-        scheduler.add_job(self.tick, CronTrigger(day_of_week=policy.digest_weekday[:3], hour=policy.send_time.hour,
-                                                 minute=policy.send_time.minute, timezone=zone),
-                          id="digest", max_instances=1, coalesce=True)
+        scheduler.add_job(self.tick, IntervalTrigger(seconds=self._tick_every.total_seconds(), timezone=zone),
+                          id="tick", max_instances=1, coalesce=True, next_run_time=dt.datetime.now(zone))
+        if not self._replay:
+            scheduler.add_job(self.tick, CronTrigger(day_of_week=policy.digest_weekday[:3], hour=policy.send_time.hour,
+                                                     minute=policy.send_time.minute, timezone=zone),
+                              id="digest", max_instances=1, coalesce=True)
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
         signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
         signal.signal(signal.SIGINT, lambda *_: self._stop.set())

@@ -60,6 +60,7 @@ class Service:
         self._feeds: OrderedDict[tuple, RenderedFeed] = OrderedDict()  # rendered feeds by data version
         self._feed_key: bytes | None = None  # read from SCHEDULER_SECRET_KEY_FILE on first need
         self._focal: tuple[str | None, frozenset[str]] | None = None  # focal points' addresses, per sync
+        self._ticked = False  # the first tick is logged even when idle
         self.stopping = threading.Event()  # set by the daemon on SIGTERM: claim no more, finish what is in hand
 
     # --- planning ---------------------------------------------------------------------------
@@ -124,7 +125,11 @@ class Service:
                 metrics.ticks.labels("error").inc()
                 raise
         metrics.ticks.labels("ok").inc()
-        log.info("tick now=%s %s", now.isoformat(), report)
+        # An idle tick (nothing planned, nothing sent or failed) is not worth a line a minute; the
+        # first one is, to say that ticking has begun.
+        busy = report.planned or report.skipped or report.emails or report.withdrawn or not self._ticked
+        self._ticked = True
+        log.log(logging.INFO if busy else logging.DEBUG, "tick now=%s %s", now.isoformat(), report)
         return report
 
     def deliver(self, now: dt.datetime, report: TickReport) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +50,18 @@ def is_loopback(host: str) -> bool:
 def clock() -> dt.datetime:
     """The only place that reads the wall clock; everything else is handed `now`."""
     return dt.datetime.now(dt.timezone.utc)
+
+
+class ReplayClock:
+    """A clock that starts at `start` and runs `speed` times as fast as the wall clock: `run --clock`
+    replays a past stretch of the plan (for training, and to see it at work)."""
+
+    def __init__(self, start: dt.datetime, speed: float, wall=clock):
+        self.start, self.speed, self._wall = start, speed, wall
+        self._began = wall()
+
+    def __call__(self) -> dt.datetime:
+        return (self.start + (self._wall() - self._began) * self.speed).astimezone(dt.timezone.utc)
 
 
 def parse_instant(text: str | None, option: str, zone: ZoneInfo) -> dt.datetime:
@@ -103,8 +116,14 @@ def load_and_sync(settings: Settings, plan_path: Path | None, contacts_path: Pat
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s level=%(levelname)s %(message)s")
+    """One line per record, its time in UTC written as such (the times in messages are UTC too)."""
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = logging.Formatter("%(asctime)s level=%(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run is noise
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the store says in one line what it upgraded
 
 
 @cli.command()
@@ -141,25 +160,70 @@ def _print_failures(errors: list[str], shown: int = 20) -> None:
 @cli.command()
 @plan_option
 @contacts_option
-def run(plan_path, contacts_path) -> None:
+@click.option("--clock", "clock_text", metavar="DATE", help="Replay from this date (or ISO date-time, plan-local): "
+              "the daemon's clock starts there. Mail goes into the Maildir only; the database is var/replay.db "
+              "unless SCHEDULER_DATABASE_URL is set.")
+@click.option("--speed", type=click.FloatRange(min=1, max=10_000_000), default=None,
+              help="With --clock: how many times as fast as the wall clock the replayed clock runs "
+                   "(1440: a day a minute).")
+def run(plan_path, contacts_path, clock_text, speed) -> None:
     """The daemon: sync, serve HTTP, tick every minute until SIGTERM/SIGINT; SIGHUP reloads."""
+    from scheduler.app.outlook import outlook
     from scheduler.daemon import Daemon
 
-    _configure_logging()
     settings = _settings()
-    service, report = load_and_sync(settings, plan_path, contacts_path, clock())
-    logging.getLogger("scheduler").info("synced %s", report)
-
-    def reload() -> Service:
-        return load_and_sync(load_settings(), plan_path, contacts_path, clock())[0]
-
+    now_of = clock
+    if speed is not None and clock_text is None:
+        raise BadInput("--speed goes with --clock DATE (the date the replay starts from)")
+    if clock_text is not None:
+        settings = _replay_settings(settings)
+        zone = settings.timezone or load_plan(plan_path or settings.plan).policy.timezone
+        now_of = ReplayClock(parse_instant(_at_start_of_day(clock_text), "--clock", ZoneInfo(zone)), speed or 1)
     credential = settings.admin_credential()
     if credential is None and not is_loopback(settings.http_host):
         raise BadInput(
             f"SCHEDULER_HTTP_HOST={settings.http_host} is reachable beyond this machine: set an admin credential "
             "(SCHEDULER_ADMIN_PASSWORD or SCHEDULER_ADMIN_PASSWORD_FILE) first"
         )
-    Daemon(service, reload, clock).run(http=(settings.http_host, settings.http_port, credential), owns_process=True)
+    _configure_logging()
+    log = logging.getLogger("scheduler")
+    service, report = load_and_sync(settings, plan_path, contacts_path, now_of())
+    log.info("synced %s", report)
+    if isinstance(now_of, ReplayClock):
+        log.info("replaying from %s at %g times the wall clock's speed; mail goes to %s",
+                 now_of.start.astimezone(dt.timezone.utc).isoformat(),
+                 now_of.speed, settings.mail_dir)
+    for line in outlook(service.engine, service.timing.local_day(now_of())).lines(
+            f"{settings.public_base_url()}/"):
+        log.info("%s", line)
+
+    def reload() -> Service:
+        return load_and_sync(_replay_settings(load_settings()) if clock_text else load_settings(),
+                             plan_path, contacts_path, now_of())[0]
+
+    tick_every = dt.timedelta(minutes=1)
+    if isinstance(now_of, ReplayClock):  # a replayed minute must not take longer than a real one
+        tick_every = max(dt.timedelta(seconds=1), tick_every / now_of.speed)
+    Daemon(service, reload, now_of, tick_every=tick_every, replay=isinstance(now_of, ReplayClock)).run(
+        http=(settings.http_host, settings.http_port, credential), owns_process=True)
+
+
+def _at_start_of_day(text: str) -> str:
+    """A bare date replays from the start of that day."""
+    return f"{text}T00:00" if len(text) == 10 else text
+
+
+def _replay_settings(settings: Settings) -> Settings:
+    """A replay sends into a Maildir only and, unless a database is named, keeps to its own."""
+    if settings.smtp_host:
+        raise BadInput("run --clock replays the past into the Maildir only: unset SCHEDULER_SMTP_HOST "
+                       f"(now {settings.smtp_host}) so that nobody is emailed about past deadlines")
+    update: dict = {}
+    if "database_url" not in settings.model_fields_set:
+        update["database_url"] = "sqlite:///var/replay.db"
+    if "mail_dir" not in settings.model_fields_set:
+        update["mail_dir"] = Path("var/replay-mail")
+    return settings.model_copy(update=update)
 
 
 @cli.command()

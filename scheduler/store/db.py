@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -26,6 +27,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session
 
 from scheduler.errors import BadInput, SchedulerError
+
+log = logging.getLogger("scheduler")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOCK_TIMEOUT = 300.0  # seconds to wait for another instance's migration or sync before giving up
@@ -158,9 +161,13 @@ def migrate(engine: Engine) -> None:
             current = MigrationContext.configure(connection).get_current_revision()
             if current is not None:
                 _refuse_unknown(engine, current)
+            head = _scripts().get_current_head()
+            if current == head:
+                return
             config = _config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+            log.info("database upgraded from revision %s to %s", current or "none (new database)", head)
     except (SQLAlchemyError, CommandError) as error:
         raise StoreError(f"cannot migrate the database: {error.__class__.__name__}: {error}") from error
 

@@ -1,0 +1,93 @@
+"""A newcomer's first `scheduler run`: it says what lies ahead, who would be mailed and where the
+pages are; and `run --clock DATE --speed N` replays a past stretch of the plan into a Maildir."""
+
+import email
+import email.policy
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from tests.acceptance.test_daemon_commands import http_get, wait_for
+from tests.conftest import ROOT
+from tests.smtp import free_port
+
+pytestmark = pytest.mark.acceptance
+
+
+def start(cwd, *args, env_extra=None):
+    command = shutil.which("scheduler", path=os.path.dirname(sys.executable))
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")}, **(env_extra or {})}
+    return subprocess.Popen([command, "run", *args], cwd=cwd, env=env, stderr=subprocess.PIPE, text=True)
+
+
+def stop(process):
+    process.send_signal(signal.SIGTERM)
+    rest = process.communicate(timeout=30)[1]
+    assert process.returncode == 0, rest
+    return rest
+
+
+def test_the_first_run_says_the_plan_has_ended_nobody_is_mailed_and_where_to_look(scheduler):
+    port = free_port()
+    process = start(scheduler.cwd, env_extra={"SCHEDULER_HTTP_PORT": str(port)})
+    try:
+        log = wait_for(process, "tick now=")  # the first tick is logged, even with nothing to do
+        log += stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    # Today (2026) is past the 2021–2023 plan's last deadline.
+    assert "the plan ended on 2024-02-09: nothing is due any more" in log
+    assert "scheduler run --clock" in log, "and says how to see it at work"
+    assert "no contacts: nobody will be emailed" in log
+    assert f"dashboard: http://127.0.0.1:{port}/" in log
+    assert "database upgraded from revision none (new database) to" in log
+    assert "Context impl" not in log and "Running upgrade" not in log, "the store's upgrade is one line"
+    # One time zone in every log line: the record's time in UTC, and the instants it names too.
+    stamps = re.findall(r"^(\S+) level=", log, re.M)
+    assert stamps and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", s) for s in stamps)
+    assert all(m.endswith("+00:00") for m in re.findall(r"now=(\S+)", log))
+    assert log.count("tick now=") == 1, "idle ticks after the first are not logged at INFO"
+
+
+def test_a_replay_runs_through_past_deadlines_into_the_maildir(scheduler):
+    shutil.copy(ROOT / "examples" / "contacts.csv", scheduler.cwd / "contacts.csv")
+    port = free_port()
+    # From 8 December 2022 a day goes by every 6 seconds: the due date of the 9 December annual
+    # reports comes within seconds.
+    process = start(scheduler.cwd, "--clock", "2022-12-08", "--speed", "14400",
+                    env_extra={"SCHEDULER_HTTP_PORT": str(port)})
+    try:
+        log = wait_for(process, "next deadlines: 2022-12-09: 305 deadlines of 40 agencies")
+        assert "replaying from 2022-12-07T18:00:00+00:00 at 14400 times" in log
+        log += wait_for(process, "focal points will be emailed")
+        log += wait_for(process, "tick now=2022-12-09T0", timeout=60)  # 09:00 in Almaty is 03:00 UTC
+        status, _, _ = http_get(f"http://127.0.0.1:{port}/healthz")
+        assert status == 200
+        stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert not (scheduler.cwd / "var" / "scheduler.db").exists(), "a replay keeps to its own database"
+    assert (scheduler.cwd / "var" / "replay.db").is_file()
+    mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+             for p in (scheduler.cwd / "var" / "replay-mail" / "new").iterdir()]
+    steps = {m["X-Scheduler-Step"] for m in mails}
+    assert "due" in steps, steps
+    due = [m for m in mails if m["X-Scheduler-Step"] == "due"]
+    assert any("2022" in m["X-Scheduler-Occurrences"] for m in due)
+
+
+def test_a_replay_never_sends_over_smtp(scheduler):
+    process = start(scheduler.cwd, "--clock", "2022-12-08", env_extra={"SCHEDULER_SMTP_HOST": "127.0.0.1"})
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "Maildir only" in err and "Traceback" not in err
+    speed_alone = start(scheduler.cwd, "--speed", "10")
+    _, err = speed_alone.communicate(timeout=60)
+    assert speed_alone.returncode == 2 and "--speed goes with --clock" in err

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     timezone: str | None = Field(None, description="the plan's local time zone; overrides the plan's policy")
     secret_key_file: Path = Field(Path("var/secret.key"), description="key for contacts' feed links; made if missing")
     link_days: int = Field(30, ge=1, le=366, description="how long a personal link in an email signs its person in")
+    sign_in_minutes: int = Field(15, ge=1, le=24 * 60, description="how long a one-time sign-in link asked for on /signin works")
     session_idle_minutes: int = Field(120, ge=5, le=24 * 60, description="a signed-in browser unused this long must open its link again")
     session_hours: int = Field(12, ge=1, le=24 * 30, description="a signed-in browser must open its link again after this long, used or not")
     max_upload_mb: int = Field(20, ge=1, le=1024, description="the largest document accepted with an answer, in MB")

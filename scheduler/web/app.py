@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from scheduler import metrics
 from scheduler.service import Service
-from scheduler.web import agency, dashboard, review
+from scheduler.web import agency, dashboard, review, signin
 from scheduler.web.auth import Auth
 from scheduler.web.security import SecurityHeaders
 
@@ -72,6 +72,7 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
         Route("/metrics", metrics_view, methods=["GET"]),
         *dashboard.routes(current, clock, guard),
         *auth.routes(),
+        *signin.routes(auth),
         *agency.routes(auth),
         *review.routes(auth, guard),
     ], middleware=[Middleware(SecurityHeaders)])

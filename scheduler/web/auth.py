@@ -4,8 +4,9 @@ form tokens.
 
 `GET /l/<token>` checks the link (altered: 403; expired or revoked: 410; the page says only that),
 opens a session for its person and redirects to `/my`, so the token leaves the address bar and is
-never sent on as a Referer. The session cookie is `HttpOnly`, `SameSite=Lax`, and `Secure` with the
-`__Host-` prefix when SCHEDULER_BASE_URL is https. A page's language: `?lang=` (remembered in a
+never sent on as a Referer (`open_session`, shared with the one-time links of web/signin.py). The
+session cookie is `HttpOnly`, `SameSite=Lax`, and `Secure` with the `__Host-` prefix when
+SCHEDULER_BASE_URL is https. A page's language: `?lang=` (remembered in a
 cookie), the cookie, the person's language in the contacts, the browser's Accept-Language, Kazakh.
 Forms carry an HMAC token bound to the session and to what the form does (the dashboard's key), and
 a cross-site Origin is refused.
@@ -73,7 +74,8 @@ class Auth:
     def message(self, request: Request, status: int, key: str, lang: str | None = None, clear: bool = False) -> Response:
         lang = lang or self.language(request, None)
         service = self.current()
-        response = self.page("message", lang, status, text=WORDS[lang][key], plan=service.plan.file.plan)
+        response = self.page("message", lang, status, text=WORDS[lang][key], plan=service.plan.file.plan,
+                             offer_sign_in=key in ("sign_in", "link_gone"))
         if clear:
             response.delete_cookie(self.cookie_name(service), path="/", secure=https(service), httponly=True,
                                    samesite="lax")
@@ -128,6 +130,22 @@ class Auth:
         return _same_origin(request, self.current().settings.public_base_url()) and \
             self.guard.token_ok(purpose, given or "", visitor.session or "")
 
+    async def open_session(self, request: Request, email: str) -> Response:
+        """Sign the browser in as `email` (a good personal or one-time link): a new session, its
+        cookie, and a redirect to her page, so the link leaves the address bar. Someone who is no
+        longer a contact or an enabled user gets 410: the link is good for nothing."""
+        service, now = self.current(), self.clock()
+        person = await run_in_threadpool(people.who, service.engine, email)
+        if person is None:
+            return self.message(request, 410, "link_gone")
+        lasts = dt.timedelta(hours=service.settings.session_hours)
+        client = request.client.host if request.client else None
+        token = await run_in_threadpool(sessions.open_session, service.engine, person.email, now, lasts, client)
+        response = RedirectResponse("/review" if person.staff and not person.roles else "/my", status_code=303)
+        response.set_cookie(self.cookie_name(service), token, max_age=int(lasts.total_seconds()), path="/",
+                            secure=https(service), httponly=True, samesite="lax")
+        return response
+
     # --- routes ---------------------------------------------------------------------------------
 
     def routes(self) -> list[Route]:
@@ -139,16 +157,7 @@ class Auth:
                                                 request.path_params["token"], now, valid)
             except links.LinkRefused as refused:
                 return self.message(request, refused.status, "link_altered" if refused.status == 403 else "link_gone")
-            person = await run_in_threadpool(people.who, service.engine, claim.email)
-            if person is None:  # no longer a contact or a user: the link is good for nothing
-                return self.message(request, 410, "link_gone")
-            lasts = dt.timedelta(hours=service.settings.session_hours)
-            client = request.client.host if request.client else None
-            token = await run_in_threadpool(sessions.open_session, service.engine, person.email, now, lasts, client)
-            response = RedirectResponse("/review" if person.staff and not person.roles else "/my", status_code=303)
-            response.set_cookie(self.cookie_name(service), token, max_age=int(lasts.total_seconds()), path="/",
-                                secure=https(service), httponly=True, samesite="lax")
-            return response
+            return await self.open_session(request, claim.email)
 
         async def sign_out(request: Request) -> Response:
             visitor = await self.visitor(request, challenge=False)

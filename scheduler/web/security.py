@@ -83,13 +83,15 @@ class LoginThrottle:
     """Failed logins per client address: after `limit` failures within `window` seconds the address
     is refused (429) for `window` seconds, without its credentials being checked at all.
 
-    Successful logins are not counted. The table is bounded: past `max_addresses`, the longest
+    Successful logins are not counted. The sign-in page counts every request with one of its own
+    (`what`, `counted`: its words in the log line). The table is bounded: past `max_addresses`, the longest
     untouched addresses are forgotten first. Behind a reverse proxy on this machine the address is
     the client's, from X-Forwarded-For (uvicorn trusts that header from 127.0.0.1)."""
 
     def __init__(self, limit: int = 10, window: float = 600.0, max_addresses: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, what: str = "login", counted: str = "failed attempts"):
         self.limit, self.window, self.max_addresses, self._clock = limit, window, max_addresses, clock
+        self.what, self.counted = what, counted  # for the log line: what is refused, after how many what
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._refused_until: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -123,6 +125,6 @@ class LoginThrottle:
             while len(self._refused_until) > self.max_addresses:
                 self._refused_until.pop(next(iter(self._refused_until)))
         # One line per refusal, never the credentials tried.
-        log.warning("login refused for %d s after %d failed attempts within %d s from=%s",
-                    self.window, self.limit, self.window, address)
+        log.warning("%s refused for %d s after %d %s within %d s from=%s",
+                    self.what, self.window, self.limit, self.counted, self.window, address)
         return True

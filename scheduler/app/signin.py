@@ -1,0 +1,147 @@
+"""Sign-in by an emailed one-time link: asked for on the sign-in page with an address, good once and
+for SCHEDULER_SIGN_IN_MINUTES.
+
+A token is 256 random bits; the database keeps only its SHA-256 (table `sign_in`), the address,
+when it was asked for and by which client, when it ends and when it was used. Only a person — a
+contact or an enabled user (`people.who`) — gets one, and at most PER_ADDRESS an hour; whoever asks
+is told the same either way (the web layer does the asking after its answer has gone). Redeeming
+marks the row used with an UPDATE that must change exactly one row, so of two clicks one signs in.
+
+`message` writes the email: in the person's language (her contact language; staff who are no
+contact: Kazakh), with the link `<base>/s/<token>`, the time it ends and what to do if she did not
+ask for it. `fingerprint` names an address in the log without showing it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTPUTF8
+from email.utils import format_datetime, make_msgid
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from scheduler.app import people
+from scheduler.i18n import long_date
+from scheduler.store.db import session
+from scheduler.store.ledger import as_utc, aware
+from scheduler.store.tables import SignInRow
+
+PATH = "/s/"
+PER_ADDRESS = 5  # links emailed to one address within WINDOW
+PER_CLIENT = 30  # requests from one client address within WINDOW (any address, known or not)
+WINDOW = dt.timedelta(hours=1)
+LANGUAGES = ("kk", "ru", "en")
+
+_env = Environment(loader=PackageLoader("scheduler", "templates"), autoescape=lambda name: True,
+                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+class SignInRefused(Exception):
+    """A sign-in link that must show nothing: `status` 403 (never issued) or 410 (expired, used)."""
+
+    def __init__(self, status: int, why: str):
+        super().__init__(why)
+        self.status, self.why = status, why
+
+
+@dataclass(frozen=True)
+class Issued:
+    person: people.Person
+    token: str  # shown only now: the email carries it, the database its hash
+    expires: dt.datetime
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def fingerprint(key: bytes, email: str) -> str:
+    """A short keyed hash of an address: the same address gives the same mark in the log, and the
+    mark cannot be checked against a list of guessed addresses without the key."""
+    return hmac.new(key, b"sign-in address:" + email.strip().lower().encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def plausible(email: str) -> bool:
+    local, at, domain = email.rpartition("@")
+    return bool(at and local and "." in domain) and len(email) <= 320 and not any(c.isspace() for c in email)
+
+
+def issue(engine: Engine, email: str, now: dt.datetime, lasts: dt.timedelta, client: str | None) -> Issued | str:
+    """A one-time token for the person at `email`, or why there is none: "unknown" (no contact or
+    enabled user has it) or "throttled" (PER_ADDRESS already asked for within WINDOW)."""
+    address = email.strip().lower()
+    person = people.who(engine, address)
+    if person is None:
+        return "unknown"
+    moment = as_utc(now)
+    with session(engine) as db:
+        recent = db.exec(select(func.count()).select_from(SignInRow).where(
+            SignInRow.email == address, SignInRow.created_at > moment - WINDOW)).one()
+        if recent >= PER_ADDRESS:
+            return "throttled"
+        token = secrets.token_urlsafe(32)
+        db.add(SignInRow(id_hash=digest(token), email=address, created_at=moment, expires_at=moment + lasts,
+                         client=(client or "")[:64] or None))
+    return Issued(person, token, moment + lasts)
+
+
+def redeem(engine: Engine, token: str, now: dt.datetime) -> str:
+    """The address a good token signs in, the token used up; SignInRefused otherwise."""
+    if not token or len(token) > 100:
+        raise SignInRefused(403, "altered")
+    wanted = digest(token)
+    moment = as_utc(now)
+    with session(engine) as db:
+        row = db.get(SignInRow, wanted)
+        if row is None or not hmac.compare_digest(row.id_hash, wanted):
+            raise SignInRefused(403, "altered")
+        if row.used_at is not None:
+            raise SignInRefused(410, "used")
+        if moment >= aware(row.expires_at):
+            raise SignInRefused(410, "expired")
+        email = row.email
+        db.expunge(row)
+        marked = db.exec(update(SignInRow).where(SignInRow.id_hash == wanted, SignInRow.used_at == None)  # noqa: E711
+                         .values(used_at=moment))
+        if marked.rowcount != 1:  # another click got there first
+            raise SignInRefused(410, "used")
+    return email
+
+
+def message(issued: Issued, base_url: str, sender: str, zone: ZoneInfo, now: dt.datetime) -> EmailMessage:
+    """The email that carries the link, in the person's language."""
+    person = issued.person
+    lang = person.language if person.language in LANGUAGES else "kk"
+    ends = aware(issued.expires).astimezone(zone)
+    name = " ".join(person.name.split()) if person.name.lower() != person.email else ""  # staff: no name but the address
+    template = _env.get_template(f"email/sign-in.{lang}.j2")
+    context = template.new_context({"url": f"{base_url}{PATH}{issued.token}", "minutes": round(
+        (aware(issued.expires) - as_utc(now)).total_seconds() / 60), "time": ends.strftime("%H:%M"),
+        "day": long_date(ends.date(), lang), "name": name, "lang": lang})
+    subject, text, html = ("".join(template.blocks[b](context)) for b in ("subject", "text", "html"))
+    if person.email.isascii():
+        mail = EmailMessage()
+        mail["To"] = Address(display_name=name, addr_spec=person.email)
+    else:  # an internationalised mailbox: only an SMTPUTF8 header carries it
+        mail = EmailMessage(policy=SMTPUTF8)
+        local, _, domain = person.email.rpartition("@")
+        mail["To"] = Address(display_name=name, username=local, domain=domain)
+    origin = Address(addr_spec=sender)
+    mail["From"] = origin
+    mail["Subject"] = " ".join(subject.split())
+    mail["Date"] = format_datetime(as_utc(now))
+    mail["Message-ID"] = make_msgid(domain=origin.domain or "localhost")
+    mail["Auto-Submitted"] = "auto-generated"
+    mail.set_content(text)
+    mail.add_alternative(html, subtype="html")
+    return mail

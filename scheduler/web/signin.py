@@ -1,0 +1,106 @@
+"""The sign-in page: `GET /signin` asks for an address, `POST /signin` emails a one-time link to it
+if it is a person's, and `GET /s/<token>` signs the browser in with that link.
+
+The answer to a request is the same page with the same status whatever the address: the lookup,
+the token and the email all happen after the answer has gone (a background task), so neither the
+page nor the time it takes tells whether the address is known. A client address that asks too
+often (PER_CLIENT within an hour, any addresses) gets the same page and nothing is done; an address
+gets at most PER_ADDRESS links an hour. One log line per request names the address by a keyed
+hash only, never the token. The form carries a token bound to its purpose (the visitor has no
+session to bind it to) and a cross-site Origin is refused.
+
+A one-time link opens a session exactly as a personal link does (`Auth.open_session`); never
+issued or altered: 403; expired or already used: 410.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from scheduler.app import signin
+from scheduler.web.auth import Auth
+from scheduler.web.security import LoginThrottle
+from scheduler.web.words import WORDS
+
+log = logging.getLogger("scheduler")
+
+PURPOSE = "sign-in request"
+
+
+def routes(auth: Auth) -> list[Route]:
+    throttle = LoginThrottle(limit=signin.PER_CLIENT, window=signin.WINDOW.total_seconds(),
+                             what="sign-in requests", counted="requests")
+
+    def form(request: Request, lang: str, status: int = 200, **context) -> Response:
+        service = auth.current()
+        return auth.page("signin", lang, status, request, plan=service.plan.file.plan,
+                         csrf=auth.guard.token(PURPOSE), minutes=service.settings.sign_in_minutes,
+                         **{"email": "", "problem": None, "sent": False, **context})
+
+    async def ask(request: Request) -> Response:
+        return form(request, auth.language(request, None))
+
+    async def send(email: str, client: str | None, mark: str) -> None:
+        """After the answer: the person behind `email`, if any, gets a link by email."""
+        service, now = auth.current(), auth.clock()
+        lasts = dt.timedelta(minutes=service.settings.sign_in_minutes)
+        try:
+            issued = await run_in_threadpool(signin.issue, service.engine, email, now, lasts, client)
+            if isinstance(issued, str):
+                log.info("sign-in link asked for address=%s from=%s: %s, nothing sent", mark, client, issued)
+                return
+            message = signin.message(issued, service.settings.public_base_url(), service.settings.mail_from,
+                                     service.timing.zone, now)
+            delivery = (await service.transport.deliver([message]))[0]
+        except Exception as error:  # noqa: BLE001 - after the answer there is nobody to tell but the log
+            log.error("sign-in link asked for address=%s from=%s: not sent: %s", mark, client, error.__class__.__name__)
+            return
+        if delivery.error is not None:
+            log.warning("sign-in link asked for address=%s from=%s: not sent: %s", mark, client, delivery.error)
+        else:
+            log.info("sign-in link asked for address=%s from=%s: sent", mark, client)
+
+    async def request_link(request: Request) -> Response:
+        from scheduler.web.dashboard import _read_form, _same_origin
+
+        lang = auth.language(request, None)
+        given = await _read_form(request)
+        if isinstance(given, Response):
+            return given
+        service = auth.current()
+        if not _same_origin(request, service.settings.public_base_url()) or \
+                not auth.guard.token_ok(PURPOSE, given.get("csrf", [""])[0]):
+            return auth.message(request, 403, "stale", lang)
+        email = given.get("email", [""])[0].strip()
+        if not signin.plausible(email):
+            return form(request, lang, 400, email=email[:320], problem=WORDS[lang]["signin_bad_address"])
+        client = request.client.host if request.client else None
+        mark = signin.fingerprint(service.link_key(), email)
+        answer = form(request, lang, sent=True)
+        if throttle.retry_after(client or "unknown") is not None:
+            log.info("sign-in link asked for address=%s from=%s: client throttled, nothing sent", mark, client)
+            return answer
+        throttle.failed(client or "unknown")  # every request counts, known address or not
+        answer.background = BackgroundTask(send, email, client, mark)
+        return answer
+
+    async def landing(request: Request) -> Response:
+        service = auth.current()
+        try:
+            email = await run_in_threadpool(signin.redeem, service.engine, request.path_params["token"], auth.clock())
+        except signin.SignInRefused as refused:
+            return auth.message(request, refused.status, "link_altered" if refused.status == 403 else "link_gone")
+        return await auth.open_session(request, email)
+
+    return [
+        Route("/signin", ask, methods=["GET"]),
+        Route("/signin", request_link, methods=["POST"]),
+        Route(signin.PATH + "{token}", landing, methods=["GET"]),
+    ]

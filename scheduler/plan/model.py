@@ -104,6 +104,11 @@ class Plan:
     def years(self) -> range:
         return range(self.file.plan.period.first, self.file.plan.period.last + 1)
 
+    def translation_status(self, language: str) -> str | None:
+        """"official" or "working" for the plan's words in `language`, None when it has none in it
+        (see `PlanMeta.translation_status`)."""
+        return self.file.plan.translation_status(language)
+
     def obligation(self, obligation_id: str) -> Obligation | None:
         return self._by_id.get(obligation_id)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=64)]
 """Agency, group and office codes: lowercase ASCII words joined by hyphens."""
@@ -23,6 +23,9 @@ Year = Annotated[int, Field(ge=1900, le=2200)]
 ShiftDirection = Literal["previous", "next", "none"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 Text = Annotated[str, Field(min_length=1)]
+TranslationStatus = Literal["official", "working"]
+TRANSLATED_LANGUAGES = ("ru", "en")
+"""The languages besides the plan's own Kazakh that its words (titles, forms, deadlines) may have."""
 
 
 class Model(BaseModel):
@@ -337,18 +340,46 @@ class PlanMeta(Model):
     title_ru: Text | None = None
     title_en: Text | None = None
     act_kk: Text | None = None
+    act_ru: Text | None = None
     act_en: Text | None = None
     number: Text
     date: dt.date
     adopted: dt.date
     period: Period
     coordinator: Code
+    translations: dict[str, TranslationStatus] = Field(default_factory=dict)
+    """What the Russian and English words are: `{ ru = "working", en = "official" }`."""
     amendments: tuple[Amendment, ...] = Field(default=(), alias="amendment")
+    _languages_with_text: frozenset[str] = PrivateAttr(default=frozenset())
+    """Set by `PlanFile`: the languages in which some of the plan's words are written."""
+
+    @field_validator("translations")
+    @classmethod
+    def _translated_languages(cls, value: dict[str, str]) -> dict[str, str]:
+        for language in value:
+            if language == "kk":
+                raise ValueError("'kk' is the plan's own text, not a translation: declare ru or en")
+            if language not in TRANSLATED_LANGUAGES:
+                raise ValueError(f"unknown language {language!r}: a translation is declared for ru or en")
+        return value
+
+    def translation_status(self, language: str) -> TranslationStatus | None:
+        """"official" or "working" for the plan's words in `language`; None when it has none in it.
+
+        Kazakh is the plan's own text, always official. Russian or English text that `translations`
+        does not declare is a working translation: only the plan's keeper can say a text is official.
+        """
+        if language == "kk":
+            return "official"
+        if language not in TRANSLATED_LANGUAGES or language not in self._languages_with_text:
+            return None
+        return self.translations.get(language, "working")
 
 
 class Section(Model):
     number: int
     title_kk: Text
+    title_ru: Text | None = None
     title_en: Text | None = None
 
 
@@ -362,3 +393,16 @@ class PlanFile(Model):
     offices: dict[Code, Office] = Field(default_factory=dict, alias="office")
     headings: tuple[Heading, ...] = Field(default=(), alias="heading")
     obligations: tuple[Obligation, ...] = Field(alias="obligation")
+
+    @model_validator(mode="after")
+    def _note_translated_languages(self) -> PlanFile:
+        # The plan's words: its title and act, section titles, and the rows' titles, forms and
+        # deadlines. The bodies' names are their own names in each language, not the plan's words.
+        words = (self.plan, *self.sections, *self.headings, *self.obligations)
+        names = ("title", "act", "form", "deadline")
+        self.plan._languages_with_text = frozenset(
+            language
+            for language in TRANSLATED_LANGUAGES
+            if any(getattr(model, f"{name}_{language}", None) for model in words for name in names)
+        )
+        return self

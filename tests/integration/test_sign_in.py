@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import re
+import shutil
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,12 +22,15 @@ from sqlmodel import select
 from scheduler.app import users
 from scheduler.store.db import session
 from scheduler.store.tables import SignInRow, WebSessionRow
+from tests.conftest import ROOT
 from tests.integration.test_personal_links import NOW, site  # noqa: F401 - the fixture
 from tests.integration.web_client import field
 
 ONCE = re.compile(r"(https?://\S+/s/[A-Za-z0-9_-]+)")
 AIGUL = "aigul@minfin.example.kz"
 ASKED = "sign-in link asked for"
+BROWSER_SCRIPT = ROOT / "tests" / "js" / "signin.mjs"
+ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture
@@ -247,3 +253,32 @@ def test_two_clicks_at_once_sign_in_one_browser_only(site, smtp_server, logged):
     assert statuses == [303] + [410] * 7
     with session(web.service.engine) as db:
         assert len(db.exec(select(WebSessionRow)).all()) == 1
+
+
+def test_asking_for_a_link_and_opening_it_in_a_browser(site, smtp_server, logged):  # noqa: F811
+    """Headless Chromium (Debian's, through playwright-core), as tests/integration/test_answer_browser.py."""
+    if not shutil.which("chromium") or not shutil.which("node"):
+        pytest.skip("needs Debian's chromium and node (make test installs them where it can)")
+    if not (BROWSER_SCRIPT.parent / "node_modules" / "playwright-core").exists():
+        pytest.skip("needs `npm ci --prefix tests/js` (make test runs it)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    web = site()
+
+    def node(*args):
+        result = subprocess.run(["node", str(BROWSER_SCRIPT), *map(str, args)], capture_output=True, text=True,
+                                timeout=240)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    asked = node("ask", web.base, "ivanov@minfin.example.kz", ARTIFACTS)
+    assert asked["refused"] == 401 and asked["formPath"] == "/signin" and asked["lang"] == "ru"
+    assert asked["label"] == "Адрес электронной почты" and asked["answered"] == 200
+    assert "Если этот адрес здесь известен" in asked["sent"] and asked["width"] <= 390
+    assert asked["violations"] == []
+    eventually(lambda: smtp_server.mailbox.to("ivanov@minfin.example.kz"), "the email")
+    [message] = smtp_server.mailbox.to("ivanov@minfin.example.kz")
+    assert message["Subject"] == "Ссылка для входа" and "до 09:15 9 декабря 2022" in message.get_body(("plain",)).get_content()
+    opened = node("open", link_in(message), ARTIFACTS)
+    assert opened["status"] == 200 and opened["landed"] == "/my" and opened["listed"] >= 1
+    assert {"name": "scheduler_session", "httpOnly": True, "sameSite": "Lax", "secure": False} in opened["cookies"]
+    assert opened["violations"] == []

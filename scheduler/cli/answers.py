@@ -152,13 +152,33 @@ def return_command(plan_path, occurrence_id, reason, by) -> None:
 
 @cli.command()
 @plan_option
-@click.argument("occurrence_id")
+@click.argument("occurrence_id", required=False)
+@click.option("--agency", metavar="CODE", help="Close every deadline this agency still owes (with --year, --before).")
+@click.option("--year", type=int, help="Close every deadline still owed that is due in this year.")
+@click.option("--before", type=ISO_DATE, help="Close every deadline still owed that is due before this date.")
 @reason_option
 @by_option
-def close(plan_path, occurrence_id, reason, by) -> None:
-    """Close it as not applicable or withdrawn: nothing is owed, no reminders."""
-    _, done = _act(plan_path, occurrence_id, "close", by, reason=reason)
-    print(f"{occurrence_id}: closed (was {done.before}); no more reminders")
+def close(plan_path, occurrence_id, agency, year, before, reason, by) -> None:
+    """Close it as not applicable or withdrawn: nothing is owed, no reminders. Or, with --agency,
+    --year and/or --before instead of an id, close in one step every deadline still owed (open or
+    returned) that they select, each with its own event; nothing matching closes 0."""
+    if occurrence_id is not None:
+        if agency is not None or year is not None or before is not None:
+            raise BadInput(f"{occurrence_id}: give an occurrence id or --agency/--year/--before, not both")
+        _, done = _act(plan_path, occurrence_id, "close", by, reason=reason)
+        print(f"{occurrence_id}: closed (was {done.before}); no more reminders")
+        return
+    from scheduler.app import backlog
+
+    selection = backlog.Selection(agency, year, before.date() if before else None)
+    if selection.empty:
+        raise BadInput("close: give an occurrence id, or --agency CODE, --year YYYY and/or --before DATE")
+    plan = _plan(plan_path)
+    backlog.check(selection, plan)
+    actor = _actor(by)
+    service = open_service(_settings(), plan)
+    closed = backlog.close(service.engine, service.timing, selection, reason=reason, now=clock(), actor=actor)
+    print(f"{len(closed)} closed ({selection.described()}); no more reminders for them")
 
 
 @cli.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from scheduler.answers import REQUEST
-from scheduler.answers.files import check_upload
+from scheduler.answers.files import Upload, check_upload
 from scheduler.app import answer, pages
 from scheduler.errors import BadInput, UnknownOccurrence
 from scheduler.web.auth import Auth, Visitor
@@ -72,6 +73,53 @@ def _field(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+@dataclass(frozen=True)
+class Letter:
+    """What an answer's form gives: the outgoing letter's number and date, the information, the documents."""
+
+    ref: str
+    ref_date: dt.date | None
+    text: str
+    uploads: list[Upload]
+    values: dict  # the fields as typed, to show the form again
+
+    @property
+    def empty(self) -> bool:
+        return not (self.ref or self.text or self.uploads)
+
+
+async def read_letter(form: FormData, limit: int) -> tuple[Letter, str | None]:
+    """The letter, text and documents an answer's form carries (each document checked by its
+    content, up to `limit` bytes), and what is wrong with them (None when nothing is)."""
+    ref, text, ref_date_text = _field(form, "ref"), _field(form, "text"), _field(form, "ref_date")
+    values = {"ref": ref, "text": text, "ref_date": ref_date_text}
+    uploads, problem, ref_date = [], None, None
+    try:
+        ref_date = dt.date.fromisoformat(ref_date_text) if ref_date_text else None
+        for upload in form.getlist("files"):
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                continue  # an empty file input
+            content = await upload.read(limit + 1)
+            uploads.append(check_upload(upload.filename, content, limit))
+    except ValueError:
+        problem = f"{ref_date_text!r}: not a date"
+    except BadInput as refused:
+        problem = str(refused)
+    finally:
+        await form.close()
+    return Letter(ref, ref_date, text, uploads, values), problem
+
+
+def record_answers(service, ids: list[str], person, letter: Letter, *, at: dt.datetime, now: dt.datetime,
+                   client: str | None) -> None:
+    """One submission per occurrence, each with the same letter, text and documents, received at
+    `at` (not in the future, nor before the plan's adoption: the command line's rule)."""
+    for oid in ids:
+        answer.submit(service.engine, service.timing, oid, at=at, now=now, actor=person.actor(), ref=letter.ref,
+                      ref_date=letter.ref_date, text=letter.text, uploads=letter.uploads,
+                      earliest=service.plan.file.plan.adopted, client=client)
+
+
 def back_to(form: FormData) -> str:
     """Where to go after a post: the page it came from, if it is one of ours."""
     back = _field(form, "back")
@@ -105,7 +153,7 @@ def routes(auth: Auth) -> list[Route]:
         done = {"answer": "done_answer", "request": "done_request"}.get(request.query_params.get("done", ""))
         return await render(request, visitor, done=done)
 
-    async def chosen(form: FormData, visitor: Visitor) -> tuple[list[str], Response | None]:
+    async def chosen(request: Request, form: FormData, visitor: Visitor) -> tuple[list[str], Response | None]:
         """The occurrences the form names, if the visitor may answer every one (404 for one she may
         not see, as for one that does not exist)."""
         ids = list(dict.fromkeys(v.strip() for v in form.getlist("occurrence") if isinstance(v, str) and v.strip()))[:200]
@@ -113,9 +161,9 @@ def routes(auth: Auth) -> list[Route]:
         for oid in ids:
             row = rows.get(oid)
             if row is None or not visitor.person.sees(row.agency):
-                return ids, Response("no such occurrence\n", status_code=404)
+                return ids, auth.refusal(request, 404, "not_found", visitor.language)
             if not visitor.person.answers(row.agency):
-                return ids, Response("you may not answer for this body\n", status_code=403)
+                return ids, auth.refusal(request, 403, "not_answerer", visitor.language)
         return ids, None
 
     async def post(request: Request, purpose: str, token_field: str = "csrf"):
@@ -134,45 +182,24 @@ def routes(auth: Auth) -> list[Route]:
         if form is None:
             return visitor
         words_error = None
-        ids, refusal = await chosen(form, visitor)
+        ids, refusal = await chosen(request, form, visitor)
         if refusal is not None:
+            await form.close()
             return refusal
         service, now = current(), clock()
-        ref, text, ref_date_text = _field(form, "ref"), _field(form, "text"), _field(form, "ref_date")
-        values = {"ref": ref, "text": text, "ref_date": ref_date_text, "occurrences": ids}
-        uploads, problem = [], None
-        try:
-            ref_date = dt.date.fromisoformat(ref_date_text) if ref_date_text else None
-            for upload in form.getlist("files"):
-                if not isinstance(upload, UploadFile) or not upload.filename:
-                    continue  # an empty file input
-                limit = service.settings.max_upload_mb << 20
-                content = await upload.read(limit + 1)
-                uploads.append(check_upload(upload.filename, content, limit))
-        except ValueError:
-            problem = f"{ref_date_text!r}: not a date"
-        except BadInput as refused:
-            problem = str(refused)
-        finally:
-            await form.close()
+        letter, problem = await read_letter(form, service.settings.max_upload_mb << 20)
+        values = {**letter.values, "occurrences": ids}
         if problem is None and not ids:
             words_error = "need_choice"
-        elif problem is None and not (ref or text or uploads):
+        elif problem is None and letter.empty:
             words_error = "need_something"
         if words_error or problem:
             return await render(request, visitor, 400, problem or auth.page_words(visitor, words_error), values)
         client = request.client.host if request.client else None
-
-        def record() -> None:
-            for oid in ids:
-                answer.submit(service.engine, service.timing, oid, at=now, now=now, actor=visitor.person.actor(),
-                              ref=ref, ref_date=ref_date, text=text, uploads=uploads,
-                              earliest=service.plan.file.plan.adopted, client=client)
-
         try:
-            await run_in_threadpool(record)
+            await run_in_threadpool(record_answers, service, ids, visitor.person, letter, at=now, now=now, client=client)
         except UnknownOccurrence:
-            return Response("no such occurrence\n", status_code=404)
+            return auth.refusal(request, 404, "not_found", visitor.language)
         except BadInput as refused:  # answered or closed meanwhile, a text too long, a letter dated later
             return await render(request, visitor, 409, str(refused), values)
         target = back_to(form)
@@ -183,7 +210,7 @@ def routes(auth: Auth) -> list[Route]:
         if form is None:
             return visitor
         await form.close()
-        ids, refusal = await chosen(form, visitor)
+        ids, refusal = await chosen(request, form, visitor)
         if refusal is not None:
             return refusal
         service, now = current(), clock()
@@ -217,10 +244,10 @@ def routes(auth: Auth) -> list[Route]:
         try:
             file_id = int(request.path_params["file_id"])
         except ValueError:
-            return Response(status_code=404)
+            return auth.refusal(request, 404, "no_document", visitor.language)
         found = await run_in_threadpool(pages.document, current().engine, file_id)
         if found is None or not visitor.person.sees(found[1]):
-            return Response("no such document\n", status_code=404)
+            return auth.refusal(request, 404, "no_document", visitor.language)
         stored, _ = found
         # Always an attachment, with the type its content was checked to be (never HTML), and
         # nosniff (the app's headers): a browser saves it rather than render it in our origin.

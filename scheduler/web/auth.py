@@ -81,6 +81,14 @@ class Auth:
                                    samesite="lax")
         return response
 
+    def refusal(self, request: Request, status: int, key: str, lang: str, *, detail: str | None = None,
+                back: str | None = None, back_key: str = "back_to_page") -> Response:
+        """The message page for a refused request, in `lang`, with the same status: the words under
+        `key`, the reason given (`detail`, e.g. a refused decision's) and a link back to `back`."""
+        service = self.current()
+        return self.page("message", lang, status, text=WORDS[lang][key], detail=detail, back=back,
+                         back_label=WORDS[lang][back_key] if back else None, plan=service.plan.file.plan)
+
     def language(self, request: Request, person: people.Person | None, default: str = "kk") -> str:
         for given in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE),
                       person.language if person else None):

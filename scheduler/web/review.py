@@ -10,6 +10,7 @@ see their own occurrences' pages (and answer from them)."""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -17,13 +18,17 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from scheduler.answers import ACCEPT, CLOSE, EXTEND, REFUSE, REOPEN, RETURN, REVOKE
-from scheduler.app import answer, pages
+from scheduler import report as compliance
+from scheduler.app import answer, backlog, pages, reports
 from scheduler.errors import BadInput, Conflict, UnknownOccurrence
 from scheduler.store.ledger import aware
-from scheduler.web.auth import Auth
+from scheduler.web.agency import read_form, read_letter, record_answers
+from scheduler.web.auth import Auth, Visitor
 from scheduler.web.dashboard import _read_form
 
 DECISIONS = (ACCEPT, RETURN, CLOSE, REOPEN, EXTEND, REVOKE, REFUSE)
+REPORT_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def decisions(state: str, extended: bool, requested: bool) -> list[str]:
@@ -40,30 +45,119 @@ def decisions(state: str, extended: bool, requested: bool) -> list[str]:
 def routes(auth: Auth, guard) -> list[Route]:
     current, clock = auth.current, auth.clock
 
+    def client_of(request: Request) -> str | None:
+        return request.client.host if request.client else None
+
+    # --- the queue, closing a history ---------------------------------------------------------------
+
+    async def render_queue(request: Request, visitor: Visitor, status: int = 200, *, error: str | None = None,
+                           values: dict | None = None, confirm: dict | None = None) -> Response:
+        service, now = current(), clock()
+        answers, requests = await run_in_threadpool(pages.queue, service.engine)
+        lang, today = visitor.language, service.timing.local_day(now)
+        items = {e.row.id: service.item(e.row, lang) for e in (*answers, *requests)}
+        bodies = sorted(((code, service.plan.display_name(code, today, lang)) for code in service.plan.file.agencies),
+                        key=lambda pair: pair[1].casefold())
+        closed = request.query_params.get("closed", "")
+        return auth.page("queue", lang, status, request, service=service, person=visitor.person, answers=answers,
+                         requests=requests, items=items, today=today, zone=service.timing.zone,
+                         plan=service.plan.file.plan, home="/review", aware=aware, bodies=bodies,
+                         years=list(service.plan.years), error=error, values=values or {}, confirm=confirm,
+                         closed=int(closed) if closed.isdigit() else None,
+                         csrf_close=auth.token(visitor, "close-history") if visitor.person.reviews else None,
+                         csrf_out=auth.token(visitor, "sign-out") if visitor.session else None)
+
     async def queue(request: Request) -> Response:
         visitor = await auth.visitor(request)
         if isinstance(visitor, Response):
             return visitor
         if not visitor.person.staff:
-            return Response("for the secretariat only\n", status_code=403)
-        service, now = current(), clock()
-        answers, requests = await run_in_threadpool(pages.queue, service.engine)
-        lang = visitor.language
-        items = {e.row.id: service.item(e.row, lang) for e in (*answers, *requests)}
-        return auth.page("queue", lang, 200, request, service=service, person=visitor.person, answers=answers,
-                         requests=requests, items=items, today=service.timing.local_day(now), zone=service.timing.zone,
-                         plan=service.plan.file.plan, home="/review", aware=aware,
-                         csrf_out=auth.token(visitor, "sign-out") if visitor.session else None)
+            return auth.refusal(request, 403, "staff_only", visitor.language)
+        return await render_queue(request, visitor)
 
-    async def occurrence(request: Request) -> Response:
+    async def close_history(request: Request) -> Response:
+        """The close-a-history form: first how many it would close (the confirmation), then, with
+        `confirm` and that number, closing them in one transaction."""
         visitor = await auth.visitor(request)
         if isinstance(visitor, Response):
             return visitor
+        if not visitor.person.reviews:
+            return auth.refusal(request, 403, "reviewers_only", visitor.language, back="/review", back_key="back_to_queue")
+        form = await _read_form(request)
+        if isinstance(form, Response):
+            return form
+        field = lambda name: (form.get(name) or [""])[0].strip()  # noqa: E731
+        if not auth.token_ok(request, visitor, "close-history", field("csrf")):
+            return auth.message(request, 403, "stale", visitor.language)
         service, now = current(), clock()
-        oid = request.path_params["occurrence_id"]
+        words = lambda key, **given: auth.page_words(visitor, key).format(**given)  # noqa: E731
+        values = {name: field(name) for name in ("agency", "year", "before", "reason")}
+        try:
+            year = int(values["year"]) if values["year"] else None
+        except ValueError:
+            return await render_queue(request, visitor, 400, error=words("not_a_year"), values=values)
+        try:
+            before = dt.date.fromisoformat(values["before"]) if values["before"] else None
+        except ValueError:
+            return await render_queue(request, visitor, 400, error=words("not_a_date"), values=values)
+        selection = backlog.Selection(values["agency"] or None, year, before)
+        problem = "need_selection" if selection.empty else \
+            "unknown_agency" if selection.agency and service.plan.agency(selection.agency) is None else \
+            "not_a_year" if year is not None and not 1 <= year <= 9999 else \
+            "need_reason" if not values["reason"] else None
+        if problem:
+            return await render_queue(request, visitor, 400, error=words(problem), values=values)
+        if field("confirm") != "yes":
+            ids = await run_in_threadpool(backlog.owed, service.engine, selection)
+            return await render_queue(request, visitor, values=values, confirm={"count": len(ids), "ids": ids[:20]})
+        expected = int(field("count")) if field("count").isdigit() else None
+        try:
+            closed = await run_in_threadpool(lambda: backlog.close(
+                service.engine, service.timing, selection, reason=values["reason"], now=now,
+                actor=visitor.person.actor(), client=client_of(request), expected=expected))
+        except backlog.SelectionChanged:
+            ids = await run_in_threadpool(backlog.owed, service.engine, selection)
+            return await render_queue(request, visitor, 409, error=words("selection_changed", n=len(ids)),
+                                      values=values, confirm={"count": len(ids), "ids": ids[:20]})
+        except BadInput as refused:  # someone acted on one of them meanwhile: nothing was closed
+            return auth.refusal(request, 409, "conflict", visitor.language, detail=str(refused), back="/review",
+                                back_key="back_to_queue")
+        return RedirectResponse(f"/review?closed={len(closed)}", status_code=303)
+
+    # --- the consolidated report ---------------------------------------------------------------------
+
+    async def consolidated(request: Request) -> Response:
+        visitor = await auth.visitor(request)
+        if isinstance(visitor, Response):
+            return visitor
+        if not visitor.person.staff:
+            return auth.refusal(request, 403, "staff_only", visitor.language)
+        service, now = current(), clock()
+        given = request.query_params
+        span, lang, fmt = given.get("year", ""), given.get("lang", "kk"), given.get("format", "docx")
+        year = int(span) if span.isdigit() and len(span) == 4 else None
+        if lang not in ("kk", "ru") or fmt not in REPORT_TYPES or (span != "all" and year is None) or \
+                (year is not None and compliance.year_outside(service.plan.years, year)):
+            return auth.refusal(request, 404, "no_report", visitor.language)
+
+        def build() -> bytes:
+            made = reports.consolidated(service.engine, service.plan, service.timing.zone, lang=lang, year=year,
+                                        today=service.timing.local_day(now))
+            return reports.write(made, fmt)
+
+        body = await run_in_threadpool(build)
+        name = f"consolidated-{span}-{lang}.{fmt}"
+        return Response(body, media_type=REPORT_TYPES[fmt], headers={
+            "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"})
+
+    # --- an occurrence's page, decisions, answers on paper ------------------------------------------
+
+    async def render_occurrence(request: Request, visitor: Visitor, oid: str, status: int = 200, *,
+                                error: str | None = None, values: dict | None = None) -> Response:
+        service, now = current(), clock()
         found = await run_in_threadpool(service.history, oid)
         if found is None or not visitor.person.sees(found[0].agency):
-            return Response("no such occurrence\n", status_code=404)
+            return auth.refusal(request, 404, "not_found", visitor.language)
         row, submission, ledger = found
         shown = await run_in_threadpool(answer.show, service.engine, oid, service.timing.zone)
         lang = visitor.language
@@ -72,25 +166,35 @@ def routes(auth: Auth, guard) -> list[Route]:
         offered = decisions(row.state, row.extended_until is not None, row.extension_requested is not None) if reviews else []
         requested = next((e for e in reversed(shown["events"]) if e["action"] == "request-extension"), None) \
             if row.extension_requested is not None and row.state in ("open", "returned") else None
+        done = {"answer": "done_answer"}.get(request.query_params.get("done", "")) if status == 200 else None
         return auth.page(
-            "occurrence", lang, 200, request, service=service, row=row, submission=submission, ledger=ledger,
+            "occurrence", lang, status, request, service=service, row=row, submission=submission, ledger=ledger,
             shown=shown, item=service.item(row, lang), plan=service.plan.file.plan, person=person,
             today=service.timing.local_day(now), offered=offered, requested=requested,
             home="/review" if person.staff and (visitor.session or not person.roles) else "/my",
-            basic=visitor.session is None,
+            basic=visitor.session is None, error=error, values=values or {}, done=done,
+            adopted=service.plan.file.plan.adopted,
             csrf=guard.token(oid), csrf_act=auth.token(visitor, f"act:{oid}"),
+            csrf_paper=auth.token(visitor, f"paper:{oid}") if person.reviews else None,
             csrf_answer=auth.token(visitor, "answer"), csrf_extension=auth.token(visitor, "extension"),
             csrf_out=auth.token(visitor, "sign-out") if visitor.session else None,
             answers=person.answers(row.agency) and row.status == "active" and row.state in ("open", "returned"),
             limit_mb=service.settings.max_upload_mb, show_ledger=person.staff)
 
+    async def occurrence(request: Request) -> Response:
+        visitor = await auth.visitor(request)
+        if isinstance(visitor, Response):
+            return visitor
+        return await render_occurrence(request, visitor, request.path_params["occurrence_id"])
+
     async def act(request: Request) -> Response:
         visitor = await auth.visitor(request)
         if isinstance(visitor, Response):
             return visitor
-        if not visitor.person.reviews:
-            return Response("only reviewers and admins decide\n", status_code=403)
         oid = request.path_params["occurrence_id"]
+        page = f"/occurrences/{oid}"
+        if not visitor.person.reviews:
+            return auth.refusal(request, 403, "reviewers_only", visitor.language, back=page)
         form = await _read_form(request)
         if isinstance(form, Response):
             return form
@@ -100,30 +204,84 @@ def routes(auth: Auth, guard) -> list[Route]:
         service, now = current(), clock()
         rows = await run_in_threadpool(pages.occurrences, service.engine, [oid])
         if oid not in rows or not visitor.person.sees(rows[oid].agency):
-            return Response("no such occurrence\n", status_code=404)
+            return auth.refusal(request, 404, "not_found", visitor.language)
         action = field("action")
         if action not in DECISIONS:
-            return Response("unknown action\n", status_code=400)
+            return auth.refusal(request, 400, "unknown_action", visitor.language, back=page)
         try:
             until = dt.date.fromisoformat(field("until")) if field("until") else None
             version = int(field("version")) if field("version") else None
         except ValueError:
-            return Response("a date or version that is not one\n", status_code=400)
-        client = request.client.host if request.client else None
+            return auth.refusal(request, 400, "not_recorded", visitor.language, back=page,
+                                detail=auth.page_words(visitor, "not_a_date"))
         try:
             await run_in_threadpool(lambda: answer.act(
                 service.engine, service.timing, oid, action, now=now, actor=visitor.person.actor(),
-                reason=field("reason") or None, until=until, expected_version=version, client=client))
+                reason=field("reason") or None, until=until, expected_version=version, client=client_of(request)))
         except UnknownOccurrence:
-            return Response("no such occurrence\n", status_code=404)
+            return auth.refusal(request, 404, "not_found", visitor.language)
         except Conflict as conflict:
-            return Response(f"{conflict}\n", status_code=409, media_type="text/plain; charset=utf-8")
+            return auth.refusal(request, 409, "conflict", visitor.language, detail=str(conflict), back=page)
         except BadInput as refused:
-            return Response(f"{refused}\n", status_code=400, media_type="text/plain; charset=utf-8")
-        return RedirectResponse(f"/occurrences/{oid}", status_code=303)
+            return auth.refusal(request, 400, "not_recorded", visitor.language, detail=str(refused), back=page)
+        return RedirectResponse(page, status_code=303)
+
+    async def paper(request: Request) -> Response:
+        """An answer that came on paper, recorded by the secretariat on the body's behalf with the
+        day it came: the focal point's form (letter, text, documents) and the same use case."""
+        visitor = await auth.visitor(request)
+        if isinstance(visitor, Response):
+            return visitor
+        oid = request.path_params["occurrence_id"]
+        page = f"/occurrences/{oid}"
+        if not visitor.person.reviews:
+            return auth.refusal(request, 403, "reviewers_only", visitor.language, back=page)
+        service, now = current(), clock()
+        form = await read_form(request, service.settings.max_upload_mb << 20)
+        if isinstance(form, Response):
+            return form
+        received_text = form.get("received")
+        received_text = received_text.strip() if isinstance(received_text, str) else ""
+        if not auth.token_ok(request, visitor, f"paper:{oid}", form.get("csrf") if isinstance(form.get("csrf"), str) else ""):
+            await form.close()
+            return auth.message(request, 403, "stale", visitor.language)
+        rows = await run_in_threadpool(pages.occurrences, service.engine, [oid])
+        if oid not in rows or not visitor.person.sees(rows[oid].agency):
+            await form.close()
+            return auth.refusal(request, 404, "not_found", visitor.language)
+        letter, problem = await read_letter(form, service.settings.max_upload_mb << 20)
+        values = {**letter.values, "received": received_text}
+        words = lambda key, **given: auth.page_words(visitor, key).format(**given)  # noqa: E731
+        today, adopted = service.timing.local_day(now), service.plan.file.plan.adopted
+        received = None
+        try:
+            received = dt.date.fromisoformat(received_text) if received_text else None
+        except ValueError:
+            problem = problem or words("not_a_date")
+        if problem is None:
+            problem = words("need_received") if received is None else \
+                words("received_future") if received > today else \
+                words("received_early", date=adopted.isoformat()) if adopted and received < adopted else \
+                words("letter_after") if letter.ref_date and letter.ref_date > received else \
+                words("need_something") if letter.empty else None
+        if problem:
+            return await render_occurrence(request, visitor, oid, 400, error=problem, values=values)
+        # The day it came: now if that is today, else the start of that day in the plan's zone.
+        at = now if received == today else dt.datetime.combine(received, dt.time(0), tzinfo=service.timing.zone)
+        try:
+            await run_in_threadpool(record_answers, service, [oid], visitor.person, letter, at=at, now=now,
+                                    client=client_of(request))
+        except UnknownOccurrence:
+            return auth.refusal(request, 404, "not_found", visitor.language)
+        except BadInput as refused:  # answered or closed meanwhile, a text too long
+            return await render_occurrence(request, visitor, oid, 409, error=str(refused), values=values)
+        return RedirectResponse(f"{page}?{urlencode({'done': 'answer'})}", status_code=303)
 
     return [
         Route("/review", queue, methods=["GET"]),
+        Route("/review/close", close_history, methods=["POST"]),
+        Route("/reports/consolidated", consolidated, methods=["GET"]),
         Route("/occurrences/{occurrence_id}", occurrence, methods=["GET"]),
         Route("/occurrences/{occurrence_id}/act", act, methods=["POST"]),
+        Route("/occurrences/{occurrence_id}/answer", paper, methods=["POST"]),
     ]

@@ -1,0 +1,98 @@
+"""Templates and their translations: one template per email kind, page and report, translated
+through gettext catalogs (Jinja2's i18n extension), not one copy per language.
+
+Where they are read from, first found first:
+1. the directory named by SCHEDULER_TEMPLATES_DIR, where a site may override any template (the
+   same relative path: `email/reminder.j2`, `web/my.html.j2`…);
+2. the templates shipped in the wheel (`scheduler/templates`, copied there by the build);
+3. in a source checkout, `templates/` at the repository's root.
+
+The catalogs are `locale/<lang>/LC_MESSAGES/<domain>.po` (domains: `email`, `web`, `report`), English
+message ids, kk, ru and en. The build compiles them with Babel into `.mo` files inside the wheel; in a
+source checkout the `.po` files are compiled by Babel in memory when first needed. Plural forms
+are each language's own (Russian has three), from the catalog's header.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Undefined
+
+LANGUAGES = ("kk", "ru", "en")
+DOMAINS = ("email", "web", "report")
+PACKAGE = Path(__file__).resolve().parent
+CHECKOUT = PACKAGE.parent  # the repository's root, in a source checkout
+
+
+def _first_dir(*candidates: Path) -> Path | None:
+    return next((c for c in candidates if c.is_dir()), None)
+
+
+def templates_dir() -> Path:
+    """The shipped templates: in the wheel, or at the checkout's root."""
+    found = _first_dir(PACKAGE / "templates", CHECKOUT / "templates")
+    if found is None:
+        raise FileNotFoundError("no templates directory: neither the package's nor the checkout's")
+    return found
+
+
+def locale_dir() -> Path | None:
+    return _first_dir(PACKAGE / "locale", CHECKOUT / "locale")
+
+
+def compile_po(po: Path, language: str) -> bytes:
+    """A `.po` catalog compiled by Babel into `.mo` bytes (fuzzy entries left out, as msgfmt does)."""
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=language, domain=po.stem)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    return compiled.getvalue()
+
+
+@functools.cache
+def translations(language: str) -> NullTranslations:
+    """Every domain's catalog for `language`, merged; the message ids themselves where none is."""
+    base = locale_dir()
+    merged: Translations | None = None
+    for domain in DOMAINS:
+        folder = base / language / "LC_MESSAGES" if base else None
+        if folder is None:
+            continue
+        mo, po = folder / f"{domain}.mo", folder / f"{domain}.po"
+        if mo.is_file() and (not po.is_file() or mo.stat().st_mtime >= po.stat().st_mtime):
+            data = mo.read_bytes()
+        elif po.is_file():
+            data = compile_po(po, language)
+        else:
+            continue
+        found = Translations(io.BytesIO(data), domain=domain)
+        if merged is None:
+            merged = found
+        else:
+            merged.merge(found)
+    return merged if merged is not None else NullTranslations()
+
+
+@functools.cache
+def environment(language: str, override: str | None = None, *, strict: bool = False) -> Environment:
+    """The templates in `language`. HTML is escaped everywhere but in plain-text templates
+    (`*.txt.j2`); `strict`: an undefined name is an error (emails), not an empty string."""
+    directories = ([override] if override else []) + [str(templates_dir())]
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(d) for d in directories]),
+        autoescape=lambda name: name is None or not name.endswith(".txt.j2"),
+        undefined=StrictUndefined if strict else Undefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)
+    env.globals["lang"] = language
+    return env

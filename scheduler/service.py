@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from scheduler import metrics, report
 from scheduler.answers import ANSWERED, CLOSED, LADDER_RUNS
-from scheduler.app import links
+from scheduler.app import links, notices
 from scheduler.app.deliver import TickReport, deliver
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.feeds import content, tokens
@@ -54,7 +54,8 @@ class Service:
         self.engine = engine
         self.transport = transport
         self.calendar = WorkdayCalendar(plan.policy.holidays)
-        self.timing = Timing(plan.policy, self.calendar, settings.timezone)
+        self.timing = Timing(plan.policy, self.calendar, settings.timezone,
+                             lambda day: plan.recipient_on(plan.file.plan.coordinator, day))
         self._directory: tuple[str | None, Directory] | None = None
         self._digest_recorded: str | None = None  # this week's digest key, once the ledger has it
         self._feeds: OrderedDict[tuple, RenderedFeed] = OrderedDict()  # rendered feeds by data version
@@ -199,6 +200,8 @@ class Service:
     def compose_group(self, group: Sequence[NotificationRow], message_id: str, now: dt.datetime):
         """The one email for a (recipient, step) group of ledger rows."""
         first = group[0]
+        if first.step in notices.KINDS:
+            return notices.compose_group(self, group, message_id, now)
         to = compose.Recipient(first.recipient, first.name, first.language)
         with session(self.engine) as db:
             if first.step == DIGEST:

@@ -40,6 +40,7 @@ from scheduler.answers import (
     Decision,
 )
 from scheduler.answers.files import Upload
+from scheduler.app import notices
 from scheduler.errors import BadInput, Conflict, UnknownOccurrence
 from scheduler.store.db import session
 from scheduler.store.ledger import as_utc, aware, first_step_from
@@ -130,6 +131,7 @@ def _write(db: Session, timing, row: OccurrenceRow, seen: int, decision: Decisio
                      details=json.dumps({k: v for k, v in details.items() if v is not None}, ensure_ascii=False))
     db.add(event)
     db.flush()
+    notices.record(db, timing, row, event, values)  # the emails it causes, in this transaction
     return event, values
 
 

@@ -3,7 +3,9 @@
 What the ledger already holds for the span is shown as it stands (sent, skipped, failed, waiting to
 be retried…); what is still to come is planned the way ticks at each day's send time would plan it,
 given the submissions and the ledger. So a span that was partly ticked shows both what went out and
-what will.
+what will. Notices (the emails that answer events cause, scheduler/app/notices.py) are shown as the
+ledger holds them, under their kind, at the event's time or when they went out; they are never
+forecast, since the events that cause them cannot be foreseen, and they do not touch the ladder's.
 """
 
 from __future__ import annotations

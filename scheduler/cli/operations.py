@@ -237,6 +237,8 @@ def simulate(plan_path, start, end, fmt) -> None:
     plan = _plan(plan_path)
     if end < start:
         raise BadInput(f"--to {end.date()} is before --from {start.date()}")
+    from scheduler.app.notices import KINDS as NOTICES
+
     service = open_service(settings, plan)
     timeline = service.simulate(start.date(), end.date())
     zone = service.timing.zone
@@ -245,6 +247,7 @@ def simulate(plan_path, start, end, fmt) -> None:
             "at": at.astimezone(zone).isoformat(),
             "scheduled": p.scheduled_at.astimezone(zone).isoformat(),
             "step": p.step,
+            "notice": p.step in NOTICES,  # caused by an answer event: from the ledger, never forecast
             "occurrence": p.occurrence_id,
             "agency": p.agency,
             "recipient": p.email,
@@ -267,6 +270,10 @@ def simulate(plan_path, start, end, fmt) -> None:
     others = Counter(state for _, _, state in timeline if state not in ("to send", "sent"))
     if others:
         print("also: " + ", ".join(f"{n} {state}" for state, n in sorted(others.items())))
+    told = Counter(state for _, p, state in timeline if p.step in NOTICES)
+    if told:
+        print("of these, notices of answers and extensions (never forecast): "
+              + ", ".join(f"{n} {state}" for state, n in sorted(told.items())))
 
 
 @cli.command()

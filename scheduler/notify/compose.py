@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTPUTF8
@@ -122,7 +123,12 @@ def _message(
     sender = Address(addr_spec=letterhead.sender)
     message["From"] = sender
     message["To"] = recipient
-    message["Subject"] = subject
+    if subject.isascii():
+        message["Subject"] = subject
+    else:
+        # Encoded words made here keep every space: the email package's own folding drops the space
+        # where it splits a long subject between two encoded words ("бас тартылды" → "бастартылды").
+        message.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
     message["Date"] = format_datetime(now.astimezone(dt.timezone.utc))
     message["Message-ID"] = message_id or make_msgid(domain=sender.domain or "localhost")
     message["X-Scheduler-Step"] = step
@@ -191,3 +197,37 @@ def digest(to: Recipient, report: DigestReport, letterhead: Letterhead, now: dt.
 
 
 COMPOSERS = {"reminder": reminder, "due": due_today, "escalation": escalation}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One event a notice tells of (an answer received or returned, an extension granted or
+    refused), with what the email says about it. Times are local, in the plan's zone."""
+
+    item: Item  # the occurrence, its due date as the event left it
+    at: dt.datetime  # when the event was recorded
+    url: str  # the occurrence's page
+    reason: str | None = None
+    received: dt.datetime | None = None  # an answer: when it came
+    ref: str | None = None  # its letter's registration number
+    ref_date: dt.date | None = None  # and date
+    documents: int = 0
+    previous_due: dt.date | None = None  # an extension granted: the date it replaced
+    requested: dt.date | None = None  # the date the agency asked for, if it asked
+
+
+NOTICE_ATTACHED = frozenset({"extension-granted"})  # these carry the deadlines' new dates as .ics
+
+
+def notice(kind: str, to: Recipient, notices: Sequence[Notice], letterhead: Letterhead, now: dt.datetime,
+           message_id: str | None = None, review_url: str | None = None) -> EmailMessage:
+    """A notice of one kind (`answer-received`, `answer-returned`, `extension-granted`,
+    `extension-refused`) listing every event of that kind the recipient is told of at once."""
+    notices = sorted(notices, key=lambda n: (n.at, n.item.occurrence_id))
+    context = {"to": to, "notices": notices, "count": len(notices), "letterhead": letterhead, "lang": to.language,
+               "today": now.date(), "review_url": review_url}
+    rendered = _render(kind, to.language, context)
+    ids = list(dict.fromkeys(n.item.occurrence_id for n in notices))
+    items = list({n.item.occurrence_id: n.item for n in notices}.values())
+    attachment = _attachment(items, letterhead, now) if kind in NOTICE_ATTACHED else None
+    return _message(to, letterhead, now, kind, ids, rendered, attachment, message_id)

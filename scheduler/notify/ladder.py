@@ -72,10 +72,14 @@ class Planned(NamedTuple):
 class Timing:
     """Step instants for one policy and calendar; local send time converted to UTC via tzdata."""
 
-    def __init__(self, policy: Policy, calendar: WorkdayCalendar, timezone: str | None = None):
+    def __init__(self, policy: Policy, calendar: WorkdayCalendar, timezone: str | None = None,
+                 coordinator_on: Callable[[dt.date], str | None] | None = None):
         self.policy = policy
         self.calendar = calendar
         self.zone = ZoneInfo(timezone or policy.timezone)
+        # The body that holds the plan's coordinator role on a day (its focal points get the digest,
+        # and the notices meant for the secretariat when it has no reviewer); None: unknown.
+        self.coordinator_on = coordinator_on
         self.ladder = policy.ladder
         self._instants: dict[dt.date, tuple[tuple[dt.datetime, LadderStep], ...]] = {}
         self._moments: dict[dt.date, tuple[dt.datetime, ...]] = {}

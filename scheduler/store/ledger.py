@@ -5,8 +5,9 @@ has come, or `claimed` whose lease ran out after a crash) to `claimed` under a f
 conditional UPDATE. A claim takes whole groups — every sendable row of one recipient and step — so
 that a person gets one email per step however many deadlines it lists, and however many instances
 run: claims are serialised (SQLite's single writer; on PostgreSQL a transaction-scoped advisory
-lock held only for the claiming statement). The unique key (occurrence, step, recipient, due date)
-makes a second insert of the same notification a no-op.
+lock held only for the claiming statement). The unique key (occurrence, step, recipient, due date,
+event: 0 but for a notice, see scheduler/app/notices.py) makes a second insert of the same
+notification a no-op.
 """
 
 from __future__ import annotations
@@ -213,8 +214,9 @@ def mark_failed(engine: Engine, rows: Sequence[NotificationRow], now: dt.datetim
 
 def withdraw_closed(engine: Engine, rows: Sequence[NotificationRow]) -> list[NotificationRow]:
     """Drop claimed rows whose occurrence was answered, closed or cancelled since they were planned
-    (its ladder stopped), or whose due date moved (an extension: the new date has its own ladder)."""
-    ids = sorted({r.occurrence_id for r in rows})
+    (its ladder stopped), or whose due date moved (an extension: the new date has its own ladder).
+    Notices (rows with an event) are not the ladder's: they tell of the event, and always go."""
+    ids = sorted({r.occurrence_id for r in rows if not r.event_id})
     with session(engine) as db:
         found = db.exec(select(OccurrenceRow.id, OccurrenceRow.status, OccurrenceRow.state, OccurrenceRow.due)
                         .where(col(OccurrenceRow.id).in_(ids))).all()
@@ -222,6 +224,8 @@ def withdraw_closed(engine: Engine, rows: Sequence[NotificationRow]) -> list[Not
     dues = {oid: due for oid, _, _, due in found}
     reasons: dict[int, str] = {}
     for r in rows:
+        if r.event_id:
+            continue
         if r.occurrence_id in stopped:
             reasons[r.id] = "answered, closed or cancelled"
         elif r.occurrence_id in dues and r.due != dues[r.occurrence_id]:

@@ -141,9 +141,13 @@ def instant(day: dt.date, hour: int = 9, minute: int = 0) -> str:
     return f"{day.isoformat()}T{hour:02d}:{minute:02d}"
 
 
+NOT_LADDER = ("digest", "answer-received", "answer-returned", "extension-granted", "extension-refused")
+
+
 def listing(mailbox, oid):
+    """The ladder's steps that listed the occurrence (not the digest, nor the notices answers cause)."""
     return [m["X-Scheduler-Step"] for m in mailbox.messages
-            if m["X-Scheduler-Step"] != "digest" and oid in [i.strip() for i in m["X-Scheduler-Occurrences"].split(",")]]
+            if m["X-Scheduler-Step"] not in NOT_LADDER and oid in [i.strip() for i in m["X-Scheduler-Occurrences"].split(",")]]
 
 
 def test_a_returned_answer_gets_reminders_again_on_the_next_tick(ahead, smtp_server):
@@ -157,10 +161,32 @@ def test_a_returned_answer_gets_reminders_again_on_the_next_tick(ahead, smtp_ser
     assert returned.strip() == f"{oid}: returned (was submitted); reminders resume with reminder-14d on {instant(fourteen)}+05:00"
     ok(ahead("tick", "--now", instant(fourteen, 9, 5)))
     assert listing(smtp_server.mailbox, oid) == ["reminder-14d"]
+    told = [(m["X-Scheduler-Step"], m["To"].addresses[0].addr_spec) for m in smtp_server.mailbox.messages
+            if m["X-Scheduler-Step"] in NOT_LADDER[1:]]
+    assert told == [("answer-received", "focal@enbek.example.kz"), ("answer-returned", "askar@mvd.example.kz")], \
+        "the answer told to the coordinator (no reviewer yet), the return to the focal point"
     ok(ahead("submit", oid))
     ok(ahead("accept", oid))
     ok(ahead("tick", "--now", instant(ahead.due - dt.timedelta(days=7))))
     assert listing(smtp_server.mailbox, oid) == ["reminder-14d"], "accepted: the ladder stopped again"
+
+
+def test_simulate_lists_notices_from_the_ledger_and_never_forecasts_them(ahead, smtp_server):
+    oid = f"1:mvd:{ahead.due}"
+    ok(ahead("submit", oid))
+    ok(ahead("tick", "--now", instant(ahead.due - dt.timedelta(days=14))))
+    ok(ahead("return", oid, "--reason", "the table is missing"))  # told by the next tick
+    span = ("--from", ahead.today.isoformat(), "--to", ahead.due.isoformat())
+    records = json.loads(ok(ahead("simulate", *span, "--format", "json")))
+    told = {(r["step"], r["occurrence"], r["recipient"], r["state"]) for r in records if r["notice"]}
+    assert told == {("answer-received", oid, "focal@enbek.example.kz", "sent"),
+                    ("answer-returned", oid, "askar@mvd.example.kz", "pending")}
+    ladder = [r for r in records if not r["notice"]]
+    assert not [r for r in ladder if r["step"] in NOT_LADDER[1:]]
+    assert ("reminder-7d", "to send") in {(r["step"], r["state"]) for r in ladder if r["occurrence"] == oid}, \
+        "the ladder resumes after the return"
+    table = ok(ahead("simulate", *span))
+    assert "of these, notices of answers and extensions (never forecast): 1 pending, 1 sent" in table
 
 
 def test_an_extension_moves_the_ladder_and_explain_names_it(ahead, smtp_server):

@@ -80,3 +80,76 @@ def test_deadline_messages_carry_the_personal_link_in_both_parts(kind, language)
     until = {"kk": "2023 жылғы 7 қаңтар.", "ru": "до 7 января 2023 г.", "en": "until 7 January 2023."}[language]
     assert until in text
     assert text.index(url) < text.index("7:finance:2022"), "the link comes before the list, where a phone shows it"
+
+
+NOTICE_AT = dt.datetime(2022, 12, 6, 15, 30, tzinfo=dt.timezone(dt.timedelta(hours=6)))
+NOTICE_WORDS = {  # (kind, language): what the subject says
+    ("answer-received", "kk"): "2 іс-шара бойынша жауап келді", ("answer-received", "ru"): "Поступили ответы",
+    ("answer-received", "en"): "Answers received: 2 deadlines",
+    ("answer-returned", "kk"): "Жауап пысықтауға қайтарылды", ("answer-returned", "ru"): "Ответ возвращён на доработку",
+    ("answer-returned", "en"): "Answer returned",
+    ("extension-granted", "kk"): "Орындау мерзімі ұзартылды", ("extension-granted", "ru"): "Срок исполнения продлён",
+    ("extension-granted", "en"): "Deadline extended",
+    ("extension-refused", "kk"): "Мерзімді ұзартудан бас тартылды", ("extension-refused", "ru"): "В продлении срока отказано",
+    ("extension-refused", "en"): "Extension refused",
+}
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+@pytest.mark.parametrize("kind", ["answer-received", "answer-returned", "extension-granted", "extension-refused"])
+def test_notices(kind, language):
+    """Each notice kind in each language: the contract headers (the kind as the step), what the
+    event says — the reason, the dates, the letter — escaped in HTML; the secretariat's with links
+    to the occurrences and the queue, an agency's with the recipient's personal link."""
+    base, url = "https://deadlines.example.gov.kz", "https://deadlines.example.gov.kz/l/MXxh.Zm9v"
+    received = kind == "answer-received"
+    letterhead = compose.Letterhead("scheduler@ministry.example.kz", "Жоспар", base,
+                                    personal_url=None if received else url, link_until=dt.date(2023, 1, 7))
+    notices = [
+        compose.Notice(ITEMS[0], NOTICE_AT, f"{base}/occurrences/7:finance:2022", reason="Кесте <жоқ>",
+                       received=NOTICE_AT if received else None, ref="12-3/45", ref_date=dt.date(2022, 12, 5),
+                       documents=2, previous_due=dt.date(2022, 12, 1) if kind == "extension-granted" else None,
+                       requested=dt.date(2022, 12, 20)),
+        compose.Notice(ITEMS[1], NOTICE_AT, f"{base}/occurrences/6:finance:2022"),
+    ]
+    to = compose.Recipient("aigul@minfin.example.kz", "" if received else "Айгүл Серікова", language)
+    message = reparse(compose.notice(kind, to, notices, letterhead, NOW, review_url=f"{base}/review" if received else None))
+    assert message["X-Scheduler-Step"] == kind
+    assert message["X-Scheduler-Occurrences"] == "6:finance:2022, 7:finance:2022"  # same time: by id
+    assert NOTICE_WORDS[(kind, language)] in message["Subject"] and "\n" not in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Кесте <жоқ>" in text and "Кесте &lt;жоқ&gt;" in html and "<жоқ>" not in html
+    assert SUBJECT_WORDS[language] in text, "the due date, in the language's long form"
+    assert ("20 " in text) and "7:finance:2022" in text and "6:finance:2022" in text
+    if received:
+        assert f"{base}/review" in text and f'href="{base}/review"' in html
+        assert f"{base}/occurrences/7:finance:2022" in text and f'href="{base}/occurrences/6:finance:2022"' in html
+        assert "12-3/45" in text and "/l/" not in text
+    else:
+        assert f"\n{url}\n" in text and f'href="{url}"' in html
+        assert text.index(url) < text.index("7:finance:2022"), "the link comes before the list, where a phone shows it"
+        assert "/occurrences/" not in text
+    attached = [p.get_content_type() for p in message.iter_attachments()]
+    assert attached == (["text/calendar"] if kind == "extension-granted" else [])
+
+
+
+@pytest.mark.parametrize(("language", "subject"), [
+    ("kk", "Мерзімді ұзартудан бас тартылды (12 іс-шара)"),
+    ("ru", "В продлении срока отказано (мероприятий: 12)"),
+])
+def test_a_long_subject_keeps_every_space(language, subject):
+    """A subject too long for one encoded word is split into several; no space may be lost between
+    them (Python's own folding loses the one at the split: "бас тартылды" read as "бастартылды")."""
+    to = compose.Recipient("aigul@minfin.example.kz", "Айгүл", language)
+    notices = [compose.Notice(ITEMS[0], NOTICE_AT, "u", reason="r")] * 12
+    for message in (compose.notice("extension-refused", to, notices, LETTERHEAD, NOW),
+                    compose.reminder(to, "reminder-7d", ITEMS * 6, LETTERHEAD, NOW)):
+        raw = message.as_bytes().split(b"\n\n", 1)[0]
+        assert b"Subject: =?utf-8?" in raw and all(len(line) <= 78 for line in raw.split(b"\n"))
+        assert reparse(message)["Subject"] == message["Subject"] == " ".join(message["Subject"].split())
+    assert reparse(compose.notice("extension-refused", to, notices, LETTERHEAD, NOW))["Subject"] == subject
+    reminder = reparse(compose.reminder(to, "reminder-7d", ITEMS * 6, LETTERHEAD, NOW))["Subject"]
+    assert reminder == {"kk": "Еске салу: орындау мерзімі 2022 жылғы 9 желтоқсан (12 іс-шара)",
+                        "ru": "Напоминание: срок исполнения 9 декабря 2022 г. (мероприятий: 12)"}[language]

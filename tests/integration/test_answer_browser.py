@@ -66,9 +66,11 @@ def test_answer_return_resume_answer_again_accept_in_a_browser(site, smtp_server
     escalation_at = dt.datetime(2022, 12, 12, 3, 0, tzinfo=dt.timezone.utc)
     web.service.tick(escalation_at)
     again = [m for m in smtp_server.mailbox.to("aigul@minfin.example.kz") if OID in m["X-Scheduler-Occurrences"]]
-    assert [m["X-Scheduler-Step"] for m in again] == ["escalation-1wd"]
+    assert sorted(m["X-Scheduler-Step"] for m in again) == ["answer-returned", "escalation-1wd"], \
+        "the return told, with its reason, and the ladder's next step"
+    escalation = next(m for m in again if m["X-Scheduler-Step"] == "escalation-1wd")
     web.at(escalation_at + dt.timedelta(hours=1))
-    second = node("second", web.base, link_in(again[0]), reviewer_link, OID, ARTIFACTS, document)
+    second = node("second", web.base, link_in(escalation), reviewer_link, OID, ARTIFACTS, document)
     assert second["focalLanded"] == "/my" and "Кесте жоқ: 2-қосымшаны толтырыңыз" in second["returnedNote"]
     assert second["langRu"] == "ru" and second["phoneLang"] == "ru"
     assert second["phoneWidthRu"] <= 390 and second["reviewerPhoneWidth"] <= 390 and second["laptopWidth"] <= 1280
@@ -86,7 +88,9 @@ def test_answer_return_resume_answer_again_accept_in_a_browser(site, smtp_server
     assert web.row(OID).state == "accepted" and web.row(OID).next_step_at is None
     smtp_server.mailbox.messages.clear()
     web.service.tick(dt.datetime(2022, 12, 16, 3, 0, tzinfo=dt.timezone.utc))  # the 5-day escalation's day
-    assert not [m for m in smtp_server.mailbox.messages if OID in (m["X-Scheduler-Occurrences"] or "")]
+    listing = [(m["X-Scheduler-Step"], m["To"].addresses[0].addr_spec) for m in smtp_server.mailbox.messages
+               if OID in (m["X-Scheduler-Occurrences"] or "")]
+    assert listing == [("answer-received", "reviewer@gov.kz")], "no step of the ladder; the second answer told"
     for name in ("my-kk-390", "my-kk-1280", "my-ru-1280", "my-ru-390", "queue-kk-1280", "occurrence-ru-390-accepted",
                  "occurrence-kk-1280-accepted"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000, name

@@ -9,8 +9,10 @@ RUN python -m venv /opt/venv
 # Dependencies first, every one pinned with its hash, so that this layer is reused across code changes.
 COPY deploy/requirements.txt deploy/requirements.txt
 RUN /opt/venv/bin/pip install --require-hashes -r deploy/requirements.txt
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY scheduler ./scheduler
+COPY templates ./templates
+COPY locale ./locale
 RUN /opt/venv/bin/pip install --no-deps .
 
 FROM python:3.11-slim-bookworm

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean catalogs
 
 $(BIN)/scheduler: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,18 @@ tests/js/node_modules: tests/js/package.json tests/js/package-lock.json
 test: $(BIN)/scheduler tests/js/node_modules
 	@scripts/install-browser
 	$(BIN)/python -m pytest
+
+# After marking or changing strings in templates or code: the catalogs take the new message ids
+# (translations kept, changed ones marked fuzzy), then translate what is new in each .po file.
+catalogs: $(BIN)/scheduler
+	@for domain in email web report; do \
+	  $(BIN)/pybabel -q extract -F locale/$$domain.cfg --project obligation-scheduler --version 0.1 --copyright-holder "the obligation scheduler's authors" --msgid-bugs-address "" --no-wrap --sort-by-file -k _ -k ngettext:1,2 -o locale/$$domain.pot . && \
+	  for lang in kk ru en; do \
+	    if [ -f locale/$$lang/LC_MESSAGES/$$domain.po ]; then \
+	      $(BIN)/pybabel -q update --no-wrap -i locale/$$domain.pot -d locale -D $$domain -l $$lang; \
+	    else $(BIN)/pybabel -q init --no-wrap -i locale/$$domain.pot -d locale -D $$domain -l $$lang; fi; \
+	  done; rm locale/$$domain.pot; \
+	done
 
 bench: $(BIN)/scheduler
 	$(BIN)/python bench/all.py

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     timezone: str | None = Field(None, description="the plan's local time zone; overrides the plan's policy")
     secret_key_file: Path = Field(Path("var/secret.key"), description="key for contacts' feed links; made if missing")
     link_days: int = Field(30, ge=1, le=366, description="how long a personal link in an email signs its person in")
+    templates_dir: Path | None = Field(None, description="a directory whose templates override the shipped ones "
+                                       "(same relative paths: email/…, web/…)")
     sign_in_minutes: int = Field(15, ge=1, le=24 * 60, description="how long a one-time sign-in link asked for on /signin works")
     session_idle_minutes: int = Field(120, ge=5, le=24 * 60, description="a signed-in browser unused this long must open its link again")
     session_hours: int = Field(12, ge=1, le=24 * 30, description="a signed-in browser must open its link again after this long, used or not")
@@ -114,10 +116,17 @@ def _secret_from_file(variable: str, path: Path) -> str:
 
 
 def load_settings() -> Settings:
+    """The settings from the environment; the site's template directory, if named, is put in use."""
+    from scheduler import templating
+
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         lines = [
             f"SCHEDULER_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
         ]
         raise BadInput("bad setting in the environment:\n  " + "\n  ".join(lines)) from None
+    if settings.templates_dir is not None and not settings.templates_dir.is_dir():
+        raise BadInput(f"SCHEDULER_TEMPLATES_DIR: {settings.templates_dir} is not a directory")
+    templating.configure(settings.templates_dir)
+    return settings

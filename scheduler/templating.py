@@ -22,7 +22,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Undefined
+from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, Undefined
 
 LANGUAGES = ("kk", "ru", "en")
 DOMAINS = ("email", "web", "report")
@@ -40,6 +40,31 @@ def templates_dir() -> Path:
     if found is None:
         raise FileNotFoundError("no templates directory: neither the package's nor the checkout's")
     return found
+
+
+_site: list[str | None] = [None]  # SCHEDULER_TEMPLATES_DIR, set once the settings are read
+
+
+def configure(override: str | Path | None) -> None:
+    """The site's template directory (SCHEDULER_TEMPLATES_DIR), consulted before the shipped ones."""
+    _site[0] = str(override) if override else None
+
+
+def site_dir() -> str | None:
+    return _site[0]
+
+
+class SiteLoader(BaseLoader):
+    """The site's directory first (when configured), then the shipped templates."""
+
+    def get_source(self, environment, template):
+        folders = ([_site[0]] if _site[0] else []) + [str(templates_dir())]
+        for folder in folders:
+            try:
+                return FileSystemLoader(folder).get_source(environment, template)
+            except TemplateNotFound:
+                continue
+        raise TemplateNotFound(template)
 
 
 def locale_dir() -> Path | None:
@@ -80,12 +105,11 @@ def translations(language: str) -> NullTranslations:
 
 
 @functools.cache
-def environment(language: str, override: str | None = None, *, strict: bool = False) -> Environment:
+def environment(language: str, *, strict: bool = False) -> Environment:
     """The templates in `language`. HTML is escaped everywhere but in plain-text templates
     (`*.txt.j2`); `strict`: an undefined name is an error (emails), not an empty string."""
-    directories = ([override] if override else []) + [str(templates_dir())]
     env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(d) for d in directories]),
+        loader=SiteLoader(),
         autoescape=lambda name: name is None or not name.endswith(".txt.j2"),
         undefined=StrictUndefined if strict else Undefined,
         extensions=["jinja2.ext.i18n"],

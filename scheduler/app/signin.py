@@ -25,7 +25,7 @@ from email.policy import SMTPUTF8
 from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, StrictUndefined
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -35,6 +35,7 @@ from scheduler.i18n import long_date
 from scheduler.store.db import session
 from scheduler.store.ledger import as_utc, aware
 from scheduler.store.tables import SignInRow
+from scheduler.templating import SiteLoader
 
 PATH = "/s/"
 PER_ADDRESS = 5  # links emailed to one address within WINDOW
@@ -42,7 +43,7 @@ PER_CLIENT = 30  # requests from one client address within WINDOW (any address, 
 WINDOW = dt.timedelta(hours=1)
 LANGUAGES = ("kk", "ru", "en")
 
-_env = Environment(loader=PackageLoader("scheduler", "templates"), autoescape=lambda name: True,
+_env = Environment(loader=SiteLoader(), autoescape=lambda name: True,
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 

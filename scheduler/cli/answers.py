@@ -292,7 +292,6 @@ def users_add(plan_path, email, role) -> None:
 def users_list(plan_path) -> None:
     """Every user, enabled or not."""
     from scheduler.app import users as staff
-
     from scheduler.store.ledger import aware
 
     service = open_service(_settings(), _plan(plan_path))

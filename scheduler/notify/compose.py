@@ -16,13 +16,14 @@ from email.message import EmailMessage
 from email.policy import SMTPUTF8
 from email.utils import format_datetime, make_msgid
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, StrictUndefined
 
 from scheduler.feeds.ics import Deadline, deadlines_calendar
 from scheduler.i18n import long_date
+from scheduler.templating import SiteLoader
 
 _env = Environment(
-    loader=PackageLoader("scheduler", "templates"),
+    loader=SiteLoader(),
     # Plain-text partials (*.txt.j2) are never escaped; everything else is, outside `autoescape false`.
     autoescape=lambda name: name is None or not name.endswith(".txt.j2"),
     undefined=StrictUndefined,

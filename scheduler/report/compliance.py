@@ -10,9 +10,10 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, select_autoescape
 
 from scheduler.calendar.workdays import WorkdayCalendar
+from scheduler.templating import SiteLoader
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def as_xlsx(rows: list[AgencyCompliance], year: int) -> bytes:
     return output.getvalue()
 
 
-_env = Environment(loader=PackageLoader("scheduler", "templates"), autoescape=select_autoescape(["j2"]))
+_env = Environment(loader=SiteLoader(), autoescape=select_autoescape(["j2"]))
 
 
 def as_html(rows: list[AgencyCompliance], year: int, plan_title: str, today: dt.date) -> bytes:

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -28,13 +28,14 @@ from scheduler.app import links, people, sessions
 from scheduler.i18n import long_date
 from scheduler.service import Service
 from scheduler.store.ledger import aware
+from scheduler.templating import SiteLoader
 from scheduler.web.words import ACTIONS, LANGUAGES, STATES, WORDS
 
 COOKIE = "scheduler_session"
 SECURE_COOKIE = "__Host-scheduler_session"  # the prefix: only over https, for this host, path /
 LANGUAGE_COOKIE = "lang"
 
-env = Environment(loader=PackageLoader("scheduler", "templates"), autoescape=select_autoescape(["j2"]))
+env = Environment(loader=SiteLoader(), autoescape=select_autoescape(["j2"]))
 env.filters["long_date"] = long_date
 env.filters["size"] = lambda size: f"{size} B" if size < 1024 else f"{size / 1024:.0f} KB" if size < 1 << 20 else f"{size / 2**20:.1f} MB"
 env.filters["local_day"] = lambda moment, service: service.timing.local_day(aware(moment))

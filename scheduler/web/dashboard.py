@@ -22,7 +22,7 @@ import secrets
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -32,9 +32,10 @@ from scheduler import report
 from scheduler.errors import BadInput, UnknownOccurrence
 from scheduler.i18n import long_date
 from scheduler.service import Service
+from scheduler.templating import SiteLoader
 from scheduler.web.security import LoginThrottle
 
-_env = Environment(loader=PackageLoader("scheduler", "templates"), autoescape=select_autoescape(["j2"]))
+_env = Environment(loader=SiteLoader(), autoescape=select_autoescape(["j2"]))
 _env.filters["long_date"] = long_date
 
 

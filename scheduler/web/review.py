@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from scheduler.answers import ACCEPT, CLOSE, EXTEND, REFUSE, REOPEN, RETURN, REVOKE
 from scheduler import report as compliance
+from scheduler.answers import ACCEPT, CLOSE, EXTEND, REFUSE, REOPEN, RETURN, REVOKE
 from scheduler.app import answer, backlog, pages, reports
 from scheduler.errors import BadInput, Conflict, UnknownOccurrence
 from scheduler.store.ledger import aware

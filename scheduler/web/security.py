@@ -17,10 +17,12 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from importlib.resources import files
+from pathlib import Path
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from scheduler import templating
 
 log = logging.getLogger("scheduler")
 
@@ -28,14 +30,16 @@ _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 
 
 def style_hashes() -> list[str]:
-    """CSP sources for the `<style>` blocks of the web templates (static text, so their hashes are fixed)."""
+    """CSP sources for the `<style>` blocks of the web templates, the shipped ones and a site's
+    (static text, so their hashes are fixed)."""
     found = []
-    web = files("scheduler") / "templates" / "web"
-    for template in sorted((t for t in web.iterdir() if t.name.endswith(".j2")), key=lambda t: t.name):
-        for block in _STYLE.findall(template.read_text(encoding="utf-8")):
-            if "{{" in block or "{%" in block:
-                raise ValueError(f"{template.name}: a <style> block with template code cannot be allowed by hash")
-            found.append("'sha256-" + base64.b64encode(hashlib.sha256(block.encode()).digest()).decode() + "'")
+    folders = [templating.templates_dir() / "web"] + ([Path(templating.site_dir()) / "web"] if templating.site_dir() else [])
+    for web in (f for f in folders if f.is_dir()):
+        for template in sorted((t for t in web.iterdir() if t.name.endswith(".j2")), key=lambda t: t.name):
+            for block in _STYLE.findall(template.read_text(encoding="utf-8")):
+                if "{{" in block or "{%" in block:
+                    raise ValueError(f"{template.name}: a <style> block with template code cannot be allowed by hash")
+                found.append("'sha256-" + base64.b64encode(hashlib.sha256(block.encode()).digest()).decode() + "'")
     return sorted(set(found))
 
 

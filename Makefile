@@ -27,8 +27,10 @@ test: $(BIN)/scheduler tests/js/node_modules
 
 # After marking or changing strings in templates or code: the catalogs take the new message ids
 # (translations kept, changed ones marked fuzzy), then translate what is new in each .po file.
+# `make catalogs CATALOGS=web` does one domain.
+CATALOGS ?= email digest web dashboard report
 catalogs: $(BIN)/scheduler
-	@for domain in email web report; do \
+	@for domain in $(CATALOGS); do \
 	  $(BIN)/pybabel -q extract -F locale/$$domain.cfg --project obligation-scheduler --version 0.1 --copyright-holder "the obligation scheduler's authors" --msgid-bugs-address "" --no-wrap --sort-by-file -k _ -k ngettext:1,2 -o locale/$$domain.pot . && \
 	  for lang in kk ru en; do \
 	    if [ -f locale/$$lang/LC_MESSAGES/$$domain.po ]; then \

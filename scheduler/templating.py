@@ -7,8 +7,8 @@ Where they are read from, first found first:
 2. the templates shipped in the wheel (`scheduler/templates`, copied there by the build);
 3. in a source checkout, `templates/` at the repository's root.
 
-The catalogs are `locale/<lang>/LC_MESSAGES/<domain>.po` (domains: `email`, `web`, `report`), English
-message ids, kk, ru and en. The build compiles them with Babel into `.mo` files inside the wheel; in a
+The catalogs are `locale/<lang>/LC_MESSAGES/<domain>.po` (domains: `email`, `digest`, `web`, `dashboard`, `report`), English
+message ids, kk, ru and en (the `.cfg` beside them says which files each domain is drawn from). The build compiles them with Babel into `.mo` files inside the wheel; in a
 source checkout the `.po` files are compiled by Babel in memory when first needed. Plural forms
 are each language's own (Russian has three), from the catalog's header.
 """
@@ -25,7 +25,7 @@ from babel.support import NullTranslations, Translations
 from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, Undefined
 
 LANGUAGES = ("kk", "ru", "en")
-DOMAINS = ("email", "web", "report")
+DOMAINS = ("email", "digest", "web", "dashboard", "report")
 PACKAGE = Path(__file__).resolve().parent
 CHECKOUT = PACKAGE.parent  # the repository's root, in a source checkout
 

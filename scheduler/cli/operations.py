@@ -196,6 +196,13 @@ def run(plan_path, contacts_path, clock_text, speed) -> None:
     for line in outlook(service.engine, service.timing.local_day(now_of())).lines(
             f"{settings.public_base_url()}/"):
         log.info("%s", line)
+    if credential is None:  # on loopback (checked above): a one-time link for the local admin
+        from scheduler.app import local_admin
+
+        url = local_admin.sign_in_url(service.engine, settings.public_base_url(), now_of())
+        log.info("no admin credential is set: open %s to sign in as the local admin (%s; the link works once, "
+                 "within %d hours; each start prints a new one)", url, local_admin.EMAIL,
+                 local_admin.LASTS.total_seconds() // 3600)
 
     def reload() -> Service:
         return load_and_sync(_replay_settings(load_settings()) if clock_text else load_settings(),

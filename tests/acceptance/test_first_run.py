@@ -25,6 +25,20 @@ def start(cwd, *args, env_extra=None):
     return subprocess.Popen([command, "run", *args], cwd=cwd, env=env, stderr=subprocess.PIPE, text=True)
 
 
+def open_link(url):
+    """GET without following the redirect: the status, where it leads and the cookie it sets."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.request("GET", parts.path)
+    response = connection.getresponse()
+    response.read()
+    return {"status": response.status, "location": response.getheader("Location") or "",
+            "cookie": response.getheader("Set-Cookie") or ""}
+
+
 def stop(process):
     process.send_signal(signal.SIGTERM)
     rest = process.communicate(timeout=30)[1]
@@ -37,6 +51,13 @@ def test_the_first_run_says_the_plan_has_ended_nobody_is_mailed_and_where_to_loo
     process = start(scheduler.cwd, env_extra={"SCHEDULER_HTTP_PORT": str(port)})
     try:
         log = wait_for(process, "tick now=")  # the first tick is logged, even with nothing to do
+        # No admin credential on loopback: a one-time link signs the local admin in.
+        url = re.search(r"open (http://127\.0\.0\.1:\d+/s/\S+) to sign in as the local admin", log).group(1)
+        signed_in = open_link(url)
+        assert signed_in["status"] == 303 and signed_in["cookie"].startswith("scheduler_session=")
+        page = http_get(f"http://127.0.0.1:{port}{signed_in['location']}", {"Cookie": signed_in["cookie"].split(";")[0]})
+        assert page[0] == 200 and b"admin@localhost" in page[2]
+        assert open_link(url)["status"] == 410, "the link works once"
         log += stop(process)
     finally:
         if process.poll() is None:

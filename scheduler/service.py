@@ -214,31 +214,10 @@ class Service:
         return composer(to, first.step, items, letterhead, now, message_id)
 
     def digest_report(self, db: Session, now: dt.datetime, key: str, language: str) -> compose.DigestReport:
-        today = self.timing.local_day(now)
-        open_rows = db.exec(
-            select(OccurrenceRow)
-            .where(OccurrenceRow.status == "active", col(OccurrenceRow.state).in_(sorted(LADDER_RUNS)))
-            .where(col(OccurrenceRow.due) <= today + dt.timedelta(days=UPCOMING_DAYS))
-            .order_by(OccurrenceRow.due, OccurrenceRow.id)
-        ).all()
-        overdue = [self.item(r, language) for r in open_rows if r.due < today]
-        upcoming = [self.item(r, language) for r in open_rows if r.due >= today]
-        week_ago = as_utc(now) - dt.timedelta(days=7)
-        failures = [
-            f"{row.recipient} ({row.step}, {row.occurrence_id}): {row.error}"
-            for row in db.exec(
-                select(NotificationRow).where(NotificationRow.state == "failed", col(NotificationRow.scheduled_at) >= week_ago)
-            )
-        ]
-        focal = set(db.exec(select(ContactRow.agency).where(ContactRow.role == "focal")))
-        without = sorted({r.agency for r in open_rows} - focal)
-        skipped_late = db.exec(
-            select(func.count()).select_from(NotificationRow).where(
-                NotificationRow.state == "skipped", col(NotificationRow.reason).like("%late%"),
-                col(NotificationRow.scheduled_at) >= week_ago,
-            )
-        ).one()
-        return compose.DigestReport(key.removeprefix("digest:"), overdue, upcoming, failures, without, skipped_late)
+        """This week's digest (scheduler/app/digest.py)."""
+        from scheduler.app import digest
+
+        return digest.report(self, db, now, key, language)
 
     # --- other commands -----------------------------------------------------------------------
 

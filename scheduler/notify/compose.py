@@ -84,13 +84,52 @@ class Letterhead:
 
 @dataclass(frozen=True)
 class DigestReport:
+    """The coordinator's weekly digest, built by scheduler/app/digest.py: counts, the top items and
+    summaries, every list capped there so that the email's size is bounded whatever the backlog."""
+
+    @dataclass(frozen=True)
+    class Agency:
+        code: str
+        name: str  # in the reader's language
+        overdue: int = 0  # still owed (open or returned) past its due date
+        upcoming: int = 0  # owed, due within 14 days
+        review: int = 0  # answers waiting for the secretariat's review (submitted)
+        returned: int = 0  # answers sent back, owed again
+        oldest: dt.date | None = None  # the earliest due date among its overdue
+        url: str = ""  # the dashboard filtered to it
+
+    @dataclass(frozen=True)
+    class Line:
+        item: Item
+        url: str  # the occurrence's page
+        days: int  # days late (overdue) or days left (upcoming)
+
+    @dataclass(frozen=True)
+    class Links:
+        dashboard: str = ""
+        overdue: str = ""
+        upcoming: str = ""
+        review: str = ""
+        returned: str = ""
+
     week: str
-    overdue: Sequence[Item] = ()
-    upcoming: Sequence[Item] = ()
-    failures: Sequence[str] = ()
-    without_focal: Sequence[str] = ()
+    today: dt.date
+    overdue: int = 0
+    upcoming: int = 0
+    review: int = 0
+    returned: int = 0
+    agencies: Sequence[Agency] = ()  # the most late first
+    agencies_more: int = 0  # left out of `agencies`
+    top_overdue: Sequence[Line] = ()  # the most overdue first
+    top_upcoming: Sequence[Line] = ()  # the next due first
+    failures: int = 0  # undelivered emails of the last week
+    failure_examples: Sequence[str] = ()
+    without_focal: int = 0  # agencies owing something with no focal point
+    without_focal_examples: Sequence[str] = ()
     skipped_late: int = 0
-    extra: dict = field(default_factory=dict)
+    history: int = 0  # never answered, due before the system started (not counted above)
+    started: dt.date | None = None
+    links: Links = field(default_factory=Links)
 
 
 def _render(kind: str, language: str, context: dict) -> tuple[str, str, str]:
@@ -190,11 +229,16 @@ def escalation(to: Recipient, step: str, items: Sequence[Item], letterhead: Lett
 
 def digest(to: Recipient, report: DigestReport, letterhead: Letterhead, now: dt.datetime,
            message_id: str | None = None) -> EmailMessage:
-    """The coordinator's weekly overview."""
-    context = {"to": to, "report": report, "letterhead": letterhead, "lang": to.language, "today": now.date()}
-    rendered = _render("digest", to.language, context)
-    ids = [i.occurrence_id for i in (*report.overdue, *report.upcoming)]
-    return _message(to, letterhead, now, "digest", ids, rendered, None, message_id)
+    """The coordinator's weekly overview: one template (`email/digest.j2`), translated through the
+    `digest` catalog; the occurrences header names the items it lists."""
+    from scheduler.templating import environment
+
+    template = environment(to.language, strict=True).get_template("email/digest.j2")
+    context = template.new_context({"to": to, "report": report, "letterhead": letterhead, "today": now.date(),
+                                    "date": lambda day: long_date(day, to.language)})
+    subject, text, html = ("".join(template.blocks[b](context)) for b in ("subject", "text", "html"))
+    ids = [line.item.occurrence_id for line in (*report.top_overdue, *report.top_upcoming)]
+    return _message(to, letterhead, now, "digest", ids, (" ".join(subject.split()), text, html), None, message_id)
 
 
 COMPOSERS = {"reminder": reminder, "due": due_today, "escalation": escalation}

@@ -48,13 +48,19 @@ def test_deadline_messages(kind, step, language):
 
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
 def test_digest(language):
-    report = compose.DigestReport("2022-W48", overdue=ITEMS, upcoming=ITEMS[:1], failures=["x@y.kz: 550 no such user"],
-                                  without_focal=["ngos"], skipped_late=3)
+    line = compose.DigestReport.Line(ITEMS[0], "http://127.0.0.1:8080/occurrences/7:finance:2022", 3)
+    report = compose.DigestReport("2022-W48", dt.date(2022, 11, 28), overdue=1, upcoming=1, top_overdue=[line],
+                                  top_upcoming=[compose.DigestReport.Line(ITEMS[1], "http://127.0.0.1:8080/occurrences/6:finance:2022", 11)],
+                                  failures=1, failure_examples=["x@y.kz: 550 no such user"], without_focal=1,
+                                  without_focal_examples=["ngos"], skipped_late=3)
     message = reparse(compose.digest(compose.Recipient("c@mvd.kz", "Coordinator", language), report, LETTERHEAD, NOW))
     assert message["X-Scheduler-Step"] == "digest"
-    assert "2022-W48" in message["Subject"]
+    assert message["X-Scheduler-Occurrences"] == "7:finance:2022, 6:finance:2022"
+    assert {"kk": "2022 жылғы 28 қараша", "ru": "28 ноября 2022", "en": "28 November 2022"}[language] in message["Subject"]
     text = message.get_body(("plain",)).get_content()
-    assert "550 no such user" in text and "ngos" in text and "7:finance:2022" in text
+    html = message.get_body(("html",)).get_content()
+    assert "550 no such user" in text and "ngos" in text and "/occurrences/7:finance:2022" in text
+    assert "<script>alert(1)</script>" in text and "<script>" not in html
 
 
 def test_line_breaks_in_a_name_cannot_inject_headers():

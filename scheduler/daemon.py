@@ -164,7 +164,7 @@ class Daemon:
         # need the key whether or not there is an admin credential.
         secret_key = load_or_create_key(self.service.settings.secret_key_file)
         app = create_app(lambda: self.service, self._clock, credential, secret_key=secret_key,
-                         reload_problem=lambda: self.reload_problem)
+                         reload_problem=lambda: self.reload_problem, replay=self._replay)
         # Slow or stalled clients must not starve /healthz or the process's file descriptors:
         # - a request's head must arrive within 10 s, and the longest-waiting of too many such
         #   connections is dropped first (web/protocol.py; uvicorn alone waits forever for it);

@@ -9,6 +9,7 @@ re-exported here.
 from scheduler.report.compliance import (
     COLUMNS,
     AgencyCompliance,
+    Item,
     Owed,
     as_csv,
     as_html,
@@ -25,6 +26,7 @@ __all__ = [
     "AgencyCompliance",
     "Answer",
     "Consolidated",
+    "Item",
     "Owed",
     "as_csv",
     "as_html",

@@ -1,6 +1,8 @@
 """The compliance table for a year: per agency, what it owed, what came on time, late (and by how
 many working days), missing, and still pending. A pure function of occurrences, submissions and
-`today`; the CLI writes it as CSV, XLSX or HTML."""
+`today`; the CLI writes it as CSV, XLSX or HTML. The dashboard's XLSX adds a second sheet, one line
+per deadline (`Item`), in the page's language and ready to print; its words and the HTML report's
+come from the `report` catalog."""
 
 from __future__ import annotations
 
@@ -10,10 +12,10 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
-from jinja2 import Environment, select_autoescape
 
+from scheduler import templating
 from scheduler.calendar.workdays import WorkdayCalendar
-from scheduler.templating import SiteLoader
+from scheduler.i18n import long_date
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,35 @@ class AgencyCompliance:
 
 
 COLUMNS = [f.name for f in fields(AgencyCompliance)]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One deadline of the year, as the item sheet lists it (names and title in the sheet's language)."""
+
+    agency: str
+    obligation: str
+    title: str
+    period: str
+    due: dt.date
+    state: str  # overdue, open, submitted, returned, accepted, closed
+    submitted_on: dt.date | None
+    working_days_late: int
+
+
+def N_(message: str) -> str:  # marks a message for extraction; translated where it is written
+    return message
+
+
+COLUMN_WORDS = {
+    "agency": N_("code"), "name": N_("agency"), "owed": N_("owed"), "on_time": N_("on time"), "late": N_("late"),
+    "late_working_days": N_("working days late, in all"), "most_late_working_days": N_("most working days late"),
+    "missing": N_("missing"), "pending": N_("not yet due"),
+}
+STATE_WORDS = {
+    "overdue": N_("overdue"), "open": N_("not yet due"), "submitted": N_("submitted"),
+    "returned": N_("returned for completion"), "accepted": N_("accepted"), "closed": N_("closed"),
+}
 
 
 def year_outside(plan_years: range, year: int) -> str | None:
@@ -95,7 +126,9 @@ def as_csv(rows: list[AgencyCompliance]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")  # the BOM lets Excel read Kazakh names correctly
 
 
-def as_xlsx(rows: list[AgencyCompliance], year: int) -> bytes:
+def as_xlsx(rows: list[AgencyCompliance], year: int, items: list[Item] | None = None, *,
+            title: str = "", today: dt.date | None = None, lang: str = "en") -> bytes:
+    """The table as the CSV has it; with `items`, a second sheet listing every deadline."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -108,15 +141,58 @@ def as_xlsx(rows: list[AgencyCompliance], year: int) -> bytes:
     for row in [*rows, total(rows)]:
         sheet.append([getattr(row, c) for c in COLUMNS])
     sheet.column_dimensions["B"].width = 60
+    if items is not None:
+        _item_sheet(book, items, year, title, today or dt.date.today(), lang)
     output = io.BytesIO()
     book.save(output)
     return output.getvalue()
 
 
-_env = Environment(loader=SiteLoader(), autoescape=select_autoescape(["j2"]))
+def _item_sheet(book, items: list[Item], year: int, title: str, today: dt.date, lang: str) -> None:
+    """Title rows, then a header row frozen above the lines and filtered; printed landscape, fit to
+    the page's width, the header repeated on every page."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    _ = templating.translations(lang).gettext
+    sheet = book.create_sheet(_("Deadlines {year}").format(year=year))
+    sheet.append([_("Deadlines due in {year}: each agency's, one per line").format(year=year)])
+    sheet.append([title])
+    sheet.append([_("As of {date}").format(date=long_date(today, lang))])
+    sheet["A1"].font = Font(bold=True, size=14)
+    header = [_("Agency"), _("Item"), _("Title"), _("Period"), _("Due"), _("State"), _("Submitted on"),
+              _("Working days late")]
+    sheet.append(header)
+    head_row = sheet.max_row
+    for cell in sheet[head_row]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDE2E6")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for item in items:
+        sheet.append([item.agency, item.obligation, item.title, item.period, item.due,
+                      _(STATE_WORDS.get(item.state, item.state)), item.submitted_on, item.working_days_late or None])
+        for column in (5, 7):
+            sheet.cell(sheet.max_row, column).number_format = "DD.MM.YYYY"
+        for column in (1, 3):
+            sheet.cell(sheet.max_row, column).alignment = Alignment(wrap_text=True, vertical="top")
+    for column, width in zip(range(1, 9), (40, 8, 70, 12, 12, 22, 13, 12), strict=True):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    last = get_column_letter(len(header))
+    sheet.freeze_panes = f"A{head_row + 1}"
+    sheet.auto_filter.ref = f"A{head_row}:{last}{max(sheet.max_row, head_row)}"
+    sheet.print_title_rows = f"{head_row}:{head_row}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.gridLines = True
 
 
-def as_html(rows: list[AgencyCompliance], year: int, plan_title: str, today: dt.date) -> bytes:
-    page = _env.get_template("report.html.j2").render(rows=rows, total=total(rows), columns=COLUMNS, year=year,
-                                                     plan_title=plan_title, today=today)
+def as_html(rows: list[AgencyCompliance], year: int, plan_title: str, today: dt.date, lang: str = "en") -> bytes:
+    """The table as a page: headings and dates in `lang` (the `report` catalog), the codes kept
+    beside the names for whoever matches them with the CSV."""
+    page = templating.environment(lang).get_template("report.html.j2").render(
+        rows=rows, total=total(rows), columns=COLUMNS, year=year, plan_title=plan_title, today=today,
+        column_words=COLUMN_WORDS, as_of=long_date(today, lang))
     return page.encode("utf-8")

@@ -37,9 +37,10 @@ def matches(if_none_match: str | None, etag: str) -> bool:
 
 def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
                credential: tuple[str, str] | None = None, *, secret_key: bytes | None = None,
-               reload_problem: Callable[[], str | None] = lambda: None) -> Starlette:
+               reload_problem: Callable[[], str | None] = lambda: None, replay: bool = False) -> Starlette:
     """`secret_key`: the deployment's key, from which the dashboard's form key is derived;
-    `reload_problem`: why the last reload was refused (None when it was not), shown on /healthz."""
+    `reload_problem`: why the last reload was refused (None when it was not), shown on /healthz;
+    `replay`: `clock` replays the past (`run --clock`), which the dashboard says on every page."""
 
     guard = dashboard.Guard(credential, secret_key)
     auth = Auth(current, clock, guard)
@@ -70,7 +71,7 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
         Route("/feeds/{token}.ics", feed, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_view, methods=["GET"]),
-        *dashboard.routes(current, clock, guard),
+        *dashboard.routes(current, clock, guard, replay=replay),
         *auth.routes(),
         *signin.routes(auth),
         *agency.routes(auth),

@@ -14,29 +14,29 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import calendar as month_calendar
 import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections import defaultdict
 from collections.abc import Callable
-from urllib.parse import parse_qs, urlsplit
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-from jinja2 import Environment, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from scheduler import report
+from scheduler import report, templating
+from scheduler.answers.machine import ADMIN
+from scheduler.app import dashboard_queries, people, sessions
 from scheduler.errors import BadInput, UnknownOccurrence
-from scheduler.i18n import long_date
+from scheduler.feeds import tokens
 from scheduler.service import Service
-from scheduler.templating import SiteLoader
+from scheduler.store.ledger import aware
+from scheduler.web import dashboard_view as view
 from scheduler.web.security import LoginThrottle
-
-_env = Environment(loader=SiteLoader(), autoescape=select_autoescape(["j2"]))
-_env.filters["long_date"] = long_date
 
 
 FORM_KEY_LABEL = b"scheduler dashboard form tokens v1"
@@ -140,33 +140,157 @@ def _same_origin(request: Request, public_base_url: str) -> bool:
     return bool(given.netloc) and (given.scheme.lower(), given.netloc.lower()) == (public.scheme.lower(), public.netloc.lower())
 
 
-def month_grid(year: int, month: int) -> list[list[dt.date | None]]:
-    weeks = month_calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
-    return [[day if day.month == month else None for day in week] for week in weeks]
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads the dashboard: the admin by HTTP Basic, or a signed-in member of the secretariat."""
+
+    name: str
+    admin: bool
 
 
-def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], guard: Guard) -> list[Route]:
-    def page(name: str, **context) -> HTMLResponse:
-        # Not the app's `no-referrer`: under it a browser posts this page's form with `Origin: null`
-        # (the Fetch standard), which the Origin check must refuse. Other sites still get no Referer.
-        return HTMLResponse(_env.get_template(f"web/{name}.html.j2").render(**context),
-                            headers={"Referrer-Policy": "same-origin"})
+# The people's pages' session cookie (web/auth.py): a signed-in member of the secretariat reads the
+# dashboard without the admin's Basic credential.
+SESSION_COOKIES = ("__Host-scheduler_session", "scheduler_session")
 
-    async def home(request: Request) -> Response:
+
+def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], guard: Guard,
+           replay: bool = False) -> list[Route]:
+    async def viewer(request: Request) -> Viewer | Response:
+        service = current()
+        cookie = next((request.cookies[c] for c in SESSION_COOKIES if request.cookies.get(c)), None)
+        if cookie and "authorization" not in request.headers and guard.credential is not None:
+            idle = dt.timedelta(minutes=service.settings.session_idle_minutes)
+            row = await run_in_threadpool(sessions.find, service.engine, cookie, clock(), idle)
+            person = await run_in_threadpool(people.who, service.engine, row.email) if row is not None else None
+            if person is not None and person.staff:
+                return Viewer(person.email, person.staff_role == ADMIN)
         refusal = guard.refusal(request)
         if refusal is not None:
             return refusal
-        service, now = current(), clock()
+        return Viewer(guard.credential[0], True)
+
+    def context(request: Request, service: Service, now: dt.datetime, lang: str) -> dict:
+        meta = service.plan.file.plan
         today = service.timing.local_day(now)
-        first = today.replace(day=1)
-        following = (first + dt.timedelta(days=32)).replace(day=1)
-        last = (following + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-        due = await run_in_threadpool(service.due_between, first, last)
-        status = await run_in_threadpool(service.status, now)
-        table = await run_in_threadpool(service.compliance, today.year, now)
-        months = [(m, month_grid(m.year, m.month)) for m in (first, following)]
-        return page("dashboard", service=service, today=today, months=months, due=due, status=status,
-                    table=table, total=report.total(table), columns=report.COLUMNS, plan=service.plan.file.plan)
+        words = view.Words(service.plan, lang, today, service.timing.zone)
+        kept = {k: v for k, v in request.query_params.items() if k != "lang"}
+        return {
+            "lang": lang, "words": words, "today": today, "plan": meta,
+            "heading": getattr(meta, f"title_{lang}", None) or meta.title_kk,
+            "translation": service.plan.translation_status(lang),
+            "languages": [(code, name, "?" + urlencode({**kept, "lang": code})) for code, name in view.LANGUAGE_NAMES],
+            "replay": replay, "replayed_at": now.astimezone(service.timing.zone),
+            "state_words": view.STATE_WORDS, "icons": view.STATE_ICONS, "states": view.STATES,
+            "percent": lambda value: view.percent(value, lang), "zone_name": str(service.timing.zone),
+            "first_of": lambda year, month: dt.date(year, month, 1), "last_of": view.last_of_month, "aware": aware,
+        }
+
+    def page(request: Request, template: str, language: str, status: int = 200, **values) -> HTMLResponse:
+        # Not the app's `no-referrer`: under it a browser posts this page's form with `Origin: null`
+        # (the Fetch standard), which the Origin check must refuse. Other sites still get no Referer.
+        body = templating.environment(language).get_template(f"web/{template}.html.j2").render(**values)
+        response = HTMLResponse(body, status_code=status, headers={"Referrer-Policy": "same-origin", "Vary": "Cookie, Accept-Language"})
+        if request.query_params.get("lang") in view.LANGUAGES:
+            response.set_cookie(view.LANGUAGE_COOKIE, request.query_params["lang"], max_age=365 * 86400, path="/",
+                                samesite="lax", secure=current().settings.public_base_url().lower().startswith("https://"))
+        return response
+
+    def rows_of(service: Service, words: view.Words, **selection) -> list[view.Row]:
+        return [words.row(e) for e in dashboard_queries.entries(service.engine, **selection)]
+
+    async def home(request: Request) -> Response:
+        who = await viewer(request)
+        if isinstance(who, Response):
+            return who
+        service, now = current(), clock()
+        lang = view.negotiate(request)
+        values = context(request, service, now, lang)
+        words, today = values["words"], values["today"]
+        _ = templating.translations(lang).gettext
+        filters = view.read_filters(request, service.plan, _)
+        first, last = view.period_of(filters, today)
+        shown_month = filters.month or (filters.day.replace(day=1) if filters.day else None) or \
+            (dt.date(filters.year, today.month if filters.year == today.year else 1, 1) if filters.year else today.replace(day=1))
+        year = shown_month.year
+
+        def load():
+            selection = {"agency": filters.agency, "obligation": filters.obligation}
+            listed = view.select_rows(rows_of(service, words, first=first, last=last, **selection), filters)
+            month_rows = view.select_rows(rows_of(service, words, first=shown_month,
+                                                  last=view.last_of_month(shown_month), **selection), filters)
+            year_rows = rows_of(service, words, first=dt.date(year, 1, 1), last=dt.date(year, 12, 31), **selection)
+            overdue = [r for r in rows_of(service, words, last=today - dt.timedelta(days=1), **selection) if r.state == "overdue"]
+            return listed, month_rows, year_rows, overdue, dashboard_queries.due_span(service.engine)
+
+        listed, month_rows, year_rows, overdue, span = await run_in_threadpool(load)
+        pages = max(1, -(-len(listed) // view.PAGE_SIZE))
+        current_page = min(filters.page, pages)
+        by_agency = view.compliance_by_agency(year_rows, today, service.calendar)
+        by_month = view.compliance_by_month(year_rows, year, today, service.calendar)
+        total = view.Tally()
+        for row in year_rows:
+            total.add(row, today, service.calendar)
+        lang_query = ""
+        bars, bars_height = view.agency_bars(by_agency, lang, lang_query)
+        late_agencies = defaultdict(int)
+        for row in overdue:
+            late_agencies[(row.entry.agency, row.agency_name)] += 1
+        years = list(range(service.plan.years.start, service.plan.years.stop + 1))
+        return page(request, "dashboard", lang, **values, filters=filters, first=first, last=last,
+                    listed=listed[(current_page - 1) * view.PAGE_SIZE:current_page * view.PAGE_SIZE],
+                    listed_count=len(listed), page_number=current_page, pages=pages,
+                    groups=view.grouped_by_agency(listed) if filters.day else None,
+                    shown_month=shown_month, weeks=view.month_cells(shown_month, month_rows),
+                    weekdays=words.weekdays(), previous_month=view.add_months(shown_month, -1),
+                    next_month=view.add_months(shown_month, 1), years=years, year=year,
+                    overdue_count=len(overdue),
+                    late_agencies=sorted(late_agencies.items(), key=lambda item: (-item[1], item[0][1].casefold())),
+                    by_agency=by_agency, by_month=by_month, total=total, bars=bars, bars_height=bars_height,
+                    columns=view.month_columns(by_month, words, lang), span=span,
+                    agencies=sorted(((code, words.agency(code)) for code in service.plan.file.agencies),
+                                    key=lambda pair: pair[1].casefold()),
+                    obligations=[(o.id, words.title(o.id)) for o in service.plan.obligations],
+                    report_year=year if report.year_outside(service.plan.years, year) is None else None)
+
+    async def agency_page(request: Request) -> Response:
+        who = await viewer(request)
+        if isinstance(who, Response):
+            return who
+        service, now = current(), clock()
+        lang = view.negotiate(request)
+        values = context(request, service, now, lang)
+        words, today = values["words"], values["today"]
+        code = request.path_params["code"]
+        if service.plan.agency(code) is None:
+            return page(request, "dashboard-agency", lang, 404, **values, missing=True)
+
+        def load():
+            rows = rows_of(service, words, agency=code)
+            ids = [r.entry.id for r in rows]
+            history = dashboard_queries.events(service.engine, ids)
+            contacts = dashboard_queries.contacts(service.engine, code)
+            feed = None
+            if who.admin:
+                key = tokens.load_or_create_key(service.settings.secret_key_file)
+                token = dashboard_queries.agency_feed_token(service.engine, key, code, now)
+                feed = f"{service.settings.public_base_url()}/feeds/{token}.ics" if token else None
+            return rows, history, contacts, feed
+
+        rows, history, contacts, feed = await run_in_threadpool(load)
+        titles = {r.entry.id: r for r in rows}
+        tally = view.Tally()
+        for row in rows:
+            tally.add(row, today, service.calendar)
+        counts = {state: sum(r.state == state for r in rows) for state in view.STATES}
+        by_year = defaultdict(list)
+        for row in rows:
+            by_year[row.entry.due.year].append(row)
+        agency = service.plan.agency(code)
+        return page(request, "dashboard-agency", lang, **values, missing=False, code=code, agency=agency,
+                    name=words.agency(code), rows=rows, by_year=sorted(by_year.items()), counts=counts, tally=tally,
+                    history=history, titles=titles, contacts=contacts, feed=feed, admin=who.admin,
+                    action_words=view.ACTION_WORDS, role_words=view.ROLE_WORDS, language_words=view.LANGUAGE_WORDS,
+                    zone=service.timing.zone)
 
     async def submit(request: Request) -> Response:
         refusal = guard.refusal(request)
@@ -189,9 +313,9 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         return RedirectResponse(f"/occurrences/{oid}", status_code=303)
 
     async def download(request: Request) -> Response:
-        refusal = guard.refusal(request)
-        if refusal is not None:
-            return refusal
+        who = await viewer(request)
+        if isinstance(who, Response):
+            return who
         service, now = current(), clock()
         year, fmt = int(request.path_params["year"]), request.path_params["fmt"]
         if fmt not in ("csv", "xlsx", "html"):
@@ -199,19 +323,34 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         outside = report.year_outside(service.plan.years, year)
         if outside:
             return Response(f"no report: the year {outside}\n", status_code=404, media_type="text/plain; charset=utf-8")
+        lang = view.negotiate(request)
+        today = service.timing.local_day(now)
         table = await run_in_threadpool(service.compliance, year, now)
         meta = service.plan.file.plan
+        title = getattr(meta, f"title_{lang}", None) or meta.title_kk
+
+        def items() -> list[report.Item]:
+            words = view.Words(service.plan, lang, today, service.timing.zone)
+            found = []
+            for row in rows_of(service, words, first=dt.date(year, 1, 1), last=dt.date(year, 12, 31)):
+                late = report.working_days_late(service.calendar, row.entry.due, row.submitted_on) \
+                    if row.submitted_on and row.submitted_on > row.entry.due else 0
+                found.append(report.Item(row.agency_name, row.entry.obligation, row.title, row.entry.period,
+                                         row.entry.due, row.state, row.submitted_on, late))
+            return found
+
         body, media = {
             "csv": (lambda: report.as_csv(table), "text/csv; charset=utf-8"),
-            "xlsx": (lambda: report.as_xlsx(table, year), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            "html": (lambda: report.as_html(table, year, meta.title_en or meta.title_kk, service.timing.local_day(now)),
-                     "text/html; charset=utf-8"),
+            "xlsx": (lambda: report.as_xlsx(table, year, items(), title=title, today=today, lang=lang),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            "html": (lambda: report.as_html(table, year, title, today, lang=lang), "text/html; charset=utf-8"),
         }[fmt]
-        return Response(body(), media_type=media,
+        return Response(await run_in_threadpool(body), media_type=media,
                         headers={"Content-Disposition": f'attachment; filename="compliance-{year}.{fmt}"'})
 
     return [
         Route("/", home, methods=["GET"]),
+        Route("/agencies/{code}", agency_page, methods=["GET"]),
         Route("/occurrences/{occurrence_id}/submit", submit, methods=["POST"]),
         Route("/report/{year:int}.{fmt:str}", download, methods=["GET"]),
     ]

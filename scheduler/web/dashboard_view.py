@@ -1,0 +1,365 @@
+"""What the dashboard's pages show, worked out from the store and the plan: the page's language, the
+filters, each deadline's state in words, the month's calendar, the day list, the compliance table
+with its percentages and the charts' geometry (drawn as inline SVG by the templates).
+
+Every word passes through gettext (the `dashboard` catalog): strings here are marked with `N_`
+or `_`; the templates with `{% trans %}` and `_()`."""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from babel.dates import format_date
+from starlette.requests import Request
+
+from scheduler.answers import ANSWERED
+from scheduler.app.dashboard_queries import Entry
+from scheduler.i18n import long_date
+from scheduler.report.compliance import working_days_late
+
+LANGUAGES = ("kk", "ru", "en")
+LANGUAGE_COOKIE = "lang"  # the same cookie as the people's pages (web/auth.py)
+LANGUAGE_NAMES = (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English"))
+STATES = ("overdue", "open", "submitted", "returned", "accepted", "closed")
+FILTERS = ("agency", "obligation", "state", "year", "month", "q", "lang")
+PAGE_SIZE = 50
+
+
+def N_(message: str) -> str:  # marks a message for extraction; translated where it is shown
+    return message
+
+
+STATE_WORDS = {
+    "overdue": N_("overdue"), "open": N_("not yet due"), "submitted": N_("submitted"),
+    "returned": N_("returned for completion"), "accepted": N_("accepted"), "closed": N_("closed"),
+}
+# Not by colour alone: every state has its sign, read out by screen readers with the words.
+STATE_ICONS = {"overdue": "⚠", "open": "○", "submitted": "✉", "returned": "↩", "accepted": "✓", "closed": "—"}
+ACTION_WORDS = {
+    "submit": N_("answer submitted"), "accept": N_("answer accepted"), "return": N_("returned for completion"),
+    "close": N_("taken off control"), "reopen": N_("latest decision undone"), "extend": N_("deadline extended"),
+    "revoke-extension": N_("extension revoked"), "request-extension": N_("extension requested"),
+    "refuse-extension": N_("extension refused"),
+}
+ROLE_WORDS = {"focal": N_("focal point"), "supervisor": N_("supervisor"), "head": N_("head")}
+LANGUAGE_WORDS = {"kk": N_("Kazakh"), "ru": N_("Russian"), "en": N_("English")}
+
+
+def negotiate(request: Request, default: str = "kk") -> str:
+    """`?lang=`, then the cookie, then Accept-Language (by its weights), then the plan's default."""
+    for given in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if given in LANGUAGES:
+            return given
+    offered = []
+    for position, part in enumerate(request.headers.get("accept-language", "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        match = re.search(r"q\s*=\s*([0-9.]+)", params)
+        if match:
+            try:
+                weight = float(match.group(1))
+            except ValueError:
+                weight = 0.0
+        language = tag.strip().lower().split("-")[0]
+        if language in LANGUAGES and weight > 0:
+            offered.append((-weight, position, language))
+    return min(offered)[2] if offered else default
+
+
+def state_of(entry: Entry, today: dt.date) -> str:
+    """One of STATES: an owed deadline (open or returned) whose day has passed is overdue."""
+    if entry.state in ("open", "returned") and entry.due < today:
+        return "overdue"
+    return entry.state if entry.state in STATES else "closed"
+
+
+@dataclass
+class Filters:
+    agency: str | None = None
+    obligation: str | None = None
+    state: str | None = None
+    year: int | None = None
+    month: dt.date | None = None  # the first of the month
+    day: dt.date | None = None
+    q: str = ""
+    page: int = 1
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.agency or self.obligation or self.state or self.year or self.month or self.day or self.q)
+
+    def query(self, lang: str | None = None, **changes) -> str:
+        """This selection as a query string, with `changes` (None drops a parameter)."""
+        values = {"agency": self.agency, "obligation": self.obligation, "state": self.state,
+                  "year": self.year, "month": self.month.strftime("%Y-%m") if self.month else None,
+                  "day": self.day.isoformat() if self.day else None, "q": self.q or None, "lang": lang}
+        values.update(changes)
+        pairs = [(k, str(v)) for k, v in values.items() if v not in (None, "")]
+        return "?" + urlencode(pairs) if pairs else "?"
+
+
+def read_filters(request: Request, plan, _) -> Filters:
+    """The filters from the query string; what cannot be read is dropped and said (`problems`)."""
+    params, found = request.query_params, Filters()
+    agency = params.get("agency", "").strip()
+    if agency:
+        if plan.agency(agency):
+            found.agency = agency
+        else:
+            found.problems.append(_("No such agency in the plan; the agency filter was left out."))
+    obligation = params.get("obligation", "").strip()
+    if obligation:
+        if plan.obligation(obligation):
+            found.obligation = obligation
+        else:
+            found.problems.append(_("No such item in the plan; the item filter was left out."))
+    state = params.get("state", "").strip()
+    if state:
+        if state in STATES:
+            found.state = state
+        else:
+            found.problems.append(_("Unknown state; the state filter was left out."))
+    year = params.get("year", "").strip()
+    if year:
+        if re.fullmatch(r"\d{4}", year):
+            found.year = int(year)
+        else:
+            found.problems.append(_("The year is written as four digits, such as 2022."))
+    month = params.get("month", "").strip()
+    if month:
+        try:
+            found.month = dt.date.fromisoformat(month + "-01") if re.fullmatch(r"\d{4}-\d{2}", month) else None
+        except ValueError:
+            found.month = None
+        if found.month is None:
+            found.problems.append(_("The month is written as year and month, such as 2022-12."))
+    day = params.get("day", "").strip()
+    if day:
+        try:
+            found.day = dt.date.fromisoformat(day)
+        except ValueError:
+            found.problems.append(_("The day is written as year, month and day, such as 2022-12-09."))
+    found.q = " ".join(params.get("q", "").split())[:200]
+    page = params.get("page", "")
+    found.page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    return found
+
+
+def period_of(filters: Filters, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """The due dates the list covers: the day, the month or the year asked for; with no period but
+    another filter, the whole plan; with no filter at all, this month."""
+    if filters.day:
+        return filters.day, filters.day
+    if filters.month:
+        return filters.month, last_of_month(filters.month)
+    if filters.year:
+        return dt.date(filters.year, 1, 1), dt.date(filters.year, 12, 31)
+    if filters.any:
+        return None, None
+    first = today.replace(day=1)
+    return first, last_of_month(first)
+
+
+def last_of_month(first: dt.date) -> dt.date:
+    return first.replace(day=month_calendar.monthrange(first.year, first.month)[1])
+
+
+def add_months(first: dt.date, months: int) -> dt.date:
+    index = first.year * 12 + first.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A deadline as a line of the page: all in the page's language."""
+
+    entry: Entry
+    state: str
+    agency_name: str
+    title: str
+    submitted_on: dt.date | None
+
+
+class Words:
+    """The plan's words in the page's language: agencies by name, items by title."""
+
+    def __init__(self, plan, lang: str, today: dt.date, zone):
+        self.plan, self.lang, self.today, self.zone = plan, lang, today, zone
+
+    def agency(self, code: str, day: dt.date | None = None) -> str:
+        if code == "government" or self.plan.agency(code) or code in self.plan.file.offices:
+            return self.plan.display_name(code, day or self.today, self.lang)
+        return code
+
+    def title(self, obligation_id: str, fallback: str = "") -> str:
+        obligation = self.plan.obligation(obligation_id)
+        if obligation is None:
+            return fallback
+        return getattr(obligation, f"title_{self.lang}", None) or obligation.title_kk
+
+    def form(self, obligation_id: str) -> str | None:
+        obligation = self.plan.obligation(obligation_id)
+        if obligation is None:
+            return None
+        return getattr(obligation, f"form_{self.lang}", None) or obligation.form_kk
+
+    def date(self, day: dt.date | None) -> str:
+        return long_date(day, self.lang) if day else ""
+
+    def month(self, first: dt.date) -> str:
+        return format_date(first, "LLLL y", locale=self.lang)
+
+    def short_month(self, first: dt.date) -> str:
+        return format_date(first, "LLL", locale=self.lang)
+
+    def weekdays(self) -> list[str]:
+        monday = dt.date(2024, 1, 1)
+        return [format_date(monday + dt.timedelta(days=i), "EEE", locale=self.lang) for i in range(7)]
+
+    def row(self, entry: Entry) -> Row:
+        return Row(entry, state_of(entry, self.today), self.agency(entry.agency, entry.nominal_due),
+                   self.title(entry.obligation, entry.title_kk),
+                   entry.submitted_at.astimezone(self.zone).date() if entry.submitted_at else None)
+
+
+def select_rows(rows: list[Row], filters: Filters) -> list[Row]:
+    chosen = rows
+    if filters.state:
+        chosen = [r for r in chosen if r.state == filters.state]
+    if filters.q:
+        words = filters.q.casefold().split()
+        chosen = [r for r in chosen
+                  if all(w in f"{r.title} {r.agency_name} {r.entry.obligation} {r.entry.period}".casefold() for w in words)]
+    return chosen
+
+
+def grouped_by_agency(rows: list[Row]) -> list[tuple[str, str, list[Row]]]:
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[row.entry.agency].append(row)
+    return sorted(((code, items[0].agency_name, items) for code, items in groups.items()),
+                  key=lambda g: g[1].casefold())
+
+
+@dataclass(frozen=True)
+class DayCell:
+    day: dt.date | None
+    count: int = 0
+    overdue: int = 0
+    settled: int = 0
+
+
+def month_cells(first: dt.date, rows: list[Row]) -> list[list[DayCell]]:
+    by_day: dict[dt.date, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_day[row.entry.due].append(row)
+    weeks = month_calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    return [[DayCell(day, len(by_day[day]), sum(r.state == "overdue" for r in by_day[day]),
+                     sum(r.state in ("submitted", "accepted", "closed") for r in by_day[day]))
+             if day.month == first.month else DayCell(None) for day in week] for week in weeks]
+
+
+# --- compliance ---------------------------------------------------------------------------------
+
+@dataclass
+class Tally:
+    owed: int = 0
+    on_time: int = 0
+    late: int = 0
+    missing: int = 0
+    pending: int = 0
+    late_working_days: int = 0
+
+    @property
+    def settled(self) -> int:
+        """Deadlines that have come: answered, or passed without an answer."""
+        return self.on_time + self.late + self.missing
+
+    @property
+    def rate(self) -> float | None:
+        return self.on_time / self.settled if self.settled else None
+
+    def add(self, row: Row, today: dt.date, calendar) -> None:
+        """As the compliance report counts: an answer submitted or accepted; closed ones left out."""
+        entry = row.entry
+        if entry.state == "closed":
+            return
+        self.owed += 1
+        answered = entry.state in ANSWERED and row.submitted_on is not None
+        if not answered:
+            if entry.due < today:
+                self.missing += 1
+            else:
+                self.pending += 1
+        elif row.submitted_on <= entry.due:
+            self.on_time += 1
+        else:
+            self.late += 1
+            self.late_working_days += working_days_late(calendar, entry.due, row.submitted_on)
+
+
+def percent(value: float | None, lang: str) -> str:
+    if value is None:
+        return "—"
+    from babel.numbers import format_percent
+
+    return format_percent(value, "#,##0%", locale=lang)
+
+
+def compliance_by_agency(rows: list[Row], today: dt.date, calendar) -> list[tuple[str, str, Tally]]:
+    tallies: dict[str, Tally] = {}
+    names: dict[str, str] = {}
+    for row in rows:
+        tallies.setdefault(row.entry.agency, Tally()).add(row, today, calendar)
+        names[row.entry.agency] = row.agency_name
+    found = [(code, names[code], tally) for code, tally in tallies.items() if tally.owed]
+    return sorted(found, key=lambda t: (t[2].rate if t[2].rate is not None else 2.0, -t[2].missing, t[1].casefold()))
+
+
+def compliance_by_month(rows: list[Row], year: int, today: dt.date, calendar) -> list[tuple[dt.date, Tally]]:
+    months = {dt.date(year, m, 1): Tally() for m in range(1, 13)}
+    for row in rows:
+        if row.entry.due.year == year:
+            months[row.entry.due.replace(day=1)].add(row, today, calendar)
+    return list(months.items())
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float | None
+    text: str
+    x: float
+    y: float
+    width: float
+    height: float
+    href: str | None = None
+
+
+def agency_bars(by_agency: list[tuple[str, str, Tally]], lang: str, query: str) -> tuple[list[Bar], int]:
+    """Horizontal bars, one per agency with a settled deadline: its name above, the rate beside."""
+    bars, y, full = [], 8, 470
+    for code, name, tally in by_agency:
+        if tally.rate is None:
+            continue
+        label = name if len(name) <= 78 else name[:76] + "…"
+        bars.append(Bar(label, tally.rate, percent(tally.rate, lang), 0, y, round(full * tally.rate, 1), 14,
+                        f"/agencies/{code}{query}"))
+        y += 38
+    return bars, y + 4
+
+
+def month_columns(by_month: list[tuple[dt.date, Tally]], words: Words, lang: str) -> list[Bar]:
+    columns, width, height = [], 44, 150
+    for index, (first, tally) in enumerate(by_month):
+        value = tally.rate
+        tall = round(height * value, 1) if value is not None else 0
+        columns.append(Bar(words.short_month(first), value, percent(value, lang), 40 + index * 48,
+                           30 + height - tall, width, tall))
+    return columns

@@ -88,7 +88,7 @@ class Letter:
         return not (self.ref or self.text or self.uploads)
 
 
-async def read_letter(form: FormData, limit: int) -> tuple[Letter, str | None]:
+async def read_letter(form: FormData, limit: int, lang: str = "en") -> tuple[Letter, str | None]:
     """The letter, text and documents an answer's form carries (each document checked by its
     content, up to `limit` bytes), and what is wrong with them (None when nothing is)."""
     ref, text, ref_date_text = _field(form, "ref"), _field(form, "text"), _field(form, "ref_date")
@@ -102,7 +102,7 @@ async def read_letter(form: FormData, limit: int) -> tuple[Letter, str | None]:
             content = await upload.read(limit + 1)
             uploads.append(check_upload(upload.filename, content, limit))
     except ValueError:
-        problem = f"{ref_date_text!r}: not a date"
+        problem = f"{ref_date_text}: {Auth.words(lang, 'not_a_date')}"
     except BadInput as refused:
         problem = str(refused)
     finally:
@@ -140,10 +140,11 @@ def routes(auth: Auth) -> list[Route]:
         items = {e.row.id: service.item(e.row, lang) for e in (*owed, *answered)}
         names = [service.plan.display_name(a, today, lang) for a in sorted(person.agencies) if service.plan.agency(a)]
         return auth.page("my", lang, status, request, service=service, person=person, owed=owed, answered=answered,
-                         items=items, today=today, names=names, error=error, values=values or {}, done=done,
+                         items=items, today=today, names=names, error=error, values=values or {},
                          csrf_answer=auth.token(visitor, "answer"), csrf_extension=auth.token(visitor, "extension"),
                          csrf_out=auth.token(visitor, "sign-out") if visitor.session else None,
                          limit_mb=service.settings.max_upload_mb, plan=service.plan.file.plan, home="/my",
+                         done=auth.words(lang, done) if done else None,
                          answerable={e.row.id for e in owed if person.answers(e.row.agency)})
 
     async def my(request: Request) -> Response:
@@ -187,7 +188,7 @@ def routes(auth: Auth) -> list[Route]:
             await form.close()
             return refusal
         service, now = current(), clock()
-        letter, problem = await read_letter(form, service.settings.max_upload_mb << 20)
+        letter, problem = await read_letter(form, service.settings.max_upload_mb << 20, visitor.language)
         values = {**letter.values, "occurrences": ids}
         if problem is None and not ids:
             words_error = "need_choice"
@@ -219,7 +220,7 @@ def routes(auth: Auth) -> list[Route]:
         try:
             until = dt.date.fromisoformat(until_text) if until_text else None
         except ValueError:
-            return await render(request, visitor, 400, f"{until_text!r}: not a date", values)
+            return await render(request, visitor, 400, f"{until_text}: {auth.page_words(visitor, 'not_a_date')}", values)
         missing = "need_choice" if not ids else "need_until" if until is None else "need_reason" if not reason else None
         if missing:
             return await render(request, visitor, 400, auth.page_words(visitor, missing), values)

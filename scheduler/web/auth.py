@@ -6,8 +6,11 @@ form tokens.
 opens a session for its person and redirects to `/my`, so the token leaves the address bar and is
 never sent on as a Referer (`open_session`, shared with the one-time links of web/signin.py). The
 session cookie is `HttpOnly`, `SameSite=Lax`, and `Secure` with the `__Host-` prefix when
-SCHEDULER_BASE_URL is https. A page's language: `?lang=` (remembered in a
-cookie), the cookie, the person's language in the contacts, the browser's Accept-Language, Kazakh.
+SCHEDULER_BASE_URL is https. A page's language (`language`): `?lang=` (remembered in a
+cookie), the cookie, the browser's Accept-Language (by its weights), the person's language in the
+contacts when the browser names none of ours, the plan's default (Kazakh). Pages are rendered by
+`scheduler.templating.environment(lang)` with the `web` gettext catalog; dates and times in the
+plan's zone, in the official style of the page's language.
 Forms carry an HMAC token bound to the session and to what the form does (the dashboard's key), and
 a cross-site Origin is refused.
 """
@@ -15,10 +18,12 @@ a cross-site Origin is refused.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jinja2 import Environment, select_autoescape
+from jinja2 import Environment, pass_context
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -28,18 +33,82 @@ from scheduler.app import links, people, sessions
 from scheduler.i18n import long_date
 from scheduler.service import Service
 from scheduler.store.ledger import aware
-from scheduler.templating import SiteLoader
-from scheduler.web.words import ACTIONS, LANGUAGES, STATES, WORDS
+from scheduler import templating
+from scheduler.web import words
+from scheduler.web.words import LANGUAGES, MESSAGES
 
 COOKIE = "scheduler_session"
 SECURE_COOKIE = "__Host-scheduler_session"  # the prefix: only over https, for this host, path /
 LANGUAGE_COOKIE = "lang"
 
-env = Environment(loader=SiteLoader(), autoescape=select_autoescape(["j2"]))
-env.filters["long_date"] = long_date
-env.filters["size"] = lambda size: f"{size} B" if size < 1024 else f"{size / 1024:.0f} KB" if size < 1 << 20 else f"{size / 2**20:.1f} MB"
-env.filters["local_day"] = lambda moment, service: service.timing.local_day(aware(moment))
-env.filters["local_time"] = lambda moment, service: aware(moment).astimezone(service.timing.zone).strftime("%Y-%m-%d %H:%M")
+def _as_moment(value) -> dt.datetime | None:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return aware(value) if isinstance(value, dt.datetime) else None
+
+
+@functools.cache
+def page_environment(lang: str) -> Environment:
+    """The templates in `lang` (`scheduler.templating.environment`), with the pages' own filters
+    and words: an overlay, so the shared environment is left as it is."""
+    shared = templating.environment(lang)
+    env = shared.overlay()
+    env.filters, env.globals = dict(shared.filters), dict(shared.globals)
+    said = templating.translations(lang)
+
+    def day(value) -> str:
+        """A date (or an ISO date, or a moment in the page's zone) in the official style."""
+        if not value:
+            return ""
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        return long_date(value, lang)
+
+    @pass_context
+    def moment(context, value) -> str:
+        """An instant, in the plan's zone: its day in the official style and HH:MM."""
+        found = _as_moment(value)
+        if found is None:
+            return ""
+        local = found.astimezone(context["zone"]) if context.get("zone") else found
+        return f"{long_date(local.date(), lang)}, {local:%H:%M}"
+
+    @pass_context
+    def local_day(context, value) -> str:
+        found = _as_moment(value)
+        return long_date(found.astimezone(context["zone"]).date(), lang) if found else ""
+
+    def size(value: int) -> str:
+        if value < 1024:
+            return said.gettext("%(size)s B") % {"size": value}
+        if value < 1 << 20:
+            return said.gettext("%(size)s KB") % {"size": f"{value / 1024:.0f}"}
+        return said.gettext("%(size)s MB") % {"size": f"{value / 2**20:.1f}"}
+
+    def period(label: str, due: dt.date | None = None) -> str:
+        """An occurrence's period in words: a year, a half-year, a quarter, or a one-off's day."""
+        if re.fullmatch(r"\d{4}", label):
+            return said.gettext("year %(year)s") % {"year": label}
+        if found := re.fullmatch(r"(\d{4})-H([12])", label):
+            return said.gettext("half-year %(half)s of %(year)s") % {"half": "I" * int(found[2]), "year": found[1]}
+        if found := re.fullmatch(r"(\d{4})-Q([1-4])", label):
+            return said.gettext("quarter %(quarter)s of %(year)s") % {
+                "quarter": ("I", "II", "III", "IV")[int(found[2]) - 1], "year": found[1]}
+        try:
+            return long_date(dt.date.fromisoformat(label), lang)
+        except ValueError:
+            return label
+
+    env.filters.update(long_date=long_date, day=day, moment=moment, local_day=local_day, size=size)
+    env.globals.update(
+        lang=lang, period=period, language_names=words.LANGUAGE_NAMES, state_icons=words.STATE_ICONS,
+        state_word=lambda state: words.say(said, words.STATES.get(state), state or ""),
+        action_word=lambda action: words.say(said, words.ACTIONS.get(action), action or ""),
+        step_word=lambda step: words.say(said, words.STEPS.get(step, words.STEP_OTHER)),
+        delivery_word=lambda state: words.say(said, words.DELIVERY.get(state), state or ""))
+    return env
 
 
 @dataclass(frozen=True)
@@ -62,20 +131,29 @@ class Auth:
     def page(self, name: str, lang: str, status: int = 200, request: Request | None = None, **context) -> HTMLResponse:
         """A page in `lang`. Referrer-Policy same-origin, not the app's no-referrer: under that a
         browser posts a page's forms with `Origin: null`, which the Origin check must refuse."""
-        meta = self.current().plan.file.plan
+        service = self.current()
+        meta = service.plan.file.plan
         heading = getattr(meta, f"title_{lang}", None) or meta.title_kk
-        response = HTMLResponse(env.get_template(f"web/{name}.html.j2").render(
-            lang=lang, w=WORDS[lang], states=STATES[lang], actions=ACTIONS[lang], heading=heading, **context),
+        working = lang != "kk" and meta.translation_status(lang) == "working"
+        context.setdefault("zone", service.timing.zone)
+        response = HTMLResponse(page_environment(lang).get_template(f"web/{name}.html.j2").render(
+            lang=lang, heading=heading, working_translation=working, **context),
             status_code=status, headers={"Referrer-Policy": "same-origin"})
         if request is not None and request.query_params.get("lang") in LANGUAGES:
             response.set_cookie(LANGUAGE_COOKIE, request.query_params["lang"], max_age=365 * 86400, path="/",
                                 samesite="lax", secure=https(self.current()))
         return response
 
+    @staticmethod
+    def words(lang: str, key: str, **given) -> str:
+        """The message under `key` (web/words.py) in `lang`, with the values it names."""
+        said = templating.translations(lang).gettext(MESSAGES[key])
+        return said % given if given else said
+
     def message(self, request: Request, status: int, key: str, lang: str | None = None, clear: bool = False) -> Response:
         lang = lang or self.language(request, None)
         service = self.current()
-        response = self.page("message", lang, status, text=WORDS[lang][key], plan=service.plan.file.plan,
+        response = self.page("message", lang, status, request, text=self.words(lang, key), plan=service.plan.file.plan,
                              offer_sign_in=key in ("sign_in", "link_gone"))
         if clear:
             response.delete_cookie(self.cookie_name(service), path="/", secure=https(service), httponly=True,
@@ -87,23 +165,42 @@ class Auth:
         """The message page for a refused request, in `lang`, with the same status: the words under
         `key`, the reason given (`detail`, e.g. a refused decision's) and a link back to `back`."""
         service = self.current()
-        return self.page("message", lang, status, text=WORDS[lang][key], detail=detail, back=back,
-                         back_label=WORDS[lang][back_key] if back else None, plan=service.plan.file.plan)
-
-    def language(self, request: Request, person: people.Person | None, default: str = "kk") -> str:
-        for given in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE),
-                      person.language if person else None):
-            if given in LANGUAGES:
-                return given
-        for part in request.headers.get("accept-language", "").split(","):
-            tag = part.split(";")[0].strip().lower()[:2]
-            if tag in LANGUAGES:
-                return tag
-        return default
+        return self.page("message", lang, status, request, text=self.words(lang, key), detail=detail, back=back,
+                         back_label=self.words(lang, back_key) if back else None, plan=service.plan.file.plan)
 
     @staticmethod
-    def page_words(visitor: Visitor, key: str) -> str:
-        return WORDS[visitor.language][key]
+    def accepted_languages(header: str) -> list[str]:
+        """Our languages that an Accept-Language header names, most wanted first (q=0: not wanted)."""
+        offered = []
+        for position, part in enumerate(header.split(",")):
+            tag, _, params = part.strip().partition(";")
+            weight = 1.0
+            if found := re.search(r"q\s*=\s*([0-9.]+)", params):
+                try:
+                    weight = float(found.group(1))
+                except ValueError:
+                    weight = 0.0
+            language = tag.strip().lower().split("-")[0]
+            if language in LANGUAGES and weight > 0:
+                offered.append((-weight, position, language))
+        return list(dict.fromkeys(language for _, _, language in sorted(offered)))
+
+    def language(self, request: Request, person: people.Person | None, default: str = "kk") -> str:
+        """The contract's order: `?lang=`, the cookie, Accept-Language, the plan's default; the
+        person's language in the contacts only when the browser names none of ours."""
+        for given in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+            if given in LANGUAGES:
+                return given
+        browser = self.accepted_languages(request.headers.get("accept-language", ""))
+        if browser:
+            return browser[0]
+        if person is not None and person.language in LANGUAGES:
+            return person.language
+        return default
+
+    @classmethod
+    def page_words(cls, visitor: Visitor, key: str, **given) -> str:
+        return cls.words(visitor.language, key, **given)
 
     def cookie_name(self, service: Service) -> str:
         return SECURE_COOKIE if https(service) else COOKIE
@@ -128,7 +225,7 @@ class Auth:
         refusal = self.guard.refusal(request)
         if refusal is not None:
             return refusal
-        return Visitor(people.admin(self.guard.credential[0]), None, self.language(request, None, default="en"))
+        return Visitor(people.admin(self.guard.credential[0]), None, self.language(request, None))
 
     def token(self, visitor: Visitor, purpose: str) -> str:
         return self.guard.token(purpose, visitor.session or "")

@@ -18,12 +18,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from scheduler import report as compliance
+from scheduler import templating
 from scheduler.answers import ACCEPT, CLOSE, EXTEND, REFUSE, REOPEN, RETURN, REVOKE
 from scheduler.app import answer, backlog, pages, reports
 from scheduler.errors import BadInput, Conflict, UnknownOccurrence
+from scheduler.i18n import long_date
 from scheduler.store.ledger import aware
 from scheduler.web.agency import read_form, read_letter, record_answers
-from scheduler.web.auth import Auth, Visitor
+from scheduler.web.auth import Auth, Visitor, page_environment
 from scheduler.web.dashboard import _read_form
 
 DECISIONS = (ACCEPT, RETURN, CLOSE, REOPEN, EXTEND, REVOKE, REFUSE)
@@ -59,7 +61,17 @@ def routes(auth: Auth, guard) -> list[Route]:
         bodies = sorted(((code, service.plan.display_name(code, today, lang)) for code in service.plan.file.agencies),
                         key=lambda pair: pair[1].casefold())
         closed = request.query_params.get("closed", "")
-        return auth.page("queue", lang, status, request, service=service, person=visitor.person, answers=answers,
+        period = page_environment(lang).globals["period"]
+        said = templating.translations(lang)
+
+        def describe(oid: str) -> str:
+            """An occurrence as the secretariat reads it: the body's name, the row, the period."""
+            obligation, _, rest = oid.partition(":")
+            agency, _, label = rest.partition(":")
+            name = service.plan.display_name(agency, today, lang) if service.plan.agency(agency) else agency
+            return f"{name} — " + said.gettext("No. %(number)s, %(period)s") % {"number": obligation, "period": period(label)}
+
+        return auth.page("queue", lang, status, request, describe=describe, service=service, person=visitor.person, answers=answers,
                          requests=requests, items=items, today=today, zone=service.timing.zone,
                          plan=service.plan.file.plan, home="/review", aware=aware, bodies=bodies,
                          years=list(service.plan.years), error=error, values=values or {}, confirm=confirm,
@@ -90,7 +102,7 @@ def routes(auth: Auth, guard) -> list[Route]:
         if not auth.token_ok(request, visitor, "close-history", field("csrf")):
             return auth.message(request, 403, "stale", visitor.language)
         service, now = current(), clock()
-        words = lambda key, **given: auth.page_words(visitor, key).format(**given)  # noqa: E731
+        words = lambda key, **given: auth.page_words(visitor, key, **given)  # noqa: E731
         values = {name: field(name) for name in ("agency", "year", "before", "reason")}
         try:
             year = int(values["year"]) if values["year"] else None
@@ -117,7 +129,11 @@ def routes(auth: Auth, guard) -> list[Route]:
                 actor=visitor.person.actor(), client=client_of(request), expected=expected))
         except backlog.SelectionChanged:
             ids = await run_in_threadpool(backlog.owed, service.engine, selection)
-            return await render_queue(request, visitor, 409, error=words("selection_changed", n=len(ids)),
+            changed = templating.translations(visitor.language).ngettext(
+                "The selection changed meanwhile: it now matches %(num)d deadline. Nothing was closed; confirm again.",
+                "The selection changed meanwhile: it now matches %(num)d deadlines. Nothing was closed; confirm again.",
+                len(ids)) % {"num": len(ids)}
+            return await render_queue(request, visitor, 409, error=changed,
                                       values=values, confirm={"count": len(ids), "ids": ids[:20]})
         except BadInput as refused:  # someone acted on one of them meanwhile: nothing was closed
             return auth.refusal(request, 409, "conflict", visitor.language, detail=str(refused), back="/review",
@@ -166,7 +182,7 @@ def routes(auth: Auth, guard) -> list[Route]:
         offered = decisions(row.state, row.extended_until is not None, row.extension_requested is not None) if reviews else []
         requested = next((e for e in reversed(shown["events"]) if e["action"] == "request-extension"), None) \
             if row.extension_requested is not None and row.state in ("open", "returned") else None
-        done = {"answer": "done_answer"}.get(request.query_params.get("done", "")) if status == 200 else None
+        done = auth.words(lang, "done_answer") if status == 200 and request.query_params.get("done") == "answer" else None
         return auth.page(
             "occurrence", lang, status, request, service=service, row=row, submission=submission, ledger=ledger,
             shown=shown, item=service.item(row, lang), plan=service.plan.file.plan, person=person,
@@ -249,9 +265,9 @@ def routes(auth: Auth, guard) -> list[Route]:
         if oid not in rows or not visitor.person.sees(rows[oid].agency):
             await form.close()
             return auth.refusal(request, 404, "not_found", visitor.language)
-        letter, problem = await read_letter(form, service.settings.max_upload_mb << 20)
+        letter, problem = await read_letter(form, service.settings.max_upload_mb << 20, visitor.language)
         values = {**letter.values, "received": received_text}
-        words = lambda key, **given: auth.page_words(visitor, key).format(**given)  # noqa: E731
+        words = lambda key, **given: auth.page_words(visitor, key, **given)  # noqa: E731
         today, adopted = service.timing.local_day(now), service.plan.file.plan.adopted
         received = None
         try:
@@ -261,7 +277,7 @@ def routes(auth: Auth, guard) -> list[Route]:
         if problem is None:
             problem = words("need_received") if received is None else \
                 words("received_future") if received > today else \
-                words("received_early", date=adopted.isoformat()) if adopted and received < adopted else \
+                words("received_early", date=long_date(adopted, visitor.language)) if adopted and received < adopted else \
                 words("letter_after") if letter.ref_date and letter.ref_date > received else \
                 words("need_something") if letter.empty else None
         if problem:

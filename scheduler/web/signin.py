@@ -27,7 +27,6 @@ from starlette.routing import Route
 from scheduler.app import signin
 from scheduler.web.auth import Auth
 from scheduler.web.security import LoginThrottle
-from scheduler.web.words import WORDS
 
 log = logging.getLogger("scheduler")
 
@@ -80,7 +79,7 @@ def routes(auth: Auth) -> list[Route]:
             return auth.message(request, 403, "stale", lang)
         email = given.get("email", [""])[0].strip()
         if not signin.plausible(email):
-            return form(request, lang, 400, email=email[:320], problem=WORDS[lang]["signin_bad_address"])
+            return form(request, lang, 400, email=email[:320], problem=auth.words(lang, "signin_bad_address"))
         client = request.client.host if request.client else None
         mark = signin.fingerprint(service.link_key(), email)
         answer = form(request, lang, sent=True)

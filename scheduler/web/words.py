@@ -1,183 +1,115 @@
-"""What the people's pages say, in Kazakh, Russian and English: one table per language, the same keys.
+"""The people's pages' words said in Python (refusals, states, actions, the ladder's steps): English
+message ids only, translated where they are shown through the `web` gettext catalog
+(`locale/<lang>/LC_MESSAGES/web.po`, `scheduler.templating.translations(lang)`). The templates mark
+their own words with `_()` and `{% trans %}`.
 
+States, actions and steps carry a gettext context ("state", "action", "step"), so that the same
+English words in another catalog (the dashboard's, the report's) never decide how they read here.
 The states are named as the consolidated report names them (ұсынылмаған / не представлено…)."""
 
 from __future__ import annotations
 
-WORDS: dict[str, dict[str, str]] = {
-    "kk": {
-        "my_title": "Менің мерзімдерім", "signed_in": "Кірген", "sign_out": "Шығу", "queue": "Хатшылық: қарау кезегі",
-        "to_answer": "Жауап күтілуде", "answered": "Жауап берілген", "nothing_owed": "Қазір жауап күтілетін іс-шара жоқ.",
-        "due": "Мерзімі", "late": "мерзімі өтті", "agency": "Орган", "obligation": "Іс-шара", "form": "Аяқталу нысаны",
-        "recipient": "Кімге", "state": "Жай-күйі", "returned_because": "Пысықтауға қайтарылды",
-        "extended_to": "Мерзімі ұзартылды", "requested": "Ұзарту сұралды", "plan_due": "жоспар бойынша",
-        "answer": "Жауап беру", "choose": "Жоғарыда жауап беретін іс-шараларды белгілеңіз (бірнешеуін бірден белгілеуге болады).",
-        "ref": "Шығыс хаттың тіркеу нөмірі", "ref_date": "Шығыс хаттың күні", "text": "Орындалуы туралы ақпарат",
-        "files": "Құжаттар: PDF, DOCX, XLSX, PNG, JPEG, әрқайсысы {mb} МБ-қа дейін", "send": "Жауапты жіберу",
-        "more_time": "Мерзімді ұзартуды сұрау", "until": "Жаңа мерзім", "reason": "Себебі", "ask": "Сұрауды жіберу",
-        "done_answer": "Жауап тіркелді", "done_request": "Сұрау хатшылыққа жіберілді", "done_action": "Сақталды",
-        "history": "Тарихы", "when": "Уақыты", "who": "Кім", "what": "Не істелді", "details": "Толығырақ",
-        "documents": "Құжаттар", "received": "Келіп түсті", "letter": "Хат", "answer_in_force": "Жауап",
-        "accept": "Қабылдау", "return": "Пысықтауға қайтару", "close": "Бақылаудан алу", "reopen": "Соңғы шешімді болдырмау",
-        "grant": "Ұзартуға келісу", "refuse": "Ұзартудан бас тарту", "extend": "Мерзімді ұзарту",
-        "revoke": "Ұзартудың күшін жою", "review": "Хатшылықтың шешімі", "new_answers": "Жаңа жауаптар",
-        "requests": "Мерзімді ұзарту туралы сұраулар", "none": "Жоқ", "notifications": "Хабарламалар",
-        "back": "Менің мерзімдерім", "open_page": "Ашу", "all_agencies": "барлық органдар",
-        "link_altered": "Сілтеме жарамсыз. Хаттағы сілтемені толық көшіріп алыңыз немесе оны хаттан тікелей ашыңыз.",
-        "link_gone": "Сілтеменің мерзімі өтті немесе ол жойылды. Соңғы еске салу хатындағы сілтемені ашыңыз.",
-        "sign_in": "Кіру үшін соңғы еске салу хатындағы жеке сілтемені ашыңыз.",
-        "signin_title": "Кіру", "signin_email": "Электрондық пошта мекенжайы", "signin_send": "Сілтеме жіберу",
-        "signin_lead": "Жұмыс электрондық поштаңыздың мекенжайын енгізіңіз. Ол мұнда белгілі болса, оған кіруге арналған сілтеме жіберіледі.",
-        "signin_sent": "Бұл мекенжай мұнда белгілі болса, оған кіруге арналған сілтеме жіберілді. Сілтеме бір рет қана және {minutes} минут бойы жұмыс істейді. Пошта жәшігіңізді, оның ішінде «Спам» қалтасын тексеріңіз.",
-        "signin_again": "Жаңа сілтеме сұрау", "signin_bad_address": "Электрондық пошта мекенжайын енгізіңіз, мысалы: name@example.kz.",
-        "signin_offer": "Кіруге арналған сілтемені электрондық пошта арқылы алу",
-        "signed_out": "Сіз шықтыңыз.", "error": "Жауап тіркелмеді", "stale": "Бет ескірді: оны жаңартып, қайталап көріңіз.",
-        "not_found": "Мұндай іс-шара табылмады.", "need_something": "Хаттың нөмірін, ақпаратты немесе құжатты көрсетіңіз.",
-        "need_choice": "Кемінде бір іс-шараны белгілеңіз.", "need_reason": "Себебін көрсетіңіз.",
-        "need_until": "Жаңа мерзімді көрсетіңіз.", "by_secretariat": "хатшылық",
-        "submitted_by": "жіберген", "reason_label": "себебі", "until_label": "мерзімі",
-        # the secretariat's tools: refusals, paper answers, closing a history, the consolidated report
-        "staff_only": "Бұл бет тек хатшылыққа арналған.", "reviewers_only": "Шешімді тек хатшылықтың қараушылары мен әкімшілері қабылдайды.",
-        "unknown_action": "Мұндай әрекет жоқ.", "no_document": "Мұндай құжат табылмады.",
-        "not_answerer": "Сіз бұл орган атынан жауап бере алмайсыз.", "not_recorded": "Ештеңе тіркелмеді",
-        "conflict": "Бет ескірді: осы уақытта мерзімді басқа біреу өзгертті. Ештеңе тіркелмеді; бетті қайта ашып, қайталап көріңіз.",
-        "back_to_page": "Іс-шара бетіне оралу", "back_to_queue": "Кезекке оралу",
-        "paper": "Қағаз жүзінде келген жауапты тіркеу", "paper_hint": "Орган атынан: хат келген күнді көрсетіңіз (болашақта емес, жоспар қабылданғаннан ерте емес).",
-        "received_on": "Келіп түскен күні", "record_paper": "Жауапты тіркеу", "need_received": "Хаттың келіп түскен күнін көрсетіңіз.",
-        "received_future": "Келіп түскен күн болашақта болмайды.", "received_early": "Келіп түскен күн жоспар қабылданған күннен ({date}) ерте болмайды.",
-        "letter_after": "Шығыс хаттың күні оның келіп түскен күнінен кейін болмайды.", "not_a_date": "Күн дұрыс емес.",
-        "close_history": "Тарихты бақылаудан алу", "close_hint": "Әлі жауап күтілетін (ұсынылмаған немесе пысықтауға қайтарылған) барлық мерзімді бір себеппен бақылаудан алу.",
-        "year": "Жыл (мерзімі бойынша)", "due_before": "Мерзімі осы күнге дейін", "any": "барлығы", "count_them": "Қанша екенін көру",
-        "will_close": "Бақылаудан алынатын мерзімдер саны: {n}.", "nothing_to_close": "Таңдауға сәйкес жауап күтілетін мерзім жоқ.",
-        "confirm_close": "Растау: {n} мерзімді бақылаудан алу", "cancel": "Бас тарту", "closed_n": "Бақылаудан алынды: {n}",
-        "need_selection": "Органды, жылды немесе күнді таңдаңыз.", "unknown_agency": "Мұндай орган жоспарда жоқ.",
-        "not_a_year": "Жыл дұрыс емес.", "selection_changed": "Осы уақытта таңдау өзгерді: қазір {n} мерзім. Ештеңе бақылаудан алынбады; қайта растаңыз.",
-        "consolidated": "Жиынтық есеп", "whole_plan": "бүкіл жоспар", "language": "Тілі", "download": "Жүктеп алу",
-        "no_report": "Мұндай есеп жоқ.",
-    },
-    "ru": {
-        "my_title": "Мои сроки", "signed_in": "Вы вошли как", "sign_out": "Выйти", "queue": "Секретариат: очередь",
-        "to_answer": "Ожидается ответ", "answered": "Ответ дан", "nothing_owed": "Сейчас ответа ни по одному мероприятию не ожидается.",
-        "due": "Срок", "late": "просрочено", "agency": "Орган", "obligation": "Мероприятие", "form": "Форма завершения",
-        "recipient": "Куда", "state": "Состояние", "returned_because": "Возвращено на доработку",
-        "extended_to": "Срок продлён до", "requested": "Запрошено продление до", "plan_due": "по плану",
-        "answer": "Ответить", "choose": "Отметьте выше мероприятия, на которые отвечаете (можно несколько сразу).",
-        "ref": "Регистрационный номер исходящего письма", "ref_date": "Дата исходящего письма",
-        "text": "Информация об исполнении", "files": "Документы: PDF, DOCX, XLSX, PNG, JPEG, до {mb} МБ каждый",
-        "send": "Отправить ответ", "more_time": "Попросить продлить срок", "until": "Новый срок", "reason": "Причина",
-        "ask": "Отправить запрос", "done_answer": "Ответ зарегистрирован", "done_request": "Запрос направлен в секретариат",
-        "done_action": "Сохранено", "history": "История", "when": "Когда", "who": "Кто", "what": "Что сделано",
-        "details": "Подробности", "documents": "Документы", "received": "Поступило", "letter": "Письмо",
-        "answer_in_force": "Ответ", "accept": "Принять", "return": "Вернуть на доработку", "close": "Снять с контроля",
-        "reopen": "Отменить последнее решение", "grant": "Продлить срок", "refuse": "Отказать в продлении",
-        "extend": "Продлить срок", "revoke": "Отменить продление", "review": "Решение секретариата",
-        "new_answers": "Новые ответы", "requests": "Запросы на продление срока", "none": "Нет",
-        "notifications": "Уведомления", "back": "Мои сроки", "open_page": "Открыть", "all_agencies": "все органы",
-        "link_altered": "Ссылка недействительна. Скопируйте её из письма полностью или откройте прямо из письма.",
-        "link_gone": "Срок действия ссылки истёк или она отозвана. Откройте ссылку из последнего письма-напоминания.",
-        "sign_in": "Чтобы войти, откройте личную ссылку из последнего письма-напоминания.",
-        "signin_title": "Вход", "signin_email": "Адрес электронной почты", "signin_send": "Прислать ссылку",
-        "signin_lead": "Введите адрес вашей служебной электронной почты. Если он здесь известен, на него придёт ссылка для входа.",
-        "signin_sent": "Если этот адрес здесь известен, на него отправлена ссылка для входа. Она действует один раз и {minutes} мин. Проверьте почту, в том числе папку «Спам».",
-        "signin_again": "Запросить другую ссылку", "signin_bad_address": "Введите адрес электронной почты, например name@example.kz.",
-        "signin_offer": "Получить ссылку для входа по почте",
-        "signed_out": "Вы вышли.", "error": "Ответ не зарегистрирован", "stale": "Страница устарела: обновите её и повторите.",
-        "not_found": "Такого мероприятия нет.", "need_something": "Укажите номер письма, информацию или документ.",
-        "need_choice": "Отметьте хотя бы одно мероприятие.", "need_reason": "Укажите причину.",
-        "need_until": "Укажите новый срок.", "by_secretariat": "секретариат",
-        "submitted_by": "представил(а)", "reason_label": "причина", "until_label": "срок",
-        # the secretariat's tools: refusals, paper answers, closing a history, the consolidated report
-        "staff_only": "Эта страница только для секретариата.", "reviewers_only": "Решения принимают только рецензенты и администраторы секретариата.",
-        "unknown_action": "Такого действия нет.", "no_document": "Такого документа нет.",
-        "not_answerer": "Вы не можете отвечать за этот орган.", "not_recorded": "Ничего не записано",
-        "conflict": "Страница устарела: за это время срок изменил кто-то другой. Ничего не записано; откройте страницу заново и повторите.",
-        "back_to_page": "Вернуться к мероприятию", "back_to_queue": "Вернуться к очереди",
-        "paper": "Зарегистрировать ответ, поступивший на бумаге", "paper_hint": "За орган: укажите дату поступления письма (не в будущем и не раньше утверждения плана).",
-        "received_on": "Дата поступления", "record_paper": "Зарегистрировать ответ", "need_received": "Укажите дату поступления письма.",
-        "received_future": "Дата поступления не может быть в будущем.", "received_early": "Дата поступления не может быть раньше утверждения плана ({date}).",
-        "letter_after": "Дата исходящего письма не может быть позже даты его поступления.", "not_a_date": "Дата указана неверно.",
-        "close_history": "Снять историю с контроля", "close_hint": "Снять с контроля одним решением все сроки, по которым ещё ожидается ответ (не представлено или возвращено на доработку), с одной причиной.",
-        "year": "Год (по сроку)", "due_before": "Срок ранее", "any": "все", "count_them": "Посчитать",
-        "will_close": "Будет снято с контроля сроков: {n}.", "nothing_to_close": "По выбору нет сроков, по которым ожидается ответ.",
-        "confirm_close": "Подтвердить: снять с контроля {n}", "cancel": "Отмена", "closed_n": "Снято с контроля: {n}",
-        "need_selection": "Выберите орган, год или дату.", "unknown_agency": "Такого органа в плане нет.",
-        "not_a_year": "Год указан неверно.", "selection_changed": "За это время выбор изменился: теперь сроков {n}. Ничего не снято; подтвердите заново.",
-        "consolidated": "Сводный отчёт", "whole_plan": "весь план", "language": "Язык", "download": "Скачать",
-        "no_report": "Такого отчёта нет.",
-    },
-    "en": {
-        "my_title": "My deadlines", "signed_in": "Signed in as", "sign_out": "Sign out", "queue": "Secretariat: review queue",
-        "to_answer": "Awaiting your answer", "answered": "Answered", "nothing_owed": "Nothing is awaiting an answer now.",
-        "due": "Due", "late": "overdue", "agency": "Body", "obligation": "Obligation", "form": "Form",
-        "recipient": "To", "state": "State", "returned_because": "Returned for completion",
-        "extended_to": "Extended to", "requested": "Extension asked to", "plan_due": "the plan",
-        "answer": "Answer", "choose": "Tick above the deadlines you are answering (several at once if you like).",
-        "ref": "Outgoing letter's registration number", "ref_date": "Outgoing letter's date",
-        "text": "Information on implementation", "files": "Documents: PDF, DOCX, XLSX, PNG, JPEG, up to {mb} MB each",
-        "send": "Send the answer", "more_time": "Ask for more time", "until": "New date", "reason": "Reason",
-        "ask": "Send the request", "done_answer": "Answer recorded", "done_request": "Request sent to the secretariat",
-        "done_action": "Saved", "history": "History", "when": "When", "who": "Who", "what": "What",
-        "details": "Details", "documents": "Documents", "received": "Received", "letter": "Letter",
-        "answer_in_force": "Answer", "accept": "Accept", "return": "Return for completion", "close": "Close",
-        "reopen": "Undo the latest decision", "grant": "Grant the extension", "refuse": "Refuse the extension",
-        "extend": "Extend", "revoke": "Revoke the extension", "review": "The secretariat's decision",
-        "new_answers": "New answers", "requests": "Extension requests", "none": "None",
-        "notifications": "Notifications", "back": "My deadlines", "open_page": "Open", "all_agencies": "all bodies",
-        "link_altered": "This link is not valid. Copy it whole from the email, or open it straight from the email.",
-        "link_gone": "This link has expired or was revoked. Open the link in your latest reminder email.",
-        "sign_in": "To sign in, open the personal link in your latest reminder email.",
-        "signin_title": "Sign in", "signin_email": "Email address", "signin_send": "Send me a link",
-        "signin_lead": "Enter your work email address. If it is known here, a link to sign in is sent to it.",
-        "signin_sent": "If this address is known here, a link to sign in has been sent to it. It works once and for {minutes} minutes. Check your mailbox, the spam folder too.",
-        "signin_again": "Ask for another link", "signin_bad_address": "Enter an email address, such as name@example.kz.",
-        "signin_offer": "Get a sign-in link by email",
-        "signed_out": "You have signed out.", "error": "The answer was not recorded",
-        "stale": "The page is out of date: reload it and try again.", "not_found": "No such deadline.",
-        "need_something": "Give the letter's number, the information or a document.",
-        "need_choice": "Tick at least one deadline.", "need_reason": "Give a reason.", "need_until": "Give the new date.",
-        "by_secretariat": "secretariat", "submitted_by": "submitted by", "reason_label": "reason", "until_label": "until",
-        # the secretariat's tools: refusals, paper answers, closing a history, the consolidated report
-        "staff_only": "This page is for the secretariat only.", "reviewers_only": "Only the secretariat's reviewers and admins decide.",
-        "unknown_action": "No such action.", "no_document": "No such document.",
-        "not_answerer": "You may not answer for this body.", "not_recorded": "Nothing was recorded",
-        "conflict": "This page is out of date: someone else changed the deadline meanwhile. Nothing was recorded; open the page again and retry.",
-        "back_to_page": "Back to the deadline", "back_to_queue": "Back to the queue",
-        "paper": "Record an answer received on paper", "paper_hint": "On the body's behalf: give the day the letter came (not in the future, not before the plan's adoption).",
-        "received_on": "Date received", "record_paper": "Record the answer", "need_received": "Give the day the letter came.",
-        "received_future": "The date received cannot be in the future.", "received_early": "The date received cannot be before the plan's adoption ({date}).",
-        "letter_after": "The outgoing letter's date cannot be after the day it came.", "not_a_date": "That is not a date.",
-        "close_history": "Close a history", "close_hint": "Close in one step, with one reason, every deadline still owed (not submitted, or returned).",
-        "year": "Year (of the due date)", "due_before": "Due before", "any": "any", "count_them": "Count them",
-        "will_close": "Deadlines that will be closed: {n}.", "nothing_to_close": "Nothing still owed matches.",
-        "confirm_close": "Confirm: close {n}", "cancel": "Cancel", "closed_n": "Closed: {n}",
-        "need_selection": "Choose a body, a year or a date.", "unknown_agency": "No such body in the plan.",
-        "not_a_year": "That is not a year.", "selection_changed": "The selection changed meanwhile: it now matches {n}. Nothing was closed; confirm again.",
-        "consolidated": "Consolidated report", "whole_plan": "whole plan", "language": "Language", "download": "Download",
-        "no_report": "No such report.",
-    },
+LANGUAGES = ("kk", "ru", "en")
+LANGUAGE_NAMES = (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English"))
+
+
+def N_(message: str) -> str:
+    """Marks a message id for extraction (`make catalogs`); translated where it is shown."""
+    return message
+
+
+def pgettext(context: str, message: str) -> tuple[str, str]:
+    """Marks a message id with its context for extraction; `say` translates the pair."""
+    return context, message
+
+
+# Refusals and what a page says after a post, by the key the handlers name them with.
+MESSAGES: dict[str, str] = {
+    "done_answer": N_("Answer recorded"),
+    "done_request": N_("Request sent to the secretariat"),
+    "link_altered": N_("This link is not valid. Copy it whole from the email, or open it straight from the email."),
+    "link_gone": N_("This link has expired or was revoked. Open the link in your latest reminder email."),
+    "sign_in": N_("To sign in, open the personal link in your latest reminder email."),
+    "signed_out": N_("You have signed out."),
+    "stale": N_("The page is out of date: reload it and try again."),
+    "not_found": N_("No such deadline."),
+    "need_something": N_("Give the letter's number, the information or a document."),
+    "need_choice": N_("Tick at least one deadline."),
+    "need_reason": N_("Give a reason."),
+    "need_until": N_("Give the new date."),
+    "staff_only": N_("This page is for the secretariat only."),
+    "reviewers_only": N_("Only the secretariat's reviewers and admins decide."),
+    "unknown_action": N_("No such action."),
+    "no_document": N_("No such document."),
+    "not_answerer": N_("You may not answer for this body."),
+    "not_recorded": N_("Nothing was recorded"),
+    "conflict": N_("This page is out of date: someone else changed the deadline meanwhile. Nothing was recorded; "
+                   "open the page again and retry."),
+    "back_to_page": N_("Back to the deadline"),
+    "back_to_queue": N_("Back to the queue"),
+    "need_received": N_("Give the day the letter came."),
+    "received_future": N_("The date received cannot be in the future."),
+    "received_early": N_("The date received cannot be before the plan's adoption (%(date)s)."),
+    "letter_after": N_("The outgoing letter's date cannot be after the day it came."),
+    "not_a_date": N_("That is not a date."),
+    "need_selection": N_("Choose a body, a year or a date."),
+    "unknown_agency": N_("No such body in the plan."),
+    "not_a_year": N_("That is not a year."),
+    "no_report": N_("No such report."),
+    "signin_bad_address": N_("Enter an email address, such as name@example.kz."),
 }
 
-STATES: dict[str, dict[str, str]] = {
-    "kk": {"open": "ұсынылмаған", "submitted": "ұсынылды", "accepted": "қабылданды", "returned": "пысықтауға қайтарылды",
-           "closed": "бақылаудан алынды", "cancelled": "жоспардан алынды"},
-    "ru": {"open": "не представлено", "submitted": "представлено", "accepted": "принято",
-           "returned": "возвращено на доработку", "closed": "снято с контроля", "cancelled": "исключено из плана"},
-    "en": {"open": "not submitted", "submitted": "submitted", "accepted": "accepted", "returned": "returned",
-           "closed": "closed", "cancelled": "cancelled"},
+STATES: dict[str, tuple[str, str]] = {
+    "open": pgettext("state", "not submitted"),
+    "submitted": pgettext("state", "submitted"),
+    "accepted": pgettext("state", "accepted"),
+    "returned": pgettext("state", "returned for completion"),
+    "closed": pgettext("state", "closed"),
+    "cancelled": pgettext("state", "removed from the plan"),
+}
+# Not by colour alone: each state has its sign beside its words.
+STATE_ICONS = {"open": "○", "submitted": "✉", "accepted": "✓", "returned": "↩", "closed": "—", "cancelled": "✕",
+               "overdue": "⚠"}
+
+ACTIONS: dict[str, tuple[str, str]] = {
+    "submit": pgettext("action", "answer submitted"),
+    "accept": pgettext("action", "accepted"),
+    "return": pgettext("action", "returned for completion"),
+    "close": pgettext("action", "closed"),
+    "reopen": pgettext("action", "latest decision undone"),
+    "extend": pgettext("action", "extension granted"),
+    "revoke-extension": pgettext("action", "extension revoked"),
+    "request-extension": pgettext("action", "extension requested"),
+    "refuse-extension": pgettext("action", "extension refused"),
 }
 
-ACTIONS: dict[str, dict[str, str]] = {
-    "kk": {"submit": "жауап жіберілді", "accept": "қабылданды", "return": "пысықтауға қайтарылды",
-           "close": "бақылаудан алынды", "reopen": "соңғы шешімнің күші жойылды", "extend": "мерзімі ұзартылды",
-           "revoke-extension": "ұзартудың күші жойылды", "request-extension": "мерзімді ұзарту сұралды",
-           "refuse-extension": "ұзартудан бас тартылды"},
-    "ru": {"submit": "представлен ответ", "accept": "принято", "return": "возвращено на доработку",
-           "close": "снято с контроля", "reopen": "последнее решение отменено", "extend": "срок продлён",
-           "revoke-extension": "продление отменено", "request-extension": "запрошено продление срока",
-           "refuse-extension": "в продлении отказано"},
-    "en": {"submit": "answer submitted", "accept": "accepted", "return": "returned for completion", "close": "closed",
-           "reopen": "latest decision undone", "extend": "extension granted", "revoke-extension": "extension revoked",
-           "request-extension": "extension requested", "refuse-extension": "extension refused"},
+# The ladder's steps and the notices, as the notifications table names them.
+STEPS: dict[str, tuple[str, str]] = {
+    "reminder-14d": pgettext("step", "reminder 14 days before"),
+    "reminder-7d": pgettext("step", "reminder 7 days before"),
+    "reminder-1wd": pgettext("step", "reminder the working day before"),
+    "due": pgettext("step", "reminder on the day"),
+    "escalation-1wd": pgettext("step", "first escalation, the working day after"),
+    "escalation-5wd": pgettext("step", "second escalation, 5 working days after"),
+    "answer-received": pgettext("step", "answer received (to the secretariat)"),
+    "answer-returned": pgettext("step", "answer returned (to the body)"),
+    "extension-granted": pgettext("step", "extension granted (to the body)"),
+    "extension-refused": pgettext("step", "extension refused (to the body)"),
+}
+STEP_OTHER = pgettext("step", "other notification")
+
+# What became of a notification in the ledger.
+DELIVERY: dict[str, tuple[str, str]] = {
+    "pending": pgettext("delivery", "to send"),
+    "claimed": pgettext("delivery", "being sent"),
+    "retry": pgettext("delivery", "to be retried"),
+    "sent": pgettext("delivery", "sent"),
+    "failed": pgettext("delivery", "not delivered"),
+    "skipped": pgettext("delivery", "skipped"),
+    "withdrawn": pgettext("delivery", "withdrawn"),
 }
 
-LANGUAGES = tuple(WORDS)
+
+def say(translations, pair: tuple[str, str] | None, fallback: str = "") -> str:
+    """A (context, message id) pair in the catalog's language."""
+    return translations.pgettext(*pair) if pair else fallback

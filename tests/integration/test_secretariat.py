@@ -60,7 +60,7 @@ def test_an_answer_received_on_paper_is_recorded_with_the_day_it_came(site):  # 
         "submit", "reviewer@gov.kz", "open", "submitted", "127.0.0.1")
     assert details["submitted_at"] == "2022-01-15T00:00:00+06:00" and details["files"][0]["name"] == "Хат 12-3-45.pdf"
     page = reviewer.get(f"/occurrences/{PAPER}?done=answer")[2]
-    assert 'id="done"' in page and "2022-01-15 00:00" in page and 'id="paper-form"' not in page
+    assert 'id="done"' in page and "2022 жылғы 15 қаңтар, 00:00" in page and 'id="paper-form"' not in page
     assert 'id="do-accept"' in page, "now the secretariat decides on it as on any answer"
     # the day it came is today: recorded as of now; the admin's Basic credential may do it too
     admin = web.client(CREDENTIAL)
@@ -77,9 +77,9 @@ def test_a_day_received_in_the_future_or_before_the_plan_is_refused_on_the_page(
     reviewer = staff(web)
     page = reviewer.get(f"/occurrences/{PAPER}")[2]
     cases = [("2022-12-10", "kk", "Келіп түскен күн болашақта болмайды."),
-             ("2021-02-23", "kk", "Келіп түскен күн жоспар қабылданған күннен (2021-02-24) ерте болмайды."),
+             ("2021-02-23", "kk", "Келіп түскен күн жоспар қабылданған күннен (2021 жылғы 24 ақпан) ерте болмайды."),
              ("2022-12-10", "ru", "Дата поступления не может быть в будущем."),
-             ("2021-01-05", "ru", "Дата поступления не может быть раньше утверждения плана (2021-02-24)."),
+             ("2021-01-05", "ru", "Дата поступления не может быть раньше утверждения плана (24 февраля 2021 г.)."),
              ("", "ru", "Укажите дату поступления письма."),
              ("15.01.2022", "kk", "Күн дұрыс емес.")]
     for received, lang, message in cases:

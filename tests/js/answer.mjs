@@ -14,8 +14,9 @@ const browser = await chromium.launch({
          "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 const seen = { violations: [] };
-const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
-const laptop = { viewport: { width: 1280, height: 900 } };
+// Her browser speaks Kazakh: the page's language follows Accept-Language before her contact's language.
+const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: "kk-KZ" };
+const laptop = { viewport: { width: 1280, height: 900 }, locale: "kk-KZ" };
 
 async function open(options, link) {
   const context = await browser.newContext(options);

@@ -39,7 +39,7 @@ try {
     seen.status = response.status();
     seen.landed = new URL(page.url()).pathname;
     seen.cookies = (await context.cookies()).map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite, secure: c.secure }));
-    seen.listed = await page.locator("text=7:finance:2022").count();
+    seen.listed = await page.locator(`[data-occurrence="7:finance:2022"]`).count();  // the id, behind the words
   }
 } finally {
   await browser.close();

@@ -1,8 +1,10 @@
-"""The secretariat's dashboard: this month and next as a calendar, who is late, recording a
-submission, and the year's compliance table to download (each occurrence's page: web/review.py).
+"""The secretariat's dashboard (`/`): who is late, deadlines found by agency, item, state, period
+and words, the month's calendar and a day's full list, the year's compliance with its charts and
+downloads; each agency's page (`/agencies/<code>`); recording a submission (each occurrence's page:
+web/review.py). In the page's language (web/dashboard_view.py says what the pages show).
 
 Behind HTTP Basic auth with the admin credential from the environment (no credential, no
-dashboard); an address that keeps guessing wrong is refused for a while (429). The submission form
+dashboard), or a signed-in member of the secretariat; an address that keeps guessing wrong is refused for a while (429). The submission form
 carries an HMAC token bound to the occurrence, under a key derived from the deployment's secret key
 file (so a form rendered by one instance is good on another, and after a restart), and a
 cross-site Origin is refused: a browser that remembers the Basic credential cannot be made to post

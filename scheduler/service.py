@@ -10,6 +10,7 @@ import logging
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
@@ -144,7 +145,26 @@ class Service:
         meta = self.plan.file.plan
         title = getattr(meta, f"title_{language}", None) or meta.title_kk
         return compose.Letterhead(self.settings.mail_from, title, self.settings.public_base_url(), feed_url,
-                                  *(personal or (None, None)))
+                                  *(personal or (None, None)), sender_name=self.sender_name(language),
+                                  reply_to=self.settings.reply_to,
+                                  translation=self.plan.translation_status(language) if language != "kk" else None)
+
+    def sender_name(self, language: str) -> str:
+        """From's display name: SCHEDULER_MAIL_FROM_NAME, else the plan's coordinator (the
+        commission's working body) named in the reader's language."""
+        if self.settings.mail_from_name:
+            return self.settings.mail_from_name
+        coordinator = self.plan.file.plan.coordinator
+        if not coordinator:
+            return ""
+        office = self.plan.file.offices.get(coordinator)
+        if office is not None:
+            name = getattr(office, f"name_{language}", None) or office.name_kk
+        elif self.plan.agency(coordinator):
+            name = self.plan.display_name(coordinator, self.timing.local_day(dt.datetime.now(dt.timezone.utc)), language)
+        else:
+            return ""
+        return name[:1].upper() + name[1:]
 
     def link_key(self) -> bytes:
         """The personal links' key, derived from SCHEDULER_SECRET_KEY_FILE (made there on first use)."""
@@ -176,15 +196,24 @@ class Service:
         recipient = None
         if row.recipient == GOVERNMENT or (row.recipient and self.plan.agency(row.recipient)):
             recipient = self.plan.display_name(row.recipient, row.nominal_due, language)
+        agency = self.plan.agency(row.agency)
+        heading = None
+        if obligation is not None and obligation.under:
+            parent = next((h for h in self.plan.file.headings if h.id == obligation.under), None)
+            if parent is not None:
+                heading = f"{parent.id}. " + (getattr(parent, f"title_{language}", None) or parent.title_kk)
         return compose.Item(
             occurrence_id=row.id,
             obligation=row.obligation,
-            agency_name=self.plan.display_name(row.agency, row.nominal_due, language) if self.plan.agency(row.agency) else row.agency,
-            title=pick("title") or row.title_kk,
+            agency_name=self.plan.display_name(row.agency, row.nominal_due, language) if agency else row.agency,
+            title=(pick("title") or row.title_kk).rstrip(" ;"),
             form=pick("form"),
             due=row.due,
             recipient_name=recipient,
             sequence=row.sequence,
+            heading=heading,
+            by_agreement=bool(agency and agency.by_agreement),
+            agency_short=content.short_name(self.plan, row.agency, row.nominal_due, language) if agency else None,
         )
 
     def focal_addresses(self, db: Session) -> frozenset[str]:
@@ -209,9 +238,35 @@ class Service:
                 return compose.digest(to, report, self.letterhead(first.language), now, message_id)
             letterhead = self.letterhead(first.language, self.feed_url_for(first.recipient, now, self.focal_addresses(db)),
                                          self.personal_link(db, first.recipient, now))
-            items = self.items(db, [r.occurrence_id for r in group], first.language)
+            rows = db.exec(select(OccurrenceRow).where(col(OccurrenceRow.id).in_([r.occurrence_id for r in group]))).all()
+            items = [self.item(row, first.language) for row in rows]
+            to = replace(to, role=self.role_of(db, first, rows))
         composer = compose.COMPOSERS[compose.kind_of(first.step)]
-        return composer(to, first.step, items, letterhead, now, message_id)
+        return composer(to, first.step, items, letterhead, now, message_id, working_days=self.working_days_between)
+
+    def role_of(self, db: Session, first: NotificationRow, rows: Sequence[OccurrenceRow]) -> str:
+        """Why this person gets a step's email: as the agency's focal point, supervisor or head; as a
+        focal point of the body the information is owed to ("recipient"); or as the coordinator
+        standing in for the head of a body by agreement ("coordinator")."""
+        owing = {row.agency for row in rows}
+        if first.agency is not None and first.agency not in owing:
+            by_agreement = all(getattr(self.plan.agency(a), "by_agreement", False) for a in owing)
+            coordinator = self.directory(db).coordinator_on(first.due)
+            if by_agreement and first.agency == coordinator and first.step.startswith("escalation") and \
+                    all(row.recipient != first.agency and self.plan.recipient_on(row.recipient, row.nominal_due) != first.agency
+                        for row in rows):
+                return "coordinator"
+            return "recipient"
+        address = first.recipient.lower()
+        for role in ("focal", "supervisor", "head"):
+            if any(p.email.lower() == address for p in self.directory(db).people(first.agency, role)):
+                return role
+        return "focal"
+
+    def working_days_between(self, earlier: dt.date, later: dt.date) -> int:
+        """Working days after `earlier` up to and including `later`, by the plan's calendar."""
+        calendar = self.timing.calendar
+        return sum(calendar.is_working_day(earlier + dt.timedelta(days=n)) for n in range(1, (later - earlier).days + 1))
 
     def digest_report(self, db: Session, now: dt.datetime, key: str, language: str) -> compose.DigestReport:
         """This week's digest (scheduler/app/digest.py)."""

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
     smtp_utf8: bool = Field(False, description="the SMTP server takes internationalised addresses (SMTPUTF8)")
     mail_from: str = "scheduler@localhost"
+    mail_from_name: str | None = Field(None, description="From's display name; unset: the plan's coordinator "
+                                       "(the commission's working body) named in the reader's language")
+    reply_to: str | None = Field(None, description="the address a reply goes to (the secretariat); unset: no Reply-To")
     mail_dir: Path = Field(Path("var/mail"), description="the Maildir used when no SMTP host is set")
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=1, le=65535)

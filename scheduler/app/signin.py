@@ -25,7 +25,6 @@ from email.policy import SMTPUTF8
 from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, StrictUndefined
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -35,7 +34,7 @@ from scheduler.i18n import long_date
 from scheduler.store.db import session
 from scheduler.store.ledger import as_utc, aware
 from scheduler.store.tables import SignInRow
-from scheduler.templating import SiteLoader
+from scheduler.templating import environment
 
 PATH = "/s/"
 PER_ADDRESS = 5  # links emailed to one address within WINDOW
@@ -43,8 +42,6 @@ PER_CLIENT = 30  # requests from one client address within WINDOW (any address, 
 WINDOW = dt.timedelta(hours=1)
 LANGUAGES = ("kk", "ru", "en")
 
-_env = Environment(loader=SiteLoader(), autoescape=lambda name: True,
-                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
 class SignInRefused(Exception):
@@ -119,13 +116,15 @@ def redeem(engine: Engine, token: str, now: dt.datetime) -> str:
     return email
 
 
-def message(issued: Issued, base_url: str, sender: str, zone: ZoneInfo, now: dt.datetime) -> EmailMessage:
-    """The email that carries the link, in the person's language."""
+def message(issued: Issued, base_url: str, sender: str, zone: ZoneInfo, now: dt.datetime, *,
+            sender_name: str | None = None, reply_to: str | None = None) -> EmailMessage:
+    """The email that carries the link, in the person's language (`email/sign-in.j2` through the
+    `email` catalog); From with `sender_name` when given, Reply-To `reply_to` when given."""
     person = issued.person
     lang = person.language if person.language in LANGUAGES else "kk"
     ends = aware(issued.expires).astimezone(zone)
     name = " ".join(person.name.split()) if person.name.lower() != person.email else ""  # staff: no name but the address
-    template = _env.get_template(f"email/sign-in.{lang}.j2")
+    template = environment(lang, strict=True).get_template("email/sign-in.j2")
     context = template.new_context({"url": f"{base_url}{PATH}{issued.token}", "minutes": round(
         (aware(issued.expires) - as_utc(now)).total_seconds() / 60), "time": ends.strftime("%H:%M"),
         "day": long_date(ends.date(), lang), "name": name, "lang": lang})
@@ -137,8 +136,11 @@ def message(issued: Issued, base_url: str, sender: str, zone: ZoneInfo, now: dt.
         mail = EmailMessage(policy=SMTPUTF8)
         local, _, domain = person.email.rpartition("@")
         mail["To"] = Address(display_name=name, username=local, domain=domain)
-    origin = Address(addr_spec=sender)
+    shown = " ".join((sender_name or "").split())
+    origin = Address(display_name=shown, addr_spec=sender)
     mail["From"] = origin
+    if reply_to:
+        mail["Reply-To"] = Address(display_name=shown, addr_spec=reply_to)
     mail["Subject"] = " ".join(subject.split())
     mail["Date"] = format_datetime(as_utc(now))
     mail["Message-ID"] = make_msgid(domain=origin.domain or "localhost")

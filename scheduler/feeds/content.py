@@ -4,6 +4,7 @@ why the date is what it is."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.feeds.ics import Deadline
@@ -11,6 +12,20 @@ from scheduler.i18n import long_date, weekday
 from scheduler.plan import Plan
 
 SUMMARY_TITLE_LIMIT = 120
+
+# The country's name inside a body's official name, left out of a short name ("Министерство
+# финансов Республики Казахстан" → "Министерство финансов"): the plan abbreviates only in Kazakh.
+_COUNTRY = re.compile(r"\s*\b(?:(?:of|in) the Republic of Kazakhstan|Республики Казахстан|в Республике Казахстан)\b")
+
+
+def short_name(plan: Plan, code: str, day: dt.date, lang: str) -> str:
+    """A body's short name in `lang`: the plan's abbreviation in Kazakh (Қаржымині, ІІМ), the
+    official name without the country's in Russian and English (Министерство финансов)."""
+    if lang == "kk":
+        return plan.display_name(code, day, "kk", short=True)
+    name = plan.display_name(code, day, lang)
+    shorter = " ".join(_COUNTRY.sub(" ", name).split())
+    return shorter or name
 
 
 def date_explanation(plan: Plan, calendar: WorkdayCalendar, obligation_id: str, nominal: dt.date, due: dt.date) -> str:

@@ -1,14 +1,30 @@
-"""Emails, one function per message kind, rendered from Jinja2 templates per language.
+"""Emails, one function per message kind, rendered from one Jinja2 template per kind and translated
+through the `email` gettext catalog.
 
-Each template (`templates/email/<kind>.<lang>.j2`) has three blocks: `subject`, `text` and `html`.
-HTML is autoescaped; names and titles come from data and never reach a header unencoded: the
-`email` package encodes non-ASCII headers and refuses line breaks in them.
+Each template (`templates/email/<kind>.j2`) has three blocks: `subject`, `text` and `html`; its words
+are English message ids marked for translation (`{% trans %}`, `_()`, `ngettext`), rendered by
+`scheduler.templating.environment(language, strict=True)`, which installs that language's catalog
+(`locale/<lang>/LC_MESSAGES/email.po`). Python-side words (the urgency in subjects, the calendar
+attachment's labels) go through the same catalog. HTML is autoescaped; names and titles come from
+data and never reach a header unencoded: the `email` package encodes non-ASCII headers and refuses
+line breaks in them.
+
+What the emails say, in every language alike:
+- the subject says the urgency first: "Due in 14 days", "Due tomorrow", "Due today", "Overdue by 3
+  working days" (each language's plural forms), then the date and how many obligations;
+- the items in the plan's order (8, 8.1 … 8.5, 9 … 17 … 36, then the resolution's paragraphs), a
+  sub-row with its heading row's title before its own;
+- the wording fits the reader: the agency's focal point; her supervisor or head (take it under
+  control); the working body the information is owed to (for its information); the coordinator
+  standing in for the head of a body "by agreement"; and a body "by agreement" is asked, not told;
+- the personal link first, then the list; a translated plan's words marked as a working translation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.header import Header
 from email.headerregistry import Address
@@ -16,22 +32,11 @@ from email.message import EmailMessage
 from email.policy import SMTPUTF8
 from email.utils import format_datetime, make_msgid
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, TemplateNotFound
 
 from scheduler.feeds.ics import Deadline, deadlines_calendar
 from scheduler.i18n import long_date
-from scheduler.templating import SiteLoader
-
-_env = Environment(
-    loader=SiteLoader(),
-    # Plain-text partials (*.txt.j2) are never escaped; everything else is, outside `autoescape false`.
-    autoescape=lambda name: name is None or not name.endswith(".txt.j2"),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-_env.filters["long_date"] = long_date
+from scheduler.templating import environment, translations
 
 STEP_KIND = {
     "reminder-14d": "reminder",
@@ -61,6 +66,23 @@ class Item:
     due: dt.date
     recipient_name: str | None
     sequence: int = 0
+    heading: str | None = None  # a sub-row (8.1): its heading row's title (8), said before its own
+    by_agreement: bool = False  # the body takes part "by agreement": it is asked, not told
+    agency_short: str | None = None  # the body's short name, for the calendar's event titles
+
+
+ROLES = ("focal", "supervisor", "head", "recipient", "coordinator")
+
+
+def plan_order(obligation: str) -> tuple:
+    """The natural order of obligation numbers, as the plan lists them: 6 before 17, 8 before 8.1
+    before 8.2 before 9; numbered rows before the resolution's own paragraphs (res-2, res-3.2)."""
+    parts = re.findall(r"\d+|[^\d.]+", obligation)
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts) or ((2, 0, obligation),)
+
+
+def in_plan_order(items: Sequence[Item]) -> list[Item]:
+    return sorted(items, key=lambda i: (plan_order(i.obligation), i.due, i.agency_name, i.occurrence_id))
 
 
 @dataclass(frozen=True)
@@ -68,6 +90,10 @@ class Recipient:
     email: str
     name: str
     language: str
+    # why she gets it: "focal" (the agency's focal point), "supervisor" or "head" (of the agency),
+    # "recipient" (a focal point of the body the information is owed to), "coordinator" (standing
+    # in for the head of a body by agreement)
+    role: str = "focal"
 
 
 @dataclass(frozen=True)
@@ -80,6 +106,9 @@ class Letterhead:
     feed_url: str | None = None
     personal_url: str | None = None  # the recipient's personal link: her page, to answer (scheduler/app/links.py)
     link_until: dt.date | None = None  # the last day it signs her in
+    sender_name: str | None = None  # From's display name: SCHEDULER_MAIL_FROM_NAME or the plan's working body
+    reply_to: str | None = None  # SCHEDULER_REPLY_TO: where a reply goes (the secretariat)
+    translation: str | None = None  # "working" when the plan's words in this language are a working translation
 
 
 @dataclass(frozen=True)
@@ -132,11 +161,55 @@ class DigestReport:
     links: Links = field(default_factory=Links)
 
 
+def _environment(language: str) -> Environment:
+    env = environment(language, strict=True)
+    env.filters.setdefault("long_date", long_date)
+    return env
+
+
 def _render(kind: str, language: str, context: dict) -> tuple[str, str, str]:
-    template = _env.get_template(f"email/{kind}.{language}.j2")
+    """The subject, text and HTML of `email/<kind>.j2` in `language` (a kind still written one copy
+    per language, `email/<kind>.<lang>.j2`, is read as such)."""
+    env = _environment(language)
+    try:
+        template = env.get_template(f"email/{kind}.j2")
+    except TemplateNotFound:
+        template = env.get_template(f"email/{kind}.{language}.j2")
     ctx = template.new_context(context)
     subject, text, html = ("".join(template.blocks[b](ctx)) for b in ("subject", "text", "html"))
     return " ".join(subject.split()), text, html
+
+
+def gettext(language: str) -> tuple[Callable[[str], str], Callable[[str, str, int], str]]:
+    """`_` and `ngettext` of the email catalog in `language`."""
+    found = translations(language)
+    return found.gettext, found.ngettext
+
+
+def weekdays_between(earlier: dt.date, later: dt.date) -> int:
+    """Monday-to-Friday days after `earlier` up to and including `later` (no holiday calendar)."""
+    return sum((earlier + dt.timedelta(days=n)).weekday() < 5 for n in range(1, (later - earlier).days + 1))
+
+
+def urgency(language: str, due: dt.date, today: dt.date,
+            working_days: Callable[[dt.date, dt.date], int] | None = None) -> str:
+    """What a subject says first, the same way in every language: "Due in 14 days", "Due tomorrow",
+    "Due today", "Overdue by 3 working days" (working days counted by `working_days(due, today)`,
+    the plan's calendar; Monday to Friday without it)."""
+    _, ngettext = gettext(language)
+    days = (due - today).days
+    if days > 1:
+        return ngettext("Due in %(num)d day", "Due in %(num)d days", days) % {"num": days}
+    if days == 1:
+        return _("Due tomorrow")
+    if days == 0:
+        return _("Due today")
+    late = (working_days or weekdays_between)(due, today) or 1
+    return ngettext("Overdue by %(num)d working day", "Overdue by %(num)d working days", late) % {"num": late}
+
+
+def _display_name(text: str | None) -> str:
+    return " ".join((text or "").split())
 
 
 def _message(
@@ -150,7 +223,7 @@ def _message(
     message_id: str | None = None,
 ) -> EmailMessage:
     subject, text, html = rendered
-    name = " ".join(to.name.split())
+    name = _display_name(to.name)
     if to.email.isascii():
         message = EmailMessage()
         recipient = Address(display_name=name, addr_spec=to.email)
@@ -160,9 +233,11 @@ def _message(
         message = EmailMessage(policy=SMTPUTF8)
         local, _, domain = to.email.rpartition("@")
         recipient = Address(display_name=name, username=local, domain=domain)
-    sender = Address(addr_spec=letterhead.sender)
+    sender = Address(display_name=_display_name(letterhead.sender_name), addr_spec=letterhead.sender)
     message["From"] = sender
     message["To"] = recipient
+    if letterhead.reply_to:
+        message["Reply-To"] = Address(display_name=_display_name(letterhead.sender_name), addr_spec=letterhead.reply_to)
     if subject.isascii():
         message["Subject"] = subject
     else:
@@ -177,54 +252,73 @@ def _message(
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     if attachment is not None:
-        message.add_attachment(attachment, maintype="text", subtype="calendar", filename="deadlines.ics")
+        # UTF-8 said in the part's header: without it a client reads the titles as ASCII
+        message.add_attachment(attachment, maintype="text", subtype="calendar", filename="deadlines.ics",
+                               params={"charset": "utf-8"})
     return message
 
 
-def _attachment(items: Sequence[Item], letterhead: Letterhead, now: dt.datetime) -> bytes:
-    deadlines = [
-        Deadline(i.occurrence_id, i.due, f"{i.agency_name}: {i.obligation}. {i.title}"[:250], i.form or "", i.sequence)
-        for i in items
-    ]
+def _attachment(items: Sequence[Item], letterhead: Letterhead, now: dt.datetime, language: str = "kk") -> bytes:
+    """The deadlines as an .ics file in the reader's language: each event titled with the body's
+    short name, the row and its title; the description with the form and whom it goes to."""
+    _ = gettext(language)[0]
+    deadlines = []
+    for i in items:
+        title = f"{i.heading} {i.title}" if i.heading else i.title
+        lines = [f"{i.obligation}. {title}", f"{_('Body')}: {i.agency_name}"]
+        if i.form:
+            lines.append(f"{_('Form')}: {i.form}")
+        if i.recipient_name:
+            lines.append(f"{_('To')}: {i.recipient_name}")
+        if letterhead.translation == "working":
+            lines.append(_("The plan's text in this language is a working translation, not the official text."))
+        lines.append(i.occurrence_id)
+        summary = f"{i.agency_short or i.agency_name}: {i.obligation}. {i.title}"
+        deadlines.append(Deadline(i.occurrence_id, i.due, summary[:250], "\n".join(lines), i.sequence))
     return deadlines_calendar(deadlines, letterhead.plan_title, now)
 
 
 def _deadline_message(kind: str, to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime,
-                      message_id: str | None = None) -> EmailMessage:
-    items = sorted(items, key=lambda i: (i.due, i.occurrence_id))
+                      message_id: str | None = None,
+                      working_days: Callable[[dt.date, dt.date], int] | None = None) -> EmailMessage:
+    items = in_plan_order(items)
     today = now.date()
+    earliest = min(i.due for i in items)
     context = {
         "to": to,
         "step": step,
         "items": items,
         "count": len(items),
-        "earliest": items[0].due,
-        "latest": items[-1].due,
+        "earliest": earliest,
+        "latest": max(i.due for i in items),
         "today": today,
+        "urgency": urgency(to.language, earliest, today, working_days),
+        "role": to.role if to.role in ROLES else "focal",
+        "by_agreement": all(i.by_agreement for i in items),
         "letterhead": letterhead,
         "lang": to.language,
     }
     rendered = _render(kind, to.language, context)
-    return _message(to, letterhead, now, step, [i.occurrence_id for i in items], rendered, _attachment(items, letterhead, now),
-                    message_id)
+    return _message(to, letterhead, now, step, [i.occurrence_id for i in items], rendered,
+                    _attachment(items, letterhead, now, to.language), message_id)
 
 
 def reminder(to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime,
-             message_id: str | None = None) -> EmailMessage:
+             message_id: str | None = None, working_days: Callable[[dt.date, dt.date], int] | None = None) -> EmailMessage:
     """Before the due date: what is owed and by when."""
-    return _deadline_message("reminder", to, step, items, letterhead, now, message_id)
+    return _deadline_message("reminder", to, step, items, letterhead, now, message_id, working_days)
 
 
 def due_today(to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime,
-              message_id: str | None = None) -> EmailMessage:
+              message_id: str | None = None, working_days: Callable[[dt.date, dt.date], int] | None = None) -> EmailMessage:
     """On the due date."""
-    return _deadline_message("due", to, step, items, letterhead, now, message_id)
+    return _deadline_message("due", to, step, items, letterhead, now, message_id, working_days)
 
 
 def escalation(to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime,
-               message_id: str | None = None) -> EmailMessage:
+               message_id: str | None = None, working_days: Callable[[dt.date, dt.date], int] | None = None) -> EmailMessage:
     """After a miss: to focal points and supervisors, later to heads and the recipient."""
-    return _deadline_message("escalation", to, step, items, letterhead, now, message_id)
+    return _deadline_message("escalation", to, step, items, letterhead, now, message_id, working_days)
 
 
 def digest(to: Recipient, report: DigestReport, letterhead: Letterhead, now: dt.datetime,
@@ -268,11 +362,12 @@ def notice(kind: str, to: Recipient, notices: Sequence[Notice], letterhead: Lett
            message_id: str | None = None, review_url: str | None = None) -> EmailMessage:
     """A notice of one kind (`answer-received`, `answer-returned`, `extension-granted`,
     `extension-refused`) listing every event of that kind the recipient is told of at once."""
-    notices = sorted(notices, key=lambda n: (n.at, n.item.occurrence_id))
+    notices = sorted(notices, key=lambda n: (plan_order(n.item.obligation), n.item.due, n.item.agency_name,
+                                              n.at, n.item.occurrence_id))
     context = {"to": to, "notices": notices, "count": len(notices), "letterhead": letterhead, "lang": to.language,
-               "today": now.date(), "review_url": review_url}
+               "today": now.date(), "review_url": review_url, "role": to.role if to.role in ROLES else "focal"}
     rendered = _render(kind, to.language, context)
     ids = list(dict.fromkeys(n.item.occurrence_id for n in notices))
     items = list({n.item.occurrence_id: n.item for n in notices}.values())
-    attachment = _attachment(items, letterhead, now) if kind in NOTICE_ATTACHED else None
+    attachment = _attachment(items, letterhead, now, to.language) if kind in NOTICE_ATTACHED else None
     return _message(to, letterhead, now, kind, ids, rendered, attachment, message_id)

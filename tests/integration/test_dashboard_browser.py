@@ -27,6 +27,7 @@ def test_log_in_record_a_submission_and_see_it(served):  # noqa: F811
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["dashboardStatus"] == 200 and seen["withoutCredential"] == 401
     assert seen["overdueRows"] > 0 and seen["calendarLinks"] > 0
+    seen["before"], seen["after"] = (text.lstrip("○✉✓↩—⚠ ") for text in (seen["before"], seen["after"]))  # the state's sign
     assert seen["before"] == "not submitted"
     assert seen["after"].startswith("submitted ") and "Хат № 12-3/45" in seen["after"] and seen["formGone"]
     assert "default-src 'self'" in seen["policy"] and seen["policyViolations"] == [], seen["policyViolations"]

@@ -81,11 +81,13 @@ def compile_po(po: Path, language: str) -> bytes:
 
 
 @functools.cache
-def translations(language: str) -> NullTranslations:
-    """Every domain's catalog for `language`, merged; the message ids themselves where none is."""
+def translations(language: str, domain: str | None = None) -> NullTranslations:
+    """Every domain's catalog for `language`, merged; the message ids themselves where none is.
+    With `domain`, that domain's translations win where two domains translate the same id
+    differently (an email's "Received" is not a page's)."""
     base = locale_dir()
     merged: Translations | None = None
-    for domain in DOMAINS:
+    for domain in [d for d in DOMAINS if d != domain] + ([domain] if domain in DOMAINS else []):
         folder = base / language / "LC_MESSAGES" if base else None
         if folder is None:
             continue
@@ -105,9 +107,10 @@ def translations(language: str) -> NullTranslations:
 
 
 @functools.cache
-def environment(language: str, *, strict: bool = False) -> Environment:
+def environment(language: str, *, strict: bool = False, domain: str | None = None) -> Environment:
     """The templates in `language`. HTML is escaped everywhere but in plain-text templates
-    (`*.txt.j2`); `strict`: an undefined name is an error (emails), not an empty string."""
+    (`*.txt.j2`); `strict`: an undefined name is an error (emails), not an empty string; `domain`:
+    whose translations win where domains differ (see `translations`)."""
     env = Environment(
         loader=SiteLoader(),
         autoescape=lambda name: name is None or not name.endswith(".txt.j2"),
@@ -117,6 +120,6 @@ def environment(language: str, *, strict: bool = False) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.install_gettext_translations(translations(language), newstyle=True)
+    env.install_gettext_translations(translations(language, domain), newstyle=True)
     env.globals["lang"] = language
     return env

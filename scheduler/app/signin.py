@@ -124,7 +124,7 @@ def message(issued: Issued, base_url: str, sender: str, zone: ZoneInfo, now: dt.
     lang = person.language if person.language in LANGUAGES else "kk"
     ends = aware(issued.expires).astimezone(zone)
     name = " ".join(person.name.split()) if person.name.lower() != person.email else ""  # staff: no name but the address
-    template = environment(lang, strict=True).get_template("email/sign-in.j2")
+    template = environment(lang, strict=True, domain="email").get_template("email/sign-in.j2")
     context = template.new_context({"url": f"{base_url}{PATH}{issued.token}", "minutes": round(
         (aware(issued.expires) - as_utc(now)).total_seconds() / 60), "time": ends.strftime("%H:%M"),
         "day": long_date(ends.date(), lang), "name": name, "lang": lang})

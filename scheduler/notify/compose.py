@@ -162,7 +162,7 @@ class DigestReport:
 
 
 def _environment(language: str) -> Environment:
-    env = environment(language, strict=True)
+    env = environment(language, strict=True, domain="email")
     env.filters.setdefault("long_date", long_date)
     return env
 
@@ -182,7 +182,7 @@ def _render(kind: str, language: str, context: dict) -> tuple[str, str, str]:
 
 def gettext(language: str) -> tuple[Callable[[str], str], Callable[[str, str, int], str]]:
     """`_` and `ngettext` of the email catalog in `language`."""
-    found = translations(language)
+    found = translations(language, "email")
     return found.gettext, found.ngettext
 
 

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -20,13 +20,14 @@ from scheduler import templating
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = ("kk", "ru")
 PLURALS = {"kk": 2, "ru": 3, "en": 2}
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_": None, "ngettext": (1, 2)}  # as the Makefile's `pybabel extract -k _ -k ngettext:1,2`
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 SEARCHED = ("scheduler", "templates")  # where the cfg patterns point; node_modules and .venv are never walked
 
 
 def extracted(domain: str) -> dict:
-    """{msgid or (singular, plural): [where, …]} for one domain, as `make catalogs` extracts it."""
+    """{msgid or (singular, plural): [where, …]} for one domain, as `make catalogs` extracts it; a
+    message with a context (pgettext) is keyed as the compiled catalog keys it, "context\x04msgid"."""
     with (ROOT / "locale" / f"{domain}.cfg").open(encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg, filename=f"locale/{domain}.cfg")
 
@@ -35,9 +36,11 @@ def extracted(domain: str) -> dict:
         return bool(relative) and relative[0] in SEARCHED and not any(p.startswith((".", "__")) for p in relative)
 
     found: dict = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+    for filename, lineno, message, _comments, context in extract_from_dir(
             str(ROOT), method_map, options_map, keywords=KEYWORDS, directory_filter=descend):
         key = message if isinstance(message, str) else tuple(message[:2]) if message[1] else message[0]
+        if context:
+            key = tuple(f"{context}\x04{m}" for m in key) if isinstance(key, tuple) else f"{context}\x04{key}"
         found.setdefault(key, []).append(f"{filename}:{lineno}")
     return found
 
@@ -50,7 +53,7 @@ def compiled(domain: str, language: str, drop: frozenset = frozenset()) -> Trans
     with po.open("rb") as source:
         catalog = read_po(source, locale=language, domain=domain)
     for message_id in drop:
-        catalog.delete(message_id)
+        catalog.delete(message_id)  # (no context: the email domain's ids in the test below)
     from babel.messages.mofile import write_mo
 
     data = io.BytesIO()
@@ -69,14 +72,14 @@ def problems(ids: dict, catalog: Translations, language: str) -> list[str]:
             if not all(forms) or (singular, PLURALS[language]) in table:
                 found.append(f"{language}: plural {singular!r} ({where[0]}): forms {forms}")
                 continue
-            wanted = set(PLACEHOLDER.findall(singular)) | set(PLACEHOLDER.findall(plural))
+            wanted = set(PLACEHOLDER.findall(singular.split("\x04")[-1])) | set(PLACEHOLDER.findall(plural.split("\x04")[-1]))
             texts = forms
         else:
             text = table.get(key)
             if not text:
                 found.append(f"{language}: {key!r} ({where[0]}): not translated")
                 continue
-            wanted, texts = set(PLACEHOLDER.findall(key)), [text]
+            wanted, texts = set(PLACEHOLDER.findall(key.split("\x04")[-1])), [text]
         for text in texts:
             if set(PLACEHOLDER.findall(text)) != wanted:
                 found.append(f"{language}: {key!r}: placeholders {sorted(set(PLACEHOLDER.findall(text)))}, "

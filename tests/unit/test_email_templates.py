@@ -209,7 +209,9 @@ def every_email(plan, language, **settings):
     letterhead = Service.letterhead(fake, language, "https://deadlines.example.gov.kz/feeds/t.ics", link)
     items = plan_items(plan, language)
     to = compose.Recipient("aigul@minfin.example.kz", NAME, language)
-    emails = {kind: compose.COMPOSERS[kind](to, step, items, letterhead, NOW) for kind, step in DEADLINE_KINDS}
+    sent_at = {"reminder": NOW, "due": dt.datetime(2022, 12, 9, 3, tzinfo=dt.timezone.utc),
+               "escalation": dt.datetime(2022, 12, 16, 3, tzinfo=dt.timezone.utc)}  # 14 days before, the day, 5 working days late
+    emails = {kind: compose.COMPOSERS[kind](to, step, items, letterhead, sent_at[kind]) for kind, step in DEADLINE_KINDS}
     for kind in NOTICE_KINDS:
         received = kind == "answer-received"
         notices = [compose.Notice(item, NOTICE_AT, f"https://deadlines.example.gov.kz/occurrences/{item.occurrence_id}",
@@ -362,3 +364,11 @@ def test_a_body_by_agreement_is_asked_not_told():
         for composer in (compose.reminder, compose.due_today):
             text = reparse(composer(to, "reminder-7d", items, LETTERHEAD, NOW)).get_body(("plain",)).get_content()
             assert words in text
+
+
+def test_the_email_catalog_wins_over_the_pages_where_they_translate_an_id_differently(shipped_plan):
+    """"Received" is "Келген уақыты" in an email (when the letter came), whatever a page calls it."""
+    text = every_email(shipped_plan, "kk")["answer-received"].get_body(("plain",)).get_content()
+    assert "Келген уақыты: 2022 жылғы 6 желтоқсан, 15:30" in text
+    text = every_email(shipped_plan, "ru")["answer-received"].get_body(("plain",)).get_content()
+    assert "Поступил: 6 декабря 2022 г., 15:30" in text

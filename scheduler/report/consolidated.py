@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from babel.dates import format_date
@@ -38,6 +38,7 @@ from scheduler.plan.schema import (
     Within,
     YearEnd,
 )
+from scheduler.templating import translations
 
 LANGUAGES = ("kk", "ru")
 
@@ -45,74 +46,72 @@ STATES = ("open", "submitted", "accepted", "returned", "closed", "cancelled")
 """The states an answer can be in (the contract's). `cancelled` occurrences left the plan and are
 not reported; `pending` is not a state but how an `open` one whose date has not come is shown."""
 
-STATE_WORDS = {
-    "kk": {
-        "open": "ұсынылмаған",
-        "pending": "мерзімі келмеген",
-        "submitted": "ұсынылды",
-        "accepted": "қабылданды",
-        "returned": "пысықтауға қайтарылды",
-        "closed": "бақылаудан алынды",
-    },
-    "ru": {
-        "open": "не представлено",
-        "pending": "срок не наступил",
-        "submitted": "представлено",
-        "accepted": "принято",
-        "returned": "возвращено на доработку",
-        "closed": "снято с контроля",
-    },
-}
+def _state_words(lang: str) -> dict[str, str]:
+    """The states in words, as the report prints them (the report catalog, context "report state")."""
+    t = translations(lang, "report")
+    return {
+        "open": t.pgettext("report state", "not submitted"),
+        "pending": t.pgettext("report state", "not yet due"),
+        "submitted": t.pgettext("report state", "submitted"),
+        "accepted": t.pgettext("report state", "accepted"),
+        "returned": t.pgettext("report state", "returned for revision"),
+        "closed": t.pgettext("report state", "removed from control"),
+    }
+
+
+class _PerLanguage(Mapping):
+    """{language: {key: words}}, each language's words read from the catalog when first asked for."""
+
+    def __init__(self, build):
+        self._build, self._built = build, {}
+
+    def __getitem__(self, lang: str) -> dict[str, str]:
+        if lang not in LANGUAGES:
+            raise KeyError(lang)
+        if lang not in self._built:
+            self._built[lang] = self._build(lang)
+        return self._built[lang]
+
+    def __iter__(self):
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
+
+
+STATE_WORDS = _PerLanguage(_state_words)
 
 SHOWN_STATES = ("accepted", "submitted", "returned", "open", "pending", "closed")
 """The order in which the summary counts states."""
 
-LABELS = {
-    "kk": {
-        "report": "Жоспардың орындалуы туралы жиынтық ақпарат",
-        "number": "Р/с №",
-        "activity": "Іс-шара",
-        "form": "Аяқталу нысаны",
-        "responsible": "Орындау үшін жауаптылар",
-        "deadline": "Орындау мерзімі",
-        "information": "Орындалуы туралы ақпарат",
-        "agency": "Орган",
-        "period": "Кезең",
-        "due": "Мерзімі",
-        "state": "Жай-күйі",
-        "letter": "Хаттың № және күні",
-        "submitted": "Ұсынылған күні",
-        "text": "Ақпарат",
-        "due_inline": "мерзімі",
-        "submitted_inline": "ұсынылған күні",
-        "late": "мерзімі өткеннен кейін",
-        "nothing_due": "Бұл кезеңде орындау мерзімі жоқ",
-        "resolution": "Қаулының тармақтары",
-        "total": "Барлығы",
-    },
-    "ru": {
-        "report": "Сводная информация о ходе исполнения Плана",
-        "number": "№ п/п",
-        "activity": "Мероприятие",
-        "form": "Форма завершения",
-        "responsible": "Ответственные за исполнение",
-        "deadline": "Срок исполнения",
-        "information": "Информация об исполнении",
-        "agency": "Орган",
-        "period": "Период",
-        "due": "Срок",
-        "state": "Состояние",
-        "letter": "Исх. № и дата письма",
-        "submitted": "Дата представления",
-        "text": "Информация",
-        "due_inline": "срок",
-        "submitted_inline": "дата представления",
-        "late": "с нарушением срока",
-        "nothing_due": "В этом периоде срок исполнения не наступает",
-        "resolution": "Пункты постановления",
-        "total": "Всего",
-    },
-}
+def _labels(lang: str) -> dict[str, str]:
+    """The report's headings and labels (the report catalog, context "consolidated report")."""
+    t = translations(lang, "report")
+    return {
+        "report": t.pgettext("consolidated report", "Consolidated information on the implementation of the Plan"),
+        "number": t.pgettext("consolidated report", "No."),
+        "activity": t.pgettext("consolidated report", "Activity"),
+        "form": t.pgettext("consolidated report", "Form of completion"),
+        "responsible": t.pgettext("consolidated report", "Responsible for implementation"),
+        "deadline": t.pgettext("consolidated report", "Deadline"),
+        "information": t.pgettext("consolidated report", "Information on implementation"),
+        "agency": t.pgettext("consolidated report", "Body"),
+        "period": t.pgettext("consolidated report", "Period"),
+        "due": t.pgettext("consolidated report", "Due"),
+        "state": t.pgettext("consolidated report", "State"),
+        "letter": t.pgettext("consolidated report", "Letter No. and date"),
+        "submitted": t.pgettext("consolidated report", "Date submitted"),
+        "text": t.pgettext("consolidated report", "Information"),
+        "due_inline": t.pgettext("consolidated report", "due"),
+        "submitted_inline": t.pgettext("consolidated report", "submitted on"),
+        "late": t.pgettext("consolidated report", "after the deadline"),
+        "nothing_due": t.pgettext("consolidated report", "Nothing falls due in this period"),
+        "resolution": t.pgettext("consolidated report", "Paragraphs of the resolution"),
+        "total": t.pgettext("consolidated report", "Total"),
+    }
+
+
+LABELS = _PerLanguage(_labels)
 
 # "2021 жылғы 24 ақпан" + the locative-attributive suffix ("24 ақпандағы", "9 желтоқсандағы"),
 # chosen by each month name's last vowel and last sound.

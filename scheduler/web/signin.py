@@ -55,8 +55,10 @@ def routes(auth: Auth) -> list[Route]:
             if isinstance(issued, str):
                 log.info("sign-in link asked for address=%s from=%s: %s, nothing sent", mark, client, issued)
                 return
+            lang = issued.person.language if issued.person.language in signin.LANGUAGES else "kk"
             message = signin.message(issued, service.settings.public_base_url(), service.settings.mail_from,
-                                     service.timing.zone, now)
+                                     service.timing.zone, now, sender_name=service.sender_name(lang),
+                                     reply_to=service.settings.reply_to)
             delivery = (await service.transport.deliver([message]))[0]
         except Exception as error:  # noqa: BLE001 - after the answer there is nobody to tell but the log
             log.error("sign-in link asked for address=%s from=%s: not sent: %s", mark, client, error.__class__.__name__)

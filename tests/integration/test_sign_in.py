@@ -74,7 +74,9 @@ def test_a_focal_point_asks_for_a_link_by_email_and_it_signs_her_in_once(site, s
     assert status == 200 and 'id="sent"' in answer and "15 минут" in answer
     eventually(lambda: smtp_server.mailbox.to(AIGUL), "the email")
     [message] = smtp_server.mailbox.to(AIGUL)
-    assert message["From"] == "scheduler@ministry.example.kz" and message["Subject"] == "Кіруге арналған сілтеме"
+    assert message["From"].addresses[0].addr_spec == "scheduler@ministry.example.kz"
+    assert message["From"].addresses[0].display_name, "named as every other email is (the working body)"
+    assert message["Subject"] == "Кіруге арналған сілтеме"
     assert message["To"] == f"Айгүл Серікова <{AIGUL}>" and message["Auto-Submitted"] == "auto-generated"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()

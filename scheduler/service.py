@@ -23,6 +23,7 @@ from scheduler.app.deliver import TickReport, deliver
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.feeds import content, tokens
 from scheduler.feeds.ics import RenderedFeed, deadlines_calendar, etag_of
+from scheduler.i18n import LANGUAGES
 from scheduler.notify import compose
 from scheduler.notify.ladder import (
     DIGEST,
@@ -305,16 +306,20 @@ class Service:
 
         return simulate(self, start, end)
 
-    def feed(self, token: str, now: dt.datetime) -> RenderedFeed | None:
-        """The rendered feed for a live token; None for an unknown or revoked one.
+    def feed(self, token: str, now: dt.datetime, lang: str | None = None) -> RenderedFeed | None:
+        """The rendered feed for a live token; None for an unknown or revoked one. Its language:
+        `lang` when given (kk, ru, en), else a contact's own language, else Kazakh.
 
         Cancelled occurrences stay in the feed for CANCELLED_KEPT so subscribed clients remove them."""
         row = tokens.find(self.engine, token)
         if row is None:
             return None
         with session(self.engine) as db:
+            if row.scope == "contact" and lang not in LANGUAGES:
+                lang = db.exec(select(ContactRow.language).where(ContactRow.email == row.email)).first()
+            lang = lang if lang in LANGUAGES else "kk"
             if row.scope == "agency":
-                agencies, name = [row.agency], self.plan.display_name(row.agency, self.timing.local_day(now), "kk", short=True)
+                agencies, name = [row.agency], content.short_name(self.plan, row.agency, self.timing.local_day(now), lang)
             elif row.scope == "contact":
                 agencies = list(db.exec(select(ContactRow.agency).where(ContactRow.email == row.email, ContactRow.role == "focal")))
                 name = row.email
@@ -325,7 +330,7 @@ class Service:
                 scope = scope & col(OccurrenceRow.agency).in_(agencies)
             joined = (col(SubmissionRow.id) == col(OccurrenceRow.submission_id))
             # The data's version: what any change to these events changes. Rendering is the costly part.
-            version = (row.token_hash, tuple(sorted(agencies or ())), *db.exec(
+            version = (row.token_hash, lang, tuple(sorted(agencies or ())), *db.exec(
                 select(func.count(), func.max(OccurrenceRow.updated_at), func.max(SubmissionRow.recorded_at))
                 .select_from(OccurrenceRow).outerjoin(SubmissionRow, joined).where(scope)
             ).one())
@@ -340,7 +345,7 @@ class Service:
                 self.plan, self.calendar, occurrence_id=o.id, obligation_id=o.obligation, agency=o.agency,
                 nominal=o.nominal_due, due=o.due, recipient=o.recipient, sequence=o.sequence,
                 last_modified=max(filter(None, (o.updated_at, submitted))), cancelled=o.status != "active",
-                submitted=o.id in answered,
+                submitted=o.id in answered, lang=lang,
             )
             for o, submitted in rows
         ]

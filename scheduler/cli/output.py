@@ -110,7 +110,7 @@ def as_ics(plan: Plan, calendar: WorkdayCalendar, occurrences: Sequence[Occurren
     events = [
         content.deadline(
             plan, calendar, occurrence_id=o.id, obligation_id=o.obligation, agency=o.agency,
-            nominal=o.nominal_due, due=o.due, recipient=o.recipient,
+            nominal=o.nominal_due, due=o.due, recipient=o.recipient, lang="kk",
         )
         for o in occurrences
     ]

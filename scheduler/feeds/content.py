@@ -1,15 +1,17 @@
-"""What each calendar event says: summary, and a description with form, recipient, plan row and
-why the date is what it is."""
+"""What each calendar event says, in the reader's language: summary (the body's short name, the row,
+its title), and a description with form, recipient, plan row and why the date is what it is."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.feeds.ics import Deadline
 from scheduler.i18n import long_date, weekday
 from scheduler.plan import Plan
+from scheduler.templating import translations
 
 SUMMARY_TITLE_LIMIT = 120
 
@@ -28,16 +30,28 @@ def short_name(plan: Plan, code: str, day: dt.date, lang: str) -> str:
     return shorter or name
 
 
-def date_explanation(plan: Plan, calendar: WorkdayCalendar, obligation_id: str, nominal: dt.date, due: dt.date) -> str:
+@functools.cache
+def _calendar_in(country: str, lang: str) -> WorkdayCalendar:
+    """A calendar whose holidays are named in `lang` (the reasons a date moved)."""
+    return WorkdayCalendar(country, lang)
+
+
+def date_explanation(plan: Plan, calendar: WorkdayCalendar, obligation_id: str, nominal: dt.date, due: dt.date,
+                     lang: str = "en") -> str:
+    _ = translations(lang, "email").gettext
     if due == nominal:
-        return f"Due {long_date(due, 'en')} ({weekday(due, 'en')})."
+        return _("Due %(date)s (%(weekday)s).") % {"date": long_date(due, lang), "weekday": weekday(due, lang)}
     obligation = plan.obligation(obligation_id)
     direction = plan.shift_of(obligation) if obligation else plan.policy.shift
-    reason = calendar.day_off_reason(nominal) or "a day off"
-    return (
-        f"Due {long_date(due, 'en')} ({weekday(due, 'en')}): the nominal date {long_date(nominal, 'en')} "
-        f"({weekday(nominal, 'en')}) is not a working day ({reason}), so it moves to the {direction} working day."
-    )
+    reason = _calendar_in(plan.policy.holidays, lang).day_off_reason(nominal) if lang != "en" else calendar.day_off_reason(nominal)
+    reason = _("a weekend") if reason in (None, "weekend") else reason
+    words = {"date": long_date(due, lang), "weekday": weekday(due, lang), "nominal": long_date(nominal, lang),
+             "nominal_weekday": weekday(nominal, lang), "reason": reason}
+    if direction == "previous":
+        return _("Due %(date)s (%(weekday)s): the nominal date %(nominal)s (%(nominal_weekday)s) is not a working day "
+                 "(%(reason)s), so it moves to the previous working day.") % words
+    return _("Due %(date)s (%(weekday)s): the nominal date %(nominal)s (%(nominal_weekday)s) is not a working day "
+             "(%(reason)s), so it moves to the next working day.") % words
 
 
 def deadline(
@@ -54,24 +68,32 @@ def deadline(
     last_modified: dt.datetime | None = None,
     cancelled: bool = False,
     submitted: bool = False,
+    lang: str = "kk",
 ) -> Deadline:
+    """One event in `lang`: the body's short name, the row and its title in the summary; the form,
+    whom it goes to, the plan's row and why the date is what it is in the description."""
+    _ = translations(lang, "email").gettext
     obligation = plan.obligation(obligation_id)
-    title = obligation.title_kk if obligation else obligation_id
+    title = (getattr(obligation, f"title_{lang}", None) or obligation.title_kk) if obligation else obligation_id
+    title = title.rstrip(" ;")
     short = title if len(title) <= SUMMARY_TITLE_LIMIT else title[: SUMMARY_TITLE_LIMIT - 1].rstrip() + "…"
-    agency_name = plan.display_name(agency, nominal, "kk", short=True) if plan.agency(agency) else agency
+    agency_name = short_name(plan, agency, nominal, lang) if plan.agency(agency) else agency
     lines = [f"{obligation_id}. {title}"]
-    if obligation and obligation.title_en:
-        lines.append(obligation.title_en)
-    if obligation and obligation.form_kk:
-        lines.append(f"Аяқталу нысаны / Form: {obligation.form_kk}")
+    if plan.agency(agency):
+        lines.append(f"{_('Body')}: {plan.display_name(agency, nominal, lang)}")
+    form = (getattr(obligation, f"form_{lang}", None) or obligation.form_kk) if obligation else None
+    if form:
+        lines.append(f"{_('Form')}: {form}")
     if recipient:
-        lines.append(f"Кімге / To: {plan.display_name(recipient, nominal, 'kk')}")
-    row = f"Plan {plan.file.plan.id}, row {obligation_id}"
+        lines.append(f"{_('To')}: {plan.display_name(recipient, nominal, lang)}")
+    row = _("Plan %(plan)s, row %(row)s") % {"plan": plan.file.plan.id, "row": obligation_id}
     if obligation and obligation.section:
-        row += f", section {obligation.section}"
+        row += ", " + _("section %(section)s") % {"section": obligation.section}
     lines.append(row)
-    lines.append(date_explanation(plan, calendar, obligation_id, nominal, due))
-    lines.append(f"Occurrence {occurrence_id}")
+    lines.append(date_explanation(plan, calendar, obligation_id, nominal, due, lang))
+    if lang != "kk" and plan.file.plan.translation_status(lang) == "working":
+        lines.append(_("The plan's text in this language is a working translation, not the official text."))
+    lines.append(occurrence_id)
     return Deadline(
         occurrence_id=occurrence_id,
         due=due,

@@ -199,4 +199,5 @@ def test_ics_has_the_same_events_as_json(scheduler):
     assert result.stdout == subprocess.run([sys.executable, "-m", "scheduler", *args, "--format", "ics"],
                                            cwd=scheduler.cwd, capture_output=True, timeout=60).stdout
     moved = next(e for e in events if str(e["UID"]).startswith("8.3:akimat-astana:2022@"))
-    assert "nominal date 10 December 2022 (Saturday) is not a working day" in str(moved["DESCRIPTION"])
+    # In the plan's language: the nominal date, a Saturday, is no working day.
+    assert "2022 жылғы 10 желтоқсан (сенбі) — жұмыс күні емес" in str(moved["DESCRIPTION"])

@@ -84,8 +84,8 @@ def test_the_credential_is_required(served):
 
 def test_recording_a_submission_through_the_form(served):
     base, service = served()
-    status, _, page = call(base + "/occurrences/7:finance:2022")
-    assert status == 200 and "not submitted" in page and "reminder-14d" in page
+    status, _, page = call(base + "/occurrences/7:finance:2022?lang=en")
+    assert status == 200 and "not submitted" in page and "reminder 14 days before" in page
     url = base + "/occurrences/7:finance:2022/submit"
     token = page.split(f'action="{url.removeprefix(base)}"')[1].split('name="csrf" value="')[1].split('"')[0]
     form = lambda **fields: urllib.parse.urlencode(fields).encode()  # noqa: E731
@@ -96,8 +96,8 @@ def test_recording_a_submission_through_the_form(served):
     assert service.history("7:finance:2022")[1] is None, "nothing recorded by refused posts"
     status, headers, _ = call(url, data=form(csrf=token, note="Хат № 12-3/45 <b>"), headers={"Origin": base})
     assert status == 303 and headers["location"] == "/occurrences/7:finance:2022"
-    page = call(base + "/occurrences/7:finance:2022")[2]
-    assert "submitted</span> 2022-12-12 11:00" in page and "Хат № 12-3/45 &lt;b&gt;" in page  # Almaty time
+    page = call(base + "/occurrences/7:finance:2022?lang=en")[2]
+    assert "submitted</span> 12 December 2022, 11:00" in page and "Хат № 12-3/45 &lt;b&gt;" in page  # Almaty time
     assert '/submit"' not in page and 'id="do-accept"' in page, "recorded: now the secretariat decides"
     assert service.history("7:finance:2022")[1].note == "Хат № 12-3/45 <b>"
 

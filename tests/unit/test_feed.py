@@ -54,3 +54,28 @@ def test_events_are_all_day_with_stable_uids_and_change_stamps():
 def test_unchanged_data_gives_identical_bytes():
     assert render() == render()
     assert deadlines_calendar(list(reversed(EVENTS)), "kz-tip-2021-2023 — Қаржымині", STAMP) == render()
+
+
+def test_an_event_speaks_its_readers_language():
+    """Russian: the body's short name, the row's Russian title, form and recipient, and why the
+    date moved, with no Kazakh but the proper names; Kazakh: the plan's own words."""
+    import re
+    from pathlib import Path
+
+    from scheduler.calendar.workdays import WorkdayCalendar
+    from scheduler.feeds import content
+    from scheduler.plan import load_plan
+
+    plan = load_plan(Path(__file__).resolve().parents[2] / "obligations.toml")
+    calendar = WorkdayCalendar(plan.policy.holidays)
+    # 10 December 2022 was a Saturday: the annual report was due on Friday the 9th.
+    event = dict(plan=plan, calendar=calendar, occurrence_id="7:finance:2022", obligation_id="7", agency="finance",
+                 nominal=dt.date(2022, 12, 10), due=dt.date(2022, 12, 9), recipient="working-body")
+    russian = content.deadline(**event, lang="ru")
+    assert russian.summary.startswith("Министерство финансов: 7. ")
+    assert "Форма завершения: " in russian.description and "Куда: " in russian.description
+    assert "10 декабря 2022 г. (суббота) — нерабочий день" in russian.description
+    assert "рабочий перевод" in russian.description
+    assert not re.findall(r"[әғқңөұүһі]", russian.summary + russian.description, re.I)
+    kazakh = content.deadline(**event, lang="kk")
+    assert kazakh.summary.startswith("Қаржымині: 7. ") and "Аяқталу нысаны: " in kazakh.description

@@ -6,6 +6,8 @@ when it was asked for and by which client, when it ends and when it was used. On
 contact or an enabled user (`people.who`) — gets one, and at most PER_ADDRESS an hour; whoever asks
 is told the same either way (the web layer does the asking after its answer has gone). Redeeming
 marks the row used with an UPDATE that must change exactly one row, so of two clicks one signs in.
+Opening the link only shows a page with a button (`check`); the button's POST redeems it, so a mail
+scanner that fetches every link in a message does not use the link up before the person does.
 
 `message` writes the email: in the person's language (her contact language; staff who are no
 contact: Kazakh), with the link `<base>/s/<token>`, the time it ends and what to do if she did not
@@ -91,6 +93,23 @@ def issue(engine: Engine, email: str, now: dt.datetime, lasts: dt.timedelta, cli
         db.add(SignInRow(id_hash=digest(token), email=address, created_at=moment, expires_at=moment + lasts,
                          client=(client or "")[:64] or None))
     return Issued(person, token, moment + lasts)
+
+
+def check(engine: Engine, token: str, now: dt.datetime) -> str:
+    """The address a good token would sign in, leaving it unused (the confirmation page: a mail
+    scanner that opens the link must not use it up); SignInRefused otherwise."""
+    if not token or len(token) > 100:
+        raise SignInRefused(403, "altered")
+    wanted = digest(token)
+    with session(engine) as db:
+        row = db.get(SignInRow, wanted)
+        if row is None or not hmac.compare_digest(row.id_hash, wanted):
+            raise SignInRefused(403, "altered")
+        if row.used_at is not None:
+            raise SignInRefused(410, "used")
+        if as_utc(now) >= aware(row.expires_at):
+            raise SignInRefused(410, "expired")
+        return row.email
 
 
 def redeem(engine: Engine, token: str, now: dt.datetime) -> str:

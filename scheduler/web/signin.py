@@ -9,8 +9,10 @@ gets at most PER_ADDRESS links an hour. One log line per request names the addre
 hash only, never the token. The form carries a token bound to its purpose (the visitor has no
 session to bind it to) and a cross-site Origin is refused.
 
-A one-time link opens a session exactly as a personal link does (`Auth.open_session`); never
-issued or altered: 403; expired or already used: 410.
+A one-time link, opened, shows a page with one button: mail scanners that fetch every link in a
+message do not use it up. The button's POST (same-origin, a form token bound to the link) uses it
+and opens a session exactly as a personal link does (`Auth.open_session`); never issued or
+altered: 403; expired or already used: 410.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from scheduler.app import signin
+from scheduler.app import people, signin
 from scheduler.web.auth import Auth
 from scheduler.web.security import LoginThrottle
 
 log = logging.getLogger("scheduler")
 
 PURPOSE = "sign-in request"
+CONFIRM = "sign-in confirmation"  # the button on an opened link's page, bound to its token
 
 
 def routes(auth: Auth) -> list[Route]:
@@ -40,8 +43,9 @@ def routes(auth: Auth) -> list[Route]:
     def form(request: Request, lang: str, status: int = 200, **context) -> Response:
         service = auth.current()
         return auth.page("signin", lang, status, request, plan=service.plan.file.plan,
-                         csrf=auth.guard.token(PURPOSE), minutes=service.settings.sign_in_minutes,
-                         **{"email": "", "problem": None, "sent": False, **context})
+                         minutes=service.settings.sign_in_minutes,
+                         **{"email": "", "problem": None, "sent": False, "confirm": False,
+                            "csrf": auth.guard.token(PURPOSE), "action": "/signin", **context})
 
     async def ask(request: Request) -> Response:
         return form(request, auth.language(request, None))
@@ -93,9 +97,29 @@ def routes(auth: Auth) -> list[Route]:
         return answer
 
     async def landing(request: Request) -> Response:
-        service = auth.current()
+        """The link opened: a page with one button (its POST signs in), the link still unused."""
+        service, token = auth.current(), request.path_params["token"]
         try:
-            email = await run_in_threadpool(signin.redeem, service.engine, request.path_params["token"], auth.clock())
+            email = await run_in_threadpool(signin.check, service.engine, token, auth.clock())
+        except signin.SignInRefused as refused:
+            return auth.message(request, refused.status, "link_altered" if refused.status == 403 else "link_gone")
+        if await run_in_threadpool(people.who, service.engine, email) is None:  # no longer a contact or user
+            return auth.message(request, 410, "link_gone")
+        return form(request, auth.language(request, None), confirm=True, email=email,
+                    csrf=auth.guard.token(CONFIRM, token), action=signin.PATH + token)
+
+    async def confirm(request: Request) -> Response:
+        from scheduler.web.dashboard import _read_form, _same_origin
+
+        service, token = auth.current(), request.path_params["token"]
+        given = await _read_form(request)
+        if isinstance(given, Response):
+            return given
+        if not _same_origin(request, service.settings.public_base_url()) or \
+                not auth.guard.token_ok(CONFIRM, given.get("csrf", [""])[0], token):
+            return auth.message(request, 403, "stale", auth.language(request, None))
+        try:
+            email = await run_in_threadpool(signin.redeem, service.engine, token, auth.clock())
         except signin.SignInRefused as refused:
             return auth.message(request, refused.status, "link_altered" if refused.status == 403 else "link_gone")
         return await auth.open_session(request, email)
@@ -104,4 +128,5 @@ def routes(auth: Auth) -> list[Route]:
         Route("/signin", ask, methods=["GET"]),
         Route("/signin", request_link, methods=["POST"]),
         Route(signin.PATH + "{token}", landing, methods=["GET"]),
+        Route(signin.PATH + "{token}", confirm, methods=["POST"]),
     ]

@@ -35,7 +35,8 @@ try {
     seen.width = await page.evaluate(() => document.documentElement.scrollWidth);
     await page.screenshot({ path: `${artifacts}/signin-sent-ru-390.png`, fullPage: true });
   } else {
-    const response = await page.goto(target);
+    seen.opened = (await page.goto(target)).status();  // the link's page: one button, the link still unused
+    const [response] = await Promise.all([page.waitForNavigation(), page.click("#confirm")]);
     seen.status = response.status();
     seen.landed = new URL(page.url()).pathname;
     seen.cookies = (await context.cookies()).map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite, secure: c.secure }));

@@ -129,9 +129,17 @@ def _configure_logging() -> None:
 @cli.command()
 @plan_option
 @contacts_option
-def sync(plan_path, contacts_path) -> None:
+@click.option("--dry-run", is_flag=True, help="Only show what would change (and which recorded answers it touches); change nothing.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="With --dry-run: how the changes are printed.")
+def sync(plan_path, contacts_path, dry_run, fmt) -> None:
     """Create or migrate the database and load plan and contacts into it (idempotent)."""
     settings = _settings()
+    if dry_run:
+        from scheduler.cli.plans import dry_run as show_dry_run
+
+        show_dry_run(settings, plan_path, contacts_path, fmt)
+        return
     service, report = load_and_sync(settings, plan_path, contacts_path, clock())
     print(f"synced {service.engine.url.render_as_string(hide_password=True)}: {report}")
 

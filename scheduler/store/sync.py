@@ -21,10 +21,11 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from scheduler.calendar.expand import expand
+from scheduler.calendar.expand import Occurrence, expand
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.notify.ladder import Timing
 from scheduler.plan import Contact, Plan
+from scheduler.plan.diff import DATE_LABELLED, corrections
 from scheduler.store.db import session
 from scheduler.store.ledger import reschedule
 from scheduler.store.tables import AgencyRow, ContactRow, OccurrenceRow, SettingRow
@@ -48,10 +49,87 @@ class SyncReport:
         )
 
 
+@dataclass(frozen=True)
+class RowUpdate:
+    """What sync does to one stored occurrence the plan still has: its outcome (`unchanged`,
+    `moved`, `changed`, `restored`) and the attributes it sets."""
+
+    stored_id: str
+    occurrence: Occurrence
+    outcome: str
+    values: dict
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """What `sync` would do to the occurrences, worked out without changing anything: rows to add,
+    rows to update (by stored id, in the plan's order) and rows to cancel."""
+
+    titles: dict[str, str]
+    added: list[Occurrence]
+    updates: list[RowUpdate]
+    cancelled: list[str]
+    corrected: dict[str, str]
+    """{new id: stored id} of one-offs whose date was corrected (see the module's doc)."""
+    counts: dict[str, int]
+
+
+def plan_sync(plan: Plan, wanted: dict[str, Occurrence], existing: dict[str, OccurrenceRow]) -> SyncPlan:
+    """The sync of `wanted` (the plan's expansion, by id) onto the `existing` rows, by id. Pure: the
+    rows are only read."""
+    counts = dict(added=0, moved=0, changed=0, cancelled=0, restored=0, unchanged=0)
+    titles: dict[str, str] = {}
+    added: list[Occurrence] = []
+    updates: list[RowUpdate] = []
+    corrected = _corrected_dates(plan, wanted, existing)
+    for oid, occurrence in wanted.items():
+        title = titles[occurrence.obligation] = plan.obligation(occurrence.obligation).title_kk
+        row = existing.get(corrected.get(oid, oid))
+        if row is None:
+            added.append(occurrence)
+            counts["added"] += 1
+            continue
+        outcome, values = _row_update(row, occurrence, title)
+        updates.append(RowUpdate(row.id, occurrence, outcome, values))
+        counts[outcome] += 1
+    kept = set(corrected.values())
+    cancelled = []
+    for oid, row in existing.items():
+        if oid not in wanted and oid not in kept and row.status != "cancelled":
+            cancelled.append(oid)
+            counts["cancelled"] += 1
+    return SyncPlan(titles, added, updates, cancelled, corrected, counts)
+
+
+def _row_update(row: OccurrenceRow, occurrence: Occurrence, title: str) -> tuple[str, dict]:
+    values: dict = {}
+    outcome = "unchanged"
+    if row.status != "active":
+        values["status"], outcome = "active", "restored"
+    effective = occurrence.due
+    if row.extended_until is not None:  # an extension stands; the plan's date is kept beside it
+        if row.plan_due != occurrence.due:
+            values["plan_due"] = occurrence.due
+            outcome = "changed" if outcome == "unchanged" else outcome
+        effective = max(occurrence.due, row.extended_until)
+    if row.due != effective:
+        values["due"], values["sequence"] = effective, row.sequence + 1
+        outcome = "moved" if outcome == "unchanged" else outcome
+    for name, value in (("nominal_due", occurrence.nominal_due), ("recipient", occurrence.recipient), ("title_kk", title)):
+        if getattr(row, name) != value:
+            values[name] = value
+            outcome = "changed" if outcome == "unchanged" else outcome
+    return outcome, values
+
+
+def expansion(plan: Plan) -> dict[str, Occurrence]:
+    """The plan's whole expansion by id: what sync makes the stored occurrences."""
+    return {o.id: o for o in expand(plan, WorkdayCalendar(plan.policy.holidays))}
+
+
 def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: dt.datetime, timezone: str | None = None) -> SyncReport:
     stamp = now.astimezone(dt.timezone.utc)
-    wanted = {o.id: o for o in expand(plan, WorkdayCalendar(plan.policy.holidays))}
-    counts = dict(added=0, moved=0, changed=0, cancelled=0, restored=0, unchanged=0)
+    wanted = expansion(plan)
     with session(engine) as db:
         for code, agency in plan.file.agencies.items():
             db.merge(
@@ -71,56 +149,8 @@ def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: 
                 db.add(ContactRow(**contact.__dict__))
 
         existing = {row.id: row for row in db.exec(select(OccurrenceRow))}
-        corrected = _corrected_dates(plan, wanted, existing)
-        for oid, occurrence in wanted.items():
-            title = plan.obligation(occurrence.obligation).title_kk
-            row = existing.get(corrected.get(oid, oid))
-            if row is None:
-                db.add(
-                    OccurrenceRow(
-                        id=oid,
-                        obligation=occurrence.obligation,
-                        agency=occurrence.agency,
-                        period=occurrence.period,
-                        nominal_due=occurrence.nominal_due,
-                        due=occurrence.due,
-                        recipient=occurrence.recipient,
-                        title_kk=title,
-                        status="active",
-                        sequence=0,
-                        created_at=stamp,
-                        updated_at=stamp,
-                    )
-                )
-                counts["added"] += 1
-                continue
-            outcome = "unchanged"
-            if row.status != "active":
-                row.status, outcome = "active", "restored"
-            effective = occurrence.due
-            if row.extended_until is not None:  # an extension stands; the plan's date is kept beside it
-                if row.plan_due != occurrence.due:
-                    row.plan_due = occurrence.due
-                    outcome = "changed" if outcome == "unchanged" else outcome
-                effective = max(occurrence.due, row.extended_until)
-            if row.due != effective:
-                row.due, row.sequence = effective, row.sequence + 1
-                outcome = "moved" if outcome == "unchanged" else outcome
-            for name, value in (("nominal_due", occurrence.nominal_due), ("recipient", occurrence.recipient), ("title_kk", title)):
-                if getattr(row, name) != value:
-                    setattr(row, name, value)
-                    outcome = "changed" if outcome == "unchanged" else outcome
-            if outcome != "unchanged":
-                row.updated_at = stamp
-                db.add(row)
-            counts[outcome] += 1
-        kept = set(corrected.values())
-        for oid, row in existing.items():
-            if oid not in wanted and oid not in kept and row.status != "cancelled":
-                row.status, row.updated_at = "cancelled", stamp
-                row.sequence += 1
-                db.add(row)
-                counts["cancelled"] += 1
+        planned = plan_sync(plan, wanted, existing)
+        _apply(db, planned, existing, stamp)
         db.flush()
         reschedule(db, Timing(plan.policy, WorkdayCalendar(plan.policy.holidays), timezone))
         for key, value in (
@@ -129,20 +159,48 @@ def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: 
             ("synced_at", stamp.isoformat()),
         ):
             db.merge(SettingRow(key=key, value=value))
-    return SyncReport(contacts=len(contacts) if contacts is not None else -1, **counts)
+    return SyncReport(contacts=len(contacts) if contacts is not None else -1, **planned.counts)
 
 
-DATE_LABELLED = frozenset({"once", "within", "year-end"})  # rule kinds whose period label is the date itself
+def _apply(db, planned: SyncPlan, existing: dict[str, OccurrenceRow], stamp: dt.datetime) -> None:
+    """Make the stored occurrences what `planned` says, in the same order it found them."""
+    for occurrence in planned.added:
+        db.add(
+            OccurrenceRow(
+                id=occurrence.id,
+                obligation=occurrence.obligation,
+                agency=occurrence.agency,
+                period=occurrence.period,
+                nominal_due=occurrence.nominal_due,
+                due=occurrence.due,
+                recipient=occurrence.recipient,
+                title_kk=planned.titles[occurrence.obligation],
+                status="active",
+                sequence=0,
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        )
+    for update in planned.updates:
+        if update.outcome == "unchanged":
+            continue
+        row = existing[update.stored_id]
+        for name, value in update.values.items():
+            setattr(row, name, value)
+        row.updated_at = stamp
+        db.add(row)
+    for oid in planned.cancelled:
+        row = existing[oid]
+        row.status, row.updated_at = "cancelled", stamp
+        row.sequence += 1
+        db.add(row)
 
 
 def _corrected_dates(plan: Plan, wanted: dict, existing: dict[str, OccurrenceRow]) -> dict[str, str]:
     """{new id: stored id} for one-offs whose date was corrected in the plan (see the module's doc)."""
-    arrived: dict[tuple[str, str], list[str]] = {}
-    for oid, occurrence in wanted.items():
-        if oid not in existing and plan.obligation(occurrence.obligation).due.kind in DATE_LABELLED:
-            arrived.setdefault((occurrence.obligation, occurrence.agency), []).append(oid)
-    left: dict[tuple[str, str], list[str]] = {}
-    for oid, row in existing.items():
-        if oid not in wanted and row.status == "active" and (row.obligation, row.agency) in arrived:
-            left.setdefault((row.obligation, row.agency), []).append(oid)
-    return {arrived[key][0]: ids[0] for key, ids in left.items() if len(ids) == 1 and len(arrived[key]) == 1}
+    return corrections(
+        ((oid, o.obligation, o.agency) for oid, o in wanted.items()
+         if oid not in existing and plan.obligation(o.obligation).due.kind in DATE_LABELLED),
+        ((oid, row.obligation, row.agency) for oid, row in existing.items()
+         if oid not in wanted and row.status == "active"),
+    )

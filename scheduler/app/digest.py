@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from scheduler.answers import LADDER_RUNS, OPEN, RETURNED, SUBMITTED
 from scheduler.notify.compose import DigestReport
-from scheduler.store.ledger import aware, as_utc
+from scheduler.store.ledger import as_utc, aware
 from scheduler.store.tables import ContactRow, NotificationRow, OccurrenceRow
 
 if TYPE_CHECKING:

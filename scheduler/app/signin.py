@@ -95,41 +95,36 @@ def issue(engine: Engine, email: str, now: dt.datetime, lasts: dt.timedelta, cli
     return Issued(person, token, moment + lasts)
 
 
-def check(engine: Engine, token: str, now: dt.datetime) -> str:
-    """The address a good token would sign in, leaving it unused (the confirmation page: a mail
-    scanner that opens the link must not use it up); SignInRefused otherwise."""
+def _live(db, token: str, now: dt.datetime) -> SignInRow:
+    """The row of a token that is good now; SignInRefused otherwise."""
     if not token or len(token) > 100:
         raise SignInRefused(403, "altered")
     wanted = digest(token)
+    row = db.get(SignInRow, wanted)
+    if row is None or not hmac.compare_digest(row.id_hash, wanted):
+        raise SignInRefused(403, "altered")
+    if row.used_at is not None:
+        raise SignInRefused(410, "used")
+    if as_utc(now) >= aware(row.expires_at):
+        raise SignInRefused(410, "expired")
+    return row
+
+
+def check(engine: Engine, token: str, now: dt.datetime) -> str:
+    """The address a good token would sign in, leaving it unused (the confirmation page: a mail
+    scanner that opens the link must not use it up); SignInRefused otherwise."""
     with session(engine) as db:
-        row = db.get(SignInRow, wanted)
-        if row is None or not hmac.compare_digest(row.id_hash, wanted):
-            raise SignInRefused(403, "altered")
-        if row.used_at is not None:
-            raise SignInRefused(410, "used")
-        if as_utc(now) >= aware(row.expires_at):
-            raise SignInRefused(410, "expired")
-        return row.email
+        return _live(db, token, now).email
 
 
 def redeem(engine: Engine, token: str, now: dt.datetime) -> str:
     """The address a good token signs in, the token used up; SignInRefused otherwise."""
-    if not token or len(token) > 100:
-        raise SignInRefused(403, "altered")
-    wanted = digest(token)
-    moment = as_utc(now)
     with session(engine) as db:
-        row = db.get(SignInRow, wanted)
-        if row is None or not hmac.compare_digest(row.id_hash, wanted):
-            raise SignInRefused(403, "altered")
-        if row.used_at is not None:
-            raise SignInRefused(410, "used")
-        if moment >= aware(row.expires_at):
-            raise SignInRefused(410, "expired")
-        email = row.email
+        row = _live(db, token, now)
+        email, wanted = row.email, row.id_hash
         db.expunge(row)
         marked = db.exec(update(SignInRow).where(SignInRow.id_hash == wanted, SignInRow.used_at == None)  # noqa: E711
-                         .values(used_at=moment))
+                         .values(used_at=as_utc(now)))
         if marked.rowcount != 1:  # another click got there first
             raise SignInRefused(410, "used")
     return email

@@ -12,7 +12,6 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
-
 from scheduler import templating
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.i18n import long_date

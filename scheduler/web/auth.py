@@ -29,11 +29,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from scheduler import templating
 from scheduler.app import links, people, sessions
 from scheduler.i18n import long_date
 from scheduler.service import Service
 from scheduler.store.ledger import aware
-from scheduler import templating
 from scheduler.web import words
 from scheduler.web.words import LANGUAGES, MESSAGES
 

@@ -40,7 +40,6 @@ from scheduler.store.ledger import aware
 from scheduler.web import dashboard_view as view
 from scheduler.web.security import LoginThrottle
 
-
 FORM_KEY_LABEL = b"scheduler dashboard form tokens v1"
 FORM_LIMIT = 64 * 1024  # bytes: a token and a note of 500 characters need far less
 FORM_TIMEOUT = 30.0  # seconds for a form's body to arrive: a client that stalls does not hold a task for ever
@@ -200,13 +199,21 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
     def rows_of(service: Service, words: view.Words, **selection) -> list[view.Row]:
         return [words.row(e) for e in dashboard_queries.entries(service.engine, **selection)]
 
-    async def home(request: Request) -> Response:
+    async def prepared(request: Request):
+        """(who, service, now, lang, the pages' common values) for a visitor who may see the
+        dashboard; otherwise the answer to give."""
         who = await viewer(request)
         if isinstance(who, Response):
             return who
         service, now = current(), clock()
         lang = view.negotiate(request)
-        values = context(request, service, now, lang)
+        return who, service, now, lang, context(request, service, now, lang)
+
+    async def home(request: Request) -> Response:
+        found = await prepared(request)
+        if isinstance(found, Response):
+            return found
+        who, service, now, lang, values = found
         words, today = values["words"], values["today"]
         _ = templating.translations(lang).gettext
         filters = view.read_filters(request, service.plan, _)
@@ -255,12 +262,10 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
                     report_year=year if report.year_outside(service.plan.years, year) is None else None)
 
     async def agency_page(request: Request) -> Response:
-        who = await viewer(request)
-        if isinstance(who, Response):
-            return who
-        service, now = current(), clock()
-        lang = view.negotiate(request)
-        values = context(request, service, now, lang)
+        found = await prepared(request)
+        if isinstance(found, Response):
+            return found
+        who, service, now, lang, values = found
         words, today = values["words"], values["today"]
         code = request.path_params["code"]
         if service.plan.agency(code) is None:

@@ -203,7 +203,8 @@ def routes(auth: Auth, guard) -> list[Route]:
             return visitor
         return await render_occurrence(request, visitor, request.path_params["occurrence_id"])
 
-    async def act(request: Request) -> Response:
+    async def reviewer(request: Request):
+        """(visitor, occurrence id, its page) for a reviewer or admin; otherwise the answer to give."""
         visitor = await auth.visitor(request)
         if isinstance(visitor, Response):
             return visitor
@@ -211,6 +212,13 @@ def routes(auth: Auth, guard) -> list[Route]:
         page = f"/occurrences/{oid}"
         if not visitor.person.reviews:
             return auth.refusal(request, 403, "reviewers_only", visitor.language, back=page)
+        return visitor, oid, page
+
+    async def act(request: Request) -> Response:
+        found = await reviewer(request)
+        if isinstance(found, Response):
+            return found
+        visitor, oid, page = found
         form = await _read_form(request)
         if isinstance(form, Response):
             return form
@@ -245,13 +253,10 @@ def routes(auth: Auth, guard) -> list[Route]:
     async def paper(request: Request) -> Response:
         """An answer that came on paper, recorded by the secretariat on the body's behalf with the
         day it came: the focal point's form (letter, text, documents) and the same use case."""
-        visitor = await auth.visitor(request)
-        if isinstance(visitor, Response):
-            return visitor
-        oid = request.path_params["occurrence_id"]
-        page = f"/occurrences/{oid}"
-        if not visitor.person.reviews:
-            return auth.refusal(request, 403, "reviewers_only", visitor.language, back=page)
+        found = await reviewer(request)
+        if isinstance(found, Response):
+            return found
+        visitor, oid, page = found
         service, now = current(), clock()
         form = await read_form(request, service.settings.max_upload_mb << 20)
         if isinstance(form, Response):

@@ -7,7 +7,6 @@ import datetime as dt
 import re
 from collections import Counter
 
-
 from scheduler.plan import load_contacts, load_plan
 from scheduler.store.db import session
 from scheduler.store.sync import sync
@@ -15,8 +14,8 @@ from scheduler.store.tables import ContactRow, OccurrenceRow
 from scheduler.transport import SmtpTransport
 from tests.conftest import SHIPPED_PLAN
 from tests.integration.conftest import CONTACTS
-from tests.smtp import SmtpServer
 from tests.integration.test_delivery import ALMATY, at, daily, delivered, ledger
+from tests.smtp import SmtpServer
 
 
 def emails_per_person_step_and_day(mailbox) -> Counter:

@@ -12,8 +12,7 @@ import re
 import pytest
 
 from scheduler.calendar.expand import expand
-from scheduler.report import Answer, consolidate, unanswered
-from scheduler.report import consolidated_docx, consolidated_xlsx
+from scheduler.report import Answer, consolidate, consolidated_docx, consolidated_xlsx, unanswered
 from scheduler.report.consolidated import LABELS, STATE_WORDS, kk_attributive
 
 D = dt.date

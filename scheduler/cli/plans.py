@@ -181,7 +181,7 @@ def dry_run(settings: Settings, plan_path: Path | None, contacts_path: Path | No
         stored_names = {a.code: a.short_kk for a in db.exec(select(AgencyRow))}
         submissions = {s.id: s for s in db.exec(select(SubmissionRow).where(SubmissionRow.id.in_(
             [r.submission_id for r in existing.values() if r.submission_id is not None] or [-1])))}
-        db.rollback()
+        db.expunge_all()  # detached as loaded; leaving the block rolls back what little was read
     engine.dispose()
 
     wanted = expansion(plan)
@@ -238,6 +238,8 @@ def _consequence(change: Change, existing: dict, submissions: dict) -> dict | No
         return {"answer": answer, "consequence": text}
     if change.old is None or change.change not in ("removed", "responsible", "moved"):
         return None
+    if change.change == "moved" and change.new.id != change.old.id and "id" not in change.fields:
+        return None  # the body changed too: its `responsible` change says the stored one is cancelled
     row = existing.get(change.old.id)
     if row is None:
         return None

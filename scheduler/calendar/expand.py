@@ -43,6 +43,18 @@ def nominals_of(plan: Plan, obligation: Obligation) -> list[Nominal]:
     return nominal_dates(obligation.due, window_of(plan), obligation.instances)
 
 
+def governing(plan: Plan, obligation: Obligation, period: str):
+    """(version, nominal) of the text under which the row's deadline for `period` is owed, or None.
+
+    The earliest text that dates the period within its span wins, as in `expand`."""
+    window = window_of(plan)
+    for version in plan.versions_of(obligation):
+        for nominal in nominal_dates(version.obligation.due, window, version.obligation.instances):
+            if nominal.period == period and version.covers(nominal.date):
+                return version, nominal
+    return None
+
+
 def expand(
     plan: Plan,
     calendar: WorkdayCalendar,
@@ -54,30 +66,37 @@ def expand(
 ) -> Iterator[Occurrence]:
     """Every occurrence whose (shifted) due date lies in [start, end], in plan order."""
     window = window_of(plan)
-    for ob in plan.obligations:
-        if obligation is not None and ob.id != obligation:
+    for row in plan.obligations:
+        if obligation is not None and row.id != obligation:
             continue
-        direction = plan.shift_of(ob)
-        for nominal in nominal_dates(ob.due, window, ob.instances):
-            due = calendar.shift(nominal.date, direction)
-            if start is not None and due < start or end is not None and due > end:
-                continue
-            instance = nominal.instance
-            recipient_code = instance.recipient if instance and instance.recipient else ob.recipient
-            recipient = plan.recipient_on(recipient_code, nominal.date)
-            refs = instance.responsible if instance and instance.responsible else None
-            for party in plan.owing_on(ob, nominal.date, refs):
-                if agency is not None and party != agency:
+        versions = plan.versions_of(row)
+        # An amended row is owed as it stood on each deadline's nominal date; a period that two
+        # texts both date is owed once, under the earlier text (it fell due before the change).
+        seen: set[str] | None = set() if len(versions) > 1 else None
+        for version in versions:
+            ob = version.obligation
+            direction = plan.shift_of(ob)
+            for nominal in nominal_dates(ob.due, window, ob.instances):
+                if version.start is not None and nominal.date < version.start:
                     continue
-                yield Occurrence(
-                    occurrence_id(ob.id, party, nominal.period),
-                    ob.id,
-                    party,
-                    nominal.period,
-                    nominal.date,
-                    due,
-                    recipient,
-                )
+                if version.end is not None and nominal.date >= version.end:
+                    continue
+                due = calendar.shift(nominal.date, direction)
+                if start is not None and due < start or end is not None and due > end:
+                    continue
+                instance = nominal.instance
+                recipient_code = instance.recipient if instance and instance.recipient else ob.recipient
+                recipient = plan.recipient_on(recipient_code, nominal.date)
+                refs = instance.responsible if instance and instance.responsible else None
+                for party in plan.owing_on(ob, nominal.date, refs):
+                    if agency is not None and party != agency:
+                        continue
+                    oid = occurrence_id(ob.id, party, nominal.period)
+                    if seen is not None:
+                        if oid in seen:
+                            continue
+                        seen.add(oid)
+                    yield Occurrence(oid, ob.id, party, nominal.period, nominal.date, due, recipient)
 
 
 def sort_key(occurrence: Occurrence) -> tuple[dt.date, str]:
@@ -97,10 +116,21 @@ def check_expansion(plan: Plan, locate) -> list[Problem]:
         line, subject = locate(index, key)
         problems.append(Problem(plan.source, message, line=line, subject=subject))
 
-    for index, ob in enumerate(plan.obligations):
+    index_of = {o.id: i for i, o in enumerate(plan.file.obligations)}
+    for row in plan.obligations:
+        index = index_of.get(row.id, 0)
         problem = partial(report, index)
-
-        nominals = nominal_dates(ob.due, window, ob.instances)
+        versions = plan.versions_of(row)
+        if len(versions) == 1 and versions[0].start is None and versions[0].end is None:
+            owed_ids = None
+            pairs = [(row, nominal_dates(row.due, window, row.instances))]
+        else:
+            owed_ids = set()
+            pairs = [
+                (v.obligation, [n for n in nominal_dates(v.obligation.due, window, v.obligation.instances) if v.covers(n.date)])
+                for v in versions
+            ]
+        nominals = [n for _, ns in pairs for n in ns]
         if not nominals:
             problem(
                 f"its rule yields no deadline between the adoption ({window.start}) and the end of "
@@ -109,22 +139,27 @@ def check_expansion(plan: Plan, locate) -> list[Problem]:
             )
             continue
         owed = 0
-        for nominal in nominals:
-            instance = nominal.instance
-            recipient_code = instance.recipient if instance and instance.recipient else ob.recipient
-            if recipient_code in plan.file.offices and plan.recipient_on(recipient_code, nominal.date) is None:
-                problem(
-                    f"recipient office {recipient_code} has no holder in {nominal.date.year} "
-                    f"(deadline {nominal.date})",
-                    "recipient",
-                )
-            refs = instance.responsible if instance and instance.responsible else None
-            for party in plan.parties_on(ob, nominal.date, refs):
-                owed += 1
-                oid = occurrence_id(ob.id, party.agency, nominal.period)
-                if oid in seen:
-                    problem(f"occurrence id {oid} is produced twice ({seen[oid]} and {nominal.date})")
-                seen[oid] = nominal.date.isoformat()
+        for ob, version_nominals in pairs:
+            for nominal in version_nominals:
+                instance = nominal.instance
+                recipient_code = instance.recipient if instance and instance.recipient else ob.recipient
+                if recipient_code in plan.file.offices and plan.recipient_on(recipient_code, nominal.date) is None:
+                    problem(
+                        f"recipient office {recipient_code} has no holder in {nominal.date.year} "
+                        f"(deadline {nominal.date})",
+                        "recipient",
+                    )
+                refs = instance.responsible if instance and instance.responsible else None
+                for party in plan.parties_on(ob, nominal.date, refs):
+                    owed += 1
+                    oid = occurrence_id(ob.id, party.agency, nominal.period)
+                    if owed_ids is not None:
+                        if oid in owed_ids:
+                            continue  # the same period under a later text: owed once (see `expand`)
+                        owed_ids.add(oid)
+                    if oid in seen:
+                        problem(f"occurrence id {oid} is produced twice ({seen[oid]} and {nominal.date})")
+                    seen[oid] = nominal.date.isoformat()
         if not owed:
             problem("no responsible party exists on any of its deadlines", "responsible")
     return problems

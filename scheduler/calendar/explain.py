@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from scheduler.calendar.expand import Occurrence, expand, nominals_of, window_of
+from scheduler.calendar.expand import Occurrence, expand, governing, window_of
 from scheduler.calendar.rules import describe
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.errors import UnknownOccurrence
@@ -30,6 +30,9 @@ class Explanation:
     nominal_transferred_working_day: bool
     skipped: tuple[SkippedDay, ...]
     recipient_source: str | None
+    text_source: tuple[str, ...] = ()
+    """Which text the occurrence is owed under: the original, or the amendments that set its cells;
+    and amendments that changed the row only after its nominal date."""
 
 
 def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanation:
@@ -51,7 +54,9 @@ def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanati
         hint = f"; its occurrences for {agency}: {', '.join(owed)}" if owed else f"; {agency} owes nothing under it"
         raise UnknownOccurrence(f"{occurrence}: obligation {obligation_id} has no occurrence for period {period!r}{hint}")
 
-    nominal = next(n for n in nominals_of(plan, obligation) if n.period == period)
+    version, nominal = governing(plan, obligation, period)
+    text = plan.text_on(obligation_id, nominal.date)
+    obligation = text.obligation if text is not None and text.obligation is not None else version.obligation
     refs = nominal.instance.responsible if nominal.instance and nominal.instance.responsible else None
     responsibility = next(r for r in plan.parties_on(obligation, nominal.date, refs) if r.agency == agency)
     direction = plan.shift_of(obligation)
@@ -77,5 +82,53 @@ def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanati
         nominal_transferred_working_day=calendar.is_transferred_working_day(nominal.date),
         skipped=tuple(skipped),
         recipient_source=recipient_source,
+        text_source=tuple(text_source(plan, obligation_id, nominal.date)),
     )
+
+
+def _act(amendment) -> str:
+    return f"No. {amendment.number} of {amendment.date.isoformat()}"
+
+
+def text_source(plan: Plan, obligation_id: str, nominal: dt.date) -> list[str]:
+    """Lines for `explain`: the amendments whose changes this deadline is owed under, by field,
+    or the original text; then those that changed the row only after the deadline's nominal date."""
+    meta = plan.file.plan
+    applied: dict[str, tuple] = {}
+    later = []
+    for amendment in plan.amendments_in_force():
+        changes = [c for c in amendment.changes if c.obligation == obligation_id]
+        if not changes:
+            continue
+        if amendment.effective_from <= nominal:
+            for change in changes:
+                name = "row added" if change.added else "row removed" if change.removed else (
+                    f"instance {change.instance}: {change.field}" if change.instance is not None else change.field
+                )
+                applied[name] = (amendment, change)
+        else:
+            later.append((amendment, changes))
+    lines = []
+    if applied:
+        by_act: dict[int, tuple] = {}
+        for name, (amendment, change) in applied.items():
+            label = name + (" (earlier text not in the source)" if change.field and "before" not in change.model_fields_set else "")
+            by_act.setdefault(id(amendment), (amendment, []))[1].append(label)
+        for amendment, names in by_act.values():
+            lines.append(f"as amended by {_act(amendment)}, {amendment.describe_effective()}: {', '.join(names)}")
+    else:
+        lines.append(f"the original text of No. {meta.number} of {meta.date.isoformat()}")
+    for amendment, changes in later:
+        names = sorted({c.field or ("row added" if c.added else "row removed") for c in changes})
+        unknown = [c for c in changes if c.field and "before" not in c.model_fields_set]
+        line = (
+            f"{_act(amendment)} changed this row ({', '.join(names)}), {amendment.describe_effective()}: "
+            f"this deadline (nominally {nominal.isoformat()}) is owed under the text before it"
+        )
+        if unknown:
+            line += "; the source does not give that earlier wording, so the amended text is shown"
+        lines.append(line)
+    if plan.as_of_date is not None:
+        lines.append(f"as of {plan.as_of_date.isoformat()}: amendments in force later are left out")
+    return lines
 

@@ -108,9 +108,12 @@ def validate(plan_path: Path | None, contacts_path: Path | None) -> None:
     default="table",
     show_default=True,
 )
-def expand_command(plan_path, start, end, agency, obligation_id, fmt) -> None:
+@click.option("--as-of", "as_of", type=ISO_DATE, help="The plan as in force on this date: later amendments left out.")
+def expand_command(plan_path, start, end, agency, obligation_id, fmt, as_of=None) -> None:
     """Every dated deadline per responsible party, sorted by due date then id."""
     plan = _plan(plan_path)
+    if as_of is not None:
+        plan = plan.as_of(as_of.date())
     if agency is not None and plan.agency(agency) is None:
         raise BadInput(f"--agency: unknown agency code {agency!r} in {plan.source}")
     if obligation_id is not None and plan.obligation(obligation_id) is None:
@@ -136,9 +139,12 @@ def expand_command(plan_path, start, end, agency, obligation_id, fmt) -> None:
 @plan_option
 @click.argument("occurrence_id")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Language of names and dates.")
-def explain(plan_path, occurrence_id: str, lang: str) -> None:
+@click.option("--as-of", "as_of", type=ISO_DATE, help="The plan as in force on this date: later amendments left out.")
+def explain(plan_path, occurrence_id: str, lang: str, as_of=None) -> None:
     """How an occurrence's due date was derived: rule, nominal date, every shift."""
     plan = _plan(plan_path)
+    if as_of is not None:
+        plan = plan.as_of(as_of.date())
     calendar = _calendar(plan, lang)
     why = explain_occurrence(plan, calendar, occurrence_id)
     o, ob = why.occurrence, why.obligation
@@ -159,6 +165,7 @@ def explain(plan_path, occurrence_id: str, lang: str) -> None:
         + (" (by agreement)" if agency.by_agreement else ""),
         f"             responsible: {why.responsibility.reason}",
         f"rule         {why.rule}" + (f' — "{ob.deadline_kk}"' if ob.deadline_kk else ""),
+        *(f"{'text' if i == 0 else '':<12} {line}" for i, line in enumerate(why.text_source)),
         f"period       {o.period}",
         f"nominal due  {day(o.nominal_due)}",
     ]

@@ -86,6 +86,7 @@ def load_plan(path: Path | str) -> Plan:
         raise PlanError([where.problem(e["loc"], _message(e)) for e in error.errors()]) from None
 
     problems = _cross_references(file, where)
+    problems += _amendment_problems(file, where)
     if problems:
         raise PlanError(problems)
 
@@ -303,3 +304,111 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
             if periods[label] > 1:
                 problem(iloc + ("period",), f"period {label!r} is used by more than one instance")
     return problems
+
+
+def _amendment_problems(file: PlanFile, where: _Locator) -> list[Problem]:
+    """What the `[[plan.amendment]]` tables say must agree with the rows: the rows they change
+    exist, `before` fits the cell and names known bodies, `after` is what the row now says."""
+    from scheduler.plan.model import _with_heading, amendments_in_order, texts_of
+    from scheduler.plan.schema import SCHEDULING_FIELDS, parse_cell
+
+    problems: list[Problem] = []
+    headings = {h.id: h for h in file.headings}
+    rows = {o.id: _with_heading(o, headings.get(o.under or "")) for o in file.obligations}
+    ordered = amendments_in_order(file.plan.amendments)
+    numbers: dict[str, int] = {}
+
+    for a_index, amendment in enumerate(file.plan.amendments):
+        subject = f"amendment {amendment.number}"
+        base = ("plan", "amendment", a_index)
+
+        def problem(loc: tuple, message: str) -> None:
+            problems.append(Problem(where.path, message, line=where.source.line_of(base + loc), subject=subject))
+
+        if amendment.number in numbers:
+            first = where.source.line_of(("plan", "amendment", numbers[amendment.number]))
+            problem(("number",), f"amendment No. {amendment.number} is listed twice (first on line {first})")
+        numbers.setdefault(amendment.number, a_index)
+        if amendment.date < file.plan.date:
+            problem(("date",), f"date {amendment.date} is before the plan's own act ({file.plan.date})")
+        effective = amendment.effective_from
+        if effective is not None and effective < file.plan.adopted:
+            problem(("effective",), f"in force from {effective}, before the plan's adoption ({file.plan.adopted})")
+        position = next((i for i, a in enumerate(ordered) if a is amendment), None)
+        for c_index, change in enumerate(amendment.changes):
+            loc = ("change", c_index)
+            row = rows.get(change.obligation)
+            if row is None:
+                hint = " (a heading: amend its sub-rows)" if change.obligation in headings else ""
+                problem(loc + ("obligation",), f"obligation {change.obligation!r} is not in the plan{hint}")
+                continue
+            if change.instance is not None:
+                if not any(_matches(i, change.instance) for i in row.instances):
+                    known = ", ".join(i.period or i.date.isoformat() for i in row.instances) or "none"
+                    problem(loc + ("instance",), f"obligation {row.id} has no instance {str(change.instance)!r} (its instances: {known})")
+                    continue
+            for key in ("before", "after"):
+                if key not in change.model_fields_set or change.field is None:
+                    continue
+                try:
+                    value = parse_cell(change.field, getattr(change, key), instance=change.instance is not None)
+                except ValueError as error:
+                    problem(loc + (key,), f"obligation {row.id}: {key}: {error}")
+                    continue
+                for message in _unknown_codes(file, change.field, value):
+                    problem(loc + (key,), f"obligation {row.id}: {key}: {message}")
+            if position is None:
+                continue
+            try:
+                texts = texts_of(row, ordered)
+            except ValueError:
+                continue  # `before` did not parse: reported above
+            after_text, before_text = texts[position + 1], texts[position]
+            if change.removed and before_text is None:
+                problem(loc + ("removed",), f"obligation {row.id} is removed, but it did not exist before (added later, or removed twice)")
+            elif change.added and after_text is None:
+                problem(loc + ("added",), f"obligation {row.id} is added, but a later amendment removes it before it is in force")
+            elif change.field is not None and (before_text is None or after_text is None):
+                problem(loc + ("field",), f"obligation {row.id} does not exist when this amendment takes effect (added later or removed)")
+            elif change.field is not None and "after" in change.model_fields_set:
+                try:
+                    stated = parse_cell(change.field, change.after, instance=change.instance is not None)
+                except ValueError:
+                    continue
+                actual = getattr(after_text, change.field) if change.instance is None else next(
+                    getattr(i, change.field) for i in after_text.instances if _matches(i, change.instance)
+                )
+                if stated != actual:
+                    problem(
+                        loc + ("after",),
+                        f"obligation {row.id}: after = {change.after!r}, but after this amendment the row's {change.field} is "
+                        f"{_shown(actual)} (the file holds the plan as amended; `after` repeats it)",
+                    )
+            if change.field in SCHEDULING_FIELDS and amendment.effective_from is None:
+                problem(("effective",), "needs an effective date to apply its changes")
+    return problems
+
+
+def _matches(instance, key) -> bool:
+    import datetime as dt
+
+    return instance.date == key if isinstance(key, dt.date) else (instance.period or instance.date.isoformat()) == key
+
+
+def _shown(value) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(party_code(v) if isinstance(v, (str, ScopedParty)) else str(v) for v in value) + "]"
+    return repr(value) if value is not None else "empty"
+
+
+def _unknown_codes(file: PlanFile, field: str, value) -> list[str]:
+    messages = []
+    if field == "responsible" and value not in (None, "all"):
+        for ref in value:
+            code = party_code(ref)
+            if code not in file.agencies and code not in file.groups:
+                messages.append(f"unknown agency or group {code!r}")
+    if field == "recipient" and value is not None:
+        if value != GOVERNMENT and value not in file.agencies and value not in file.offices:
+            messages.append(f"recipient {value!r} is not an agency, an office or {GOVERNMENT!r}")
+    return messages

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scheduler.plan.schema import (
+    SCHEDULING_FIELDS,
     Agency,
+    Amendment,
+    AmendmentChange,
     Group,
     GroupMember,
     Obligation,
@@ -20,6 +23,7 @@ from scheduler.plan.schema import (
     PlanFile,
     Policy,
     ScopedParty,
+    parse_cell,
 )
 
 GOVERNMENT = "government"
@@ -38,6 +42,75 @@ def party_code(ref: PartyRef) -> str:
     return ref.party if isinstance(ref, ScopedParty) else ref
 
 
+@dataclass(frozen=True)
+class Version:
+    """The text of one row that governs deadlines nominally due in [start, end).
+
+    `obligation` is None where the row did not exist (before an amendment added it, after one
+    removed it). `amendment` made this text (None: the original text)."""
+
+    start: dt.date | None
+    end: dt.date | None
+    obligation: Obligation | None
+    amendment: Amendment | None
+
+    def covers(self, day: dt.date) -> bool:
+        return (self.start is None or day >= self.start) and (self.end is None or day < self.end)
+
+
+def amendments_in_order(amendments) -> list[Amendment]:
+    """The amendments that change rows, in the order they took effect (file order on a tie)."""
+    return sorted((a for a in amendments if a.changes and a.effective_from is not None), key=lambda a: a.effective_from)
+
+
+def _instance_matches(instance, key) -> bool:
+    return instance.date == key if isinstance(key, dt.date) else (instance.period or instance.date.isoformat()) == key
+
+
+def undo_change(text: Obligation, change: AmendmentChange) -> Obligation:
+    """The row as it stood before `change` (a field change; without `before`, unchanged)."""
+    if "before" not in change.model_fields_set:
+        return text
+    if change.instance is not None:
+        value = parse_cell(change.field, change.before, instance=True)
+        instances = tuple(
+            i.model_copy(update={change.field: value}) if _instance_matches(i, change.instance) else i
+            for i in text.instances
+        )
+        return text.model_copy(update={"instances": instances})
+    return text.model_copy(update={change.field: parse_cell(change.field, change.before)})
+
+
+def texts_of(obligation: Obligation, ordered: list[Amendment]) -> list[Obligation | None]:
+    """The row's text before each amendment of `ordered` and after the last: len(ordered) + 1 texts.
+
+    The file holds each row as amended; a removed row keeps the text it had when it was removed.
+    """
+    n = len(ordered)
+    mine = [[c for c in a.changes if c.obligation == obligation.id] for a in ordered]
+    removal = next((i for i, changes in enumerate(mine) if any(c.removed for c in changes)), None)
+    texts: list[Obligation | None] = [None] * (n + 1)
+    texts[n] = None if removal is not None else obligation
+    for i in reversed(range(n)):
+        if removal is not None and i >= removal:
+            texts[i] = obligation if i == removal else None
+            continue
+        text = texts[i + 1]
+        for change in mine[i]:
+            if change.added:
+                text = None
+            elif text is not None:
+                text = undo_change(text, change)
+        texts[i] = text
+    return texts
+
+
+def _scheduling(text: Obligation | None):
+    if text is None:
+        return None
+    return tuple(getattr(text, f) for f in sorted(SCHEDULING_FIELDS)) + (text.instances,)
+
+
 @dataclass(frozen=True, eq=False)
 class Plan:
     file: PlanFile
@@ -51,14 +124,49 @@ class Plan:
     _year_scoped: frozenset = field(repr=False)
     """The responsible lists that scope a party by year."""
     _owing_cache: dict = field(default_factory=dict, repr=False)
+    as_of_date: dt.date | None = None
+    """The day whose plan this is (`--as-of`); None: the plan with every amendment in the file."""
+    _versions: dict = field(default_factory=dict, repr=False)
+    """Per amended row: its texts over time (`Version`s), the text as of `as_of_date` last."""
+    _expansion_versions: dict = field(default_factory=dict, repr=False)
+    """The same, with neighbours that schedule alike merged: what expansion walks."""
 
     @classmethod
-    def build(cls, file: PlanFile, source: Path) -> Plan:
+    def build(cls, file: PlanFile, source: Path, as_of: dt.date | None = None) -> Plan:
         headings = {h.id: h for h in file.headings}
         merged = tuple(_with_heading(o, headings.get(o.under or "")) for o in file.obligations)
+        ordered = amendments_in_order(file.plan.amendments)
+        in_force = [a for a in ordered if as_of is None or a.effective_from <= as_of]
+        touched = {c.obligation for a in ordered for c in a.changes}
+        versions: dict[str, list[Version]] = {}
+        current: list[Obligation] = []
+        every_text: list[Obligation] = []
+        for obligation in merged:
+            if obligation.id not in touched:
+                current.append(obligation)
+                every_text.append(obligation)
+                continue
+            texts = texts_of(obligation, ordered)[: len(in_force) + 1]
+            bounds = [None, *(a.effective_from for a in in_force), None]
+            made_by = [None, *in_force]
+            versions[obligation.id] = [Version(bounds[i], bounds[i + 1], texts[i], made_by[i]) for i in range(len(texts))]
+            latest = next((t for t in reversed(texts) if t is not None), None)
+            if latest is not None:  # a removed row keeps its last text, for `explain`
+                current.append(latest)
+            every_text.extend(t for t in texts if t is not None)
+        expansion_versions = {}
+        for oid, chain in versions.items():
+            joined: list[Version] = []
+            for version in chain:
+                if joined and _scheduling(joined[-1].obligation) == _scheduling(version.obligation):
+                    joined[-1] = Version(joined[-1].start, version.end, joined[-1].obligation, joined[-1].amendment)
+                else:
+                    joined.append(version)
+            expansion_versions[oid] = [v for v in joined if v.obligation is not None]
+        merged = tuple(current)
         named: dict[str, None] = {}
         year_scoped = set()
-        for obligation in merged:
+        for obligation in every_text:
             for refs in (obligation.responsible, *(i.responsible for i in obligation.instances if i.responsible)):
                 if refs != "all" and any(isinstance(r, ScopedParty) for r in refs):
                     year_scoped.add(refs)
@@ -84,7 +192,38 @@ class Plan:
             _named_parties=tuple(named),
             _change_points=sorted(points),
             _year_scoped=frozenset(year_scoped),
+            as_of_date=as_of,
+            _versions=versions,
+            _expansion_versions=expansion_versions,
         )
+
+    def as_of(self, day: dt.date) -> Plan:
+        """The plan as in force on `day`: amendments that took effect later are undone."""
+        return Plan.build(self.file, self.source, as_of=day)
+
+    # --- amendments ------------------------------------------------------------------------------
+
+    def amendments_in_force(self) -> list[Amendment]:
+        """The amendments that change rows and are in force in this view, in the order they took effect."""
+        ordered = amendments_in_order(self.file.plan.amendments)
+        return [a for a in ordered if self.as_of_date is None or a.effective_from <= self.as_of_date]
+
+    def versions_of(self, obligation: Obligation) -> list[Version]:
+        """The texts of a row that govern its deadlines, each over a span of nominal dates."""
+        versions = self._expansion_versions.get(obligation.id)
+        return versions if versions is not None else [Version(None, None, obligation, None)]
+
+    def history_of(self, obligation_id: str) -> list[Version]:
+        """Every text the row had (wording changes included); one version for a row never amended."""
+        versions = self._versions.get(obligation_id)
+        if versions is not None:
+            return versions
+        obligation = self._by_id.get(obligation_id)
+        return [Version(None, None, obligation, None)] if obligation is not None else []
+
+    def text_on(self, obligation_id: str, day: dt.date) -> Version | None:
+        """The version of the row that governs a deadline nominally due on `day`."""
+        return next((v for v in self.history_of(obligation_id) if v.covers(day)), None)
 
     # --- the plan's frame ---------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from babel.dates import format_date
+# Babel is imported when a date is first written, not with this module: the command line lists its
+# languages (`--lang`) without loading Babel.
 
 LANGUAGES = ("kk", "ru", "en")
 
@@ -13,8 +14,12 @@ _LONG_PATTERNS = {"kk": "y 'жылғы' d MMMM", "ru": "d MMMM y 'г.'", "en": "
 
 
 def long_date(day: dt.date, lang: str) -> str:
+    from babel.dates import format_date
+
     return format_date(day, _LONG_PATTERNS[lang], locale=lang)
 
 
 def weekday(day: dt.date, lang: str) -> str:
+    from babel.dates import format_date
+
     return format_date(day, "EEEE", locale=lang)

@@ -6,6 +6,7 @@ where a command has them, override the environment.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -120,8 +121,6 @@ def _secret_from_file(variable: str, path: Path) -> str:
 
 def load_settings() -> Settings:
     """The settings from the environment; the site's template directory, if named, is put in use."""
-    from scheduler import templating
-
     try:
         settings = Settings()
     except ValidationError as error:
@@ -131,5 +130,10 @@ def load_settings() -> Settings:
         raise BadInput("bad setting in the environment:\n  " + "\n  ".join(lines)) from None
     if settings.templates_dir is not None and not settings.templates_dir.is_dir():
         raise BadInput(f"SCHEDULER_TEMPLATES_DIR: {settings.templates_dir} is not a directory")
-    templating.configure(settings.templates_dir)
+    if settings.templates_dir is not None or "scheduler.templating" in sys.modules:
+        # Templating (Jinja2, Babel) is loaded only where something is written from a template, not
+        # to read the settings: until then it has no site directory, as configure(None) leaves it.
+        from scheduler import templating
+
+        templating.configure(settings.templates_dir)
     return settings

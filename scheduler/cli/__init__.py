@@ -8,19 +8,25 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 import click
 
 from scheduler import __version__
-from scheduler.calendar.expand import expand, sort_key
-from scheduler.calendar.explain import explain as explain_occurrence
-from scheduler.calendar.workdays import WorkdayCalendar
-from scheduler.cli import output
 from scheduler.errors import BadInput, SchedulerError
-from scheduler.i18n import LANGUAGES, long_date, weekday
-from scheduler.plan import Plan, load_contacts, load_plan
-from scheduler.settings import Settings, load_settings
+from scheduler.i18n import LANGUAGES
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from scheduler.calendar.workdays import WorkdayCalendar
+    from scheduler.plan import Plan
+    from scheduler.settings import Settings
+
+# Start-up time: `scheduler --help` and every command's registration import only click and these
+# light modules. The plan (pydantic), the settings (pydantic-settings), the calendar (holidays),
+# Babel, the store and the rest are imported inside the functions and commands that use them
+# (tests/unit/test_cli_startup.py keeps it so; bench/startup.py measures it).
 
 ISO_DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -29,19 +35,27 @@ def _settings() -> Settings:
     ctx = click.get_current_context()
     root = ctx.find_root()
     if root.obj is None:
+        from scheduler.settings import load_settings
+
         root.obj = load_settings()
     return root.obj
 
 
 def _plan(plan_path: Path | None) -> Plan:
+    from scheduler.plan import load_plan
+
     return load_plan(plan_path or _settings().plan)
 
 
 def _zone(plan: Plan) -> ZoneInfo:
+    from zoneinfo import ZoneInfo
+
     return ZoneInfo(_settings().timezone or plan.policy.timezone)
 
 
 def _calendar(plan: Plan, lang: str = "en") -> WorkdayCalendar:
+    from scheduler.calendar.workdays import WorkdayCalendar
+
     return WorkdayCalendar(plan.policy.holidays, lang)
 
 
@@ -69,6 +83,8 @@ def cli() -> None:
 )
 def validate(plan_path: Path | None, contacts_path: Path | None) -> None:
     """Check the plan (and contacts) and print a summary."""
+    from scheduler.calendar.expand import expand, sort_key
+
     plan = _plan(plan_path)
     calendar = _calendar(plan)
     occurrences = sorted(expand(plan, calendar), key=sort_key)
@@ -86,6 +102,8 @@ def validate(plan_path: Path | None, contacts_path: Path | None) -> None:
     )
     contacts_path = contacts_path or _settings().contacts_path()
     if contacts_path is not None:
+        from scheduler.plan import load_contacts
+
         contacts = load_contacts(contacts_path, plan, _settings().smtp_utf8)
         focal = {c.agency for c in contacts if c.role == "focal"}
         uncovered = sorted({o.agency for o in occurrences} - focal)
@@ -111,6 +129,9 @@ def validate(plan_path: Path | None, contacts_path: Path | None) -> None:
 @click.option("--as-of", "as_of", type=ISO_DATE, help="The plan as in force on this date: later amendments left out.")
 def expand_command(plan_path, start, end, agency, obligation_id, fmt, as_of=None) -> None:
     """Every dated deadline per responsible party, sorted by due date then id."""
+    from scheduler.calendar.expand import expand, sort_key
+    from scheduler.cli import output
+
     plan = _plan(plan_path)
     if as_of is not None:
         plan = plan.as_of(as_of.date())
@@ -142,6 +163,9 @@ def expand_command(plan_path, start, end, agency, obligation_id, fmt, as_of=None
 @click.option("--as-of", "as_of", type=ISO_DATE, help="The plan as in force on this date: later amendments left out.")
 def explain(plan_path, occurrence_id: str, lang: str, as_of=None) -> None:
     """How an occurrence's due date was derived: rule, nominal date, every shift."""
+    from scheduler.calendar.explain import explain as explain_occurrence
+    from scheduler.i18n import long_date, weekday
+
     plan = _plan(plan_path)
     if as_of is not None:
         plan = plan.as_of(as_of.date())

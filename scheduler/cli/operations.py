@@ -10,21 +10,23 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import click
 
 from scheduler.cli import ISO_DATE, _plan, _settings, cli, plan_option
 from scheduler.cli.output import table
 from scheduler.errors import BadInput
-from scheduler.plan import Plan, load_contacts, load_plan
-from scheduler.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from scheduler.plan import Plan
     from scheduler.service import Service
+    from scheduler.settings import Settings
 
 # The store, the service and the transports are imported inside the commands that use them: the
-# plan-only commands (validate, expand, explain) should start without loading SQLAlchemy and uvicorn.
+# plan-only commands (validate, expand, explain) should start without loading SQLAlchemy and uvicorn,
+# and registering the commands (`scheduler --help`) loads neither the plan nor the settings.
 
 UNDELIVERED_DAYS = 30
 
@@ -91,6 +93,8 @@ def open_service(settings: Settings, plan: Plan, *, migrate_schema: bool = False
 
 
 def _zone(settings: Settings, plan: Plan) -> ZoneInfo:
+    from zoneinfo import ZoneInfo
+
     return ZoneInfo(settings.timezone or plan.policy.timezone)
 
 
@@ -103,6 +107,7 @@ def _service_at(plan_path: Path | None, now_text: str | None) -> tuple[Service, 
 
 def load_and_sync(settings: Settings, plan_path: Path | None, contacts_path: Path | None, now: dt.datetime) -> tuple[Service, str]:
     """Validate plan and contacts first; only then touch the database (in one transaction)."""
+    from scheduler.plan import load_contacts, load_plan
     from scheduler.store.db import exclusive
     from scheduler.store.sync import sync as sync_store
 
@@ -176,8 +181,12 @@ def _print_failures(errors: list[str], shown: int = 20) -> None:
                    "(1440: a day a minute).")
 def run(plan_path, contacts_path, clock_text, speed) -> None:
     """The daemon: sync, serve HTTP, tick every minute until SIGTERM/SIGINT; SIGHUP reloads."""
+    from zoneinfo import ZoneInfo
+
     from scheduler.app.outlook import outlook
     from scheduler.daemon import Daemon
+    from scheduler.plan import load_plan
+    from scheduler.settings import load_settings
 
     settings = _settings()
     now_of = clock

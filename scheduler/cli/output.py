@@ -8,12 +8,13 @@ import json
 import shutil
 import sys
 from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING
 
-from wcwidth import wcswidth
-
-from scheduler.calendar.expand import Occurrence
-from scheduler.calendar.workdays import WorkdayCalendar
-from scheduler.plan.model import Plan
+if TYPE_CHECKING:
+    from scheduler.calendar.expand import Occurrence
+    from scheduler.calendar.workdays import WorkdayCalendar
+    from scheduler.plan.model import Plan
 
 FIELDS = ("id", "obligation", "agency", "period", "nominal_due", "due", "recipient", "title")
 
@@ -51,8 +52,15 @@ def as_csv(plan: Plan, occurrences: Sequence[Occurrence]) -> str:
     return buffer.getvalue()
 
 
+@cache
+def _wcswidth():
+    from wcwidth import wcswidth  # when a table is printed, not when the commands are registered
+
+    return wcswidth
+
+
 def _width(text: str) -> int:
-    width = wcswidth(text)
+    width = _wcswidth()(text)
     return len(text) if width < 0 else width
 
 

@@ -9,16 +9,26 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from scheduler.calendar.expand import expand
-from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.cli import cli
 from scheduler.cli.output import table
-from scheduler.plan import Plan, load_contacts, load_plan
 from scheduler.plan.diff import Change, compare, counts, date_labelled, entries
-from scheduler.settings import Settings
+
+if TYPE_CHECKING:
+    from scheduler.plan import Plan
+    from scheduler.settings import Settings
+
+# The plan, the calendar and the settings are imported inside the commands (see cli/__init__.py).
+
+
+def load_plan(path: Path) -> Plan:
+    """scheduler.plan.load_plan, imported when a command first reads a plan."""
+    from scheduler.plan import load_plan as load
+
+    return load(path)
 
 Names = Callable[[str, dt.date], str]
 """A body's name as the secretariat reads it: (code, day) → "Қаржымині (finance)"."""
@@ -27,6 +37,9 @@ format_option = click.option("--format", "fmt", type=click.Choice(["table", "jso
 
 
 def plan_entries(plan: Plan, *, with_form: bool = True):
+    from scheduler.calendar.expand import expand
+    from scheduler.calendar.workdays import WorkdayCalendar
+
     return entries(plan, expand(plan, WorkdayCalendar(plan.policy.holidays)), with_form=with_form)
 
 
@@ -166,6 +179,7 @@ def dry_run(settings: Settings, plan_path: Path | None, contacts_path: Path | No
     nothing (not even the schema: a database that needs an upgrade is refused as by `status`)."""
     from sqlmodel import Session, select
 
+    from scheduler.plan import load_contacts
     from scheduler.store.db import check_schema, connect, shown
     from scheduler.store.sync import expansion, plan_sync
     from scheduler.store.tables import AgencyRow, ContactRow, OccurrenceRow, SubmissionRow

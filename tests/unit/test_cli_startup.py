@@ -1,0 +1,57 @@
+"""The command line starts light: `scheduler --help` lists every command with its help, and
+registering the commands imports none of the heavy libraries (they are imported inside the commands;
+bench/startup.py measures the start-up time)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+# Every command of `scheduler`; a new one is added here, so that a registration lost to a lazy
+# import is noticed.
+COMMANDS = {
+    "accept", "close", "diff", "expand", "explain", "extend", "feeds", "links", "reopen", "report",
+    "return", "run", "show", "simulate", "status", "submit", "sync", "tick", "users", "validate",
+}
+
+HEAVY = ("pydantic", "pydantic_settings", "holidays", "babel", "jinja2", "sqlalchemy", "sqlmodel",
+         "email_validator", "wcwidth", "icalendar", "dateutil", "uvicorn", "starlette")
+
+
+def _fresh(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+
+def test_help_lists_every_command_with_its_help():
+    from scheduler.cli import cli
+
+    shown = _fresh(
+        "import sys\n"
+        "sys.argv = ['scheduler', '--help']\n"
+        "from scheduler.cli import main\n"
+        "main()\n"
+    )
+    listed = {}
+    in_commands = False
+    for line in shown.splitlines():
+        if line.startswith("Commands:"):
+            in_commands = True
+        elif in_commands and line.startswith("  ") and line.strip():
+            name, _, help_text = line.strip().partition(" ")
+            listed[name] = help_text.strip()
+    assert COMMANDS <= set(listed), f"not listed by --help: {sorted(COMMANDS - set(listed))}"
+    assert set(cli.commands) == set(listed)
+    for name, command in cli.commands.items():
+        assert listed[name], f"{name}: no help text in --help"
+        whole = command.get_short_help_str(limit=10_000)
+        assert whole.startswith(listed[name].removesuffix("...").rstrip()), name
+
+
+def test_registering_the_commands_imports_no_heavy_library():
+    loaded = json.loads(_fresh(
+        "import json, sys\n"
+        "import scheduler.cli\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({list(HEAVY)!r}))))\n"
+    ))
+    assert loaded == []

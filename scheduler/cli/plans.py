@@ -76,6 +76,62 @@ def diff_command(old_plan: Path, new_plan: Path, fmt: str) -> None:
         sys.stdout.write(as_table(changes, names, order=_agency_order(new, old)))
 
 
+@cli.command("new-plan")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--id", "plan_id", help="The plan's code (default: plan-FROM-TO), lowercase ASCII words joined by hyphens.")
+@click.option("--title-kk", "title_kk", help="The plan's title in Kazakh (default: a placeholder to replace).")
+@click.option("--from", "first", type=int, help="The plan's first year (default: this year).")
+@click.option("--to", "last", type=int, help="The plan's last year (default: FROM + 2).")
+def new_plan_command(path: Path, plan_id: str | None, title_kk: str | None, first: int | None, last: int | None) -> None:
+    """Write a skeleton plan to PATH for the secretariat to fill in: [plan], [policy] with the
+    contract's defaults, the shipped plan's bodies (same codes) and three example rows, every field
+    explained in Kazakh and Russian. Never overwrites a file; the skeleton passes `validate`."""
+    import re
+    import tempfile
+
+    from scheduler.errors import BadInput
+    from scheduler.plan.skeleton import render
+
+    first = dt.date.today().year if first is None else first
+    last = first + 2 if last is None else last
+    plan_id = plan_id if plan_id is not None else f"plan-{first}-{last}"
+    problems = []
+    if not 1900 <= first <= 2200 or not 1900 <= last <= 2200:
+        problems.append(f"--from {first} --to {last}: years are written in full, between 1900 and 2200 (e.g. --from 2024)")
+    elif last < first:
+        problems.append(f"--to {last} is before --from {first}")
+    elif last - first > 20:
+        problems.append(f"--from {first} --to {last}: a plan of more than 20 years? give the plan's own years")
+    if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", plan_id) or len(plan_id) > 64:
+        problems.append(f"--id {plan_id!r}: lowercase Latin letters and digits joined by hyphens, e.g. kz-tip-2024-2026")
+    if title_kk is not None and (not title_kk.strip() or any(ord(c) < 32 for c in title_kk)):
+        problems.append("--title-kk: give the title as one line of text")
+    if path.exists() or path.is_symlink():
+        problems.append(f"{path} already exists: new-plan never overwrites a file; give another name or move it away")
+    elif not path.parent.is_dir():
+        problems.append(f"{path}: no such folder {path.parent}")
+    if problems:
+        raise BadInput("new-plan: nothing written: " + "; ".join(problems))
+
+    text = render(plan_id, first, last, title_kk.strip() if title_kk is not None else None)
+    with tempfile.TemporaryDirectory() as scratch:  # checked before it is written where asked
+        trial = Path(scratch) / path.name
+        trial.write_text(text, encoding="utf-8")
+        plan = load_plan(trial)
+    try:
+        with open(path, "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise BadInput(f"new-plan: nothing written: {path} already exists: new-plan never overwrites a file") from None
+    except OSError as error:
+        raise BadInput(f"new-plan: nothing written: {path}: {error.strerror}") from None
+    occurrences = len(plan_entries(plan, with_form=False))
+    print(f"wrote {path}: plan {plan_id}, period {first}–{last}, {len(plan.file.agencies)} bodies, "
+          f"{len(plan.obligations)} example obligations ({occurrences} occurrences)")
+    print(f"it passes `scheduler validate --plan {path}` as written; replace the placeholders and examples "
+          f"(the comments say what each field takes), then validate again")
+
+
 # --- rendering ---------------------------------------------------------------------------------
 
 

@@ -6,15 +6,18 @@ consistent `Plan` or one `PlanError` listing them all. Nothing is half-loaded.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import stat
 import tomllib
 from collections import Counter
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from scheduler.errors import PlanError, Problem
+from scheduler.plan import schema
 from scheduler.plan.model import GOVERNMENT, Plan, party_code
 from scheduler.plan.schema import GroupMember, PlanFile, ScopedParty
 from scheduler.plan.sourcemap import SourceMap
@@ -74,7 +77,7 @@ def load_plan(path: Path | str) -> Plan:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise PlanError([Problem(path, f"TOML syntax: {error}")]) from None
+        raise PlanError([Problem(path, f"TOML syntax: {error}{_syntax_hint(text, error)}")]) from None
     except RecursionError:
         message = "TOML syntax: arrays or inline tables nested too deeply (hundreds of levels)"
         raise PlanError([Problem(path, message, line=_too_deep(text))]) from None
@@ -83,7 +86,8 @@ def load_plan(path: Path | str) -> Plan:
     try:
         file = PlanFile.model_validate(raw)
     except ValidationError as error:
-        raise PlanError([where.problem(e["loc"], _message(e)) for e in error.errors()]) from None
+        found = [(loc, _message(e, loc, raw)) for loc, e in _refined(error.errors(), raw)]
+        raise PlanError([where.problem(loc, message) for loc, message in found]) from None
 
     problems = _cross_references(file, where)
     problems += _amendment_problems(file, where)
@@ -129,20 +133,205 @@ def _too_deep(text: str) -> int | None:
     return None
 
 
-def _message(error) -> str:
+_NOTHING = object()
+_MODEL_NAMES = frozenset(name for name, value in vars(schema).items() if isinstance(value, type) and issubclass(value, BaseModel))
+_DATE_TYPES = {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_future", "date_past"}
+_INT_TYPES = {"int_type", "int_parsing", "int_from_float"}
+_MONTHS = (  # the first letters of each month's name, in Kazakh, Russian and English
+    ("қаң", "янв", "jan"), ("ақп", "фев", "feb"), ("нау", "мар", "mar"), ("сәу", "апр", "apr"),
+    ("мам", "мая", "май", "may"), ("мау", "июн", "jun"), ("шіл", "июл", "jul"), ("там", "авг", "aug"),
+    ("қыр", "сен", "sep"), ("қаз", "окт", "oct"), ("қар", "ноя", "nov"), ("жел", "дек", "dec"),
+)
+
+
+def _syntax_hint(text: str, error: tomllib.TOMLDecodeError) -> str:
+    """What to write instead, for the syntax mistakes people make filling in a plan."""
+    line = getattr(error, "lineno", None)
+    if line is None:
+        found = re.search(r"at line (\d+)", str(error))
+        line = int(found.group(1)) if found else None
+    if line is None or not 0 < line <= len(text.splitlines()):
+        return ""
+    source = text.splitlines()[line - 1]
+    dotted = re.search(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b", source)
+    if dotted:
+        day, month, year = (int(n) for n in dotted.groups())
+        return f": write dates as {year:04d}-{month:02d}-{day:02d} (year-month-day, without quotes), not {dotted.group(0)}"
+    named = re.search(r"\bmonth\s*=\s*([^\s\d,}]+)", source)
+    number = _month_number(named.group(1)) if named else None
+    if number is not None:
+        return f": write the month as a number, month = {number}"
+    return ""
+
+
+def _refined(errors, raw) -> list[tuple[tuple, dict]]:
+    """pydantic's errors as a person needs them: for a code-or-table union (`responsible`, group
+    members) only the branch that fits what was written, and one error for a `responsible` that is
+    not a list. Each comes with its location without the union's branch labels."""
+    kept: list[tuple[tuple, dict]] = []
+    said: set[tuple] = set()
+    for error in errors:
+        loc = tuple(error["loc"])
+        plain = tuple(p for p in loc if not _is_label(p))
+        if "responsible" in plain:
+            key = plain[: plain.index("responsible") + 1]
+            whole = _walk(raw, key)
+            if not isinstance(whole, list) and whole != "all":
+                if key not in said:
+                    said.add(key)
+                    kept.append((key, {"type": "responsible_shape", "loc": key, "input": whole, "msg": ""}))
+                continue
+        fits = True
+        for index, part in enumerate(loc):
+            if not _is_label(part):
+                continue
+            written = _walk(raw, tuple(p for p in loc[:index] if not _is_label(p)))
+            if part.startswith("literal[") and isinstance(written, list):
+                fits = False  # a list was written: the list branch says what is wrong with it
+            elif part == "constrained-str" and not isinstance(written, str):
+                fits = False
+            elif part[:1].isupper() and isinstance(written, str):
+                fits = False
+        if fits:
+            kept.append((plain, error))
+    return kept or [(tuple(p for p in e["loc"] if not _is_label(p)), e) for e in errors]
+
+
+def _is_label(part) -> bool:
+    """A union branch's name in a pydantic location ("tuple[...]", "constrained-str", "ScopedParty")."""
+    return isinstance(part, str) and ("[" in part or part == "constrained-str" or part in _MODEL_NAMES)
+
+
+def _walk(raw, path: tuple):
+    for part in path:
+        try:
+            raw = raw[part]
+        except (KeyError, IndexError, TypeError):
+            return _NOTHING
+    return raw
+
+
+def _message(error, loc=None, raw=None) -> str:
+    loc = tuple(error["loc"]) if loc is None else loc
+    raw = raw if raw is not None else {}
     message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "missing":
-        return f"{_dotted(error['loc'])}: required key is missing"
-    if error["type"] == "extra_forbidden":
-        return f"{_dotted(error['loc'])}: unknown key (a typo?)"
-    return f"{_dotted(error['loc'])}: {message}"
+    value, kind, key = error.get("input"), error["type"], _dotted(loc)
+    at = f"{key}: " if key else ""
+    if kind == "missing":
+        return f"{at}required key is missing"
+    if kind == "extra_forbidden":
+        return f"{at}unknown key (a typo?)"
+    if kind == "responsible_shape":
+        if isinstance(value, str):
+            return (f"responsible = {_quoted(value)}: write a list in square brackets, "
+                    f"responsible = [{_quoted(value)}] (several: [\"mvd\", \"akimats\"]), or responsible = \"all\"")
+        return 'responsible: write a list of codes in square brackets, responsible = ["mvd", "akimats"], or responsible = "all"'
+    if kind in _DATE_TYPES:
+        return f"{at}{_shown_input(value)} is not a date: {_date_hint(value)}"
+    if kind in _INT_TYPES:
+        if loc and loc[-1] == "month":
+            number = _month_number(value)
+            if number is not None:
+                return f"{at}{_shown_input(value)} is not a number: write the month as a number, month = {number}"
+            return f"{at}{_shown_input(value)} is not a number: write the month as a number 1–12 (month = 12 for December)"
+        return f"{at}{_shown_input(value)} is not a whole number: write digits without quotes, e.g. {loc[-1] if loc else 'day'} = 10"
+    if kind == "union_tag_invalid" and "kind" in error.get("ctx", {}).get("discriminator", ""):
+        tag = error.get("ctx", {}).get("tag", "")
+        kinds = [k.strip(" '") for k in error.get("ctx", {}).get("expected_tags", "").split(",")]
+        close = _closest(tag, kinds)
+        guess = f" (did you mean {close!r}?)" if close else ""
+        return f"{at}unknown rule kind {tag!r}{guess}: write kind = one of: {', '.join(kinds)}"
+    if kind == "string_too_short":
+        return f"{at}empty: write the text between the quotes ({loc[-1] if loc else 'title_kk'} = \"…\")"
+    if kind == "string_pattern_mismatch" and _CODE_PATTERN in error.get("ctx", {}).get("pattern", ""):
+        return f"{at}{_code_hint(value, raw)}"
+    if kind == "literal_error" and isinstance(value, str):
+        allowed = error.get("ctx", {}).get("expected", "")
+        options = re.findall(r"'([^']*)'", allowed)
+        close = _closest(value, options)
+        guess = f" (did you mean {close!r}?)" if close else ""
+        return f"{at}{value!r} is not allowed{guess}: write one of: {allowed}"
+    return f"{at}{message}"
+
+
+_CODE_PATTERN = "^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _shown_input(value) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _date_hint(value) -> str:
+    if isinstance(value, str):
+        dotted = re.fullmatch(r"\s*(\d{1,2})[./](\d{1,2})[./](\d{4})\s*", value)
+        if dotted:
+            day, month, year = (int(n) for n in dotted.groups())
+            return f"write dates as {year:04d}-{month:02d}-{day:02d} (year-month-day, without quotes)"
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return f"no such day; write an existing date as year-month-day without quotes, e.g. 2024-12-10"
+    return "write dates as 2024-12-10 (year-month-day, without quotes)"
+
+
+def _month_number(value) -> int | None:
+    if not isinstance(value, str):
+        return None
+    word = value.strip().casefold()
+    for number, stems in enumerate(_MONTHS, 1):
+        if any(word.startswith(stem) for stem in stems):
+            return number
+    return None
+
+
+def _did_you_mean(word: str, candidates) -> str:
+    """": did you mean 'labour'?" for the candidate closest to a misspelt `word`, or ""."""
+    close = _closest(word, candidates)
+    return f": did you mean {close!r}?" if close else ""
+
+
+def _closest(word: str, candidates) -> str | None:
+    word, candidates = str(word), list(candidates)
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    started = [c for c in candidates if len(word) >= 3 and (c.startswith(word) or word.startswith(c))]
+    return started[0] if len(started) == 1 else None
+
+
+def _code_of_name(word: str, agencies: dict) -> str | None:
+    """The code of the body whose short name, alias or name is `word` (ІІМ → mvd), if any."""
+    wanted = word.strip().casefold()
+    for code, agency in agencies.items():
+        if not isinstance(agency, dict):
+            continue
+        names = [agency.get("short_kk"), agency.get("name_kk"), agency.get("name_ru"), agency.get("name_en"),
+                 *(agency.get("aliases_kk") or ())]
+        if any(isinstance(n, str) and n.strip().casefold() == wanted for n in names):
+            return code
+    return None
+
+
+def _code_hint(value, raw: dict) -> str:
+    agencies = raw.get("agency") if isinstance(raw.get("agency"), dict) else {}
+    if not isinstance(value, str):
+        return f"{value!r} is not a code: write the body's code in quotes, e.g. \"mvd\""
+    code = _code_of_name(value, agencies)
+    if code is not None:
+        return f"{value!r} is a body's name, not its code: write its code {code!r}"
+    codes = [*agencies, *(raw.get("group") or {}), *(raw.get("office") or {})]
+    suggestion = _did_you_mean(value.strip().lower().replace(" ", "-").replace("_", "-"), codes)
+    return (f"{value!r} is not a code: codes are lowercase Latin letters, digits and hyphens, as in the "
+            f"[agency.<code>] tables{suggestion}")
 
 
 def _dotted(loc) -> str:
     # The subject ("obligation 7", "agency labour") already names the table: drop it from the path.
-    if len(loc) > 2 and (loc[0] in _ARRAY_SUBJECTS or loc[0] in _TABLE_SUBJECTS):
+    if len(loc) >= 2 and (loc[0] in _ARRAY_SUBJECTS or loc[0] in _TABLE_SUBJECTS):
         loc = loc[2:]
-    return ".".join(str(part) for part in loc if not isinstance(part, int))
+    return ".".join(str(part) for part in loc if not isinstance(part, int) and not _is_label(part))
 
 
 class _Locator:
@@ -191,7 +380,8 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
     if file.plan.adopted.year > file.plan.period.last:
         problem(("plan", "adopted"), f"adopted {file.plan.adopted} after the plan's period {period_text}")
     if file.plan.coordinator not in agencies and file.plan.coordinator not in offices:
-        problem(("plan", "coordinator"), f"coordinator {file.plan.coordinator!r} is neither an agency nor an office")
+        suggestion = _did_you_mean(file.plan.coordinator, [*agencies, *offices])
+        problem(("plan", "coordinator"), f"coordinator {file.plan.coordinator!r} is neither an agency nor an office{suggestion}")
 
     for code, agency in agencies.items():
         if agency.predecessor is not None:
@@ -251,7 +441,7 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
             problem(loc, "'all' stands alone: responsible = \"all\"")
         elif code not in agencies and code not in groups:
             hint = " (an office receives, it cannot be responsible)" if code in offices else ""
-            problem(loc, f"unknown agency or group {code!r}{hint}")
+            problem(loc, f"unknown agency or group {code!r}{hint or _did_you_mean(code, [*agencies, *groups])}")
         if isinstance(ref, ScopedParty):
             outside = [y for y in ref.years if y not in period]
             if outside:
@@ -260,7 +450,8 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
     def check_recipient(loc: tuple, code: str | None) -> None:
         if code is not None and code != GOVERNMENT and code not in agencies and code not in offices:
             what = " (a group cannot receive)" if code in groups else ""
-            problem(loc, f"recipient {code!r} is not an agency, an office or {GOVERNMENT!r}{what}")
+            suggestion = what or _did_you_mean(code, [*agencies, *offices, GOVERNMENT])
+            problem(loc, f"recipient {code!r} is not an agency, an office or {GOVERNMENT!r}{suggestion}")
 
     for index, heading in enumerate(file.headings):
         check_recipient(("heading", index, "recipient"), heading.recipient)
@@ -292,6 +483,9 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
             day = getattr(rule, "date", None)
             if day is not None and day < file.plan.adopted:
                 problem(loc + ("due",), f"date {day} is before the plan's adoption ({file.plan.adopted})")
+            elif day is not None and day.year > file.plan.period.last:
+                problem(loc + ("due",), f"date {day} is after the plan's period {period_text}: write a date "
+                        f"from {file.plan.adopted} to {file.plan.period.last}-12-31")
         periods = Counter(i.period or i.date.isoformat() for i in ob.instances)
         for j, instance in enumerate(ob.instances):
             iloc = loc + ("instance", j)

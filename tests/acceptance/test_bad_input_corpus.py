@@ -39,7 +39,7 @@ def append(extra):
 
 PLANS = [
     ("toml-syntax", replace("coordinator = ", "coordinator == "), ["obligations.toml", "TOML syntax", "line"]),
-    ("wrong-type", in_obligation("7", "month = 12", 'month = "December"'), ["obligation 7", "Input should be a valid integer"]),
+    ("wrong-type", in_obligation("7", "month = 12", 'month = "December"'), ["obligation 7", "'December' is not a number: write the month as a number, month = 12"]),
     ("unknown-agency", in_obligation("7", '"gpo"', '"gpp"'), ["obligation 7", "unknown agency or group 'gpp'"]),
     ("unknown-recipient", in_obligation("5", 'recipient = "finance"', 'recipient = "treasury"'), ["obligation 5", "'treasury'"]),
     ("impossible-date", in_obligation("2", "date = 2021-07-01", "date = 2021-02-30"), ["obligations.toml", "line"]),

@@ -11,7 +11,7 @@ import sys
 # Every command of `scheduler`; a new one is added here, so that a registration lost to a lazy
 # import is noticed.
 COMMANDS = {
-    "accept", "close", "diff", "expand", "explain", "extend", "feeds", "links", "reopen", "report",
+    "accept", "close", "diff", "expand", "explain", "extend", "feeds", "links", "new-plan", "reopen", "report",
     "return", "run", "show", "simulate", "status", "submit", "sync", "tick", "users", "validate",
 }
 

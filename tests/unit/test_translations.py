@@ -145,8 +145,9 @@ def test_a_declaration_without_text_states_nothing(write_plan):
     [
         ('{ ru = "working", de = "working" }', "plan.translations: unknown language 'de': a translation is declared for ru or en"),
         ('{ kk = "official" }', "plan.translations: 'kk' is the plan's own text, not a translation: declare ru or en"),
-        ('{ ru = "draft" }', "plan.translations.ru: Input should be 'official' or 'working'"),
-        ('{ en = "Official" }', "plan.translations.en: Input should be 'official' or 'working'"),
+        ('{ ru = "draft" }', "plan.translations.ru: 'draft' is not allowed: write one of: 'official' or 'working'"),
+        ('{ en = "Official" }', "plan.translations.en: 'Official' is not allowed (did you mean 'official'?): "
+                                "write one of: 'official' or 'working'"),
         ('"working"', "plan.translations: Input should be a valid dictionary"),
     ],
 )
@@ -164,5 +165,6 @@ def test_a_bad_declaration_in_a_table_names_its_own_line(write_plan):
     with pytest.raises(PlanError) as caught:
         load_plan(path)
     assert [str(p) for p in caught.value.problems] == [
-        f"{path}:{line_of(text, 'ru = ')}: plan.translations.ru: Input should be 'official' or 'working'"
+        f"{path}:{line_of(text, 'ru = ')}: plan.translations.ru: 'unofficial' is not allowed (did you mean "
+        "'official'?): write one of: 'official' or 'working'"
     ]

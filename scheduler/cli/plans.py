@@ -89,10 +89,11 @@ def new_plan_command(path: Path, plan_id: str | None, title_kk: str | None, firs
     import re
     import tempfile
 
+    from scheduler.cli.operations import clock
     from scheduler.errors import BadInput
     from scheduler.plan.skeleton import render
 
-    first = dt.date.today().year if first is None else first
+    first = clock().year if first is None else first
     last = first + 2 if last is None else last
     plan_id = plan_id if plan_id is not None else f"plan-{first}-{last}"
     problems = []

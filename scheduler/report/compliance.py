@@ -141,7 +141,10 @@ def as_xlsx(rows: list[AgencyCompliance], year: int, items: list[Item] | None = 
         sheet.append([getattr(row, c) for c in COLUMNS])
     sheet.column_dimensions["B"].width = 60
     if items is not None:
-        _item_sheet(book, items, year, title, today or dt.date.today(), lang)
+        if today is None:
+            raise ValueError("the item sheet says 'as of' a day: give `today`")
+        _item_sheet(book, items, year, title, today, lang)
+        book.active = len(book.worksheets) - 1  # opens on the sheet in the reader's language
     output = io.BytesIO()
     book.save(output)
     return output.getvalue()

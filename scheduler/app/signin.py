@@ -21,10 +21,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTPUTF8
-from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, update
@@ -33,10 +30,10 @@ from sqlmodel import select
 
 from scheduler.app import people
 from scheduler.i18n import long_date
+from scheduler.notify import compose
 from scheduler.store.db import session
 from scheduler.store.ledger import as_utc, aware
 from scheduler.store.tables import SignInRow
-from scheduler.templating import environment
 
 PATH = "/s/"
 PER_ADDRESS = 5  # links emailed to one address within WINDOW
@@ -138,27 +135,7 @@ def message(issued: Issued, base_url: str, sender: str, zone: ZoneInfo, now: dt.
     lang = person.language if person.language in LANGUAGES else "kk"
     ends = aware(issued.expires).astimezone(zone)
     name = " ".join(person.name.split()) if person.name.lower() != person.email else ""  # staff: no name but the address
-    template = environment(lang, strict=True, domain="email").get_template("email/sign-in.j2")
-    context = template.new_context({"url": f"{base_url}{PATH}{issued.token}", "minutes": round(
-        (aware(issued.expires) - as_utc(now)).total_seconds() / 60), "time": ends.strftime("%H:%M"),
-        "day": long_date(ends.date(), lang), "name": name, "lang": lang})
-    subject, text, html = ("".join(template.blocks[b](context)) for b in ("subject", "text", "html"))
-    if person.email.isascii():
-        mail = EmailMessage()
-        mail["To"] = Address(display_name=name, addr_spec=person.email)
-    else:  # an internationalised mailbox: only an SMTPUTF8 header carries it
-        mail = EmailMessage(policy=SMTPUTF8)
-        local, _, domain = person.email.rpartition("@")
-        mail["To"] = Address(display_name=name, username=local, domain=domain)
-    shown = " ".join((sender_name or "").split())
-    origin = Address(display_name=shown, addr_spec=sender)
-    mail["From"] = origin
-    if reply_to:
-        mail["Reply-To"] = Address(display_name=shown, addr_spec=reply_to)
-    mail["Subject"] = " ".join(subject.split())
-    mail["Date"] = format_datetime(as_utc(now))
-    mail["Message-ID"] = make_msgid(domain=origin.domain or "localhost")
-    mail["Auto-Submitted"] = "auto-generated"
-    mail.set_content(text)
-    mail.add_alternative(html, subtype="html")
-    return mail
+    rendered = compose.render("sign-in", lang, {
+        "url": f"{base_url}{PATH}{issued.token}", "minutes": round((aware(issued.expires) - as_utc(now)).total_seconds() / 60),
+        "time": ends.strftime("%H:%M"), "day": long_date(ends.date(), lang), "name": name, "lang": lang})
+    return compose.envelope(compose.Recipient(person.email, name, lang), sender, sender_name, reply_to, rendered, now)

@@ -32,7 +32,7 @@ from email.message import EmailMessage
 from email.policy import SMTPUTF8
 from email.utils import format_datetime, make_msgid
 
-from jinja2 import Environment, TemplateNotFound
+from jinja2 import Environment
 
 from scheduler.feeds.ics import Deadline, deadlines_calendar
 from scheduler.i18n import long_date
@@ -161,20 +161,16 @@ class DigestReport:
     links: Links = field(default_factory=Links)
 
 
-def _environment(language: str) -> Environment:
-    env = environment(language, strict=True, domain="email")
+def _environment(language: str, domain: str = "email") -> Environment:
+    env = environment(language, strict=True, domain=domain)
     env.filters.setdefault("long_date", long_date)
     return env
 
 
-def _render(kind: str, language: str, context: dict) -> tuple[str, str, str]:
-    """The subject, text and HTML of `email/<kind>.j2` in `language` (a kind still written one copy
-    per language, `email/<kind>.<lang>.j2`, is read as such)."""
-    env = _environment(language)
-    try:
-        template = env.get_template(f"email/{kind}.j2")
-    except TemplateNotFound:
-        template = env.get_template(f"email/{kind}.{language}.j2")
+def render(kind: str, language: str, context: dict, domain: str = "email") -> tuple[str, str, str]:
+    """The subject (on one line), text and HTML of `email/<kind>.j2` in `language`, the `domain`
+    catalog's words first."""
+    template = _environment(language, domain).get_template(f"email/{kind}.j2")
     ctx = template.new_context(context)
     subject, text, html = ("".join(template.blocks[b](ctx)) for b in ("subject", "text", "html"))
     return " ".join(subject.split()), text, html
@@ -212,16 +208,11 @@ def _display_name(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _message(
-    to: Recipient,
-    letterhead: Letterhead,
-    now: dt.datetime,
-    step: str,
-    occurrence_ids: Sequence[str],
-    rendered: tuple[str, str, str],
-    attachment: bytes | None,
-    message_id: str | None = None,
-) -> EmailMessage:
+def envelope(to: Recipient, sender: str, sender_name: str | None, reply_to: str | None,
+             rendered: tuple[str, str, str], now: dt.datetime, message_id: str | None = None) -> EmailMessage:
+    """An email of ours, whatever its kind: To (an internationalised mailbox in an SMTPUTF8 header),
+    From with its display name, Reply-To, a Subject whose spaces survive encoding, Date, Message-ID,
+    Auto-Submitted, and the text and HTML parts."""
     subject, text, html = rendered
     name = _display_name(to.name)
     if to.email.isascii():
@@ -233,11 +224,11 @@ def _message(
         message = EmailMessage(policy=SMTPUTF8)
         local, _, domain = to.email.rpartition("@")
         recipient = Address(display_name=name, username=local, domain=domain)
-    sender = Address(display_name=_display_name(letterhead.sender_name), addr_spec=letterhead.sender)
-    message["From"] = sender
+    origin = Address(display_name=_display_name(sender_name), addr_spec=sender)
+    message["From"] = origin
     message["To"] = recipient
-    if letterhead.reply_to:
-        message["Reply-To"] = Address(display_name=_display_name(letterhead.sender_name), addr_spec=letterhead.reply_to)
+    if reply_to:
+        message["Reply-To"] = Address(display_name=_display_name(sender_name), addr_spec=reply_to)
     if subject.isascii():
         message["Subject"] = subject
     else:
@@ -245,12 +236,27 @@ def _message(
         # where it splits a long subject between two encoded words ("бас тартылды" → "бастартылды").
         message.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
     message["Date"] = format_datetime(now.astimezone(dt.timezone.utc))
-    message["Message-ID"] = message_id or make_msgid(domain=sender.domain or "localhost")
-    message["X-Scheduler-Step"] = step
-    message["X-Scheduler-Occurrences"] = ", ".join(occurrence_ids)
+    message["Message-ID"] = message_id or make_msgid(domain=origin.domain or "localhost")
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    return message
+
+
+def _message(
+    to: Recipient,
+    letterhead: Letterhead,
+    now: dt.datetime,
+    step: str,
+    occurrence_ids: Sequence[str],
+    rendered: tuple[str, str, str],
+    attachment: bytes | None,
+    message_id: str | None = None,
+) -> EmailMessage:
+    """A deadline email or a notice: the envelope, the contract's X-Scheduler headers, the .ics."""
+    message = envelope(to, letterhead.sender, letterhead.sender_name, letterhead.reply_to, rendered, now, message_id)
+    message["X-Scheduler-Step"] = step
+    message["X-Scheduler-Occurrences"] = ", ".join(occurrence_ids)
     if attachment is not None:
         # UTF-8 said in the part's header: without it a client reads the titles as ASCII
         message.add_attachment(attachment, maintype="text", subtype="calendar", filename="deadlines.ics",
@@ -298,7 +304,7 @@ def _deadline_message(kind: str, to: Recipient, step: str, items: Sequence[Item]
         "letterhead": letterhead,
         "lang": to.language,
     }
-    rendered = _render(kind, to.language, context)
+    rendered = render(kind, to.language, context)
     return _message(to, letterhead, now, step, [i.occurrence_id for i in items], rendered,
                     _attachment(items, letterhead, now, to.language), message_id)
 
@@ -325,14 +331,10 @@ def digest(to: Recipient, report: DigestReport, letterhead: Letterhead, now: dt.
            message_id: str | None = None) -> EmailMessage:
     """The coordinator's weekly overview: one template (`email/digest.j2`), translated through the
     `digest` catalog; the occurrences header names the items it lists."""
-    from scheduler.templating import environment
-
-    template = environment(to.language, strict=True).get_template("email/digest.j2")
-    context = template.new_context({"to": to, "report": report, "letterhead": letterhead, "today": now.date(),
-                                    "date": lambda day: long_date(day, to.language)})
-    subject, text, html = ("".join(template.blocks[b](context)) for b in ("subject", "text", "html"))
+    rendered = render("digest", to.language, {"to": to, "report": report, "letterhead": letterhead, "today": now.date(),
+                                              "date": lambda day: long_date(day, to.language)}, domain="digest")
     ids = [line.item.occurrence_id for line in (*report.top_overdue, *report.top_upcoming)]
-    return _message(to, letterhead, now, "digest", ids, (" ".join(subject.split()), text, html), None, message_id)
+    return _message(to, letterhead, now, "digest", ids, rendered, None, message_id)
 
 
 COMPOSERS = {"reminder": reminder, "due": due_today, "escalation": escalation}
@@ -366,7 +368,7 @@ def notice(kind: str, to: Recipient, notices: Sequence[Notice], letterhead: Lett
                                               n.at, n.item.occurrence_id))
     context = {"to": to, "notices": notices, "count": len(notices), "letterhead": letterhead, "lang": to.language,
                "today": now.date(), "review_url": review_url, "role": to.role if to.role in ROLES else "focal"}
-    rendered = _render(kind, to.language, context)
+    rendered = render(kind, to.language, context)
     ids = list(dict.fromkeys(n.item.occurrence_id for n in notices))
     items = list({n.item.occurrence_id: n.item for n in notices}.values())
     attachment = _attachment(items, letterhead, now, to.language) if kind in NOTICE_ATTACHED else None

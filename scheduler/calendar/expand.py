@@ -31,7 +31,10 @@ class Occurrence(NamedTuple):
     recipient: str | None
 
 
-def window_of(plan: Plan) -> Window:
+def window_of(plan: Plan, obligation: Obligation | None = None) -> Window:
+    """The span a row's deadlines fall in: its own plan's, from adoption to the end of its period."""
+    if obligation is not None:
+        plan = plan.plan_of(obligation.id)
     return Window(plan.adopted, plan.period_end)
 
 
@@ -40,14 +43,14 @@ def occurrence_id(obligation: str, agency: str, period: str) -> str:
 
 
 def nominals_of(plan: Plan, obligation: Obligation) -> list[Nominal]:
-    return nominal_dates(obligation.due, window_of(plan), obligation.instances)
+    return nominal_dates(obligation.due, window_of(plan, obligation), obligation.instances)
 
 
 def governing(plan: Plan, obligation: Obligation, period: str):
     """(version, nominal) of the text under which the row's deadline for `period` is owed, or None.
 
     The earliest text that dates the period within its span wins, as in `expand`."""
-    window = window_of(plan)
+    window = window_of(plan, obligation)
     for version in plan.versions_of(obligation):
         for nominal in nominal_dates(version.obligation.due, window, version.obligation.instances):
             if nominal.period == period and version.covers(nominal.date):
@@ -65,10 +68,10 @@ def expand(
     obligation: str | None = None,
 ) -> Iterator[Occurrence]:
     """Every occurrence whose (shifted) due date lies in [start, end], in plan order."""
-    window = window_of(plan)
     for row in plan.obligations:
         if obligation is not None and row.id != obligation:
             continue
+        window = window_of(plan, row)
         versions = plan.versions_of(row)
         # An amended row is owed as it stood on each deadline's nominal date; a period that two
         # texts both date is owed once, under the earlier text (it fell due before the change).
@@ -96,7 +99,10 @@ def expand(
                         if oid in seen:
                             continue
                         seen.add(oid)
-                    yield Occurrence(oid, ob.id, party, nominal.period, nominal.date, due, recipient)
+                    # A body never reports to itself: the working body's own 3.2 information has no
+                    # recipient (`scheduler.plan.dating.own_report` says it is its own report).
+                    yield Occurrence(oid, ob.id, party, nominal.period, nominal.date, due,
+                                     None if recipient == party else recipient)
 
 
 def sort_key(occurrence: Occurrence) -> tuple[dt.date, str]:
@@ -109,7 +115,6 @@ def check_expansion(plan: Plan, locate) -> list[Problem]:
     `locate(obligation_index, key)` gives the (line, subject) of an obligation's key for messages.
     """
     problems: list[Problem] = []
-    window = window_of(plan)
     seen: dict[str, str] = {}
 
     def report(index: int, message: str, key: str | None = None) -> None:
@@ -120,6 +125,7 @@ def check_expansion(plan: Plan, locate) -> list[Problem]:
     for row in plan.obligations:
         index = index_of.get(row.id, 0)
         problem = partial(report, index)
+        window = window_of(plan, row)
         versions = plan.versions_of(row)
         if len(versions) == 1 and versions[0].start is None and versions[0].end is None:
             owed_ids = None

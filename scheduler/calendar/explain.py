@@ -76,7 +76,7 @@ def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanati
         occurrence=found,
         obligation=obligation,
         responsibility=responsibility,
-        rule=describe(obligation.due, window_of(plan)),
+        rule=describe(obligation.due, window_of(plan, obligation)),
         direction=direction,
         direction_source="this obligation" if obligation.shift else "the plan's policy",
         nominal_transferred_working_day=calendar.is_transferred_working_day(nominal.date),
@@ -93,7 +93,7 @@ def _act(amendment) -> str:
 def text_source(plan: Plan, obligation_id: str, nominal: dt.date) -> list[str]:
     """Lines for `explain`: the amendments whose changes this deadline is owed under, by field,
     or the original text; then those that changed the row only after the deadline's nominal date."""
-    meta = plan.file.plan
+    meta = plan.plan_of(obligation_id).file.plan
     applied: dict[str, tuple] = {}
     later = []
     for amendment in plan.amendments_in_force():

@@ -60,8 +60,8 @@ def plan_names(*plans: Plan, fallback: dict[str, str] | None = None) -> Names:
 
 
 @cli.command("diff")
-@click.argument("old_plan", type=click.Path(path_type=Path, dir_okay=False))
-@click.argument("new_plan", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("old_plan", type=click.Path(path_type=Path))
+@click.argument("new_plan", type=click.Path(path_type=Path))
 @format_option
 def diff_command(old_plan: Path, new_plan: Path, fmt: str) -> None:
     """What changing OLD_PLAN into NEW_PLAN does to the deadlines: who gains or loses which one,
@@ -72,7 +72,7 @@ def diff_command(old_plan: Path, new_plan: Path, fmt: str) -> None:
     if fmt == "json":
         sys.stdout.write(as_json(changes, names))
     else:
-        sys.stdout.write(f"{old.source} → {new.source}\n")
+        sys.stdout.write(f"{old_plan} → {new_plan}\n")
         sys.stdout.write(as_table(changes, names, order=_agency_order(new, old)))
 
 

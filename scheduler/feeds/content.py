@@ -86,12 +86,13 @@ def deadline(
         lines.append(f"{_('Form')}: {form}")
     if recipient:
         lines.append(f"{_('To')}: {plan.display_name(recipient, nominal, lang)}")
-    row = _("Plan %(plan)s, row %(row)s") % {"plan": plan.file.plan.id, "row": obligation_id}
+    own = plan.plan_of(obligation_id).file.plan
+    row = _("Plan %(plan)s, row %(row)s") % {"plan": own.id, "row": obligation_id.rpartition("/")[2]}
     if obligation and obligation.section:
         row += ", " + _("section %(section)s") % {"section": obligation.section}
     lines.append(row)
     lines.append(date_explanation(plan, calendar, obligation_id, nominal, due, lang))
-    if lang != "kk" and plan.file.plan.translation_status(lang) == "working":
+    if lang != "kk" and own.translation_status(lang) == "working":
         lines.append(_("The plan's text in this language is a working translation, not the official text."))
     lines.append(occurrence_id)
     return Deadline(
@@ -108,5 +109,5 @@ def deadline(
 
 def plan_stamp(plan: Plan) -> dt.datetime:
     """The plan's own last change (its newest amendment, else its adoption), as a stable DTSTAMP."""
-    dates = [plan.file.plan.adopted, *(a.date for a in plan.file.plan.amendments)]
+    dates = [d for p in plan.plans for d in (p.file.plan.adopted, *(a.date for a in p.file.plan.amendments))]
     return dt.datetime.combine(max(dates), dt.time(), tzinfo=dt.timezone.utc)

@@ -71,8 +71,40 @@ def _open_nonblocking(path, flags: int) -> int:
     return descriptor
 
 
-def load_plan(path: Path | str) -> Plan:
-    path = Path(path)
+def plan_files(paths) -> list[Path]:
+    """The plan files that `paths` names: a file, or every `*.toml` of a directory (in name order);
+    `paths` may be one path or several (`--plan` given more than once). A file named twice counts once."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    found: dict[Path, Path] = {}
+    for path in map(Path, paths):
+        if path.is_dir():
+            inside = sorted(p for p in path.glob("*.toml") if p.is_file())
+            if not inside:
+                raise PlanError([Problem(path, "is a directory with no *.toml plan in it")])
+        else:
+            inside = [path]
+        for file in inside:
+            found.setdefault(file.resolve(), file)
+    return list(found.values())
+
+
+def load_plan(paths) -> Plan:
+    """The plan in a file; or, given several files or a directory, the plans in them loaded together
+    (`load_plans`)."""
+    files = plan_files(paths)
+    if len(files) > 1:
+        return load_plans(files)
+    file, where = _parse(files[0])
+    problems = _cross_references(file, where)
+    problems += _amendment_problems(file, where)
+    if problems:
+        raise PlanError(problems)
+    return _checked(Plan.build(file, where.path), where)
+
+
+def _parse(path: Path) -> tuple[PlanFile, _Locator]:
+    """The file read, parsed and shaped into a `PlanFile`; a `PlanError` listing what is wrong."""
     text = read_text(path)
     try:
         raw = tomllib.loads(text)
@@ -88,19 +120,116 @@ def load_plan(path: Path | str) -> Plan:
     except ValidationError as error:
         found = [(loc, _message(e, loc, raw)) for loc, e in _refined(error.errors(), raw)]
         raise PlanError([where.problem(loc, message) for loc, message in found]) from None
+    return file, where
 
-    problems = _cross_references(file, where)
-    problems += _amendment_problems(file, where)
-    if problems:
-        raise PlanError(problems)
 
-    plan = Plan.build(file, path)
+def _checked(plan: Plan, where: _Locator) -> Plan:
+    """The plan, once a trial expansion finds nothing wrong with its rows."""
     from scheduler.calendar.expand import check_expansion
 
     problems = check_expansion(plan, lambda index, key: where.at(("obligation", index) + ((key,) if key else ())))
     if problems:
         raise PlanError(problems)
     return plan
+
+
+def load_plans(paths: list[Path]) -> Plan:
+    """Several plans loaded together, all or none: each is checked against the bodies of all of them
+    (`merge_directories`), and the rows of every plan but the home one get ids of the form
+    `<plan-id>/<row>` (see `home_plan`), so that ids stay unique and the home plan's never change."""
+    parsed: list[tuple[PlanFile, _Locator]] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            parsed.append(_parse(path))
+        except PlanError as error:
+            problems += error.problems
+    if problems:
+        raise PlanError(problems)
+    named: dict[str, Path] = {}
+    for file, where in parsed:
+        other = named.setdefault(file.plan.id, where.path)
+        if other != where.path:
+            problems.append(where.problem(("plan", "id"), f"plan id {file.plan.id!r} is also the id of the plan in {other}: "
+                                          "each plan needs an id of its own"))
+    directory, conflicts = merge_directories(parsed)
+    problems += conflicts
+    home = home_plan([file for file, _ in parsed])
+    members: list[Plan] = []
+    for index, (file, where) in enumerate(parsed):
+        shared = file.model_copy(update=directory)
+        found = _cross_references(shared, where) + _amendment_problems(shared, where)
+        problems += [p for p in found if p not in problems]
+        if found or problems:
+            continue
+        if index != home:
+            shared = with_prefix(shared, f"{file.plan.id}/")
+        try:
+            members.append(_checked(Plan.build(shared, where.path), where))
+        except PlanError as error:
+            problems += error.problems
+    if problems:
+        raise PlanError(problems)
+    return Plan.together(members, home)
+
+
+def home_plan(files: list[PlanFile]) -> int:
+    """Which of several plans keeps its rows' own numbers as ids: the one adopted first (on a tie,
+    the first given). The plans after it in time get `<plan-id>/<row>`: a plan added later never
+    renames the rows of the plans already running."""
+    return min(range(len(files)), key=lambda i: (files[i].plan.adopted, i))
+
+
+def with_prefix(file: PlanFile, prefix: str) -> PlanFile:
+    """The plan with `prefix` before every row's and heading's id, and every reference to one."""
+    def row(ref: str | None) -> str | None:
+        return None if ref is None else prefix + ref
+
+    amendments = tuple(
+        a.model_copy(update={"changes": tuple(c.model_copy(update={"obligation": row(c.obligation)}) for c in a.changes)})
+        for a in file.plan.amendments
+    )
+    return file.model_copy(update={
+        "plan": file.plan.model_copy(update={"amendments": amendments}),
+        "headings": tuple(h.model_copy(update={"id": row(h.id)}) for h in file.headings),
+        "obligations": tuple(o.model_copy(update={"id": row(o.id), "under": row(o.under)}) for o in file.obligations),
+    })
+
+
+_DIRECTORY = (("agencies", "agency"), ("groups", "group"), ("offices", "office"))
+
+
+def merge_directories(parsed: list[tuple[PlanFile, _Locator]]) -> tuple[dict, list[Problem]]:
+    """The bodies, groups and offices of several plans as one directory. A body may be written in
+    one plan only, or in several: what two files both say of it must agree (a conflict is reported
+    at the later file's line); what only one says is kept."""
+    merged: dict[str, dict] = {name: {} for name, _ in _DIRECTORY}
+    said_in: dict[tuple[str, str], Path] = {}
+    problems: list[Problem] = []
+    for file, where in parsed:
+        for name, table in _DIRECTORY:
+            for code, entry in getattr(file, name).items():
+                known = merged[name].get(code)
+                if known is None:
+                    merged[name][code] = entry
+                    said_in[(name, code)] = where.path
+                    continue
+                if name == "offices":  # who holds an office: each plan says it for its own years
+                    held = known.held_by + tuple(t for t in entry.held_by if t not in known.held_by)
+                    known = merged[name][code] = known.model_copy(update={"held_by": held})
+                both = known.model_fields_set & entry.model_fields_set - {"held_by"}
+                differing = [f for f in sorted(both) if getattr(known, f) != getattr(entry, f)]
+                if differing:
+                    field = differing[0]
+                    problems.append(where.problem((table, code, field), (
+                        f"{field} is {_shown(getattr(entry, field))} here but "
+                        f"{_shown(getattr(known, field))} in {said_in[(name, code)]}; plans loaded together share "
+                        f"one directory: write the {table} the same in both, or in one file only")))
+                    continue
+                extra = {f: getattr(entry, f) for f in entry.model_fields_set - known.model_fields_set}
+                if extra:
+                    merged[name][code] = known.model_copy(update=extra)
+    return merged, problems
 
 
 def _too_deep(text: str) -> int | None:

@@ -130,12 +130,17 @@ class Plan:
     """Per amended row: its texts over time (`Version`s), the text as of `as_of_date` last."""
     _expansion_versions: dict = field(default_factory=dict, repr=False)
     """The same, with neighbours that schedule alike merged: what expansion walks."""
+    members: tuple[Plan, ...] = ()
+    """Several plans loaded together: each plan on its own (its ids as they are here, the shared
+    directory); this plan is their union, whose meta and policy are the home plan's. Empty: one plan."""
+    _member_of: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, file: PlanFile, source: Path, as_of: dt.date | None = None) -> Plan:
+    def build(cls, file: PlanFile, source: Path, as_of: dt.date | None = None, members: tuple[Plan, ...] = ()) -> Plan:
         headings = {h.id: h for h in file.headings}
         merged = tuple(_with_heading(o, headings.get(o.under or "")) for o in file.obligations)
-        ordered = amendments_in_order(file.plan.amendments)
+        amendments = [a for m in members for a in m.file.plan.amendments] if members else file.plan.amendments
+        ordered = amendments_in_order(amendments)
         in_force = [a for a in ordered if as_of is None or a.effective_from <= as_of]
         touched = {c.obligation for a in ordered for c in a.changes}
         versions: dict[str, list[Version]] = {}
@@ -195,17 +200,46 @@ class Plan:
             as_of_date=as_of,
             _versions=versions,
             _expansion_versions=expansion_versions,
+            members=members,
+            _member_of={o.id: m for m in members for o in (*m.file.obligations, *m.file.headings)},
         )
+
+    @classmethod
+    def together(cls, members: list[Plan], home: int) -> Plan:
+        """Several plans as one: every row of each (ids made unique by the loader), the shared
+        directory, and the home plan's meta, policy and sections for what belongs to no one plan."""
+        first = members[home].file
+        file = first.model_copy(update={
+            "headings": tuple(h for m in members for h in m.file.headings),
+            "obligations": tuple(o for m in members for o in m.file.obligations),
+        })
+        return cls.build(file, members[home].source, members=tuple(members))
 
     def as_of(self, day: dt.date) -> Plan:
         """The plan as in force on `day`: amendments that took effect later are undone."""
-        return Plan.build(self.file, self.source, as_of=day)
+        return Plan.build(self.file, self.source, as_of=day, members=self.members)
+
+    # --- several plans ---------------------------------------------------------------------------
+
+    def plan_of(self, obligation_id: str) -> Plan:
+        """The plan a row belongs to (itself when one plan is loaded): its meta, policy, window."""
+        return self._member_of.get(obligation_id, self)
+
+    @property
+    def sources(self) -> tuple[Path, ...]:
+        """The files the plan was read from, in the order given."""
+        return tuple(m.source for m in self.members) or (self.source,)
+
+    @property
+    def plans(self) -> tuple[Plan, ...]:
+        """Each plan loaded, on its own: the members, or this plan alone."""
+        return self.members or (self,)
 
     # --- amendments ------------------------------------------------------------------------------
 
     def amendments_in_force(self) -> list[Amendment]:
         """The amendments that change rows and are in force in this view, in the order they took effect."""
-        ordered = amendments_in_order(self.file.plan.amendments)
+        ordered = amendments_in_order(a for plan in self.plans for a in plan.file.plan.amendments)
         return [a for a in ordered if self.as_of_date is None or a.effective_from <= self.as_of_date]
 
     def versions_of(self, obligation: Obligation) -> list[Version]:
@@ -252,12 +286,17 @@ class Plan:
         return self._by_id.get(obligation_id)
 
     def shift_of(self, obligation: Obligation) -> str:
-        return obligation.shift or self.policy.shift
+        return obligation.shift or self.plan_of(obligation.id).policy.shift
 
     # --- the directory, asked on a date ---------------------------------------------------------
 
     def agency(self, code: str) -> Agency | None:
         return self.file.agencies.get(code)
+
+    @property
+    def placeholders(self) -> frozenset[str]:
+        """The parties named with no addressee (`placeholder = true`): listed, never mailed, not counted."""
+        return frozenset(code for code, agency in self.file.agencies.items() if agency.placeholder)
 
     def agency_on(self, code: str, day: dt.date) -> str | None:
         """The body that answers for `code` on `day`: itself, or its predecessor before it existed."""
@@ -289,7 +328,8 @@ class Plan:
         if refs is None:
             refs = obligation.responsible
         if refs == "all":
-            refs = self._named_parties
+            # The bodies the plan names, not its placeholders ("interested state bodies", "NGOs").
+            refs = [c for c in self._named_parties if not getattr(self.file.agencies.get(c), "placeholder", False)]
             how = "every party the plan names"
         else:
             how = "named in the plan"

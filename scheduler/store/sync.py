@@ -17,18 +17,19 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import and_, bindparam, delete, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
 from scheduler.calendar.expand import Occurrence, expand
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.notify.ladder import Timing
 from scheduler.plan import Contact, Plan
 from scheduler.plan.diff import DATE_LABELLED, corrections
-from scheduler.store.db import session
-from scheduler.store.ledger import reschedule
-from scheduler.store.tables import AgencyRow, ContactRow, OccurrenceRow, SettingRow
+from scheduler.answers import LADDER_RUNS
+from scheduler.store.db import StoreError, session
+from scheduler.store.ledger import aware
+from scheduler.store.tables import AgencyRow, ContactRow, NotificationRow, OccurrenceRow, SettingRow
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,6 @@ def expansion(plan: Plan) -> dict[str, Occurrence]:
 
 def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: dt.datetime, timezone: str | None = None) -> SyncReport:
     stamp = now.astimezone(dt.timezone.utc)
-    wanted = expansion(plan)
     with session(engine) as db:
         for code, agency in plan.file.agencies.items():
             db.merge(
@@ -147,53 +147,188 @@ def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: 
             db.exec(delete(ContactRow))
             for contact in contacts:
                 db.add(ContactRow(**contact.__dict__))
-
-        existing = {row.id: row for row in db.exec(select(OccurrenceRow))}
-        planned = plan_sync(plan, wanted, existing)
-        _apply(db, planned, existing, stamp)
         db.flush()
-        reschedule(db, Timing(plan.policy, WorkdayCalendar(plan.policy.holidays), timezone))
+        calendar = WorkdayCalendar(plan.policy.holidays)
+        counts = _sync_occurrences(db.connection(), plan, calendar, Timing.of_plan(plan, calendar, timezone), stamp)
         for key, value in (
-            ("plan_id", plan.file.plan.id),
-            ("plan_sha256", hashlib.sha256(plan.source.read_bytes()).hexdigest()),
+            ("plan_id", " ".join(p.file.plan.id for p in plan.plans)),
+            ("plan_sha256", hashlib.sha256(b"".join(path.read_bytes() for path in plan.sources)).hexdigest()),
             ("synced_at", stamp.isoformat()),
         ):
             db.merge(SettingRow(key=key, value=value))
-    return SyncReport(contacts=len(contacts) if contacts is not None else -1, **planned.counts)
+    return SyncReport(contacts=len(contacts) if contacts is not None else -1, **counts)
 
 
-def _apply(db, planned: SyncPlan, existing: dict[str, OccurrenceRow], stamp: dt.datetime) -> None:
-    """Make the stored occurrences what `planned` says, in the same order it found them."""
-    for occurrence in planned.added:
-        db.add(
-            OccurrenceRow(
-                id=occurrence.id,
-                obligation=occurrence.obligation,
-                agency=occurrence.agency,
-                period=occurrence.period,
-                nominal_due=occurrence.nominal_due,
-                due=occurrence.due,
-                recipient=occurrence.recipient,
-                title_kk=planned.titles[occurrence.obligation],
-                status="active",
-                sequence=0,
-                created_at=stamp,
-                updated_at=stamp,
-            )
-        )
-    for update in planned.updates:
-        if update.outcome == "unchanged":
+# --- the occurrences, streamed ----------------------------------------------------------------
+#
+# The expansion is compared with the stored rows a batch of whole obligations at a time (the
+# expansion comes obligation by obligation; the stored rows of a batch are read by the index on
+# `obligation`), and the differences are written with Core executemany statements. Memory follows
+# the batch, not the plan: a million occurrences sync in a few hundred MiB. The outcome is that of
+# `plan_sync` over the whole plan (the one-off date corrections pair rows of one obligation and
+# body, so within a batch), followed by the ladder's recomputation (`reschedule`): every stored
+# row's `next_step_at` is the earliest step with no ledger row for its present due date and not
+# before its `ladder_from`, NULL once answered, closed or cancelled.
+
+_BATCH = 20_000  # occurrences compared at a time
+_BATCH_OBLIGATIONS = 1_000  # obligations named in one query: well under either database's limit on parameters
+_WRITE = 5_000  # rows per executemany
+
+_table = OccurrenceRow.__table__
+_c = _table.c
+_STORED = (_c.id, _c.obligation, _c.agency, _c.status, _c.due, _c.nominal_due, _c.recipient, _c.title_kk,
+           _c.extended_until, _c.plan_due, _c.sequence, _c.state, _c.ladder_from, _c.next_step_at)
+
+
+def _sync_occurrences(connection, plan: Plan, calendar: WorkdayCalendar, timing: Timing, stamp: dt.datetime) -> dict[str, int]:
+    counts = dict(added=0, moved=0, changed=0, cancelled=0, restored=0, unchanged=0)
+    done = _ledger_at_due(connection)
+    titles: dict[str, str] = {}
+    labelled: dict[str, bool] = {}
+    synced: set[str] = set()
+    for batch in _batches(expand(plan, calendar)):
+        obligations = list(dict.fromkeys(o.obligation for o in batch))
+        synced.update(obligations)
+        for name in obligations:
+            if name not in titles:
+                titles[name] = plan.obligation(name).title_kk
+                labelled[name] = plan.obligation(name).due.kind in DATE_LABELLED
+        _sync_batch(connection, batch, _stored(connection, obligations), titles, labelled, done, timing, stamp, counts)
+    # Rows of obligations the plan no longer expands: cancelled (and their ladder stopped).
+    stale = [name for (name,) in connection.execute(sa_select(_c.obligation).distinct()) if name not in synced]
+    for start in range(0, len(stale), _BATCH_OBLIGATIONS):
+        _sync_batch(connection, [], _stored(connection, stale[start : start + _BATCH_OBLIGATIONS]), titles, labelled,
+                    done, timing, stamp, counts)
+    return counts
+
+
+def _batches(occurrences):
+    """The expansion in lists of whole obligations, about `_BATCH` occurrences each."""
+    batch: list[Occurrence] = []
+    current = None
+    names = 0
+    flushed: set[str] = set()
+    for occurrence in occurrences:
+        if occurrence.obligation != current:
+            current = occurrence.obligation
+            if current in flushed:
+                raise StoreError(f"obligation {current}: its occurrences are not expanded together")
+            if len(batch) >= _BATCH or names >= _BATCH_OBLIGATIONS:
+                flushed.update(o.obligation for o in batch)
+                yield batch
+                batch, names = [], 0
+            names += 1
+        batch.append(occurrence)
+    if batch:
+        yield batch
+
+
+def _stored(connection, obligations: list[str]) -> dict:
+    return {row.id: row for row in connection.execute(sa_select(*_STORED).where(_c.obligation.in_(obligations)))}
+
+
+def _ledger_at_due(connection) -> dict[str, set[str]]:
+    """{occurrence: steps} the ledger holds for the present due date of each active occurrence whose
+    ladder runs: all that the ladder's recomputation asks of the ledger for the rows sync leaves be."""
+    n = NotificationRow.__table__.c
+    query = (sa_select(n.occurrence_id, n.step)
+             .join_from(NotificationRow.__table__, _table, and_(_c.id == n.occurrence_id, _c.due == n.due))
+             .where(_c.status == "active", _c.state.in_(sorted(LADDER_RUNS))))
+    done: dict[str, set[str]] = {}
+    for oid, step in connection.execute(query):
+        done.setdefault(oid, set()).add(step)
+    return done
+
+
+def _ledger_of(connection, keys: list[tuple[str, dt.date]]) -> dict[str, set[str]]:
+    """{occurrence: steps} the ledger holds for these (occurrence, due date) pairs."""
+    n = NotificationRow.__table__.c
+    wanted = set(keys)
+    ids = sorted({oid for oid, _ in keys})
+    done: dict[str, set[str]] = {}
+    for start in range(0, len(ids), _WRITE):
+        for oid, step, due in connection.execute(
+            sa_select(n.occurrence_id, n.step, n.due).where(n.occurrence_id.in_(ids[start : start + _WRITE]))
+        ):
+            if (oid, due) in wanted:
+                done.setdefault(oid, set()).add(step)
+    return done
+
+
+def _next_step(timing: Timing, oid: str, due: dt.date, status: str, state: str, floor, done) -> dt.datetime | None:
+    """`next_step_at` as the ladder's recomputation makes it (see `ledger.reschedule`)."""
+    if status != "active" or state not in LADDER_RUNS:
+        return None
+    instants = timing.of(oid).step_instants(due)
+    if not done and floor is None:
+        return instants[0][0] if instants else None
+    return next((m for m, step in instants if (not done or step.step not in done) and (floor is None or m >= floor)), None)
+
+
+def _sync_batch(connection, batch: list[Occurrence], stored: dict, titles: dict, labelled: dict,
+                done: dict[str, set[str]], timing: Timing, stamp: dt.datetime, counts: dict[str, int]) -> None:
+    """Sync one batch: `batch` (whole obligations of the expansion) onto `stored`, the rows of the
+    same obligations by id."""
+    wanted = {o.id for o in batch}
+    corrected = corrections(
+        ((o.id, o.obligation, o.agency) for o in batch if o.id not in stored and labelled[o.obligation]),
+        ((oid, row.obligation, row.agency) for oid, row in stored.items() if oid not in wanted and row.status == "active"),
+    )
+    added: list[dict] = []
+    changes: dict[str, dict] = {}  # stored id → the attributes sync sets
+    matched: set[str] = set()
+    for occurrence in batch:
+        oid = occurrence.id
+        row = stored.get(corrected.get(oid, oid))
+        if row is None:
+            # A new id has no ledger rows (occurrences are never deleted, so none were written for it).
+            instants = timing.of(oid).step_instants(occurrence.due)
+            added.append({
+                "id": oid, "obligation": occurrence.obligation, "agency": occurrence.agency, "period": occurrence.period,
+                "nominal_due": occurrence.nominal_due, "due": occurrence.due, "recipient": occurrence.recipient,
+                "title_kk": titles[occurrence.obligation], "status": "active", "sequence": 0,
+                "next_step_at": instants[0][0] if instants else None, "created_at": stamp, "updated_at": stamp,
+            })
+            counts["added"] += 1
             continue
-        row = existing[update.stored_id]
-        for name, value in update.values.items():
-            setattr(row, name, value)
-        row.updated_at = stamp
-        db.add(row)
-    for oid in planned.cancelled:
-        row = existing[oid]
-        row.status, row.updated_at = "cancelled", stamp
-        row.sequence += 1
-        db.add(row)
+        matched.add(row.id)
+        outcome, values = _row_update(row, occurrence, titles[occurrence.obligation])
+        counts[outcome] += 1
+        if values:
+            changes[row.id] = values
+    for oid, row in stored.items():
+        if oid not in matched and row.status != "cancelled":
+            changes[oid] = {"status": "cancelled", "sequence": row.sequence + 1}
+            counts["cancelled"] += 1
+
+    # The ladder: rows whose due date or status sync changes are looked up in the ledger afresh.
+    moved = [(oid, values.get("due", stored[oid].due)) for oid, values in changes.items()
+             if "due" in values or "status" in values]
+    fresh = _ledger_of(connection, moved) if moved else {}
+    updates: dict[tuple[str, ...], list[dict]] = {}
+    for oid, row in stored.items():
+        values = changes.get(oid)
+        if values is None:
+            due, status, steps = row.due, row.status, done.get(oid)
+        else:
+            due, status = values.get("due", row.due), values.get("status", row.status)
+            steps = fresh.get(oid) if ("due" in values or "status" in values) else done.get(oid)
+        wanted_at = _next_step(timing, oid, due, status, row.state, aware(row.ladder_from), steps)
+        if wanted_at != aware(row.next_step_at):
+            values = dict(values or {}, next_step_at=wanted_at)
+        if values:
+            if oid in changes:
+                values["updated_at"] = stamp
+            values["_id"] = oid
+            updates.setdefault(tuple(sorted(values)), []).append(values)
+
+    for start in range(0, len(added), _WRITE):
+        connection.execute(insert(_table), added[start : start + _WRITE])
+    for names, rows in updates.items():
+        statement = update(_table).where(_c.id == bindparam("_id")).values(
+            {name: bindparam(name) for name in names if name != "_id"})
+        for start in range(0, len(rows), _WRITE):
+            connection.execute(statement, rows[start : start + _WRITE])
 
 
 def _corrected_dates(plan: Plan, wanted: dict, existing: dict[str, OccurrenceRow]) -> dict[str, str]:

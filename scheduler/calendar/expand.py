@@ -16,7 +16,7 @@ from scheduler.calendar.rules import Nominal, Window, nominal_dates
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.errors import Problem
 from scheduler.plan.model import Plan
-from scheduler.plan.schema import Obligation
+from scheduler.plan.schema import Before, Obligation
 
 
 class Occurrence(NamedTuple):
@@ -42,17 +42,39 @@ def occurrence_id(obligation: str, agency: str, period: str) -> str:
     return f"{obligation}:{agency}:{period}"
 
 
-def nominals_of(plan: Plan, obligation: Obligation) -> list[Nominal]:
-    return nominal_dates(obligation.due, window_of(plan, obligation), obligation.instances)
+def nominals_of(plan: Plan, obligation: Obligation, calendar: WorkdayCalendar | None = None) -> list[Nominal]:
+    return rule_nominals(plan, calendar, obligation, window_of(plan, obligation))
 
 
-def governing(plan: Plan, obligation: Obligation, period: str):
+def rule_nominals(plan: Plan, calendar: WorkdayCalendar | None, obligation: Obligation, window: Window) -> list[Nominal]:
+    """The nominal dates a row's rule gives within `window`. A `before` rule's come from the linked
+    row's deadlines (so from the calendar: working days); the others' from the rule alone."""
+    rule = obligation.due
+    if isinstance(rule, Before):
+        return linked_nominals(plan, calendar or WorkdayCalendar(plan.policy.holidays), rule, window)
+    return nominal_dates(rule, window, obligation.instances)
+
+
+def linked_nominals(plan: Plan, calendar: WorkdayCalendar, rule: Before, window: Window) -> list[Nominal]:
+    """One nominal date per deadline the linked row sets for `rule.agency`: that deadline (as
+    shifted onto a working day) less `rule.working_days` working days, with the same period. Those
+    before this plan's adoption are left out; those after its period are kept, as the linked row's
+    reports on the period's last year fall due after it."""
+    found = []
+    for linked in expand(plan, calendar, obligation=rule.target or rule.obligation, agency=rule.agency):
+        day = calendar.add_working_days(linked.due, -rule.working_days)
+        if day >= window.start:
+            found.append(Nominal(linked.period, day))
+    return sorted(found, key=lambda n: n.date)
+
+
+def governing(plan: Plan, obligation: Obligation, period: str, calendar: WorkdayCalendar | None = None):
     """(version, nominal) of the text under which the row's deadline for `period` is owed, or None.
 
     The earliest text that dates the period within its span wins, as in `expand`."""
     window = window_of(plan, obligation)
     for version in plan.versions_of(obligation):
-        for nominal in nominal_dates(version.obligation.due, window, version.obligation.instances):
+        for nominal in rule_nominals(plan, calendar, version.obligation, window):
             if nominal.period == period and version.covers(nominal.date):
                 return version, nominal
     return None
@@ -79,7 +101,7 @@ def expand(
         for version in versions:
             ob = version.obligation
             direction = plan.shift_of(ob)
-            for nominal in nominal_dates(ob.due, window, ob.instances):
+            for nominal in rule_nominals(plan, calendar, ob, window):
                 if version.start is not None and nominal.date < version.start:
                     continue
                 if version.end is not None and nominal.date >= version.end:
@@ -109,31 +131,36 @@ def sort_key(occurrence: Occurrence) -> tuple[dt.date, str]:
     return occurrence.due, occurrence.id
 
 
-def check_expansion(plan: Plan, locate) -> list[Problem]:
+def check_expansion(plan: Plan, locate, member: Plan | None = None) -> list[Problem]:
     """Problems that only show once the rules run: empty rules, unknown office holders, clashes.
 
     `locate(obligation_index, key)` gives the (line, subject) of an obligation's key for messages.
+    With several plans loaded, `member` is the one whose rows are checked (in the union, `plan`).
     """
     problems: list[Problem] = []
     seen: dict[str, str] = {}
+    own = member or plan
+    calendar = WorkdayCalendar(plan.policy.holidays) if any(isinstance(o.due, Before) for o in own.obligations) else None
 
     def report(index: int, message: str, key: str | None = None) -> None:
         line, subject = locate(index, key)
-        problems.append(Problem(plan.source, message, line=line, subject=subject))
+        problems.append(Problem(own.source, message, line=line, subject=subject))
 
-    index_of = {o.id: i for i, o in enumerate(plan.file.obligations)}
+    index_of = {o.id: i for i, o in enumerate(own.file.obligations)}
     for row in plan.obligations:
-        index = index_of.get(row.id, 0)
+        if row.id not in index_of:
+            continue
+        index = index_of[row.id]
         problem = partial(report, index)
         window = window_of(plan, row)
         versions = plan.versions_of(row)
         if len(versions) == 1 and versions[0].start is None and versions[0].end is None:
             owed_ids = None
-            pairs = [(row, nominal_dates(row.due, window, row.instances))]
+            pairs = [(row, rule_nominals(plan, calendar, row, window))]
         else:
             owed_ids = set()
             pairs = [
-                (v.obligation, [n for n in nominal_dates(v.obligation.due, window, v.obligation.instances) if v.covers(n.date)])
+                (v.obligation, [n for n in rule_nominals(plan, calendar, v.obligation, window) if v.covers(n.date)])
                 for v in versions
             ]
         nominals = [n for _, ns in pairs for n in ns]

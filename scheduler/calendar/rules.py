@@ -16,6 +16,7 @@ from dateutil.rrule import MONTHLY, YEARLY, rrule
 
 from scheduler.plan.schema import (
     Annual,
+    Before,
     Dates,
     HalfYearly,
     Instance,
@@ -107,6 +108,11 @@ def _(rule: YearEnd, window: Window, instances=()) -> list[Nominal]:
 
 
 @nominal_dates.register
+def _(rule: Before, window: Window, instances=()) -> list[Nominal]:
+    raise TypeError("a `before` rule's dates come from the linked row's deadlines: see expand.rule_nominals")
+
+
+@nominal_dates.register
 def _(rule: Dates, window: Window, instances=()) -> list[Nominal]:
     # The text dates these itself, sometimes after the plan's period (reports on its last year):
     # only what falls before the adoption is dropped.
@@ -154,4 +160,7 @@ def describe(rule, window: Window) -> str:
             return f"by the end of {year}"
         case Dates():
             return "on dates the text lists one by one"
+        case Before(plan=plan, obligation=row, agency=agency, working_days=days):
+            where = f"row {row} of plan {plan}" if plan else f"row {row}"
+            return f"{days} working day{'s' * (days != 1)} before {agency}'s deadline under {where}"
     raise TypeError(f"unknown rule kind {type(rule).__name__}")

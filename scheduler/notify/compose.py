@@ -45,6 +45,7 @@ STEP_KIND = {
     "due": "due",
     "escalation-1wd": "escalation",
     "escalation-5wd": "escalation",
+    "period-start": "reminder",
     "digest": "digest",
 }
 
@@ -69,6 +70,18 @@ class Item:
     heading: str | None = None  # a sub-row (8.1): its heading row's title (8), said before its own
     by_agreement: bool = False  # the body takes part "by agreement": it is asked, not told
     agency_short: str | None = None  # the body's short name, for the calendar's event titles
+    plan: str | None = None  # with several plans loaded: the title of the item's plan, said above its items
+    plan_rank: int = 0  # the item's plan's place among the plans loaded (the home plan first)
+    period: str | None = None  # the period label ("2022-H1") of a periodic or event row
+    event: bool = False  # the row is an event (a sitting, a training): it must happen within the period
+    opens: dt.date | None = None  # an event: the first day it may be held (the period's, or the adoption)
+    partial_from: dt.date | None = None  # the plan covers the period only from this day (its adoption)
+    own_report: bool = False  # the information goes to the owing body itself: its own report, nothing to send
+
+    @property
+    def number(self) -> str:
+        """The row's number as its plan prints it ("8.1"; "1" for `<plan-id>/1`)."""
+        return self.obligation.rpartition("/")[2]
 
 
 ROLES = ("focal", "supervisor", "head", "recipient", "coordinator")
@@ -82,7 +95,7 @@ def plan_order(obligation: str) -> tuple:
 
 
 def in_plan_order(items: Sequence[Item]) -> list[Item]:
-    return sorted(items, key=lambda i: (plan_order(i.obligation), i.due, i.agency_name, i.occurrence_id))
+    return sorted(items, key=lambda i: (i.plan_rank, plan_order(i.number), i.due, i.agency_name, i.occurrence_id))
 
 
 @dataclass(frozen=True)
@@ -271,7 +284,7 @@ def _attachment(items: Sequence[Item], letterhead: Letterhead, now: dt.datetime,
     deadlines = []
     for i in items:
         title = f"{i.heading} {i.title}" if i.heading else i.title
-        lines = [f"{i.obligation}. {title}", f"{_('Body')}: {i.agency_name}"]
+        lines = [*([i.plan] if i.plan else []), f"{i.number}. {title}", f"{_('Body')}: {i.agency_name}"]
         if i.form:
             lines.append(f"{_('Form')}: {i.form}")
         if i.recipient_name:
@@ -279,7 +292,7 @@ def _attachment(items: Sequence[Item], letterhead: Letterhead, now: dt.datetime,
         if letterhead.translation == "working":
             lines.append(_("The plan's text in this language is a working translation, not the official text."))
         lines.append(i.occurrence_id)
-        summary = f"{i.agency_short or i.agency_name}: {i.obligation}. {i.title}"
+        summary = f"{i.agency_short or i.agency_name}: {i.number}. {i.title}"
         deadlines.append(Deadline(i.occurrence_id, i.due, summary[:250], "\n".join(lines), i.sequence))
     return deadlines_calendar(deadlines, letterhead.plan_title, now)
 
@@ -301,6 +314,7 @@ def _deadline_message(kind: str, to: Recipient, step: str, items: Sequence[Item]
         "urgency": urgency(to.language, earliest, today, working_days),
         "role": to.role if to.role in ROLES else "focal",
         "by_agreement": all(i.by_agreement for i in items),
+        "events": all(i.event for i in items),  # every item is an event: words of sittings, not of reports
         "letterhead": letterhead,
         "lang": to.language,
     }
@@ -364,7 +378,7 @@ def notice(kind: str, to: Recipient, notices: Sequence[Notice], letterhead: Lett
            message_id: str | None = None, review_url: str | None = None) -> EmailMessage:
     """A notice of one kind (`answer-received`, `answer-returned`, `extension-granted`,
     `extension-refused`) listing every event of that kind the recipient is told of at once."""
-    notices = sorted(notices, key=lambda n: (plan_order(n.item.obligation), n.item.due, n.item.agency_name,
+    notices = sorted(notices, key=lambda n: (n.item.plan_rank, plan_order(n.item.number), n.item.due, n.item.agency_name,
                                               n.at, n.item.occurrence_id))
     context = {"to": to, "notices": notices, "count": len(notices), "letterhead": letterhead, "lang": to.language,
                "today": now.date(), "review_url": review_url, "role": to.role if to.role in ROLES else "focal"}

@@ -98,9 +98,11 @@ def load_plan(paths) -> Plan:
     file, where = _parse(files[0])
     problems = _cross_references(file, where)
     problems += _amendment_problems(file, where)
+    file, found = _linked([(file, where)], {file.plan.id: ""}, 0)
+    problems += found
     if problems:
         raise PlanError(problems)
-    return _checked(Plan.build(file, where.path), where)
+    return _checked(Plan.build(file[0], where.path), where)
 
 
 def _parse(path: Path) -> tuple[PlanFile, _Locator]:
@@ -123,14 +125,51 @@ def _parse(path: Path) -> tuple[PlanFile, _Locator]:
     return file, where
 
 
-def _checked(plan: Plan, where: _Locator) -> Plan:
-    """The plan, once a trial expansion finds nothing wrong with its rows."""
+def _checked(plan: Plan, where: _Locator, member: Plan | None = None) -> Plan:
+    """The plan, once a trial expansion finds nothing wrong with its rows (`member`'s only, when given)."""
     from scheduler.calendar.expand import check_expansion
 
-    problems = check_expansion(plan, lambda index, key: where.at(("obligation", index) + ((key,) if key else ())))
+    problems = check_expansion(plan, lambda index, key: where.at(("obligation", index) + ((key,) if key else ())), member)
     if problems:
         raise PlanError(problems)
     return plan
+
+
+def _linked(parsed: list[tuple[PlanFile, _Locator]], prefixes: dict[str, str], index: int
+            ) -> tuple[list[PlanFile], list[Problem]]:
+    """The `before` rules of plan `index` pointed at the rows they name among the plans loaded
+    (`prefixes`: plan id → the prefix of its rows' ids), with what is wrong with any of them."""
+    file, where = parsed[index]
+    rows = {f.plan.id: {o.id: o for o in f.obligations} for f, _ in parsed}
+    problems: list[Problem] = []
+    obligations = list(file.obligations)
+    for position, obligation in enumerate(obligations):
+        rule = obligation.due
+        if not isinstance(rule, schema.Before):
+            continue
+        loc = ("obligation", position, "due")
+        plan_id = rule.plan or file.plan.id
+        if plan_id not in rows:
+            loaded = ", ".join(sorted(rows))
+            problems.append(where.problem(loc, f"links to plan {plan_id!r}, which is not loaded with this one "
+                                               f"(loaded: {loaded}); give both with --plan, or put both in one directory"))
+            continue
+        linked = rows[plan_id].get(rule.obligation)
+        if linked is None:
+            problems.append(where.problem(loc, f"links to row {rule.obligation!r} of plan {plan_id}, which has no such row"
+                                               f"{_did_you_mean(rule.obligation, rows[plan_id])}"))
+            continue
+        if isinstance(linked.due, schema.Before):
+            problems.append(where.problem(loc, f"links to row {rule.obligation} of plan {plan_id}, which is itself due "
+                                               "before another row: link to the row that sets the date"))
+            continue
+        if rule.agency not in file.agencies and rule.agency not in file.groups:
+            problems.append(where.problem(loc, f"agency {rule.agency!r} is not a body of the plans loaded"
+                                               f"{_did_you_mean(rule.agency, file.agencies)}"))
+            continue
+        target = prefixes[plan_id] + rule.obligation
+        obligations[position] = obligation.model_copy(update={"due": rule.model_copy(update={"target": target})})
+    return [file.model_copy(update={"obligations": tuple(obligations)})], problems
 
 
 def load_plans(paths: list[Path]) -> Plan:
@@ -155,22 +194,27 @@ def load_plans(paths: list[Path]) -> Plan:
     directory, conflicts = merge_directories(parsed)
     problems += conflicts
     home = home_plan([file for file, _ in parsed])
+    prefixes = {file.plan.id: "" if index == home else f"{file.plan.id}/" for index, (file, _) in enumerate(parsed)}
+    parsed = [(file.model_copy(update=directory), where) for file, where in parsed]
     members: list[Plan] = []
     for index, (file, where) in enumerate(parsed):
-        shared = file.model_copy(update=directory)
-        found = _cross_references(shared, where) + _amendment_problems(shared, where)
-        problems += [p for p in found if p not in problems]
-        if found or problems:
-            continue
+        found = _cross_references(file, where) + _amendment_problems(file, where)
+        (file,), links = _linked(parsed, prefixes, index)
+        problems += [p for p in found + links if p not in problems]
         if index != home:
-            shared = with_prefix(shared, f"{file.plan.id}/")
+            file = with_prefix(file, prefixes[file.plan.id])
+        members.append(Plan.build(file, where.path))
+    if problems:
+        raise PlanError(problems)
+    together = Plan.together(members, home)
+    for member, (_, where) in zip(members, parsed):
         try:
-            members.append(_checked(Plan.build(shared, where.path), where))
+            _checked(together, where, member)
         except PlanError as error:
             problems += error.problems
     if problems:
         raise PlanError(problems)
-    return Plan.together(members, home)
+    return together
 
 
 def home_plan(files: list[PlanFile]) -> int:
@@ -511,6 +555,9 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
     if file.plan.coordinator not in agencies and file.plan.coordinator not in offices:
         suggestion = _did_you_mean(file.plan.coordinator, [*agencies, *offices])
         problem(("plan", "coordinator"), f"coordinator {file.plan.coordinator!r} is neither an agency nor an office{suggestion}")
+    elif file.plan.coordinator in agencies and agencies[file.plan.coordinator].placeholder:
+        problem(("plan", "coordinator"), f"coordinator {file.plan.coordinator!r} is a placeholder (no addressee): "
+                                         "the digest needs a body the plan names")
 
     for code, agency in agencies.items():
         if agency.predecessor is not None:
@@ -544,6 +591,9 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
             for year in tenure.years:
                 if year in held:
                     problem(("office", code, "held_by"), f"{year} is held by both {held[year]} and {tenure.agency}")
+            if tenure.agency in agencies and agencies[tenure.agency].placeholder:
+                problem(("office", code, "held_by"), f"holder {tenure.agency!r} is a placeholder (no addressee): "
+                                                     "an office is held by a body the plan names")
                 held[year] = tenure.agency
 
     section_numbers = [s.number for s in file.sections]
@@ -581,6 +631,9 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
             what = " (a group cannot receive)" if code in groups else ""
             suggestion = what or _did_you_mean(code, [*agencies, *offices, GOVERNMENT])
             problem(loc, f"recipient {code!r} is not an agency, an office or {GOVERNMENT!r}{suggestion}")
+        elif code in agencies and agencies[code].placeholder:
+            problem(loc, f"recipient {code!r} is a placeholder (placeholder = true: no addressee), so nothing can be "
+                         "sent to it; name the body that receives, or leave the recipient out")
 
     for index, heading in enumerate(file.headings):
         check_recipient(("heading", index, "recipient"), heading.recipient)

@@ -37,6 +37,7 @@ from scheduler.notify.ladder import (
     plan_notifications,
 )
 from scheduler.plan import GOVERNMENT, Plan
+from scheduler.plan.dating import own_report
 from scheduler.settings import Settings
 from scheduler.store.db import session
 from scheduler.store.ledger import advance, as_utc, open_occurrences, record, recorded_keys
@@ -88,6 +89,7 @@ class Service:
             self._directory = (version, Directory(
                 contacts=dict(contacts),
                 by_agreement=frozenset(c for c, a in self.plan.file.agencies.items() if a.by_agreement),
+                placeholders=self.plan.placeholders,
                 coordinator_on=lambda day: self.plan.recipient_on(coordinator, day),
             ))
         return self._directory[1]
@@ -211,6 +213,7 @@ class Service:
             form=pick("form"),
             due=row.due,
             recipient_name=recipient,
+            own_report=row.recipient is None and own_report(self.plan, row.obligation, row.agency, row.nominal_due),
             sequence=row.sequence,
             heading=heading,
             by_agreement=bool(agency and agency.by_agreement),
@@ -393,8 +396,9 @@ class Service:
                 .where(OccurrenceRow.status == "active", OccurrenceRow.state != CLOSED,
                        col(OccurrenceRow.due).between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
             ).all()
+        # Placeholders (named with no addressee) are listed, not counted.
         owed = [report.Owed(agency, due, self.timing.local_day(submitted) if state in ANSWERED and submitted else None)
-                for agency, due, state, submitted in rows]
+                for agency, due, state, submitted in rows if agency not in self.plan.placeholders]
         names = {code: a.short_kk for code, a in self.plan.file.agencies.items()}
         return report.compliance(owed, names, self.timing.local_day(now), self.calendar)
 
@@ -421,6 +425,8 @@ class Service:
                 .where(OccurrenceRow.status == "active", OccurrenceRow.state != CLOSED)
             ).all()
         for agency, due, state in rows:
+            if agency in self.plan.placeholders:
+                continue  # listed, not counted
             entry = counts[agency]
             if state in ANSWERED:
                 entry[3] += 1

@@ -94,7 +94,10 @@ def report(service: Service, db: Session, now: dt.datetime, key: str, language: 
     upcoming: list[tuple[dt.date, str]] = []
     history = 0
     owing: set[str] = set()
+    placeholders = plan.placeholders  # listed on the pages, never mailed, not counted here
     for oid, agency, due, state, was_touched in rows:
+        if agency in placeholders:
+            continue
         entry = counts.setdefault(agency, {"overdue": 0, "upcoming": 0, "review": 0, "returned": 0, "oldest": None})
         if state == SUBMITTED:
             entry["review"] += 1

@@ -9,6 +9,7 @@ from scheduler.calendar.expand import Occurrence, expand, governing, window_of
 from scheduler.calendar.rules import describe
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.errors import UnknownOccurrence
+from scheduler.plan.dating import dated_directory, own_report
 from scheduler.plan.model import Plan, Resolution
 from scheduler.plan.schema import Obligation
 
@@ -33,6 +34,11 @@ class Explanation:
     text_source: tuple[str, ...] = ()
     """Which text the occurrence is owed under: the original, or the amendments that set its cells;
     and amendments that changed the row only after its nominal date."""
+    own_report: bool = False
+    """The information goes to the owing body itself (paragraph 3.2's working body): no recipient."""
+    dating: tuple[str, ...] = ()
+    """The directory's dates that decided something here (a predecessor, a former name, a dated
+    membership), each with its source (`scheduler.plan.dating`)."""
 
 
 def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanation:
@@ -72,6 +78,12 @@ def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanati
         recipient_source = f"office {recipient_code}, held in {nominal.date.year} by {found.recipient}"
     elif recipient_code is not None:
         recipient_source = "named in the plan"
+    own = found.recipient is None and own_report(plan, obligation_id, agency, nominal.date)
+    if own:
+        held = f"office {recipient_code}, held in {nominal.date.year} by {agency}" if recipient_code in plan.file.offices \
+            else f"{recipient_code}, named in the plan"
+        recipient_source = (f"its own report: the information goes to {held}, the owing body itself; it sends "
+                            "nothing to itself, its own information goes into the consolidated report it compiles")
     return Explanation(
         occurrence=found,
         obligation=obligation,
@@ -83,6 +95,8 @@ def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanati
         skipped=tuple(skipped),
         recipient_source=recipient_source,
         text_source=tuple(text_source(plan, obligation_id, nominal.date)),
+        own_report=own,
+        dating=tuple(dated_directory(plan, agency, nominal.date, found.recipient)),
     )
 
 

@@ -216,6 +216,11 @@ def explain(plan_path, occurrence_id: str, lang: str, as_of=None) -> None:
         lines.append(
             f"recipient    {o.recipient}: {plan.display_name(o.recipient, o.nominal_due, lang)} ({why.recipient_source})"
         )
+    elif why.own_report:
+        lines.append(f"recipient    none — {why.recipient_source}")
+    if agency.placeholder:
+        lines.append("placeholder  named by the plan with no addressee: listed, never mailed, not counted in compliance")
+    lines += [f"{'dates' if i == 0 else '':<12} {line}" for i, line in enumerate(why.dating)]
     if ob.form_kk:
         lines.append(f"form         {ob.form_kk}")
     print("\n".join(lines))

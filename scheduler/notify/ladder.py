@@ -51,6 +51,8 @@ class Directory:
     contacts: Mapping[tuple[str, str], Sequence[Person]]
     by_agreement: frozenset[str]
     coordinator_on: Callable[[dt.date], str | None]
+    placeholders: frozenset[str] = frozenset()
+    """Parties the plan names with no addressee (`placeholder = true`): nothing is planned for them."""
 
     def people(self, agency: str | None, role: str) -> Sequence[Person]:
         return self.contacts.get((agency, role), ()) if agency else ()
@@ -167,7 +169,10 @@ def plan_notifications(
     addressees: dict[tuple, list[tuple[Person, str, str]]] = {}
     late = f"more than {timing.policy.catch_up_days} days late"
     by_agreement = directory.by_agreement
+    placeholders = directory.placeholders
     for occurrence in occurrences:
+        if placeholders and occurrence.agency in placeholders:
+            continue  # listed, never mailed: no reminder or escalation to or about a placeholder
         floor = occurrence.not_before
         if floor is not None and floor.tzinfo is not UTC:
             floor = floor.astimezone(UTC)

@@ -88,8 +88,13 @@ def load_contacts(path: Path | str, plan: Plan, smtputf8: bool = False) -> tuple
 
 def _check_row(cells: dict[str, str], plan: Plan, smtputf8: bool = False) -> list[str]:
     found = []
-    if plan.agency(cells["agency"]) is None:
+    agency = plan.agency(cells["agency"])
+    if agency is None:
         found.append(f"unknown agency {cells['agency']!r}")
+    elif agency.placeholder:
+        found.append(f"agency {cells['agency']!r} is a placeholder in the plan (placeholder = true: named with no "
+                     "addressee), and nothing is ever mailed to it; remove the row, or name the body in the plan "
+                     "and give its code")
     if not cells["name"]:
         found.append("the name is empty")
     if any(ch in cells["name"] for ch in "\r\n\x00"):

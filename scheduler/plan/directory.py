@@ -38,6 +38,7 @@ name_kk = "Қазақстан Республикасы Білім және ғы�
 name_ru = "Министерство образования и науки Республики Казахстан"
 name_en = "Ministry of Education and Science of the Republic of Kazakhstan"
 valid_until = 2022-06-10
+source = "Decree of the President of the Republic of Kazakhstan No. 872 of 11 June 2022 \"On measures to further improve the system of public administration\" (ҚР Президентінің 2022 жылғы 11 маусымдағы № 872 Жарлығы), as publicly recorded; its text is not in this repository"
 note = "Reorganised on 11 June 2022 into the Ministry of Enlightenment (ОМ) and the Ministry of Science and Higher Education."
 
 [agency.enlightenment]
@@ -48,6 +49,7 @@ name_ru = "Министерство просвещения Республики 
 name_en = "Ministry of Enlightenment of the Republic of Kazakhstan"
 valid_from = 2022-06-11
 predecessor = "mes"
+source = "Decree of the President of the Republic of Kazakhstan No. 872 of 11 June 2022 \"On measures to further improve the system of public administration\" (ҚР Президентінің 2022 жылғы 11 маусымдағы № 872 Жарлығы), as publicly recorded; its text is not in this repository"
 note = "The amended plan names ОМ; deadlines before 11 June 2022 fall to its predecessor БҒМ."
 
 [agency.justice]
@@ -208,7 +210,8 @@ name_ru = "неправительственные организации"
 name_en = "non-governmental organisations"
 by_agreement = true
 collective = true
-note = "NGOs taken together; the secretariat names their contacts."
+placeholder = true
+note = "NGOs taken together, none named: listed, never mailed, not counted in compliance."
 
 [agency.interested-bodies]
 kind = "agency"
@@ -217,7 +220,8 @@ name_kk = "мүдделі мемлекеттік органдар"
 name_ru = "заинтересованные государственные органы"
 name_en = "interested state bodies"
 collective = true
-note = "Row 36 names them without listing them; the secretariat names their contacts."
+placeholder = true
+note = "Row 36 names them without listing them: listed, never mailed, not counted in compliance."
 
 [agency.akimat-abai]
 kind = "akimat"
@@ -226,6 +230,7 @@ name_kk = "Абай облысының әкімдігі"
 name_ru = "Акимат области Абай"
 name_en = "Akimat of Abai Region"
 valid_from = 2022-06-08
+source = "Decree of the President of the Republic of Kazakhstan No. 887 of 3 May 2022 \"On some questions of the administrative-territorial structure\" (ҚР Президентінің 2022 жылғы 3 мамырдағы № 887 Жарлығы): the region formed on 8 June 2022, as publicly recorded; its text is not in this repository"
 
 [agency.akimat-akmola]
 kind = "akimat"
@@ -276,6 +281,7 @@ name_kk = "Жетісу облысының әкімдігі"
 name_ru = "Акимат области Жетісу"
 name_en = "Akimat of Jetisu Region"
 valid_from = 2022-06-08
+source = "Decree of the President of the Republic of Kazakhstan No. 887 of 3 May 2022 \"On some questions of the administrative-territorial structure\" (ҚР Президентінің 2022 жылғы 3 мамырдағы № 887 Жарлығы): the region formed on 8 June 2022, as publicly recorded; its text is not in this repository"
 
 [agency.akimat-west-kazakhstan]
 kind = "akimat"
@@ -340,6 +346,7 @@ name_kk = "Ұлытау облысының әкімдігі"
 name_ru = "Акимат области Ұлытау"
 name_en = "Akimat of Ulytau Region"
 valid_from = 2022-06-08
+source = "Decree of the President of the Republic of Kazakhstan No. 887 of 3 May 2022 \"On some questions of the administrative-territorial structure\" (ҚР Президентінің 2022 жылғы 3 мамырдағы № 887 Жарлығы): the region formed on 8 June 2022, as publicly recorded; its text is not in this repository"
 
 [agency.akimat-astana]
 kind = "akimat"
@@ -354,6 +361,7 @@ short_kk = "Нұр-Сұлтан қаласының әкімдігі"
 name_kk = "Нұр-Сұлтан қаласының әкімдігі"
 name_ru = "Акимат города Нур-Султана"
 name_en = "Akimat of Nur-Sultan city"
+source = "Law of the Republic of Kazakhstan of 17 September 2022 amending the Constitution (\"Нұр-Сұлтан\" → \"Астана\"), in force that day: Нұр-Сұлтан to 16 September 2022 inclusive, as publicly recorded; the law's number and text are not in this repository"
 
 [agency.akimat-almaty]
 kind = "akimat"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from scheduler.plan.schema import (
@@ -293,7 +294,7 @@ class Plan:
     def agency(self, code: str) -> Agency | None:
         return self.file.agencies.get(code)
 
-    @property
+    @cached_property
     def placeholders(self) -> frozenset[str]:
         """The parties named with no addressee (`placeholder = true`): listed, never mailed, not counted."""
         return frozenset(code for code, agency in self.file.agencies.items() if agency.placeholder)

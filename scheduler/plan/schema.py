@@ -55,6 +55,8 @@ class FormerName(Model):
     name_kk: Text
     name_ru: Text | None = None
     name_en: Text | None = None
+    source: Text | None = None
+    """The act that dates the renaming ("Constitutional amendment of 17 September 2022"), as known."""
 
 
 class Agency(Model):
@@ -66,9 +68,16 @@ class Agency(Model):
     name_en: Text | None = None
     by_agreement: bool = False
     collective: bool = False
+    """The code stands for several bodies the plan does not list ("NGOs")."""
+    placeholder: bool = False
+    """The plan names a party with no addressee ("interested state bodies"): its deadlines are listed
+    (expand, explain, the pages) but never mailed, not counted in compliance, and `"all"` does not
+    include it. It has no contacts, receives nothing and holds no office."""
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
     predecessor: Code | None = None
+    source: Text | None = None
+    """The act that dates valid_from / valid_until (a decree and its date), as far as it is known."""
     former_names: tuple[FormerName, ...] = Field(default=(), alias="former_name")
     note: str | None = None
 
@@ -76,6 +85,9 @@ class Agency(Model):
     def _validity_ordered(self) -> Agency:
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
             raise ValueError(f"valid_until {self.valid_until} is before valid_from {self.valid_from}")
+        if self.source is not None and not (self.valid_from or self.valid_until):
+            raise ValueError("source dates valid_from / valid_until, and the body has neither; "
+                             "put the source of a renaming in its [[former_name]]")
         return self
 
 
@@ -83,6 +95,14 @@ class GroupMember(Model):
     agency: Code
     since: dt.date | None = Field(default=None, alias="from")
     until: dt.date | None = None
+    source: Text | None = None
+    """The act that dates `from` / `until`, as far as it is known."""
+
+    @model_validator(mode="after")
+    def _source_dates_something(self) -> GroupMember:
+        if self.source is not None and not (self.since or self.until):
+            raise ValueError("source dates `from` / `until`, and the member has neither")
+        return self
 
 
 class Group(Model):

@@ -56,6 +56,7 @@ def _state_words(lang: str) -> dict[str, str]:
         "accepted": t.pgettext("report state", "accepted"),
         "returned": t.pgettext("report state", "returned for revision"),
         "closed": t.pgettext("report state", "removed from control"),
+        "unaddressed": t.pgettext("report state", "no addressee, not counted"),
     }
 
 
@@ -151,7 +152,7 @@ class Entry:
     period: str  # the period in words where the due date alone does not say it, else ""
     due: dt.date
     due_text: str
-    state: str  # a state of STATES, or "pending"
+    state: str  # a state of STATES, "pending", or "unaddressed" (a placeholder: listed, not counted)
     state_text: str
     submitted_on: dt.date | None
     submitted_text: str  # "2022 жылғы 12 желтоқсан (мерзімі өткеннен кейін)", or ""
@@ -245,7 +246,7 @@ def consolidate(plan: Plan, answers: Iterable[Answer], *, lang: str = "kk", year
             rows.append(Row("heading", heading.id, _text(heading, "title", lang),
                             form=_text(heading, "form", lang) or "", deadline=_deadline(heading, lang), id=heading.id))
         entries = tuple(_entry(plan, a, lang, today) for a in _in_plan_order(plan, obligation, by_obligation.get(obligation.id, [])))
-        counts.update(e.state for e in entries)
+        counts.update(e.state for e in entries if e.state != "unaddressed")  # placeholders: listed, not counted
         title = _text(obligation, "title", lang)
         if paragraph is not None:
             title = f"{_paragraph_words(paragraph, lang)} {title}"
@@ -282,6 +283,8 @@ def _entry(plan: Plan, answer: Answer, lang: str, today: dt.date | None) -> Entr
     state = answer.state
     if state == "open" and today is not None and answer.due >= today:
         state = "pending"
+    if answer.agency in plan.placeholders and state in ("open", "pending"):
+        state = "unaddressed"  # a party named with no addressee (placeholder = true): nobody was asked
     submitted = answer.submitted_at
     if isinstance(submitted, dt.datetime):
         submitted = submitted.date()  # the caller gives a local date or a local datetime

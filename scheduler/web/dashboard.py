@@ -228,7 +228,8 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
             month_rows = view.select_rows(rows_of(service, words, first=shown_month,
                                                   last=view.last_of_month(shown_month), **selection), filters)
             year_rows = rows_of(service, words, first=dt.date(year, 1, 1), last=dt.date(year, 12, 31), **selection)
-            overdue = [r for r in rows_of(service, words, last=today - dt.timedelta(days=1), **selection) if r.state == "overdue"]
+            overdue = [r for r in rows_of(service, words, last=today - dt.timedelta(days=1), **selection)
+                       if r.state == "overdue" and not r.placeholder]  # a placeholder is listed, never late
             return listed, month_rows, year_rows, overdue, dashboard_queries.due_span(service.engine)
 
         listed, month_rows, year_rows, overdue, span = await run_in_threadpool(load)
@@ -358,6 +359,6 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
     return [
         Route("/", home, methods=["GET"]),
         Route("/agencies/{code}", agency_page, methods=["GET"]),
-        Route("/occurrences/{occurrence_id}/submit", submit, methods=["POST"]),
+        Route("/occurrences/{occurrence_id:path}/submit", submit, methods=["POST"]),
         Route("/report/{year:int}.{fmt:str}", download, methods=["GET"]),
     ]

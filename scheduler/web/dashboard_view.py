@@ -184,6 +184,8 @@ class Row:
     agency_name: str
     title: str
     submitted_on: dt.date | None
+    placeholder: bool = False
+    """A party the plan names with no addressee: listed, not counted (no tally, not among the late)."""
 
 
 class Words:
@@ -225,7 +227,8 @@ class Words:
     def row(self, entry: Entry) -> Row:
         return Row(entry, state_of(entry, self.today), self.agency(entry.agency, entry.nominal_due),
                    self.title(entry.obligation, entry.title_kk),
-                   entry.submitted_at.astimezone(self.zone).date() if entry.submitted_at else None)
+                   entry.submitted_at.astimezone(self.zone).date() if entry.submitted_at else None,
+                   entry.agency in self.plan.placeholders)
 
 
 def select_rows(rows: list[Row], filters: Filters) -> list[Row]:
@@ -260,7 +263,7 @@ def month_cells(first: dt.date, rows: list[Row]) -> list[list[DayCell]]:
     for row in rows:
         by_day[row.entry.due].append(row)
     weeks = month_calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-    return [[DayCell(day, len(by_day[day]), sum(r.state == "overdue" for r in by_day[day]),
+    return [[DayCell(day, len(by_day[day]), sum(r.state == "overdue" and not r.placeholder for r in by_day[day]),
                      sum(r.state in ("submitted", "accepted", "closed") for r in by_day[day]))
              if day.month == first.month else DayCell(None) for day in week] for week in weeks]
 
@@ -288,7 +291,7 @@ class Tally:
     def add(self, row: Row, today: dt.date, calendar) -> None:
         """As the compliance report counts: an answer submitted or accepted; closed ones left out."""
         entry = row.entry
-        if entry.state == "closed":
+        if entry.state == "closed" or row.placeholder:
             return
         self.owed += 1
         answered = entry.state in ANSWERED and row.submitted_on is not None

@@ -91,8 +91,12 @@ def test_only_what_falls_due_in_the_year_and_cancelled_left_out(reports, plan_an
     assert entries and all(e.due.year == 2022 for e in entries)
     assert "8.2:knb:2022" not in {e.occurrence for e in entries}
     expected = [a for a in answers if a.due.year == 2022 and a.state != "cancelled"]
-    assert len(entries) == len(expected) == sum(report.counts.values())
-    assert report.counts == {"open": len(expected) - 5, "accepted": 2, "returned": 1, "submitted": 1, "closed": 1}
+    # the placeholders (17:ngos:2022, "NGOs", named with no addressee) are listed, not counted
+    unaddressed = [e for e in entries if e.state == "unaddressed"]
+    assert [e.occurrence for e in unaddressed] == ["17:ngos:2022"]
+    assert unaddressed[0].state_text == "мекенжайы жоқ, есепке алынбайды"
+    assert len(entries) == len(expected) == sum(report.counts.values()) + 1
+    assert report.counts == {"open": len(expected) - 6, "accepted": 2, "returned": 1, "submitted": 1, "closed": 1}
     row2 = next(r for r in report.rows if r.number == "2" and r.kind == "obligation")
     assert row2.entries == () and row2.note == "Бұл кезеңде орындау мерзімі жоқ"
 
@@ -341,7 +345,7 @@ def test_xlsx_rows_in_the_plans_order_with_one_row_per_answer(workbooks, lang):
         elif row[3]:
             assert row[0] == current
     states = {r[6] for r in rows if r[6]}
-    assert states == {STATE_WORDS[lang][s] for s in ("open", "accepted", "returned", "submitted", "closed")}
+    assert states == {STATE_WORDS[lang][s] for s in ("open", "accepted", "returned", "submitted", "closed", "unaddressed")}
 
 
 def test_xlsx_for_the_whole_plan(plan_answers):

@@ -50,12 +50,18 @@ def answers(engine: Engine, zone: ZoneInfo, year: int | None = None) -> list[Ans
 
 
 def consolidated(engine: Engine, plan: Plan, zone: ZoneInfo, *, lang: str = "kk", year: int | None = None,
-                 today: dt.date | None = None) -> Consolidated:
+                 today: dt.date | None = None, plan_id: str | None = None) -> Consolidated:
     """The consolidated report over the store's answers due in `year` (the whole plan when None), in
-    `lang` (kk or ru), as of `today` (an open answer due today or later is shown as not yet due)."""
+    `lang` (kk or ru), as of `today` (an open answer due today or later is shown as not yet due).
+    With several plans loaded, it is one plan's report: `plan_id`'s (KeyError when not loaded), else
+    the home plan's."""
     if lang not in LANGUAGES:
         raise ValueError(f"language {lang!r}: the consolidated report is written in {' or '.join(LANGUAGES)}")
-    return consolidate(plan, answers(engine, zone, year), lang=lang, year=year, today=today)
+    own = plan.member(plan_id)
+    found = answers(engine, zone, year)
+    if plan.members:
+        found = [a for a in found if plan.plan_of(a.obligation) is own]
+    return consolidate(own, found, lang=lang, year=year, today=today)
 
 
 def write(report: Consolidated, fmt: str) -> bytes:

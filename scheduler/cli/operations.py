@@ -391,7 +391,9 @@ def feeds_list(plan_path) -> None:
               help="compliance: csv (default), xlsx or html; consolidated: docx (default) or xlsx.")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file (default: stdout).")
 @click.option("--now", "now_text", metavar="ISO_DATETIME", help="Report as of this instant (default: now).")
-def report_command(plan_path, kind, year, whole_plan, lang, fmt, output, now_text) -> None:
+@click.option("--of-plan", "plan_id", metavar="PLAN_ID",
+              help="Consolidated, with several plans loaded: the plan to report on (its [plan] id; default: the home plan).")
+def report_command(plan_path, kind, year, whole_plan, lang, fmt, output, now_text, plan_id=None) -> None:
     """The compliance table (per agency: owed, on time, late in working days, missing, pending), or
     with --kind consolidated the consolidated implementation report (DOCX or XLSX, Kazakh or Russian)."""
     from scheduler import report
@@ -417,6 +419,8 @@ def report_command(plan_path, kind, year, whole_plan, lang, fmt, output, now_tex
         raise BadInput("the consolidated report needs --year YEAR or --all (the whole plan)")
 
     service, now = _service_at(plan_path, now_text)
+    if plan_id is not None and kind != "consolidated":
+        raise BadInput("--of-plan: only the consolidated report is one plan's (--kind consolidated)")
     if year is not None:
         outside = report.year_outside(service.plan.years, year)
         if outside:
@@ -434,8 +438,11 @@ def report_command(plan_path, kind, year, whole_plan, lang, fmt, output, now_tex
     else:
         from scheduler.app import reports
 
-        consolidated = reports.consolidated(service.engine, service.plan, service.timing.zone, lang=lang or "kk",
-                                            year=year, today=today)
+        try:
+            consolidated = reports.consolidated(service.engine, service.plan, service.timing.zone, lang=lang or "kk",
+                                                year=year, today=today, plan_id=plan_id)
+        except KeyError as error:
+            raise BadInput(f"--of-plan: {error.args[0]}") from None
         data = reports.write(consolidated, fmt)
         counts = ", ".join(f"{consolidated.counts[s]} {'open, not yet due' if s == 'pending' else s}"
                            for s in ("accepted", "submitted", "returned", "open", "pending", "closed")

@@ -47,7 +47,7 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
 
     async def feed(request: Request) -> Response:
         found = await run_in_threadpool(current().feed, request.path_params["token"], clock(),
-                                        request.query_params.get("lang"))
+                                        request.query_params.get("lang"), request.query_params.get("plan") or None)
         if found is None:
             return Response(status_code=404)  # unknown and revoked look alike: no hint
         headers = {"ETag": found.etag, "Cache-Control": "private, max-age=300"}

@@ -50,6 +50,25 @@ CANCELLED_KEPT = dt.timedelta(days=90)
 FEED_CACHE_SIZE = 256
 
 
+def period_named(plan: Plan, obligation_id: str, period: str) -> dict:
+    """An item's period: its label, whether the row is an event, and a partial first period (for `Item`)."""
+    from scheduler.calendar.periods import period_info
+
+    info = period_info(plan, obligation_id, period)
+    if info is None:
+        return {}
+    return {"period": info.label, "event": info.event, "opens": info.start, "partial_from": info.partial_from}
+
+
+def plan_named(plan: Plan, obligation_id: str, language: str) -> dict:
+    """With several plans loaded: an item's plan's title and its place among them (for `compose.Item`)."""
+    if not plan.members:
+        return {}
+    own = plan.plan_of(obligation_id)
+    meta = own.file.plan
+    return {"plan": getattr(meta, f"title_{language}", None) or meta.title_kk, "plan_rank": plan.members.index(own)}
+
+
 class Service:
     def __init__(self, settings: Settings, plan: Plan, engine: Engine, transport: Transport):
         self.settings = settings
@@ -57,8 +76,8 @@ class Service:
         self.engine = engine
         self.transport = transport
         self.calendar = WorkdayCalendar(plan.policy.holidays)
-        self.timing = Timing(plan.policy, self.calendar, settings.timezone,
-                             lambda day: plan.recipient_on(plan.file.plan.coordinator, day))
+        self.timing = Timing.of_plan(plan, self.calendar, settings.timezone,
+                                     lambda day: plan.recipient_on(plan.file.plan.coordinator, day))
         self._directory: tuple[str | None, Directory] | None = None
         self._digest_recorded: str | None = None  # this week's digest key, once the ledger has it
         self._feeds: OrderedDict[tuple, RenderedFeed] = OrderedDict()  # rendered feeds by data version
@@ -145,8 +164,7 @@ class Service:
 
     def letterhead(self, language: str, feed_url: str | None = None, personal: tuple[str, dt.date] | None = None
                    ) -> compose.Letterhead:
-        meta = self.plan.file.plan
-        title = getattr(meta, f"title_{language}", None) or meta.title_kk
+        title = "; ".join(getattr(p.file.plan, f"title_{language}", None) or p.file.plan.title_kk for p in self.plan.plans)
         return compose.Letterhead(self.settings.mail_from, title, self.settings.public_base_url(), feed_url,
                                   *(personal or (None, None)), sender_name=self.sender_name(language),
                                   reply_to=self.settings.reply_to,
@@ -218,6 +236,8 @@ class Service:
             heading=heading,
             by_agreement=bool(agency and agency.by_agreement),
             agency_short=content.short_name(self.plan, row.agency, row.nominal_due, language) if agency else None,
+            **plan_named(self.plan, row.obligation, language),
+            **period_named(self.plan, row.obligation, row.period),
         )
 
     def focal_addresses(self, db: Session) -> frozenset[str]:

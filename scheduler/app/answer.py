@@ -119,7 +119,7 @@ def _write(db: Session, timing, row: OccurrenceRow, seen: int, decision: Decisio
         values["next_step_at"] = None
     elif decision.resumes_ladder or due != row.due:
         values["ladder_from"] = as_utc(now)
-        values["next_step_at"] = first_step_from(timing, due, now)
+        values["next_step_at"] = first_step_from(timing, due, now, row.id)
     table = OccurrenceRow.__table__
     done = db.connection().execute(update(table).where(table.c.id == row.id, table.c.version == seen).values(**values))
     if done.rowcount != 1:
@@ -159,10 +159,16 @@ def submit(
     earliest: dt.date | None = None,
     expected_version: int | None = None,
     client: str | None = None,
+    held_on: dt.date | None = None,
+    event=None,
 ) -> Outcome:
     """Record a submission received at `at` (not in the future, not before `earliest`, the plan's
     adoption). A second submission while one is in (submitted or accepted) keeps the first and
-    records nothing (`repeat`)."""
+    records nothing (`repeat`).
+
+    `event`: the occurrence's period when its row is an event (`scheduler.calendar.periods.PeriodInfo`,
+    None otherwise); `held_on`, the day the event was held, must then lie in that period (from its
+    first day, or the plan's adoption, to its last) and not after the day the answer came."""
     ref = _text("ref", ref, occurrence_id, single_line=True)
     text = _text("text", text, occurrence_id)
     note = _text("note", note, occurrence_id)
@@ -180,6 +186,7 @@ def submit(
     if ref_date is not None and earliest is not None and ref_date < earliest:
         raise BadInput(f"{occurrence_id}: the letter's date {ref_date.isoformat()} is before the plan's adoption "
                        f"on {earliest.isoformat()}")
+    _check_held_on(occurrence_id, held_on, event, received, timing.local_day(now))
     with session(engine) as db:
         row, _, answer = _load(db, occurrence_id)
         seen = row.version if expected_version is None else expected_version
@@ -191,12 +198,13 @@ def submit(
             live = db.get(SubmissionRow, row.submission_id) if row.submission_id is not None else None
             return _outcome(row, SUBMIT, decision, {}, live)
         submission = SubmissionRow(occurrence_id=occurrence_id, submitted_at=as_utc(at), recorded_at=as_utc(now),
-                                   note=note, ref=ref, ref_date=ref_date, text=text, by=actor.name)
+                                   note=note, ref=ref, ref_date=ref_date, text=text, by=actor.name, held_on=held_on)
         db.add(submission)
         db.flush()
         decision = replace(decision, after=replace(decision.after, submission=submission.id))
         details = {"submission": submission.id, "submitted_at": _local(at, timing.zone), "ref": ref,
                    "ref_date": ref_date.isoformat() if ref_date else None, "text": text, "note": note,
+                   "held_on": held_on.isoformat() if held_on else None,
                    "files": [u.described() for u in uploads] or None}
         event, values = _write(db, timing, row, seen, decision, SUBMIT, details, actor, now, client)
         for upload in uploads:
@@ -205,6 +213,26 @@ def submit(
                            sha256=upload.sha256, content=upload.content, uploaded_at=as_utc(now),
                            uploaded_by=actor.name))
         return _outcome(row, SUBMIT, decision, values, submission)
+
+
+def _check_held_on(occurrence_id: str, held_on: dt.date | None, event, received: dt.date, today: dt.date) -> None:
+    """The day an event was held: only for an event row, within its period, not after the answer came."""
+    if held_on is None:
+        return
+    if event is None:
+        raise BadInput(f"{occurrence_id}: not an event: the day an event was held is recorded only for a row "
+                       'the plan marks kind = "event" (a sitting, a training)')
+    if held_on > today:
+        raise BadInput(f"{occurrence_id}: held on {held_on.isoformat()} is in the future (today is "
+                       f"{today.isoformat()}): record an event once it has been held")
+    if not event.start <= held_on <= event.end:
+        partial = ", the plan's adoption" if event.partial_from is not None else ""
+        raise BadInput(f"{occurrence_id}: held on {held_on.isoformat()} is outside the period {event.label} "
+                       f"({event.start.isoformat()}{partial} … {event.end.isoformat()}): an event counts for the "
+                       "period it was held in")
+    if held_on > received:
+        raise BadInput(f"{occurrence_id}: held on {held_on.isoformat()} is after the day the answer was received "
+                       f"({received.isoformat()})")
 
 
 def act(
@@ -293,6 +321,7 @@ def show(engine: Engine, occurrence_id: str, zone) -> dict:
             "recorded_at": _local(submission.recorded_at, zone),
             "ref": submission.ref,
             "ref_date": submission.ref_date.isoformat() if submission.ref_date else None,
+            "held_on": submission.held_on.isoformat() if submission.held_on else None,
             "text": submission.text,
             "note": submission.note,
             "by": submission.by,

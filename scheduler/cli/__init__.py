@@ -191,6 +191,7 @@ def explain(plan_path, occurrence_id: str, lang: str, as_of=None) -> None:
         f"rule         {why.rule}" + (f' — "{ob.deadline_kk}"' if ob.deadline_kk else ""),
         *(f"{'text' if i == 0 else '':<12} {line}" for i, line in enumerate(why.text_source)),
         f"period       {o.period}",
+        *_period_lines(plan, o, lang),
         f"nominal due  {day(o.nominal_due)}",
     ]
     if why.nominal_transferred_working_day:
@@ -224,6 +225,23 @@ def explain(plan_path, occurrence_id: str, lang: str, as_of=None) -> None:
     if ob.form_kk:
         lines.append(f"form         {ob.form_kk}")
     print("\n".join(lines))
+
+
+def _period_lines(plan, o, lang: str) -> list[str]:
+    """explain's words on an event row and on a period the plan covers only in part."""
+    from scheduler.calendar.periods import partial_note, period_info, period_span
+
+    info = period_info(plan, o.obligation, o.period)
+    if info is None:
+        return []
+    lines = [f"             {info.start.isoformat()} … {info.end.isoformat()}"]
+    if info.partial_from is not None:
+        lines.append(f"             {partial_note(info)}, the plan's adoption (the period began "
+                     f"{period_span(info.label)[0].isoformat()})")
+    if info.event:
+        lines.append(f"kind         event: must take place between {info.start.isoformat()} and the due date; "
+                     f"a period with none recorded is missed")
+    return lines
 
 
 def _print_error(error: BaseException) -> None:

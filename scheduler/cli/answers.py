@@ -74,10 +74,10 @@ def _named(occurrence_id: str, error: BadInput) -> BadInput:
     return error if text.startswith(occurrence_id) else BadInput(f"{occurrence_id}: {text}")
 
 
-def _next_step(service, due: dt.date, moment: dt.datetime | None) -> str:
+def _next_step(service, due: dt.date, moment: dt.datetime | None, occurrence_id: str = "") -> str:
     if moment is None:
         return "no reminder is left to send"
-    step = next((s.step for m, s in service.timing.step_instants(due) if m == moment), "next step")
+    step = next((s.step for m, s in service.timing.steps_for(occurrence_id, due) if m == moment), "next step")
     return f"reminders resume with {step} on {moment.astimezone(service.timing.zone).isoformat(timespec='minutes')}"
 
 
@@ -92,10 +92,14 @@ def _next_step(service, due: dt.date, moment: dt.datetime | None) -> str:
 @click.option("--file", "files", multiple=True, type=click.Path(path_type=Path),
               help="An attached document: PDF, DOCX, XLSX, PNG or JPEG (may be repeated).")
 @click.option("--note", help="A note kept with the submission.")
+@click.option("--held-on", "held_on", type=ISO_DATE,
+              help='An event row (kind = "event": a sitting, a training): the day it was held (YYYY-MM-DD), '
+                   "within its period and not in the future.")
 @by_option
-def submit(plan_path, occurrence_id, at_text, ref, ref_date, text, files, note, by) -> None:
+def submit(plan_path, occurrence_id, at_text, ref, ref_date, text, files, note, by, held_on=None) -> None:
     """Record a submission: every later reminder and escalation for it stops."""
     from scheduler.app import answer
+    from scheduler.calendar.periods import event_of
 
     settings = _settings()
     plan = _plan(plan_path)
@@ -109,11 +113,17 @@ def submit(plan_path, occurrence_id, at_text, ref, ref_date, text, files, note, 
     service = open_service(settings, plan)
     done = answer.submit(service.engine, service.timing, occurrence_id, at=at, now=clock(), actor=actor, ref=ref,
                          ref_date=ref_date.date() if ref_date else None, text=text, note=note, uploads=documents,
-                         earliest=plan.file.plan.adopted)
+                         earliest=plan.file.plan.adopted, held_on=held_on.date() if held_on else None,
+                         event=event_of(plan, occurrence_id))
     from scheduler.store.ledger import aware
 
     when = aware(done.submission.submitted_at).astimezone(zone).isoformat(timespec="minutes")
     print(f"{occurrence_id}: submission {'already recorded' if done.repeat else 'recorded'} at {when}")
+    if done.submission.held_on is not None:
+        print(f"{occurrence_id}: held on {done.submission.held_on.isoformat()}")
+    elif not done.repeat and event_of(plan, occurrence_id) is not None:
+        print(f"scheduler: {occurrence_id} is an event: give the day it was held with --held-on DATE "
+              "(reopen and submit again to add it)", file=sys.stderr)
     if done.repeat and any((ref, ref_date, text, files, note, at_text)):
         print(f"scheduler: the submission in force ({done.after}) was kept and nothing new recorded; to replace it, "
               f"`scheduler reopen {occurrence_id} --reason …` first", file=sys.stderr)
@@ -147,7 +157,7 @@ def accept(plan_path, occurrence_id, by) -> None:
 def return_command(plan_path, occurrence_id, reason, by) -> None:
     """Send the answer back: owed again, the ladder resumes from the next step due."""
     service, done = _act(plan_path, occurrence_id, "return", by, reason=reason)
-    print(f"{occurrence_id}: returned (was {done.before}); {_next_step(service, done.due, done.next_step_at)}")
+    print(f"{occurrence_id}: returned (was {done.before}); {_next_step(service, done.due, done.next_step_at, occurrence_id)}")
 
 
 @cli.command()
@@ -189,7 +199,7 @@ def close(plan_path, occurrence_id, agency, year, before, reason, by) -> None:
 def reopen(plan_path, occurrence_id, reason, by) -> None:
     """Undo the latest submission, acceptance or closing: back to the state before it."""
     service, done = _act(plan_path, occurrence_id, "reopen", by, reason=reason)
-    ladder = _next_step(service, done.due, done.next_step_at) if done.next_step_at or done.after in ("open", "returned") \
+    ladder = _next_step(service, done.due, done.next_step_at, occurrence_id) if done.next_step_at or done.after in ("open", "returned") \
         else "no reminders while it is " + done.after
     print(f"{occurrence_id}: reopened: {done.after} (was {done.before}); {ladder}")
 
@@ -208,11 +218,11 @@ def extend(plan_path, occurrence_id, until, revoke, reason, by) -> None:
     if revoke:
         service, done = _act(plan_path, occurrence_id, "revoke-extension", by, reason=reason)
         print(f"{occurrence_id}: extension revoked: due {done.due.isoformat()} (the plan's date); "
-              f"{_next_step(service, done.due, done.next_step_at)}")
+              f"{_next_step(service, done.due, done.next_step_at, occurrence_id)}")
         return
     service, done = _act(plan_path, occurrence_id, "extend", by, reason=reason, until=until.date())
     print(f"{occurrence_id}: due extended to {done.due.isoformat()} (the plan: {done.plan_due.isoformat()}); "
-          f"{_next_step(service, done.due, done.next_step_at)}")
+          f"{_next_step(service, done.due, done.next_step_at, occurrence_id)}")
 
 
 @cli.command()
@@ -227,6 +237,11 @@ def show(plan_path, occurrence_id, fmt) -> None:
     plan = _plan(plan_path)
     service = open_service(settings, plan)
     shown = answer.show(service.engine, occurrence_id, service.timing.zone)
+    from scheduler.calendar.periods import period_info, split_id
+
+    info = period_info(plan, *split_id(occurrence_id)) if split_id(occurrence_id) else None
+    shown["kind"] = "event" if info is not None and info.event else "deliverable"
+    shown["partial_from"] = info.partial_from.isoformat() if info is not None and info.partial_from else None
     if fmt == "json":
         sys.stdout.write(json.dumps(shown, ensure_ascii=False, indent=2) + "\n")
         return
@@ -243,6 +258,10 @@ def show(plan_path, occurrence_id, fmt) -> None:
         letter = f", letter {submission['ref'] or '—'} of {submission['ref_date'] or '—'}" \
             if submission["ref"] or submission["ref_date"] else ""
         lines.append(f"submission   received {submission['at'][:16]}{letter}, recorded by {submission['by'] or 'operator'}")
+        if submission.get("held_on"):
+            lines.append(f"             held on {submission['held_on']}")
+        elif shown["kind"] == "event":
+            lines.append("             held on: not recorded")
         for name in ("text", "note"):
             if submission[name]:
                 lines.append(f"             {name}: {' '.join(submission[name].split())[:300]}")

@@ -36,7 +36,29 @@ def record(plan: Plan, occurrence: Occurrence) -> dict:
         "form": obligation.form_kk,
         "agency_name": plan.display_name(occurrence.agency, occurrence.nominal_due, "kk"),
         "by_agreement": agency.by_agreement,
+        **_period_fields(plan, occurrence),
+        "plan": plan.plan_of(occurrence.obligation).file.plan.id,
     }
+
+
+def _period_fields(plan: Plan, occurrence: Occurrence) -> dict:
+    """`kind` ("event" for a row that must take place in its period, else "deliverable") and
+    `partial_from` (the adoption, when the plan covers only part of the period; else null)."""
+    from scheduler.calendar.periods import period_info
+
+    info = period_info(plan, occurrence.obligation, occurrence.period)
+    return {"kind": "event" if info is not None and info.event else "deliverable",
+            "partial_from": info.partial_from.isoformat() if info is not None and info.partial_from else None}
+
+
+def period_note(plan: Plan, occurrence: Occurrence, language: str = "en") -> str:
+    """What the table says of an occurrence's period: "event", "partial period: from 24.02.2021"."""
+    from scheduler.calendar.periods import partial_note, period_info
+
+    info = period_info(plan, occurrence.obligation, occurrence.period)
+    if info is None:
+        return ""
+    return "; ".join(w for w in ("event" if info.event else None, partial_note(info, language)) if w)
 
 
 def as_json(plan: Plan, occurrences: Sequence[Occurrence]) -> str:
@@ -95,7 +117,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], stretch: int | 
 
 def as_table(plan: Plan, occurrences: Sequence[Occurrence]) -> str:
     rows = []
-    for o in occurrences:
+    notes = [period_note(plan, o) for o in occurrences]
+    for o, note in zip(occurrences, notes):
         moved = "" if o.due == o.nominal_due else o.nominal_due.isoformat()
         rows.append(
             [
@@ -103,10 +126,13 @@ def as_table(plan: Plan, occurrences: Sequence[Occurrence]) -> str:
                 moved,
                 o.id,
                 plan.display_name(o.agency, o.nominal_due, "kk", short=True),
+                *([note] if any(notes) else []),
                 plan.obligation(o.obligation).title_kk,
             ]
         )
-    body = table(["due", "nominal", "occurrence", "agency", "title"], rows, stretch=4)
+    # A "period" column when a row is an event or its period is partly before the plan's adoption.
+    headers = ["due", "nominal", "occurrence", "agency", *(["period"] if any(notes) else []), "title"]
+    body = table(headers, rows, stretch=len(headers) - 1)
     return body + f"{len(occurrences)} occurrence(s)\n"
 
 
@@ -122,5 +148,5 @@ def as_ics(plan: Plan, calendar: WorkdayCalendar, occurrences: Sequence[Occurren
         )
         for o in occurrences
     ]
-    name = plan.file.plan.id + (f" — {plan.display_name(agency, plan.period_end, 'kk', short=True)}" if agency else "")
+    name = " + ".join(p.file.plan.id for p in plan.plans) + (f" — {plan.display_name(agency, plan.period_end, 'kk', short=True)}" if agency else "")
     return deadlines_calendar(events, name, content.plan_stamp(plan))

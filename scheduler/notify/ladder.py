@@ -75,38 +75,96 @@ class Timing:
     """Step instants for one policy and calendar; local send time converted to UTC via tzdata."""
 
     def __init__(self, policy: Policy, calendar: WorkdayCalendar, timezone: str | None = None,
-                 coordinator_on: Callable[[dt.date], str | None] | None = None):
+                 coordinator_on: Callable[[dt.date], str | None] | None = None,
+                 opens_of: Callable[[str], dt.date | None] | None = None):
         self.policy = policy
         self.calendar = calendar
         self.zone = ZoneInfo(timezone or policy.timezone)
         # The body that holds the plan's coordinator role on a day (its focal points get the digest,
         # and the notices meant for the secretariat when it has no reviewer); None: unknown.
         self.coordinator_on = coordinator_on
-        self.ladder = policy.ladder
-        self._instants: dict[dt.date, tuple[tuple[dt.datetime, LadderStep], ...]] = {}
-        self._moments: dict[dt.date, tuple[dt.datetime, ...]] = {}
+        # Steps counted from an event's period start (anchor "period-start") are planned for event
+        # occurrences only: `opens_of(occurrence id)` gives the first day of the event's period, None
+        # for every other occurrence, whose ladder is the due-date steps alone.
+        self.ladder = tuple(s for s in policy.ladder if s.anchor == "due")
+        self.period_steps = tuple(s for s in policy.ladder if s.anchor == "period-start")
+        self.opens_of = opens_of
+        self._instants: dict = {}
+        self._moments: dict = {}
+        # Plans loaded beside the home one keep their own ladder and send time: their Timing, by
+        # the `<plan-id>/` that begins their rows' ids (see `of`).
+        self._others: dict[str, Timing] = {}
 
-    def step_instants(self, due: dt.date) -> tuple[tuple[dt.datetime, LadderStep], ...]:
-        """Each ladder step's instant for a due date, earliest first; many occurrences share a due date."""
-        found = self._instants.get(due)
+    def with_plans(self, policies: dict[str, Policy]) -> Timing:
+        """This timing, with the policies of further plans by their id prefix (`<plan-id>/`)."""
+        self._others = {prefix: Timing(policy, self.calendar, self.zone.key, self.coordinator_on, self.opens_of)
+                        for prefix, policy in policies.items()}
+        return self
+
+    def of(self, occurrence_id: str) -> Timing:
+        """The timing of the plan an occurrence belongs to: this one for the home plan's rows."""
+        if self._others:
+            prefix, slash, _ = occurrence_id.partition(":")[0].rpartition("/")
+            if slash:
+                return self._others.get(prefix + "/", self)
+        return self
+
+    @classmethod
+    def of_plan(cls, plan, calendar: WorkdayCalendar, timezone: str | None = None,
+                coordinator_on: Callable[[dt.date], str | None] | None = None) -> Timing:
+        """The timing of a loaded plan: the home plan's policy, and each further plan's by its prefix."""
+        home = plan.file.plan.id
+        from scheduler.calendar.periods import event_opening
+
+        return cls(plan.policy, calendar, timezone, coordinator_on, event_opening(plan)).with_plans(
+            {f"{m.file.plan.id}/": m.policy for m in plan.members if m.file.plan.id != home})
+
+    def opens(self, occurrence_id: str) -> dt.date | None:
+        """The first day of the event period an occurrence is owed for, when the ladder has steps from it."""
+        return self.opens_of(occurrence_id) if self.period_steps and self.opens_of is not None else None
+
+    def step_instants(self, due: dt.date, opens: dt.date | None = None) -> tuple[tuple[dt.datetime, LadderStep], ...]:
+        """Each ladder step's instant for a due date (and an event's period start, `opens`), earliest
+        first; many occurrences share a due date."""
+        key = due if opens is None else (due, opens)
+        found = self._instants.get(key)
         if found is None:
-            found = self._instants[due] = tuple(sorted(
-                ((self.instant(self.step_day(due, s)), s) for s in self.ladder), key=lambda pair: pair[0]))
-            self._moments[due] = tuple(moment for moment, _ in found)
+            pairs = [(self.instant(self.step_day(due, s)), s) for s in self.ladder]
+            if opens is not None:
+                for s in self.period_steps:
+                    day = self.period_step_day(opens, s)
+                    if day <= due:  # a step past the deadline is the due-date steps' business
+                        pairs.append((self.instant(day), s))
+            found = self._instants[key] = tuple(sorted(pairs, key=lambda pair: pair[0]))
+            self._moments[key] = tuple(moment for moment, _ in found)
         return found
 
-    def step_moments(self, due: dt.date) -> tuple[dt.datetime, ...]:
-        """The instants of `step_instants(due)` alone, for bisecting."""
-        found = self._moments.get(due)
+    def step_moments(self, due: dt.date, opens: dt.date | None = None) -> tuple[dt.datetime, ...]:
+        """The instants of `step_instants(due, opens)` alone, for bisecting."""
+        key = due if opens is None else (due, opens)
+        found = self._moments.get(key)
         if found is None:
-            self.step_instants(due)
-            found = self._moments[due]
+            self.step_instants(due, opens)
+            found = self._moments[key]
         return found
+
+    def steps_for(self, occurrence_id: str, due: dt.date) -> tuple[tuple[dt.datetime, LadderStep], ...]:
+        """`step_instants` of one occurrence: its plan's ladder, with the period-start steps of an event."""
+        mine = self.of(occurrence_id)
+        return mine.step_instants(due, mine.opens(occurrence_id))
 
     def step_day(self, due: dt.date, step: LadderStep) -> dt.date:
         if step.unit == "days":
             return due + dt.timedelta(days=step.offset)
         return self.calendar.add_working_days(due, step.offset)
+
+    def period_step_day(self, opens: dt.date, step: LadderStep) -> dt.date:
+        """A period-start step's day: `offset` days after the period's first day, or `offset` working
+        days after its first working day (offset 0: that day itself)."""
+        if step.unit == "days":
+            return opens + dt.timedelta(days=step.offset)
+        first = opens if self.calendar.is_working_day(opens) else self.calendar.add_working_days(opens, 1)
+        return self.calendar.add_working_days(first, step.offset)
 
     def instant(self, day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, self.policy.send_time, tzinfo=self.zone).astimezone(UTC)
@@ -117,8 +175,11 @@ class Timing:
     def open_window(self, now: dt.datetime) -> tuple[dt.date, dt.date]:
         """Due dates whose ladder can have a step due at `now`, catch-up included (generous bounds)."""
         today = self.local_day(now)
-        before = max(0, *(-s.offset * (2 if s.unit == "working-days" else 1) + 14 for s in self.ladder if s.offset < 0))
-        after = max(0, *(s.offset * 2 + 14 for s in self.ladder if s.offset > 0))
+        ladder = [s for timing in (self, *self._others.values()) for s in timing.ladder]
+        before = max(0, *(-s.offset * (2 if s.unit == "working-days" else 1) + 14 for s in ladder if s.offset < 0))
+        after = max(0, *(s.offset * 2 + 14 for s in ladder if s.offset > 0))
+        if any(timing.period_steps for timing in (self, *self._others.values())):
+            before = max(before, 380)  # an event's first reminder comes up to a year (its period) before its due date
         return today - dt.timedelta(days=after + self.policy.catch_up_days), today + dt.timedelta(days=before)
 
     def digest_instant(self, now: dt.datetime) -> dt.datetime:
@@ -177,12 +238,14 @@ def plan_notifications(
         if floor is not None and floor.tzinfo is not UTC:
             floor = floor.astimezone(UTC)
         # The steps with floor <= instant <= now: a ladder's instants come in order, so two bisections.
-        moments = timing.step_moments(occurrence.due)
+        mine = timing.of(occurrence.id)
+        opens = mine.opens(occurrence.id) if mine.period_steps else None
+        moments = mine.step_moments(occurrence.due, opens)
         last = bisect_right(moments, now)
         first = bisect_left(moments, floor) if floor is not None else 0
         if first >= last:
             continue
-        passed = timing.step_instants(occurrence.due)[first:last]
+        passed = mine.step_instants(occurrence.due, opens)[first:last]
         latest_moment = moments[last - 1]
         for moment, step in passed:
             # Who receives a step depends on the date only through the coordinator standing in for

@@ -260,6 +260,11 @@ class Obligation(_Inheritable):
     responsible_kk: Text | None = None
     instances: tuple[Instance, ...] = Field(default=(), alias="instance")
     note: str | None = None
+    # "event": the row asks for something to happen in each period (a commission sitting, a training,
+    # taking part in a meeting), not for a document by a date. The period's last day stays the
+    # deadline by which it must have happened; the ladder's `anchor = "period-start"` steps remind
+    # early in the period, and an answer records the day it was held.
+    kind: Literal["deliverable", "event"] = "deliverable"
 
     @field_validator("responsible")
     @classmethod
@@ -267,6 +272,19 @@ class Obligation(_Inheritable):
         if value != "all" and not value:
             raise ValueError("name at least one responsible party")
         return value
+
+    @model_validator(mode="after")
+    def _event_repeats(self):
+        if self.kind == "event" and self.due is not None and self.due.kind not in EVENT_RULES:
+            raise ValueError(
+                f'kind = "event" needs a rule that repeats over periods ({", ".join(EVENT_RULES)}), '
+                f"not {self.due.kind!r}: an event is owed once in each period"
+            )
+        return self
+
+
+EVENT_RULES = ("half-yearly", "quarterly", "monthly", "annual")
+"""The rule kinds an event row may have: each period (a half-year, a quarter…) must see it happen."""
 
 
 # --- the plan as a whole ---------------------------------------------------------------------------
@@ -279,6 +297,17 @@ class LadderStep(Model):
     notify: tuple[Literal["focal", "supervisor", "head", "recipient-focal"], ...] = Field(
         min_length=1
     )
+    # "due": the offset counts from the due date (every row). "period-start": from the first day of
+    # the period an event row is owed for (its first working day with offset 0); such a step is
+    # planned for event rows only (obligation kind = "event"), never for ordinary ones.
+    anchor: Literal["due", "period-start"] = "due"
+
+    @model_validator(mode="after")
+    def _after_the_start(self):
+        if self.anchor == "period-start" and self.offset < 0:
+            raise ValueError(f"step {self.step}: a step counted from the period's start cannot come before it "
+                             f"(offset {self.offset}): write an offset of 0 or more")
+        return self
 
 
 def _contract_ladder() -> tuple[LadderStep, ...]:

@@ -87,7 +87,7 @@ def advance(db: Session, occurrences: Sequence[OpenOccurrence], timing, now: dt.
         return
     moment = as_utc(now)
     _set_next_steps(db, [
-        {"oid": o.id, "next_at": next((m for m, _ in timing.step_instants(o.due) if m > moment), None)}
+        {"oid": o.id, "next_at": next((m for m, _ in timing.steps_for(o.id, o.due) if m > moment), None)}
         for o in occurrences
     ], only_running=True)
 
@@ -102,10 +102,10 @@ def _set_next_steps(db: Session, changes: list[dict], only_running: bool = False
     db.connection().execute(statement.values(next_step_at=bindparam("next_at")), changes)
 
 
-def first_step_from(timing, due: dt.date, floor: dt.datetime) -> dt.datetime | None:
+def first_step_from(timing, due: dt.date, floor: dt.datetime, occurrence_id: str = "") -> dt.datetime | None:
     """The instant of the first ladder step for `due` at or after `floor`; None when none is left."""
     moment = as_utc(floor)
-    return next((m for m, _ in timing.step_instants(due) if m >= moment), None)
+    return next((m for m, _ in timing.steps_for(occurrence_id, due) if m >= moment), None)
 
 
 def reschedule(db: Session, timing) -> None:
@@ -118,7 +118,7 @@ def reschedule(db: Session, timing) -> None:
     changes = []
     for oid, due, current, status, state, floor in rows:
         floor = aware(floor)
-        pending = [m for m, step in timing.step_instants(due)
+        pending = [m for m, step in timing.steps_for(oid, due)
                    if (oid, step.step, due) not in recorded and (floor is None or m >= floor)]
         wanted = min(pending) if pending and state in LADDER_RUNS and status == "active" else None
         if wanted != aware(current):

@@ -259,7 +259,7 @@ def _next_step(timing: Timing, oid: str, due: dt.date, status: str, state: str, 
     """`next_step_at` as the ladder's recomputation makes it (see `ledger.reschedule`)."""
     if status != "active" or state not in LADDER_RUNS:
         return None
-    instants = timing.of(oid).step_instants(due)
+    instants = timing.steps_for(oid, due)
     if not done and floor is None:
         return instants[0][0] if instants else None
     return next((m for m, step in instants if (not done or step.step not in done) and (floor is None or m >= floor)), None)
@@ -282,7 +282,7 @@ def _sync_batch(connection, batch: list[Occurrence], stored: dict, titles: dict,
         row = stored.get(corrected.get(oid, oid))
         if row is None:
             # A new id has no ledger rows (occurrences are never deleted, so none were written for it).
-            instants = timing.of(oid).step_instants(occurrence.due)
+            instants = timing.steps_for(oid, occurrence.due)
             added.append({
                 "id": oid, "obligation": occurrence.obligation, "agency": occurrence.agency, "period": occurrence.period,
                 "nominal_due": occurrence.nominal_due, "due": occurrence.due, "recipient": occurrence.recipient,

@@ -89,6 +89,7 @@ class SubmissionRow(SQLModel, table=True):
     recorded_at: dt.datetime
     ref: str | None = None  # the outgoing letter's registration number
     ref_date: dt.date | None = None  # and its date
+    held_on: dt.date | None = None  # an event row's answer: the day the event was held
     text: str | None = None  # the information itself
     by: str | None = Field(default=None, max_length=320)  # who recorded it: an email, or "operator"
 

@@ -82,6 +82,7 @@ class Letter:
     text: str
     uploads: list[Upload]
     values: dict  # the fields as typed, to show the form again
+    held_on: dt.date | None = None  # an event row's answer: the day the event was held
 
     @property
     def empty(self) -> bool:
@@ -92,10 +93,16 @@ async def read_letter(form: FormData, limit: int, lang: str = "en") -> tuple[Let
     """The letter, text and documents an answer's form carries (each document checked by its
     content, up to `limit` bytes), and what is wrong with them (None when nothing is)."""
     ref, text, ref_date_text = _field(form, "ref"), _field(form, "text"), _field(form, "ref_date")
-    values = {"ref": ref, "text": text, "ref_date": ref_date_text}
-    uploads, problem, ref_date = [], None, None
+    held_on_text = _field(form, "held_on")
+    values = {"ref": ref, "text": text, "ref_date": ref_date_text, "held_on": held_on_text}
+    uploads, problem, ref_date, held_on = [], None, None, None
     try:
         ref_date = dt.date.fromisoformat(ref_date_text) if ref_date_text else None
+        try:
+            held_on = dt.date.fromisoformat(held_on_text) if held_on_text else None
+        except ValueError:
+            ref_date_text = held_on_text  # named in the message below
+            raise
         for upload in form.getlist("files"):
             if not isinstance(upload, UploadFile) or not upload.filename:
                 continue  # an empty file input
@@ -107,17 +114,23 @@ async def read_letter(form: FormData, limit: int, lang: str = "en") -> tuple[Let
         problem = str(refused)
     finally:
         await form.close()
-    return Letter(ref, ref_date, text, uploads, values), problem
+    return Letter(ref, ref_date, text, uploads, values, held_on), problem
 
 
 def record_answers(service, ids: list[str], person, letter: Letter, *, at: dt.datetime, now: dt.datetime,
                    client: str | None) -> None:
     """One submission per occurrence, each with the same letter, text and documents, received at
     `at` (not in the future, nor before the plan's adoption: the command line's rule)."""
+    from scheduler.calendar.periods import event_of
+
     for oid in ids:
+        # The day an event was held goes with the events ticked; given for one ordinary deadline
+        # alone, it is refused with the reason.
+        event = event_of(service.plan, oid)
+        held_on = letter.held_on if event is not None or len(ids) == 1 else None
         answer.submit(service.engine, service.timing, oid, at=at, now=now, actor=person.actor(), ref=letter.ref,
                       ref_date=letter.ref_date, text=letter.text, uploads=letter.uploads,
-                      earliest=service.plan.file.plan.adopted, client=client)
+                      earliest=service.plan.file.plan.adopted, client=client, held_on=held_on, event=event)
 
 
 def back_to(form: FormData) -> str:

@@ -41,7 +41,9 @@ def test_the_skeleton_validates_and_expands_as_written(scheduler, skeleton):
     assert plan["plan"]["period"] == {"from": 2024, "to": 2026}
     assert plan["office"]["vak-working-body"]["held_by"] == [{"agency": "mvd", "years": [2024, 2025, 2026]}]
     assert [step["step"] for step in plan["policy"]["ladder"]] == [
-        "reminder-14d", "reminder-7d", "reminder-1wd", "due", "escalation-1wd", "escalation-5wd"]
+        "reminder-14d", "reminder-7d", "reminder-1wd", "due", "escalation-1wd", "escalation-5wd", "period-start"]
+    assert plan["policy"]["ladder"][-1]["anchor"] == "period-start"  # an event's reminder early in its period
+    assert {r["kind"] for r in records if r["obligation"] == "2"} == {"event"}  # the quarterly example is a training
 
 
 def test_every_field_is_explained_in_kazakh_and_russian(skeleton):

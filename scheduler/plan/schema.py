@@ -562,7 +562,7 @@ class PlanFile(Model):
     plan: PlanMeta
     policy: Policy = Field(default_factory=Policy)
     sections: tuple[Section, ...] = Field(default=(), alias="section")
-    agencies: dict[Code, Agency] = Field(alias="agency")
+    agencies: dict[Code, Agency] = Field(default_factory=dict, alias="agency")
     groups: dict[Code, Group] = Field(default_factory=dict, alias="group")
     offices: dict[Code, Office] = Field(default_factory=dict, alias="office")
     headings: tuple[Heading, ...] = Field(default=(), alias="heading")

@@ -240,6 +240,21 @@ def with_prefix(file: PlanFile, prefix: str) -> PlanFile:
     })
 
 
+def _joined_tenures(known, added) -> tuple[tuple, str | None]:
+    """An office's holders as two plans give them, joined year by year; and the first year the
+    second gives to another body than the first ("held in 2024 by labour"), if any."""
+    held = {year: tenure.agency for tenure in known for year in tenure.years}
+    clash = None
+    for tenure in added:
+        for year in tenure.years:
+            if held.setdefault(year, tenure.agency) != tenure.agency and clash is None:
+                clash = f"held in {year} by {tenure.agency}"
+    by_agency: dict[str, list[int]] = {}
+    for year in sorted(held):
+        by_agency.setdefault(held[year], []).append(year)
+    return tuple(schema.Tenure(agency=agency, years=tuple(years)) for agency, years in by_agency.items()), clash
+
+
 _DIRECTORY = (("agencies", "agency"), ("groups", "group"), ("offices", "office"))
 
 
@@ -259,7 +274,11 @@ def merge_directories(parsed: list[tuple[PlanFile, _Locator]]) -> tuple[dict, li
                     said_in[(name, code)] = where.path
                     continue
                 if name == "offices":  # who holds an office: each plan says it for its own years
-                    held = known.held_by + tuple(t for t in entry.held_by if t not in known.held_by)
+                    held, clash = _joined_tenures(known.held_by, entry.held_by)
+                    if clash:
+                        problems.append(where.problem((table, code, "held_by"), (
+                            f"{clash} here, but {said_in[(name, code)]} gives that year to another body: "
+                            "plans loaded together share one directory")))
                     known = merged[name][code] = known.model_copy(update={"held_by": held})
                 both = known.model_fields_set & entry.model_fields_set - {"held_by"}
                 differing = [f for f in sorted(both) if getattr(known, f) != getattr(entry, f)]

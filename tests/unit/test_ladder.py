@@ -39,7 +39,7 @@ def directory():
         ("gpo", "head"): [Person("head@gpo.kz", "GPO head", "en")],
         ("mvd", "focal"): [Person("askar@mvd.kz", "Асқар", "kk")],
     }
-    return Directory(people, frozenset({"gpo"}), lambda day: "labour" if day.year == 2021 else "mvd")
+    return Directory(people, frozenset({"gpo"}), lambda day, occurrence_id="": "labour" if day.year == 2021 else "mvd")
 
 
 FINANCE = OpenOccurrence("7:finance:2022", "finance", D(2022, 12, 9), None)

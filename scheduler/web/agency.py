@@ -86,7 +86,7 @@ class Letter:
 
     @property
     def empty(self) -> bool:
-        return not (self.ref or self.text or self.uploads)
+        return not (self.ref or self.text or self.uploads or self.held_on)
 
 
 async def read_letter(form: FormData, limit: int, lang: str = "en") -> tuple[Letter, str | None]:

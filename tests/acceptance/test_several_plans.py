@@ -170,3 +170,30 @@ def test_diff_of_two_plan_directories_shows_the_added_plan(scheduler):
     assert result.returncode == 0, result.stderr
     changes = json.loads(result.stdout)
     assert [(c["occurrence"], c["change"], c["after"]) for c in changes] == [("second-2022/1:mvd:2022", "added", "2022-12-09")]
+
+
+def test_the_next_plan_from_new_plan_runs_beside_the_shipped_one(scheduler):
+    """The 2024–2026 plan as `new-plan` writes it, put beside the shipped plan: it validates, syncs
+    and is reminded with no code change, its rows `kz-tip-2024-2026/<row>`, the shipped ids unchanged."""
+    plans = scheduler.cwd / "plans"
+    plans.mkdir()
+    shutil.move(scheduler.cwd / "obligations.toml", plans / "obligations.toml")
+    made = scheduler("new-plan", str(plans / "next.toml"), "--from", "2024", "--to", "2026", "--id", "kz-tip-2024-2026")
+    assert made.returncode == 0, made.stderr
+    (scheduler.cwd / "contacts.csv").write_text(
+        "agency,role,email,name,language\nmvd,focal,focal@mvd.example.kz,Асқар Нұрланов,kk\n", encoding="utf-8")
+    env = {"SCHEDULER_PLAN": str(plans)}
+    checked = scheduler("validate", env_extra=env)
+    assert checked.returncode == 0, checked.stderr
+    assert "ids kz-tip-2024-2026/<row>" in checked.stdout
+    synced = scheduler("sync", env_extra=env)
+    assert synced.returncode == 0, synced.stderr
+    again = scheduler("sync", "--dry-run", env_extra=env)
+    assert again.returncode == 0 and "7:finance:2022" not in again.stdout  # nothing moves on a second look
+    shown = scheduler("show", "7:finance:2022", "--format", "json", env_extra=env)
+    assert shown.returncode == 0 and json.loads(shown.stdout)["id"] == "7:finance:2022"
+    ticked = scheduler("tick", "--now", "2024-11-26T10:00:00+05:00", env_extra=env)
+    assert ticked.returncode == 0, ticked.stderr
+    texts = [email.message_from_bytes(p.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
+             for p in (scheduler.cwd / "var" / "mail" / "new").iterdir()]
+    assert any("kz-tip-2024-2026/1:mvd:2024" in t for t in texts), texts[:1]

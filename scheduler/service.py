@@ -104,12 +104,12 @@ class Service:
                 select(table.c.agency, table.c.role, table.c.email, table.c.name, table.c.language).order_by(table.c.id)
             ):
                 contacts[(agency, role)].append(Person(email, name, language))
-            coordinator = self.plan.file.plan.coordinator
             self._directory = (version, Directory(
                 contacts=dict(contacts),
                 by_agreement=frozenset(c for c, a in self.plan.file.agencies.items() if a.by_agreement),
                 placeholders=self.plan.placeholders,
-                coordinator_on=lambda day: self.plan.recipient_on(coordinator, day),
+                # the coordinator of the occurrence's own plan (the home plan's for none)
+                coordinator_on=lambda day, occurrence_id="": self.plan.recipient_on(self.plan.coordinator_of(occurrence_id), day),
             ))
         return self._directory[1]
 
@@ -275,7 +275,7 @@ class Service:
         owing = {row.agency for row in rows}
         if first.agency is not None and first.agency not in owing:
             by_agreement = all(getattr(self.plan.agency(a), "by_agreement", False) for a in owing)
-            coordinator = self.directory(db).coordinator_on(first.due)
+            coordinator = self.directory(db).coordinator_on(first.due, first.occurrence_id)
             if by_agreement and first.agency == coordinator and first.step.startswith("escalation") and \
                     all(row.recipient != first.agency and self.plan.recipient_on(row.recipient, row.nominal_due) != first.agency
                         for row in rows):
@@ -329,13 +329,18 @@ class Service:
 
         return simulate(self, start, end)
 
-    def feed(self, token: str, now: dt.datetime, lang: str | None = None) -> RenderedFeed | None:
+    def feed(self, token: str, now: dt.datetime, lang: str | None = None, plan_id: str | None = None) -> RenderedFeed | None:
         """The rendered feed for a live token; None for an unknown or revoked one. Its language:
-        `lang` when given (kk, ru, en), else a contact's own language, else Kazakh.
+        `lang` when given (kk, ru, en), else a contact's own language, else Kazakh. With several
+        plans loaded it holds every plan's deadlines, or `plan_id`'s alone (None when not loaded).
 
         Cancelled occurrences stay in the feed for CANCELLED_KEPT so subscribed clients remove them."""
         row = tokens.find(self.engine, token)
         if row is None:
+            return None
+        try:
+            member = self.plan.member(plan_id) if plan_id is not None else None
+        except KeyError:
             return None
         with session(self.engine) as db:
             if row.scope == "contact" and lang not in LANGUAGES:
@@ -353,7 +358,7 @@ class Service:
                 scope = scope & col(OccurrenceRow.agency).in_(agencies)
             joined = (col(SubmissionRow.id) == col(OccurrenceRow.submission_id))
             # The data's version: what any change to these events changes. Rendering is the costly part.
-            version = (row.token_hash, lang, tuple(sorted(agencies or ())), *db.exec(
+            version = (row.token_hash, lang, plan_id, tuple(sorted(agencies or ())), *db.exec(
                 select(func.count(), func.max(OccurrenceRow.updated_at), func.max(SubmissionRow.recorded_at))
                 .select_from(OccurrenceRow).outerjoin(SubmissionRow, joined).where(scope)
             ).one())
@@ -362,6 +367,8 @@ class Service:
                 self._feeds.move_to_end(version)
                 return cached
             rows = db.exec(select(OccurrenceRow, SubmissionRow.recorded_at).outerjoin(SubmissionRow, joined).where(scope)).all()
+        if member is not None and self.plan.members:
+            rows = [(o, at) for o, at in rows if self.plan.plan_of(o.obligation) is member]
         answered = {o.id for o, _ in rows if o.state in ANSWERED}
         events = [
             content.deadline(
@@ -373,7 +380,8 @@ class Service:
             for o, submitted in rows
         ]
         stamp = max((e.last_modified for e in events), default=content.plan_stamp(self.plan))
-        title = f"{self.plan.file.plan.id} — {name}"
+        shown = [member] if member is not None else self.plan.plans
+        title = f"{' + '.join(p.file.plan.id for p in shown)} — {name}"
         body = deadlines_calendar(events, title, stamp)
         rendered = self._feeds[version] = RenderedFeed(title, body, etag_of(body))
         while len(self._feeds) > FEED_CACHE_SIZE:

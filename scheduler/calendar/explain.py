@@ -11,7 +11,7 @@ from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.errors import UnknownOccurrence
 from scheduler.plan.dating import dated_directory, own_report
 from scheduler.plan.model import Plan, Resolution
-from scheduler.plan.schema import Obligation
+from scheduler.plan.schema import Before, Obligation
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class Explanation:
     nominal_transferred_working_day: bool
     skipped: tuple[SkippedDay, ...]
     recipient_source: str | None
+    linked: str | None = None
+    """For a row due before another's deadline: that deadline ("34:akimat-akmola:2022-Q1, due …")."""
     text_source: tuple[str, ...] = ()
     """Which text the occurrence is owed under: the original, or the amendments that set its cells;
     and amendments that changed the row only after its nominal date."""
@@ -60,7 +62,7 @@ def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanati
         hint = f"; its occurrences for {agency}: {', '.join(owed)}" if owed else f"; {agency} owes nothing under it"
         raise UnknownOccurrence(f"{occurrence}: obligation {obligation_id} has no occurrence for period {period!r}{hint}")
 
-    version, nominal = governing(plan, obligation, period)
+    version, nominal = governing(plan, obligation, period, calendar)
     text = plan.text_on(obligation_id, nominal.date)
     obligation = text.obligation if text is not None and text.obligation is not None else version.obligation
     refs = nominal.instance.responsible if nominal.instance and nominal.instance.responsible else None
@@ -97,7 +99,20 @@ def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanati
         text_source=tuple(text_source(plan, obligation_id, nominal.date)),
         own_report=own,
         dating=tuple(dated_directory(plan, agency, nominal.date, found.recipient)),
+        linked=_linked(plan, calendar, obligation, period),
     )
+
+
+def _linked(plan: Plan, calendar: WorkdayCalendar, obligation: Obligation, period: str) -> str | None:
+    """For a row due before another's deadline: that deadline, as `explain` names it."""
+    rule = obligation.due
+    if not isinstance(rule, Before):
+        return None
+    target = rule.target or rule.obligation
+    found = next((o for o in expand(plan, calendar, obligation=target, agency=rule.agency) if o.period == period), None)
+    if found is None:
+        return None
+    return f"{found.id}, due {found.due.isoformat()}; this deadline is {rule.working_days} working days before it"
 
 
 def _act(amendment) -> str:

@@ -41,7 +41,8 @@ def _settings() -> Settings:
     return root.obj
 
 
-def _plan(plan_path: Path | None) -> Plan:
+def _plan(plan_path) -> Plan:
+    """The plan(s) `--plan` names (a file or a directory, given once or more), else SCHEDULER_PLAN's."""
     from scheduler.plan import load_plan
 
     return load_plan(plan_path or _settings().plan)
@@ -62,8 +63,10 @@ def _calendar(plan: Plan, lang: str = "en") -> WorkdayCalendar:
 plan_option = click.option(
     "--plan",
     "plan_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Plan file (default: $SCHEDULER_PLAN or obligations.toml).",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="Plan file, or a directory whose *.toml files are plans; give it again to load several "
+    "plans together (default: $SCHEDULER_PLAN or obligations.toml).",
 )
 
 
@@ -88,11 +91,16 @@ def validate(plan_path: Path | None, contacts_path: Path | None) -> None:
     plan = _plan(plan_path)
     calendar = _calendar(plan)
     occurrences = sorted(expand(plan, calendar), key=sort_key)
-    meta = plan.file.plan
     kinds = Counter(o.due.kind for o in plan.obligations)
     agencies = plan.file.agencies
     akimats = sum(1 for a in agencies.values() if a.kind == "akimat")
-    print(f"{plan.source}: plan {meta.id}, No. {meta.number} of {meta.date}, period {meta.period.first}–{meta.period.last}")
+    for member in plan.plans:
+        meta = member.file.plan
+        rows = sum(1 for o in plan.obligations if plan.plan_of(o.id) is member) if plan.members else len(plan.obligations)
+        prefix = next((o.id.rpartition("/")[0] for o in member.file.obligations if "/" in o.id), "")
+        ids = f", ids {prefix}/<row>" if prefix else (", ids as numbered" if plan.members else "")
+        print(f"{member.source}: plan {meta.id}, No. {meta.number} of {meta.date}, period {meta.period.first}–{meta.period.last}"
+              + (f", {rows} obligations{ids}" if plan.members else ""))
     print(f"  agencies: {len(agencies)} ({akimats} akimats), groups: {len(plan.file.groups)}, offices: {len(plan.file.offices)}")
     print(f"  obligations: {len(plan.obligations)} ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})")
     owing = len({o.agency for o in occurrences})
@@ -178,10 +186,11 @@ def explain(plan_path, occurrence_id: str, lang: str, as_of=None) -> None:
 
     agency = plan.agency(o.agency)
     title_other = getattr(ob, f"title_{lang}", None) if lang != "kk" else None
-    lines = [
-        f"occurrence   {o.id}",
-        f"obligation   {ob.id}: {ob.title_kk}",
-    ]
+    lines = [f"occurrence   {o.id}"]
+    if plan.members:  # several plans loaded: say whose row this is
+        meta = plan.plan_of(ob.id).file.plan
+        lines.append(f"plan         {meta.id}: No. {meta.number} of {meta.date.isoformat()}, row {ob.id.rpartition('/')[2]}")
+    lines.append(f"obligation   {ob.id}: {ob.title_kk}")
     if title_other:
         lines.append(f"             {title_other}")
     lines += [
@@ -189,6 +198,7 @@ def explain(plan_path, occurrence_id: str, lang: str, as_of=None) -> None:
         + (" (by agreement)" if agency.by_agreement else ""),
         f"             responsible: {why.responsibility.reason}",
         f"rule         {why.rule}" + (f' — "{ob.deadline_kk}"' if ob.deadline_kk else ""),
+        *([f"feeds        {why.linked}"] if why.linked else []),
         *(f"{'text' if i == 0 else '':<12} {line}" for i, line in enumerate(why.text_source)),
         f"period       {o.period}",
         *_period_lines(plan, o, lang),

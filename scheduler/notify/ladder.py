@@ -50,7 +50,9 @@ class Directory:
 
     contacts: Mapping[tuple[str, str], Sequence[Person]]
     by_agreement: frozenset[str]
-    coordinator_on: Callable[[dt.date], str | None]
+    coordinator_on: Callable[..., str | None]
+    """(day, occurrence id) → the body holding the coordinator role of the occurrence's plan that
+    day (the home plan's without an id)."""
     placeholders: frozenset[str] = frozenset()
     """Parties the plan names with no addressee (`placeholder = true`): nothing is planned for them."""
 
@@ -202,7 +204,7 @@ def recipients(step: LadderStep, occurrence: OpenOccurrence, directory: Director
             people = directory.people(agency, "focal") if agency != occurrence.agency else ()
         elif role == "head" and occurrence.agency in directory.by_agreement:
             # The Government cannot instruct these bodies; their misses go to the coordinator.
-            agency = directory.coordinator_on(occurrence.due)
+            agency = directory.coordinator_on(occurrence.due, occurrence.id)  # its own plan's
             people = directory.people(agency, "focal")
         else:
             agency = occurrence.agency
@@ -250,7 +252,8 @@ def plan_notifications(
         for moment, step in passed:
             # Who receives a step depends on the date only through the coordinator standing in for
             # the head of a body "by agreement"; otherwise one look-up serves every due date.
-            key = (step.step, occurrence.agency, occurrence.recipient, occurrence.due if occurrence.agency in by_agreement else None)
+            key = (step.step, occurrence.agency, occurrence.recipient,
+                   (occurrence.due, occurrence.id.partition(":")[0]) if occurrence.agency in by_agreement else None)
             people = addressees.get(key)
             if people is None:
                 people = addressees[key] = [(p, agency, p.email.lower()) for p, agency in recipients(step, occurrence, directory)]

@@ -226,6 +226,20 @@ class Plan:
         """The plan a row belongs to (itself when one plan is loaded): its meta, policy, window."""
         return self._member_of.get(obligation_id, self)
 
+    def coordinator_of(self, some_id: str = "") -> str:
+        """The coordinator of the plan an obligation or occurrence id belongs to (the home plan's
+        for "")."""
+        return self.plan_of(some_id.partition(":")[0]).file.plan.coordinator
+
+    def member(self, plan_id: str | None) -> Plan:
+        """One of the plans loaded, by its id (None: the home plan); KeyError naming the ids known."""
+        if plan_id is None or plan_id == self.file.plan.id:
+            return next((m for m in self.members if m.file.plan.id == self.file.plan.id), self)
+        found = next((m for m in self.members if m.file.plan.id == plan_id), None)
+        if found is None:
+            raise KeyError(f"no plan {plan_id!r} is loaded; the plans are: {', '.join(p.file.plan.id for p in self.plans)}")
+        return found
+
     @property
     def sources(self) -> tuple[Path, ...]:
         """The files the plan was read from, in the order given."""
@@ -276,7 +290,9 @@ class Plan:
 
     @property
     def years(self) -> range:
-        return range(self.file.plan.period.first, self.file.plan.period.last + 1)
+        """The plan's years; with several plans loaded, every year some plan covers."""
+        periods = [p.file.plan.period for p in self.plans]
+        return range(min(p.first for p in periods), max(p.last for p in periods) + 1)
 
     def translation_status(self, language: str) -> str | None:
         """"official" or "working" for the plan's words in `language`, None when it has none in it
@@ -330,7 +346,7 @@ class Plan:
             refs = obligation.responsible
         if refs == "all":
             # The bodies the plan names, not its placeholders ("interested state bodies", "NGOs").
-            refs = [c for c in self._named_parties if not getattr(self.file.agencies.get(c), "placeholder", False)]
+            refs = [c for c in self.plan_of(obligation.id)._named_parties if not getattr(self.file.agencies.get(c), "placeholder", False)]
             how = "every party the plan names"
         else:
             how = "named in the plan"
@@ -364,7 +380,8 @@ class Plan:
         """
         if refs is None:
             refs = obligation.responsible
-        key = (refs, bisect_right(self._change_points, day), day.year if refs in self._year_scoped else 0)
+        scope = ("all", self.plan_of(obligation.id).file.plan.id) if refs == "all" else refs  # "all": its own plan's parties
+        key = (scope, bisect_right(self._change_points, day), day.year if refs in self._year_scoped else 0)
         owing = self._owing_cache.get(key)
         if owing is None:
             owing = self._owing_cache[key] = [r.agency for r in self.parties_on(obligation, day, refs)]

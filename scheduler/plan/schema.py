@@ -44,6 +44,7 @@ AgencyKind = Literal[
     "ombudsman",
     "academy",
     "commission",
+    "department",  # a region's local executive body (a regional plan's own parties)
 ]
 
 
@@ -196,8 +197,26 @@ class Dates(Model):
     kind: Literal["dates"]
 
 
+class Before(Model):
+    """Due a number of working days before another row's deadline owed by one body: a regional
+    plan's row that feeds the national one ("to the akimat 5 working days before the national
+    deadline"). One deadline per deadline of the linked row, with the same period."""
+
+    kind: Literal["before"]
+    plan: Code | None = None
+    """The plan the linked row is in (its `[plan] id`); none: this plan."""
+    obligation: ObligationId
+    """The linked row, numbered as its own plan numbers it."""
+    agency: Code
+    """The body whose deadline under the linked row this one feeds (the akimat)."""
+    working_days: int = Field(ge=0, le=60)
+    target: str | None = Field(default=None, exclude=True)
+    """Set by the loader: the linked row's id among the plans loaded (`<plan-id>/<row>` for a
+    further plan's)."""
+
+
 Rule = Annotated[
-    Union[Once, Annual, HalfYearly, Quarterly, Monthly, Within, YearEnd, Dates],
+    Union[Once, Annual, HalfYearly, Quarterly, Monthly, Within, YearEnd, Dates, Before],
     Field(discriminator="kind"),
 ]
 

@@ -156,13 +156,17 @@ def routes(auth: Auth, guard) -> list[Route]:
                 (year is not None and compliance.year_outside(service.plan.years, year)):
             return auth.refusal(request, 404, "no_report", visitor.language)
 
+        plan_id = given.get("plan") or None
+        if plan_id is not None and plan_id not in {p.file.plan.id for p in service.plan.plans}:
+            return auth.refusal(request, 404, "no_report", visitor.language)
+
         def build() -> bytes:
             made = reports.consolidated(service.engine, service.plan, service.timing.zone, lang=lang, year=year,
-                                        today=service.timing.local_day(now))
+                                        today=service.timing.local_day(now), plan_id=plan_id)
             return reports.write(made, fmt)
 
         body = await run_in_threadpool(build)
-        name = f"consolidated-{span}-{lang}.{fmt}"
+        name = f"consolidated-{plan_id + '-' if plan_id else ''}{span}-{lang}.{fmt}"
         return Response(body, media_type=REPORT_TYPES[fmt], headers={
             "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"})
 
@@ -302,7 +306,7 @@ def routes(auth: Auth, guard) -> list[Route]:
         Route("/review", queue, methods=["GET"]),
         Route("/review/close", close_history, methods=["POST"]),
         Route("/reports/consolidated", consolidated, methods=["GET"]),
-        Route("/occurrences/{occurrence_id}", occurrence, methods=["GET"]),
-        Route("/occurrences/{occurrence_id}/act", act, methods=["POST"]),
-        Route("/occurrences/{occurrence_id}/answer", paper, methods=["POST"]),
+        Route("/occurrences/{occurrence_id:path}", occurrence, methods=["GET"]),
+        Route("/occurrences/{occurrence_id:path}/act", act, methods=["POST"]),
+        Route("/occurrences/{occurrence_id:path}/answer", paper, methods=["POST"]),
     ]

@@ -320,7 +320,7 @@ class Service:
         from scheduler.app import answer
 
         done = answer.submit(self.engine, self.timing, occurrence_id, at=at, now=now, note=note,
-                             earliest=self.plan.file.plan.adopted, client=client)
+                             earliest=self.plan.plan_of(occurrence_id).adopted, client=client)
         return not done.repeat, done.submission
 
     def simulate(self, start: dt.date, end: dt.date):
@@ -366,18 +366,23 @@ class Service:
             if cached is not None:
                 self._feeds.move_to_end(version)
                 return cached
-            rows = db.exec(select(OccurrenceRow, SubmissionRow.recorded_at).outerjoin(SubmissionRow, joined).where(scope)).all()
+            # Plain rows of the columns an event needs (no ORM object per occurrence).
+            o = OccurrenceRow.__table__.c
+            rows = db.connection().execute(
+                select(o.id, o.obligation, o.agency, o.nominal_due, o.due, o.recipient, o.sequence, o.updated_at,
+                       o.status, o.state, SubmissionRow.__table__.c.recorded_at)
+                .select_from(OccurrenceRow.__table__.outerjoin(SubmissionRow.__table__, joined)).where(scope)
+            ).all()
         if member is not None and self.plan.members:
-            rows = [(o, at) for o, at in rows if self.plan.plan_of(o.obligation) is member]
-        answered = {o.id for o, _ in rows if o.state in ANSWERED}
+            rows = [r for r in rows if self.plan.plan_of(r.obligation) is member]
         events = [
             content.deadline(
-                self.plan, self.calendar, occurrence_id=o.id, obligation_id=o.obligation, agency=o.agency,
-                nominal=o.nominal_due, due=o.due, recipient=o.recipient, sequence=o.sequence,
-                last_modified=max(filter(None, (o.updated_at, submitted))), cancelled=o.status != "active",
-                submitted=o.id in answered, lang=lang,
+                self.plan, self.calendar, occurrence_id=r.id, obligation_id=r.obligation, agency=r.agency,
+                nominal=r.nominal_due, due=r.due, recipient=r.recipient, sequence=r.sequence,
+                last_modified=max(filter(None, (r.updated_at, r.recorded_at))), cancelled=r.status != "active",
+                submitted=r.state in ANSWERED, lang=lang,
             )
-            for o, submitted in rows
+            for r in rows
         ]
         stamp = max((e.last_modified for e in events), default=content.plan_stamp(self.plan))
         shown = [member] if member is not None else self.plan.plans

@@ -113,7 +113,7 @@ def submit(plan_path, occurrence_id, at_text, ref, ref_date, text, files, note, 
     service = open_service(settings, plan)
     done = answer.submit(service.engine, service.timing, occurrence_id, at=at, now=clock(), actor=actor, ref=ref,
                          ref_date=ref_date.date() if ref_date else None, text=text, note=note, uploads=documents,
-                         earliest=plan.file.plan.adopted, held_on=held_on.date() if held_on else None,
+                         earliest=plan.plan_of(occurrence_id).adopted, held_on=held_on.date() if held_on else None,
                          event=event_of(plan, occurrence_id))
     from scheduler.store.ledger import aware
 

@@ -222,14 +222,15 @@ class Plan:
 
     # --- several plans ---------------------------------------------------------------------------
 
-    def plan_of(self, obligation_id: str) -> Plan:
-        """The plan a row belongs to (itself when one plan is loaded): its meta, policy, window."""
-        return self._member_of.get(obligation_id, self)
+    def plan_of(self, some_id: str) -> Plan:
+        """The plan a row or an occurrence belongs to (itself when one plan is loaded): its meta,
+        policy, window."""
+        return self._member_of.get(some_id.partition(":")[0], self) if self._member_of else self
 
     def coordinator_of(self, some_id: str = "") -> str:
         """The coordinator of the plan an obligation or occurrence id belongs to (the home plan's
         for "")."""
-        return self.plan_of(some_id.partition(":")[0]).file.plan.coordinator
+        return self.plan_of(some_id).file.plan.coordinator
 
     def member(self, plan_id: str | None) -> Plan:
         """One of the plans loaded, by its id (None: the home plan); KeyError naming the ids known."""

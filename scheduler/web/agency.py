@@ -130,7 +130,7 @@ def record_answers(service, ids: list[str], person, letter: Letter, *, at: dt.da
         held_on = letter.held_on if event is not None or len(ids) == 1 else None
         answer.submit(service.engine, service.timing, oid, at=at, now=now, actor=person.actor(), ref=letter.ref,
                       ref_date=letter.ref_date, text=letter.text, uploads=letter.uploads,
-                      earliest=service.plan.file.plan.adopted, client=client, held_on=held_on, event=event)
+                      earliest=service.plan.plan_of(oid).adopted, client=client, held_on=held_on, event=event)
 
 
 def back_to(form: FormData) -> str:

@@ -132,7 +132,7 @@ class Auth:
         """A page in `lang`. Referrer-Policy same-origin, not the app's no-referrer: under that a
         browser posts a page's forms with `Origin: null`, which the Origin check must refuse."""
         service = self.current()
-        meta = service.plan.file.plan
+        meta = context.get("plan") or service.plan.file.plan  # a row's page: its own plan's
         heading = getattr(meta, f"title_{lang}", None) or meta.title_kk
         working = lang != "kk" and meta.translation_status(lang) == "working"
         context.setdefault("zone", service.timing.zone)

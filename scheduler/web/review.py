@@ -189,11 +189,11 @@ def routes(auth: Auth, guard) -> list[Route]:
         done = auth.words(lang, "done_answer") if status == 200 and request.query_params.get("done") == "answer" else None
         return auth.page(
             "occurrence", lang, status, request, service=service, row=row, submission=submission, ledger=ledger,
-            shown=shown, item=service.item(row, lang), plan=service.plan.file.plan, person=person,
+            shown=shown, item=service.item(row, lang), plan=service.plan.plan_of(oid).file.plan, person=person,
             today=service.timing.local_day(now), offered=offered, requested=requested,
             home="/review" if person.staff and (visitor.session or not person.roles) else "/my",
             basic=visitor.session is None, error=error, values=values or {}, done=done,
-            adopted=service.plan.file.plan.adopted,
+            adopted=service.plan.plan_of(oid).adopted,
             csrf=guard.token(oid), csrf_act=auth.token(visitor, f"act:{oid}"),
             csrf_paper=auth.token(visitor, f"paper:{oid}") if person.reviews else None,
             csrf_answer=auth.token(visitor, "answer"), csrf_extension=auth.token(visitor, "extension"),
@@ -277,7 +277,7 @@ def routes(auth: Auth, guard) -> list[Route]:
         letter, problem = await read_letter(form, service.settings.max_upload_mb << 20, visitor.language)
         values = {**letter.values, "received": received_text}
         words = lambda key, **given: auth.page_words(visitor, key, **given)  # noqa: E731
-        today, adopted = service.timing.local_day(now), service.plan.file.plan.adopted
+        today, adopted = service.timing.local_day(now), service.plan.plan_of(oid).adopted
         received = None
         try:
             received = dt.date.fromisoformat(received_text) if received_text else None

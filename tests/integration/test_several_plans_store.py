@@ -65,6 +65,9 @@ def test_a_regional_rows_page_feed_and_report(site):
     assert status == 200, page[:300]
     assert "ПРИМЕР: Представлять в акимат области информацию об обучении инспекторов труда" in page
     assert "17 марта 2022" in page
+    # the page is headed by the row's own plan, not the national one
+    assert "ПРИМЕР: Региональный план мероприятий акимата Акмолинской области" in page
+    assert "План мероприятий Правительства Республики Казахстан" not in page
     assert admin.get(f"/occurrences/{REGIONAL}/3:akmola-social:1999-Q1")[0] == 404
 
     token = tokens.issue(service.engine, dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc), agency="akimat-akmola")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 # Babel is imported when a date is first written, not with this module: the command line lists its
 # languages (`--lang`) without loading Babel.
@@ -13,6 +14,7 @@ LANGUAGES = ("kk", "ru", "en")
 _LONG_PATTERNS = {"kk": "y 'жылғы' d MMMM", "ru": "d MMMM y 'г.'", "en": "d MMMM y"}
 
 
+@functools.lru_cache(maxsize=8192)  # a feed or an email writes the same dates over and over
 def long_date(day: dt.date, lang: str) -> str:
     from babel.dates import format_date
 
@@ -20,6 +22,11 @@ def long_date(day: dt.date, lang: str) -> str:
 
 
 def weekday(day: dt.date, lang: str) -> str:
+    return _weekday_name(day.weekday(), lang)
+
+
+@functools.lru_cache(maxsize=None)
+def _weekday_name(number: int, lang: str) -> str:
     from babel.dates import format_date
 
-    return format_date(day, "EEEE", locale=lang)
+    return format_date(dt.date(2024, 1, 1) + dt.timedelta(days=number), "EEEE", locale=lang)  # 2024-01-01: a Monday

@@ -79,3 +79,56 @@ def test_an_event_speaks_its_readers_language():
     assert not re.findall(r"[әғқңөұүһі]", russian.summary + russian.description, re.I)
     kazakh = content.deadline(**event, lang="kk")
     assert kazakh.summary.startswith("Қаржымині: 7. ") and "Аяқталу нысаны: " in kazakh.description
+
+
+def icalendar_rendering(deadlines, name, stamp):
+    """The same calendar built with icalendar's components: what the direct writer must equal."""
+    from icalendar import Alarm, Event, vDuration
+
+    from scheduler.feeds import ics
+
+    calendar = Calendar()
+    for key, value in (("prodid", ics.PRODID), ("version", "2.0"), ("calscale", "GREGORIAN"), ("name", name),
+                       ("x-wr-calname", name)):
+        calendar.add(key, value)
+    calendar.add("refresh-interval", vDuration(ics.REFRESH), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(ics.REFRESH))
+    for d in sorted(deadlines, key=lambda d: (d.due, d.occurrence_id)):
+        changed = (d.last_modified or stamp).astimezone(dt.timezone.utc).replace(microsecond=0)
+        event = Event()
+        for key, value in (("uid", ics.uid_of(d.occurrence_id)), ("dtstamp", changed), ("last-modified", changed),
+                           ("dtstart", d.due), ("dtend", d.due + dt.timedelta(days=1)),
+                           ("summary", (ics.SUBMITTED_MARK if d.submitted else "") + d.summary),
+                           ("description", d.description), ("sequence", d.sequence),
+                           ("status", "CANCELLED" if d.cancelled else "CONFIRMED"), ("transp", "TRANSPARENT")):
+            event.add(key, value)
+        if not d.cancelled and not d.submitted:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", d.summary)
+            alarm.add("trigger", -ics.ALARM_BEFORE)
+            event.add_component(alarm)
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def test_the_direct_writer_gives_icalendars_bytes():
+    """Escaping and folding as icalendar does them: multi-byte characters, escapes and carets at a
+    fold, time zones other than UTC, long and empty texts."""
+    import random
+
+    rng = random.Random(94)
+    alphabet = "ab c\\^;,:\n\r" + "әғқңөұүһіЖ—✓😀" + "xyz" * 5
+    text = lambda size: "".join(rng.choice(alphabet) for _ in range(rng.randrange(size)))  # noqa: E731
+    for _ in range(300):
+        deadlines = [
+            Deadline(f"{text(20)}:{n}", dt.date(2021, 1, 1) + dt.timedelta(days=rng.randrange(1000)), text(300),
+                     text(800), rng.randrange(5),
+                     rng.choice([None, dt.datetime(2022, 1, 2, 3, 4, 5, 678,
+                                                   tzinfo=dt.timezone(dt.timedelta(hours=rng.randrange(-5, 6))))]),
+                     cancelled=rng.random() < 0.2, submitted=rng.random() < 0.2)
+            for n in range(rng.randrange(1, 5))
+        ]
+        name = text(100).replace("\n", "").replace("\r", "")
+        assert deadlines_calendar(deadlines, name, STAMP) == icalendar_rendering(deadlines, name, STAMP)
+    assert render() == icalendar_rendering(EVENTS, "kz-tip-2021-2023 — Қаржымині", STAMP)

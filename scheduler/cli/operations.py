@@ -450,6 +450,9 @@ def report_command(plan_path, kind, year, whole_plan, lang, fmt, output, now_tex
         span = f"due in {year}" if year is not None else "due over the whole plan"
         done = (f"consolidated report in {lang or 'kk'}, {sum(1 for r in consolidated.rows if r.kind == 'obligation')} "
                 f"plan rows, {sum(consolidated.counts.values())} occurrences {span}" + (f" ({counts})" if counts else ""))
+        unaddressed = sum(e.state == "unaddressed" for r in consolidated.rows for e in r.entries)
+        if unaddressed:  # the placeholders' deadlines: listed in the report, not counted
+            done += f"; {unaddressed} listed with no addressee, not counted"
     if output is not None:
         try:
             output.write_bytes(data)

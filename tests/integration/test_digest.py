@@ -81,6 +81,7 @@ def test_a_big_backlog_fits_in_one_unclipped_email(database_url, make_service, t
         rows = db.exec(select(OccurrenceRow).where(OccurrenceRow.status == "active")).all()
     owed = [r for r in rows if r.state in LADDER_RUNS and r.due < MONDAY.date()]
     assert len(owed) > 1000 and len({r.agency for r in owed}) == 47
+    owed = [r for r in owed if r.agency not in service.plan.placeholders]  # listed, never counted in the digest
 
     # the real path: Monday's tick writes the digest to the coordinator's focal point and sends it
     service.tick(MONDAY)
@@ -95,11 +96,11 @@ def test_a_big_backlog_fits_in_one_unclipped_email(database_url, make_service, t
     for language in ("kk", "ru", "en"):
         report, message = render(service, language)
         assert len(message.as_bytes(policy=SMTP)) < LIMIT
-        # counts per agency, right: every one of the 47 bodies, the most late first
+        # counts per agency, right: every one of the 47 bodies but the 2 placeholders, the most late first
         assert report.overdue == len(owed) and report.history == 0
         expected = Counter(r.agency for r in owed)
         assert {a.code: a.overdue for a in report.agencies} == expected
-        assert len(report.agencies) == 47
+        assert len(report.agencies) == 45
         assert [a.overdue for a in report.agencies] == sorted((a.overdue for a in report.agencies), reverse=True)
         # the top items: the most overdue first, each listed in the header
         top = [line.item.occurrence_id for line in report.top_overdue]
@@ -177,7 +178,7 @@ def test_history_before_the_first_tick_is_one_line(database_url, smtp_server, ma
         touched = set(db.exec(select(NotificationRow.occurrence_id)))
         rows = db.exec(select(OccurrenceRow).where(OccurrenceRow.status == "active", OccurrenceRow.state == "open",
                                                    OccurrenceRow.due < dt.date(2022, 11, 21))).all()
-    history = [r.id for r in rows if r.id not in touched]
+    history = [r.id for r in rows if r.id not in touched and r.agency not in service.plan.placeholders]
     assert len(history) > 500
     line = f"Жүйе іске қосылғанға дейін (2022 жылғы 21 қараша) мерзімі өтіп кеткен, жауап берілмеген мерзімдер: {len(history)}"
     assert line in text

@@ -11,6 +11,7 @@ from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.feeds.ics import Deadline
 from scheduler.i18n import long_date, weekday
 from scheduler.plan import Plan
+from scheduler.plan.dating import own_report
 from scheduler.templating import translations
 
 SUMMARY_TITLE_LIMIT = 120
@@ -86,6 +87,9 @@ def deadline(
         lines.append(f"{_('Form')}: {form}")
     if recipient:
         lines.append(f"{_('To')}: {plan.display_name(recipient, nominal, lang)}")
+    elif own_report(plan, obligation_id, agency, nominal):
+        own_words = _("nobody: this is the body's own information, for the consolidated report it compiles itself")
+        lines.append(f"{_('To')}: {own_words}")
     own = plan.plan_of(obligation_id).file.plan
     row = _("Plan %(plan)s, row %(row)s") % {"plan": own.id, "row": obligation_id.rpartition("/")[2]}
     if obligation and obligation.section:

@@ -48,6 +48,11 @@ def test_a_body_never_reports_to_itself(scheduler):
     assert "recipient    none — its own report: the information goes to office vak-working-body, held in 2022 by mvd" \
         in scheduler("explain", "6:mvd:2022").stdout
     assert "recipient    labour" in scheduler("explain", "6:mvd:2021").stdout
+    # a calendar feed says so too
+    ics = scheduler("expand", "--from", "2023-01-20", "--to", "2023-01-20", "--agency", "mvd", "--format", "ics").stdout
+    unfolded = ics.replace("\r\n ", "").replace("\n ", "")
+    event = unfolded[unfolded.index("UID:res-3.2:mvd:2022"):]
+    assert "Кімге: ешкімге: бұл органның өз ақпараты" in event[:event.index("END:VEVENT")]
 
 
 def test_explain_gives_the_source_of_the_dates_that_decided(scheduler):

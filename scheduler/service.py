@@ -132,16 +132,22 @@ class Service:
             planned += digest
         return occurrences, planned
 
+    def plan_and_record(self, now: dt.datetime) -> tuple[list[OpenOccurrence], list[Planned]]:
+        """A tick's first part, in one transaction: plan what is due by `now`, write it to the
+        ledger, point each occurrence planned for at its next step."""
+        with session(self.engine) as db:
+            considered, planned = self.plan_due(db, now)
+            record(db, planned)
+            advance(db, considered, self.timing, now)
+        return considered, planned
+
     # --- the tick ---------------------------------------------------------------------------
 
     def tick(self, now: dt.datetime) -> TickReport:
         report = TickReport()
         with metrics.tick_seconds.time():
             try:
-                with session(self.engine) as db:
-                    considered, planned = self.plan_due(db, now)
-                    record(db, planned)
-                    advance(db, considered, self.timing, now)
+                _, planned = self.plan_and_record(now)
                 report.planned = sum(p.send for p in planned)
                 report.skipped = len(planned) - report.planned
                 self.deliver(now, report)

@@ -4,6 +4,7 @@ nothing stored, and the occurrence page shows the day recorded and a partial fir
 
 from __future__ import annotations
 
+from scheduler.app import users
 from tests.integration.test_personal_links import site  # noqa: F401 - the site over real HTTP, 9 December 2022
 from tests.integration.web_client import field
 
@@ -34,6 +35,11 @@ def test_an_event_is_answered_with_the_day_it_was_held(site):  # noqa: F811
     shown = askar.get(f"/occurrences/{EVENT}")[2]
     held = shown[shown.index('id="held-on"'):]
     assert "2022 жылғы 15 қараша" in held[:held.index("</td>")]
+    # the secretariat's queue says when it was held
+    users.add(web.service.engine, "reviewer@gov.kz", "reviewer", web.clock[0])
+    queue = web.signed_in("reviewer@gov.kz").get("/review?lang=en")[2]
+    entry = queue.split('id="new-answers"')[1].split("</ul>")[0]
+    assert f'href="/occurrences/{EVENT}"' in entry and "Held on: 15 November 2022" in entry
 
 
 def test_the_first_quarter_is_said_to_be_partial_on_the_occurrence_page(site):  # noqa: F811

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import and_, bindparam, func, or_, text, tuple_, update
@@ -82,14 +83,18 @@ def recorded_keys(db: Session, occurrence_ids: Iterable[str]) -> set[tuple[str, 
 
 
 def advance(db: Session, occurrences: Sequence[OpenOccurrence], timing, now: dt.datetime) -> None:
-    """After planning at `now`, every step up to `now` is recorded: point each at its next step."""
+    """After planning at `now`, every step up to `now` is recorded: point each at its next step
+    (one statement for them all)."""
     if not occurrences:
         return
     moment = as_utc(now)
-    _set_next_steps(db, [
-        {"oid": o.id, "next_at": next((m for m, _ in timing.steps_for(o.id, o.due) if m > moment), None)}
-        for o in occurrences
-    ], only_running=True)
+    changes = []
+    for o in occurrences:
+        mine = timing.of(o.id)
+        moments = mine.step_moments(o.due, mine.opens(o.id) if mine.period_steps else None)
+        later = bisect_right(moments, moment)  # a ladder's instants come in order
+        changes.append({"oid": o.id, "next_at": moments[later] if later < len(moments) else None})
+    _set_next_steps(db, changes, only_running=True)
 
 
 def _set_next_steps(db: Session, changes: list[dict], only_running: bool = False) -> None:
@@ -147,8 +152,10 @@ def record(db: Session, planned: Sequence[Planned]) -> None:
         for p in planned
     ]
     dialect = db.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(NotificationRow)
-    db.exec(insert.on_conflict_do_nothing(index_elements=["occurrence_id", "step", "recipient", "due", "event_id"]), params=rows)
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(NotificationRow.__table__)
+    # A Core executemany (multi-row VALUES batches on PostgreSQL), no ORM bulk path.
+    db.connection().execute(
+        insert.on_conflict_do_nothing(index_elements=["occurrence_id", "step", "recipient", "due", "event_id"]), rows)
 
 
 def claimable(now: dt.datetime):

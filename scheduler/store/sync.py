@@ -14,10 +14,11 @@ came, the stored row keeps its id (and its submission and history) and takes the
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, delete, insert, update
+from sqlalchemy import and_, bindparam, delete, insert, literal_column, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 
@@ -149,11 +150,22 @@ def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: 
                 db.add(ContactRow(**contact.__dict__))
         db.flush()
         calendar = WorkdayCalendar(plan.policy.holidays)
-        counts = _sync_occurrences(db.connection(), plan, calendar, Timing.of_plan(plan, calendar, timezone), stamp)
+        timing = Timing.of_plan(plan, calendar, timezone)
+        timings = list({id(t): t for t in (timing, *(timing.of(f"{p.file.plan.id}/:") for p in plan.plans))}.values())
+        # No cyclic garbage collection meanwhile: it would rescan every batch's objects (tuples and
+        # strings, no cycles among them) over and over; the process collects after.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            counts, ladder = _sync_occurrences(db.connection(), plan, calendar, timing, timings, stamp)
+        finally:
+            if collecting:
+                gc.enable()
         for key, value in (
             ("plan_id", " ".join(p.file.plan.id for p in plan.plans)),
             ("plan_sha256", hashlib.sha256(b"".join(path.read_bytes() for path in plan.sources)).hexdigest()),
             ("synced_at", stamp.isoformat()),
+            (_LADDER, ladder),
         ):
             db.merge(SettingRow(key=key, value=value))
     return SyncReport(contacts=len(contacts) if contacts is not None else -1, **counts)
@@ -164,28 +176,87 @@ def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: 
 # The expansion is compared with the stored rows a batch of whole obligations at a time (the
 # expansion comes obligation by obligation; the stored rows of a batch are read by the index on
 # `obligation`), and the differences are written with Core executemany statements. Memory follows
-# the batch, not the plan: a million occurrences sync in a few hundred MiB. The outcome is that of
-# `plan_sync` over the whole plan (the one-off date corrections pair rows of one obligation and
-# body, so within a batch), followed by the ladder's recomputation (`reschedule`): every stored
-# row's `next_step_at` is the earliest step with no ledger row for its present due date and not
-# before its `ladder_from`, NULL once answered, closed or cancelled.
+# the batch, not the plan. The outcome is that of `plan_sync` over the whole plan (the one-off date
+# corrections pair rows of one obligation and body, so within a batch), followed by the ladder's
+# recomputation (`ledger.reschedule`): a row's `next_step_at` is the earliest step with no ledger
+# row for its present due date and not before its `ladder_from`, NULL once answered, closed or
+# cancelled.
+#
+# The ladder's recomputation is needed for every row only when the step instants may have moved (a
+# new policy, time zone, calendar or tzdata): sync keeps a digest of the instants of every due date
+# the plan's expansion spans (`_LADDER`). While it is unchanged, a row whose due date and status
+# sync leaves as they are keeps its `next_step_at` (ticks and answers keep it up to date), and a row
+# the plan leaves as it is needs only one compact column read and compared: its signature (due,
+# nominal date, recipient, title of an active row without extension, as text). Only the rows whose
+# signature differs are read whole.
 
 _BATCH = 20_000  # occurrences compared at a time
 _BATCH_OBLIGATIONS = 1_000  # obligations named in one query: well under either database's limit on parameters
-_WRITE = 5_000  # rows per executemany
+_WRITE = 5_000  # rows per executemany, ids per IN list
+_LADDER = "ladder_instants"  # the state key of the ladder's digest: "<first due> <last due> <sha256>"
 
 _table = OccurrenceRow.__table__
 _c = _table.c
 _STORED = (_c.id, _c.obligation, _c.agency, _c.status, _c.due, _c.nominal_due, _c.recipient, _c.title_kk,
            _c.extended_until, _c.plan_due, _c.sequence, _c.state, _c.ladder_from, _c.next_step_at)
+_MISSING = object()
 
 
-def _sync_occurrences(connection, plan: Plan, calendar: WorkdayCalendar, timing: Timing, stamp: dt.datetime) -> dict[str, int]:
+def _signature_column(dialect: str):
+    """A stored row's signature as text (see `_signature`); NULL for a row sync must read whole."""
+    day = "to_char({}, 'YYYY-MM-DD')" if dialect == "postgresql" else "{}"
+    return literal_column(
+        f"CASE WHEN status = 'active' AND extended_until IS NULL THEN {day.format('due')} || '|' || "
+        f"{day.format('nominal_due')} || '|' || coalesce('=' || recipient, '') || '|' || title_kk END")
+
+
+class _Iso(dict):
+    def __missing__(self, day: dt.date) -> str:
+        self[day] = text = day.isoformat()
+        return text
+
+
+def _signature(iso: _Iso, occurrence: Occurrence, title: str) -> str:
+    """What `_signature_column` reads for a row that is already what the plan says."""
+    recipient = "" if occurrence.recipient is None else "=" + occurrence.recipient
+    return f"{iso[occurrence.due]}|{iso[occurrence.nominal_due]}|{recipient}|{title}"
+
+
+def _ladder_digest(plan: Plan, timings: list[Timing], first: dt.date, last: dt.date) -> str:
+    """The policies, which rows are events (their ladder has period-start steps), and the step
+    instants (and names) of every due date from `first` to `last` (what the calendar and the time
+    zone's rules make of them), digested."""
+    digest = hashlib.sha256(repr(([timing.policy for timing in timings], [(o.id, o.kind) for o in plan.obligations])).encode())
+    day = first
+    while day <= last:
+        for timing in timings:
+            digest.update(repr([(m.isoformat(), s.step) for m, s in timing.step_instants(day)]).encode())
+        day += dt.timedelta(days=1)
+    return f"{first.isoformat()} {last.isoformat()} {digest.hexdigest()}"
+
+
+def _ladder_unchanged(connection, plan: Plan, timings: list[Timing]) -> bool:
+    table = SettingRow.__table__
+    stored = connection.execute(sa_select(table.c.value).where(table.c.key == _LADDER)).scalar()
+    try:
+        first, last, _ = (stored or "").split(" ")
+        return stored == _ladder_digest(plan, timings, dt.date.fromisoformat(first), dt.date.fromisoformat(last))
+    except ValueError:
+        return False
+
+
+def _sync_occurrences(connection, plan: Plan, calendar: WorkdayCalendar, timing: Timing, timings: list[Timing],
+                      stamp: dt.datetime) -> tuple[dict[str, int], str]:
+    """Sync the stored occurrences with the plan's expansion: (counts, the ladder's new digest)."""
     counts = dict(added=0, moved=0, changed=0, cancelled=0, restored=0, unchanged=0)
-    done = _ledger_at_due(connection)
+    fast = _ladder_unchanged(connection, plan, timings)
+    done = None if fast else _ledger_at_due(connection)
+    signature = _signature_column(connection.dialect.name)
+    iso = _Iso()
     titles: dict[str, str] = {}
     labelled: dict[str, bool] = {}
     synced: set[str] = set()
+    first = last = None
     for batch in _batches(expand(plan, calendar)):
         obligations = list(dict.fromkeys(o.obligation for o in batch))
         synced.update(obligations)
@@ -193,13 +264,37 @@ def _sync_occurrences(connection, plan: Plan, calendar: WorkdayCalendar, timing:
             if name not in titles:
                 titles[name] = plan.obligation(name).title_kk
                 labelled[name] = plan.obligation(name).due.kind in DATE_LABELLED
-        _sync_batch(connection, batch, _stored(connection, obligations), titles, labelled, done, timing, stamp, counts)
+        low, high = min(o.due for o in batch), max(o.due for o in batch)
+        first, last = (low, high) if first is None else (min(first, low), max(last, high))
+        if not fast:
+            _sync_batch(connection, batch, _stored(connection, _c.obligation, obligations), titles, labelled, done, timing,
+                        stamp, counts)
+            continue
+        result = connection.execute(sa_select(_c.id, _c.status, signature).where(_c.obligation.in_(obligations)))
+        # Plain text columns: the driver's tuples as they come, without a Row made for each.
+        stored = {oid: (status, text) for oid, status, text in result.cursor.fetchall()}
+        result.close()
+        differing: list[Occurrence] = []
+        for occurrence in batch:
+            found = stored.pop(occurrence.id, _MISSING)
+            if found is not _MISSING and found[1] == _signature(iso, occurrence, titles[occurrence.obligation]):
+                continue
+            differing.append(occurrence)
+        counts["unchanged"] += len(batch) - len(differing)
+        # Read whole: the rows of differing occurrences, and the stored rows the plan no longer has
+        # but for those already cancelled (nothing to do: no one-off correction pairs them).
+        ids = [o.id for o in differing] + [oid for oid, (status, _) in stored.items() if status != "cancelled"]
+        _sync_batch(connection, differing, _stored(connection, _c.id, ids), titles, labelled, done, timing, stamp, counts)
     # Rows of obligations the plan no longer expands: cancelled (and their ladder stopped).
     stale = [name for (name,) in connection.execute(sa_select(_c.obligation).distinct()) if name not in synced]
     for start in range(0, len(stale), _BATCH_OBLIGATIONS):
-        _sync_batch(connection, [], _stored(connection, stale[start : start + _BATCH_OBLIGATIONS]), titles, labelled,
-                    done, timing, stamp, counts)
-    return counts
+        names = stale[start : start + _BATCH_OBLIGATIONS]
+        query = sa_select(*_STORED).where(_c.obligation.in_(names))
+        if fast:
+            query = query.where(_c.status != "cancelled")
+        _sync_batch(connection, [], {row.id: row for row in connection.execute(query)}, titles, labelled, done, timing,
+                    stamp, counts)
+    return counts, (_ladder_digest(plan, timings, first, last) if first is not None else "")
 
 
 def _batches(occurrences):
@@ -223,8 +318,13 @@ def _batches(occurrences):
         yield batch
 
 
-def _stored(connection, obligations: list[str]) -> dict:
-    return {row.id: row for row in connection.execute(sa_select(*_STORED).where(_c.obligation.in_(obligations)))}
+def _stored(connection, column, values: list[str]) -> dict:
+    """The stored rows whose `column` is one of `values`, whole, by id."""
+    found = {}
+    for start in range(0, len(values), _WRITE):
+        found.update((row.id, row) for row in connection.execute(
+            sa_select(*_STORED).where(column.in_(values[start : start + _WRITE]))))
+    return found
 
 
 def _ledger_at_due(connection) -> dict[str, set[str]]:
@@ -266,7 +366,7 @@ def _next_step(timing: Timing, oid: str, due: dt.date, status: str, state: str, 
 
 
 def _sync_batch(connection, batch: list[Occurrence], stored: dict, titles: dict, labelled: dict,
-                done: dict[str, set[str]], timing: Timing, stamp: dt.datetime, counts: dict[str, int]) -> None:
+                done: dict[str, set[str]] | None, timing: Timing, stamp: dt.datetime, counts: dict[str, int]) -> None:
     """Sync one batch: `batch` (whole obligations of the expansion) onto `stored`, the rows of the
     same obligations by id."""
     wanted = {o.id for o in batch}
@@ -301,18 +401,20 @@ def _sync_batch(connection, batch: list[Occurrence], stored: dict, titles: dict,
             changes[oid] = {"status": "cancelled", "sequence": row.sequence + 1}
             counts["cancelled"] += 1
 
-    # The ladder: rows whose due date or status sync changes are looked up in the ledger afresh.
-    moved = [(oid, values.get("due", stored[oid].due)) for oid, values in changes.items()
-             if "due" in values or "status" in values]
-    fresh = _ledger_of(connection, moved) if moved else {}
+    # The ladder: rows whose due date or status sync changes are looked up in the ledger afresh (with
+    # `done` None, every row read here).
+    relooked = [(oid, changes.get(oid, {}).get("due", row.due)) for oid, row in stored.items()
+                if done is None or "due" in changes.get(oid, ()) or "status" in changes.get(oid, ())]
+    fresh = _ledger_of(connection, relooked) if relooked else {}
     updates: dict[tuple[str, ...], list[dict]] = {}
     for oid, row in stored.items():
         values = changes.get(oid)
         if values is None:
-            due, status, steps = row.due, row.status, done.get(oid)
+            due, status = row.due, row.status
+            steps = fresh.get(oid) if done is None else done.get(oid)
         else:
             due, status = values.get("due", row.due), values.get("status", row.status)
-            steps = fresh.get(oid) if ("due" in values or "status" in values) else done.get(oid)
+            steps = fresh.get(oid) if done is None or "due" in values or "status" in values else done.get(oid)
         wanted_at = _next_step(timing, oid, due, status, row.state, aware(row.ladder_from), steps)
         if wanted_at != aware(row.next_step_at):
             values = dict(values or {}, next_step_at=wanted_at)

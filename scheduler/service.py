@@ -41,7 +41,7 @@ from scheduler.plan.dating import own_report
 from scheduler.settings import Settings
 from scheduler.store.db import session
 from scheduler.store.ledger import advance, as_utc, open_occurrences, record, recorded_keys
-from scheduler.store.tables import ContactRow, NotificationRow, OccurrenceRow, SettingRow, SubmissionRow
+from scheduler.store.tables import ContactRow, EventRow, NotificationRow, OccurrenceRow, SettingRow, SubmissionRow
 from scheduler.transport import Transport
 
 log = logging.getLogger("scheduler")
@@ -81,6 +81,7 @@ class Service:
         self._directory: tuple[str | None, Directory] | None = None
         self._digest_recorded: str | None = None  # this week's digest key, once the ledger has it
         self._feeds: OrderedDict[tuple, RenderedFeed] = OrderedDict()  # rendered feeds by data version
+        self._feed_versions: OrderedDict[tuple, tuple] = OrderedDict()  # data versions by cheap stamp
         self._feed_key: bytes | None = None  # read from SCHEDULER_SECRET_KEY_FILE on first need
         self._focal: tuple[str | None, frozenset[str]] | None = None  # focal points' addresses, per sync
         self._ticked = False  # the first tick is logged even when idle
@@ -363,17 +364,32 @@ class Service:
             if agencies is not None:
                 scope = scope & col(OccurrenceRow.agency).in_(agencies)
             joined = (col(SubmissionRow.id) == col(OccurrenceRow.submission_id))
-            # The data's version: what any change to these events changes. Rendering is the costly part.
-            version = (row.token_hash, lang, plan_id, tuple(sorted(agencies or ())), *db.exec(
-                select(func.count(), func.max(OccurrenceRow.updated_at), func.max(SubmissionRow.recorded_at))
-                .select_from(OccurrenceRow).outerjoin(SubmissionRow, joined).where(scope)
-            ).one())
+            # A cheap stamp of what can change the feed: a sync (plan or contacts), an answer or an
+            # extension (each written with an event), a cancelled occurrence leaving the feed's window.
+            # While it stands, the data's version is the one found last; a new stamp asks again.
+            o, setting = OccurrenceRow.__table__.c, SettingRow.__table__.c
+            stamp = tuple(db.connection().execute(select(
+                select(setting.value).where(setting.key == "synced_at").scalar_subquery(),
+                select(func.count()).select_from(EventRow.__table__).scalar_subquery(),  # append-only: ids may commit out of order
+                select(func.count()).select_from(OccurrenceRow.__table__)
+                .where(o.status == "cancelled", o.updated_at >= as_utc(now) - CANCELLED_KEPT).scalar_subquery(),
+            )).one())
+            key = (row.token_hash, lang, plan_id, tuple(sorted(agencies or ())), name, stamp)
+            version = self._feed_versions.get(key)
+            if version is None:
+                # The data's version: what any change to these events changes (a query over every
+                # row of the feed). Rendering is the costly part.
+                version = self._feed_versions[key] = (*key[:5], *db.exec(
+                    select(func.count(), func.max(OccurrenceRow.updated_at), func.max(SubmissionRow.recorded_at))
+                    .select_from(OccurrenceRow).outerjoin(SubmissionRow, joined).where(scope)
+                ).one())
+                while len(self._feed_versions) > FEED_CACHE_SIZE:
+                    self._feed_versions.popitem(last=False)
             cached = self._feeds.get(version)
             if cached is not None:
                 self._feeds.move_to_end(version)
                 return cached
             # Plain rows of the columns an event needs (no ORM object per occurrence).
-            o = OccurrenceRow.__table__.c
             rows = db.connection().execute(
                 select(o.id, o.obligation, o.agency, o.nominal_due, o.due, o.recipient, o.sequence, o.updated_at,
                        o.status, o.state, SubmissionRow.__table__.c.recorded_at)

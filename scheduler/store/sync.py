@@ -18,7 +18,7 @@ import gc
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, delete, insert, literal_column, update
+from sqlalchemy import and_, bindparam, delete, insert, literal_column, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 
@@ -193,6 +193,7 @@ def sync(engine: Engine, plan: Plan, contacts: tuple[Contact, ...] | None, now: 
 _BATCH = 20_000  # occurrences compared at a time
 _BATCH_OBLIGATIONS = 1_000  # obligations named in one query: well under either database's limit on parameters
 _WRITE = 5_000  # rows per executemany, ids per IN list
+_ANALYZE_AFTER = 10_000  # rows added on PostgreSQL after which the table's statistics are renewed
 _LADDER = "ladder_instants"  # the state key of the ladder's digest: "<first due> <last due> <sha256>"
 
 _table = OccurrenceRow.__table__
@@ -212,8 +213,8 @@ def _signature_column(dialect: str):
 
 class _Iso(dict):
     def __missing__(self, day: dt.date) -> str:
-        self[day] = text = day.isoformat()
-        return text
+        self[day] = written = day.isoformat()
+        return written
 
 
 def _signature(iso: _Iso, occurrence: Occurrence, title: str) -> str:
@@ -272,7 +273,7 @@ def _sync_occurrences(connection, plan: Plan, calendar: WorkdayCalendar, timing:
             continue
         result = connection.execute(sa_select(_c.id, _c.status, signature).where(_c.obligation.in_(obligations)))
         # Plain text columns: the driver's tuples as they come, without a Row made for each.
-        stored = {oid: (status, text) for oid, status, text in result.cursor.fetchall()}
+        stored = {oid: (status, signed) for oid, status, signed in result.cursor.fetchall()}
         result.close()
         differing: list[Occurrence] = []
         for occurrence in batch:
@@ -294,6 +295,10 @@ def _sync_occurrences(connection, plan: Plan, calendar: WorkdayCalendar, timing:
             query = query.where(_c.status != "cancelled")
         _sync_batch(connection, [], {row.id: row for row in connection.execute(query)}, titles, labelled, done, timing,
                     stamp, counts)
+    if connection.dialect.name == "postgresql" and counts["added"] >= _ANALYZE_AFTER:
+        # Statistics for the planner now, not when autovacuum comes round: without them the next
+        # sync's reads by obligation are planned as whole-table scans.
+        connection.execute(text("ANALYZE occurrence"))
     return counts, (_ladder_digest(plan, timings, first, last) if first is not None else "")
 
 

@@ -7,8 +7,12 @@ decision, and the Saturdays made working days in exchange (`weekend_workdays`).
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import importlib.util
+import sys
 
 import holidays
+from holidays.registry import COUNTRIES
 
 # The holidays package names KZ holidays in Kazakh ("kk") and English ("en_US"); Russian is not
 # among its translations, so Russian output uses the English names.
@@ -16,9 +20,30 @@ _HOLIDAY_LANGUAGE = {"kk": "kk", "en": "en_US", "ru": "en_US"}
 _SEARCH_LIMIT = 60  # no real calendar has two months without a working day
 
 
+def holiday_class(country: str) -> type[holidays.HolidayBase]:
+    """The `holidays` package's calendar class for a country code (as `country_holidays` takes it),
+    its module imported alone: the package's `holidays.countries` imports every country's module
+    when it is imported itself (some 250 of them, over 100 ms of every command's start-up), so it
+    is stood in for, unexecuted, while the one module loads. NotImplementedError for an unknown code."""
+    for module, (name, *codes) in COUNTRIES.items():
+        if country in codes:
+            break
+    else:
+        raise NotImplementedError(f"Country {country} not available")
+    qualified = f"holidays.countries.{module}"
+    if qualified not in sys.modules and "holidays.countries" not in sys.modules:
+        package = importlib.util.module_from_spec(importlib.util.find_spec("holidays.countries"))
+        sys.modules["holidays.countries"] = package  # its __path__ only: submodules import from it
+        try:
+            importlib.import_module(qualified)
+        finally:
+            del sys.modules["holidays.countries"]  # a later `import holidays.countries` runs it whole
+    return getattr(importlib.import_module(qualified), name)
+
+
 class WorkdayCalendar:
     def __init__(self, country: str = "KZ", lang: str = "en"):
-        self._days_off = holidays.country_holidays(country, language=_HOLIDAY_LANGUAGE.get(lang, "en_US"))
+        self._days_off = holiday_class(country)(language=_HOLIDAY_LANGUAGE.get(lang, "en_US"))
         self._working: dict[dt.date, bool] = {}
 
     def is_working_day(self, day: dt.date) -> bool:

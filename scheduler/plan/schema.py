@@ -353,10 +353,10 @@ class Policy(Model):
     @field_validator("holidays")
     @classmethod
     def _known_country(cls, value: str) -> str:
-        import holidays
+        from scheduler.calendar.workdays import holiday_class
 
         try:
-            holidays.country_holidays(value)
+            holiday_class(value)
         except NotImplementedError:
             raise ValueError(f"unknown country code {value!r} for the holidays calendar (a code such as KZ)") from None
         return value

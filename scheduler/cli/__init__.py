@@ -86,11 +86,11 @@ def cli() -> None:
 )
 def validate(plan_path: Path | None, contacts_path: Path | None) -> None:
     """Check the plan (and contacts) and print a summary."""
-    from scheduler.calendar.expand import expand, sort_key
+    from scheduler.calendar.expand import expand_sorted
 
     plan = _plan(plan_path)
     calendar = _calendar(plan)
-    occurrences = sorted(expand(plan, calendar), key=sort_key)
+    occurrences = expand_sorted(plan, calendar)
     kinds = Counter(o.due.kind for o in plan.obligations)
     agencies = plan.file.agencies
     akimats = sum(1 for a in agencies.values() if a.kind == "akimat")
@@ -137,7 +137,7 @@ def validate(plan_path: Path | None, contacts_path: Path | None) -> None:
 @click.option("--as-of", "as_of", type=ISO_DATE, help="The plan as in force on this date: later amendments left out.")
 def expand_command(plan_path, start, end, agency, obligation_id, fmt, as_of=None) -> None:
     """Every dated deadline per responsible party, sorted by due date then id."""
-    from scheduler.calendar.expand import expand, sort_key
+    from scheduler.calendar.expand import expand_sorted
     from scheduler.cli import output
 
     plan = _plan(plan_path)
@@ -152,10 +152,7 @@ def expand_command(plan_path, start, end, agency, obligation_id, fmt, as_of=None
     if start_day and end_day and end_day < start_day:
         raise BadInput(f"--to {end_day} is before --from {start_day}")
     calendar = _calendar(plan)
-    found = sorted(
-        expand(plan, calendar, start=start_day, end=end_day, agency=agency, obligation=obligation_id),
-        key=sort_key,
-    )
+    found = expand_sorted(plan, calendar, start=start_day, end=end_day, agency=agency, obligation=obligation_id)
     if fmt == "ics":
         sys.stdout.flush()
         sys.stdout.buffer.write(output.as_ics(plan, calendar, found, agency))

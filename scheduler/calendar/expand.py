@@ -11,6 +11,7 @@ import datetime as dt
 import gc
 from collections.abc import Iterator
 from functools import partial
+from operator import attrgetter
 from typing import NamedTuple
 
 from scheduler.calendar.rules import Nominal, Window, nominal_dates
@@ -132,6 +133,9 @@ def sort_key(occurrence: Occurrence) -> tuple[dt.date, str]:
     return occurrence.due, occurrence.id
 
 
+_BY_DUE_THEN_ID = attrgetter("due", "id")  # `sort_key`, without a Python call per occurrence
+
+
 def expand_sorted(plan: Plan, calendar: WorkdayCalendar, **filters) -> list[Occurrence]:
     """`expand`'s occurrences kept in a list, by due date then id. The cyclic garbage collector is
     off meanwhile: it would scan every tuple kept so far again and again (a million of them take
@@ -139,7 +143,7 @@ def expand_sorted(plan: Plan, calendar: WorkdayCalendar, **filters) -> list[Occu
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return sorted(expand(plan, calendar, **filters), key=sort_key)
+        return sorted(expand(plan, calendar, **filters), key=_BY_DUE_THEN_ID)
     finally:
         if collecting:
             gc.enable()

@@ -165,7 +165,10 @@ class Service:
 
     def deliver(self, now: dt.datetime, report: TickReport) -> None:
         domain = self.settings.mail_from.rpartition("@")[2] or "localhost"
-        deliver(self.engine, self.transport, self.compose_group, domain, now, report, self.stopping)
+        shared = compose.Batch(self.working_days_between)  # renderings shared by the tick's recipients
+        memo: dict[tuple, object] = {}  # and the deadlines as emails list them, the addresses by body and role
+        deliver(self.engine, self.transport, self.compose_group, domain, now, report, self.stopping,
+                compose_batch=lambda groups, ids, moment: self.compose_batch(groups, ids, moment, shared, memo))
 
     # --- composing ----------------------------------------------------------------------------
 
@@ -275,14 +278,66 @@ class Service:
         composer = compose.COMPOSERS[compose.kind_of(first.step)]
         return composer(to, first.step, items, letterhead, now, message_id, working_days=self.working_days_between)
 
-    def role_of(self, db: Session, first: NotificationRow, rows: Sequence[OccurrenceRow]) -> str:
+    def compose_batch(self, groups: Sequence[Sequence[NotificationRow]], message_ids: Sequence[str], now: dt.datetime,
+                      shared: compose.Batch, memo: dict[tuple, object]):
+        """The emails of a claimed batch's groups, in order (or the exception that kept one from being
+        written): what `compose_group` makes, with one read for the whole batch of the deadlines, the
+        contacts' link generations and feed tokens, and the renderings shared by recipients of the same
+        deadlines (`shared`, kept for the tick, as `memo`: each deadline as of its row's last change, in
+        each language, and the addresses of a body's people in a role). Digests and notices are
+        composed group by group."""
+        ladder = [g for g in groups if g[0].step not in notices.KINDS and g[0].step != DIGEST]
+        if ladder:
+            with session(self.engine) as db:
+                ids = sorted({r.occurrence_id for g in ladder for r in g})
+                table = OccurrenceRow.__table__  # plain rows, with the attributes `item` and `role_of` read
+                rows = {row.id: row for row in db.connection().execute(select(table).where(table.c.id.in_(ids)))}
+                focal = self.focal_addresses(db)
+                directory = self.directory(db)
+                generations = links.generations(db, [g[0].recipient for g in ladder])
+                if self._feed_key is None:
+                    self._feed_key = tokens.load_or_create_key(self.settings.secret_key_file)
+                feeds = tokens.ensure_contact_tokens(db, self._feed_key,
+                                                     [g[0].recipient for g in ladder if g[0].recipient.lower() in focal], now)
+            link_key, base = self.link_key(), self.settings.public_base_url()
+            until = self.timing.local_day(now + dt.timedelta(days=self.settings.link_days)) - dt.timedelta(days=1)
+            letterheads: dict[str, compose.Letterhead] = {}
+        for group, message_id in zip(groups, message_ids, strict=True):
+            first = group[0]
+            try:
+                if first.step in notices.KINDS or first.step == DIGEST:
+                    yield self.compose_group(group, message_id, now)
+                    continue
+                address = first.recipient.lower()
+                if first.language not in letterheads:
+                    letterheads[first.language] = self.letterhead(first.language)
+                token = feeds.get(address)
+                letterhead = replace(letterheads[first.language],
+                                     feed_url=f"{base}/feeds/{token}.ics" if token else None,
+                                     personal_url=f"{base}{links.PATH}{links.mint(link_key, address, generations[address], now)}",
+                                     link_until=until)
+                found = list({r.occurrence_id: rows[r.occurrence_id] for r in group if r.occurrence_id in rows}.values())
+                keys = [("item", row.id, row.updated_at, row.due, first.language) for row in found]
+                for key, row in zip(keys, found):
+                    if key not in memo:
+                        memo[key] = self.item(row, first.language)
+                to = compose.Recipient(first.recipient, first.name, first.language,
+                                       self.role_of(None, first, found, directory, memo))
+                yield shared.deadline(compose.kind_of(first.step), to, first.step, [memo[key] for key in keys],
+                                      letterhead, now, message_id)
+            except Exception as error:  # noqa: BLE001 - recorded on its group, never holds back the others
+                yield error
+
+    def role_of(self, db: Session | None, first: NotificationRow, rows: Sequence[OccurrenceRow],
+                directory: Directory | None = None, memo: dict | None = None) -> str:
         """Why this person gets a step's email: as the agency's focal point, supervisor or head; as a
         focal point of the body the information is owed to ("recipient"); or as the coordinator
         standing in for the head of a body by agreement ("coordinator")."""
+        directory = directory or self.directory(db)
         owing = {row.agency for row in rows}
         if first.agency is not None and first.agency not in owing:
             by_agreement = all(getattr(self.plan.agency(a), "by_agreement", False) for a in owing)
-            coordinator = self.directory(db).coordinator_on(first.due, first.occurrence_id)
+            coordinator = directory.coordinator_on(first.due, first.occurrence_id)
             if by_agreement and first.agency == coordinator and first.step.startswith("escalation") and \
                     all(row.recipient != first.agency and self.plan.recipient_on(row.recipient, row.nominal_due) != first.agency
                         for row in rows):
@@ -290,7 +345,14 @@ class Service:
             return "recipient"
         address = first.recipient.lower()
         for role in ("focal", "supervisor", "head"):
-            if any(p.email.lower() == address for p in self.directory(db).people(first.agency, role)):
+            if memo is None:
+                if any(p.email.lower() == address for p in directory.people(first.agency, role)):
+                    return role
+                continue
+            key = ("people", first.agency, role)  # the body's people in this role, once per `memo` (a tick)
+            if key not in memo:
+                memo[key] = frozenset(p.email.lower() for p in directory.people(first.agency, role))
+            if address in memo[key]:
                 return role
         return "focal"
 

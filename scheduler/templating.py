@@ -50,6 +50,11 @@ def configure(override: str | Path | None) -> None:
     _site[0] = str(override) if override else None
 
 
+def overridden() -> bool:
+    """Whether a site template directory (SCHEDULER_TEMPLATES_DIR) is in use."""
+    return _site[0] is not None
+
+
 def site_dir() -> str | None:
     return _site[0]
 

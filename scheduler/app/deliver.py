@@ -1,4 +1,5 @@
-"""Delivering what the ledger holds: claim → compose → send → mark, one (recipient, step) group at a time.
+"""Delivering what the ledger holds: claim → compose → send → mark, one email per (recipient, step)
+group, a batch of groups at a time, the next batch composed while the last one is sent.
 
 Each group becomes one email. Whatever goes wrong with one email — an address that cannot be put in
 a header, a template error, a refusal by the server — is recorded on that group's rows with its
@@ -11,24 +12,27 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import itertools
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 
 from sqlalchemy.engine import Engine
 
 from scheduler import metrics
 from scheduler.notify.ladder import DIGEST
-from scheduler.store.ledger import MAX_ATTEMPTS, claim, mark_failed, mark_sent, withdraw_closed
+from scheduler.store.ledger import MAX_ATTEMPTS, claim, mark_failed, mark_sent_many, withdraw_closed
 from scheduler.store.tables import NotificationRow
-from scheduler.transport import Transport, TransportError
+from scheduler.transport import Delivery, Message, Transport, TransportError
 
 log = logging.getLogger("scheduler")
 
 # Composes one group's email; raises whatever it raises (caught and recorded per group).
-Composer = Callable[[Sequence[NotificationRow], str, dt.datetime], EmailMessage]
+Composer = Callable[[Sequence[NotificationRow], str, dt.datetime], Message]
+# Composes a batch's groups (with their Message-IDs): yields each group's email, in order, or the
+# exception that kept it from being written (recorded on that group).
+BatchComposer = Callable[[Sequence[Sequence[NotificationRow]], Sequence[str], dt.datetime], Iterator[Message | Exception]]
 
 
 @dataclass
@@ -75,32 +79,121 @@ def message_id(rows: Sequence[NotificationRow], domain: str) -> str:
 
 
 def deliver(engine: Engine, transport: Transport, composer: Composer, domain: str, now: dt.datetime,
-            report: TickReport, stopping: threading.Event | None = None) -> None:
-    """Send everything claimable at `now`, batch by batch, until nothing is left or `stopping` is set."""
-    while not (stopping is not None and stopping.is_set()):
-        rows = claim(engine, now)
-        if not rows:
-            return
-        live = withdraw_closed(engine, rows)
-        report.withdrawn += len(rows) - len(live)
-        groups, messages = [], []
-        for group in groups_of(live):
+            report: TickReport, stopping: threading.Event | None = None,
+            compose_batch: BatchComposer | None = None) -> None:
+    """Send everything claimable at `now`, batch by batch, until nothing is left or `stopping` is set.
+
+    One event loop for the whole call, and the transport's connections kept open from batch to batch
+    (`transport.session()`, where it has one). While one batch is being sent, the next is claimed
+    and composed, an email at a time, the loop turning between emails so that sending goes on; then
+    the batch sent is marked (one statement) and the next one goes. `compose_batch` composes a
+    batch's groups at once (one read of what they need); without it, `composer`, group by group."""
+    if compose_batch is None:
+        compose_batch = _one_by_one(composer)
+    asyncio.run(_deliver(engine, transport, compose_batch, domain, now, report, stopping))
+
+
+def _one_by_one(composer: Composer) -> BatchComposer:
+    def compose_batch(groups, message_ids, now):
+        for group, mid in zip(groups, message_ids, strict=True):
             try:
-                messages.append(composer(group, message_id(group, domain), now))
-                groups.append(group)
-            except Exception as error:  # noqa: BLE001 - one email that cannot be written must not stop the others
-                reason = f"cannot compose the email: {error.__class__.__name__}: {error}"
-                _failed(engine, group, now, TransportError(reason, transient=False), report, kind="compose")
-        deliveries = asyncio.run(transport.deliver(messages)) if messages else []
-        for group, delivery in zip(groups, deliveries, strict=True):
-            if delivery.error is None:
-                report.emails += 1
-                report.emails_sent += 1
-                mark_sent(engine, group, now, delivery.message["Message-ID"])
-                metrics.emails_sent.labels(group[0].step).inc()
-                report.sent += len(group)
-            else:
-                _failed(engine, group, now, delivery.error, report)
+                yield composer(group, mid, now)
+            except Exception as error:  # noqa: BLE001 - recorded on its group
+                yield error
+
+    return compose_batch
+
+
+class _Plain:
+    """A transport without connections to keep: each batch handed to its `deliver` whole."""
+
+    def __init__(self, transport: Transport):
+        self.transport = transport
+
+    async def __aenter__(self):
+        return self.transport
+
+    async def __aexit__(self, *exc) -> None:
+        return None
+
+
+async def _deliver(engine: Engine, transport: Transport, compose_batch: BatchComposer, domain: str,
+                   now: dt.datetime, report: TickReport, stopping: threading.Event | None) -> None:
+    opened = transport.session() if callable(getattr(transport, "session", None)) else _Plain(transport)
+    async with opened as sender:
+        sending: tuple[list, Awaitable[list[Delivery]]] | None = None
+        try:
+            while True:
+                batch = None
+                if not (stopping is not None and stopping.is_set()):
+                    batch = await _prepare(engine, sender, compose_batch, domain, now, report)
+                if sending is not None:
+                    groups, outcome = sending
+                    sending = None
+                    await asyncio.to_thread(_outcomes, engine, groups, await outcome, now, report)
+                if batch is None:
+                    return
+                sending = batch
+        finally:
+            if sending is not None:  # a claim or a composition failed: what is on its way still goes, and is marked
+                groups, outcome = sending
+                await asyncio.to_thread(_outcomes, engine, groups, await outcome, now, report)
+
+
+async def _prepare(engine: Engine, sender, compose_batch: BatchComposer, domain: str, now: dt.datetime,
+                   report: TickReport) -> tuple[list, Awaitable[list[Delivery]]] | None:
+    """Claim a batch and compose its emails, each handed to the transport as soon as it is written
+    where the transport takes them one at a time (`submit`), else the batch's at once. Returns the
+    groups and what their deliveries will be; None when nothing is left to claim. The database is
+    asked from a worker thread, so that sending goes on meanwhile; the emails are written in the
+    loop's own thread, the loop turning between one and the next."""
+    rows, live = await asyncio.to_thread(_claim, engine, now)
+    if not rows:
+        return None
+    report.withdrawn += len(rows) - len(live)
+    submit = getattr(sender, "submit", None)
+    groups, sent = [], []
+    claimed = groups_of(live)
+    ids = [message_id(group, domain) for group in claimed]
+    made = compose_batch(claimed, ids, now)
+    # A batch composer reads what the whole batch needs before its first email: that, in the thread.
+    first = await asyncio.to_thread(next, made, None) if claimed else None
+    for group, made in zip(claimed, itertools.chain([first], made) if claimed else (), strict=True):
+        if isinstance(made, Exception):  # one email that cannot be written must not stop the others
+            reason = f"cannot compose the email: {made.__class__.__name__}: {made}"
+            _failed(engine, group, now, TransportError(reason, transient=False), report, kind="compose")
+        else:
+            sent.append(submit(made) if submit is not None else made)
+            groups.append(group)
+        await asyncio.sleep(0)  # let the connections go on sending
+    if submit is not None:
+        return groups, asyncio.gather(*sent)
+    return groups, asyncio.ensure_future(sender.deliver(sent)) if sent else _nothing()
+
+
+async def _nothing() -> list[Delivery]:
+    return []
+
+
+def _claim(engine: Engine, now: dt.datetime) -> tuple[list, list]:
+    """A claimed batch, and what of it is still to send."""
+    rows = claim(engine, now)
+    return rows, withdraw_closed(engine, rows) if rows else []
+
+
+def _outcomes(engine: Engine, groups: Sequence[Sequence[NotificationRow]], deliveries: Sequence[Delivery],
+              now: dt.datetime, report: TickReport) -> None:
+    sent = []
+    for group, delivery in zip(groups, deliveries, strict=True):
+        if delivery.error is None:
+            report.emails += 1
+            report.emails_sent += 1
+            sent.append((group, delivery.message["Message-ID"]))
+            metrics.emails_sent.labels(group[0].step).inc()
+            report.sent += len(group)
+        else:
+            _failed(engine, group, now, delivery.error, report)
+    mark_sent_many(engine, sent, now)
 
 
 def _failed(engine: Engine, group: Sequence[NotificationRow], now: dt.datetime, error: TransportError,

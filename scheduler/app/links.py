@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from scheduler.store.db import session
 from scheduler.store.ledger import as_utc
@@ -91,6 +91,15 @@ def read(key: bytes, token: str, now: dt.datetime, valid: dt.timedelta) -> Claim
 def generation(db: Session, email: str) -> int:
     row = db.get(PersonLinkRow, email.lower())
     return row.generation if row is not None else 0
+
+
+def generations(db: Session, emails) -> dict[str, int]:
+    """`generation` of several addresses at once (lowercased keys; 0 for those never revoked)."""
+    wanted = sorted({e.lower() for e in emails})
+    found = {address: 0 for address in wanted}
+    if wanted:
+        found.update(db.exec(select(PersonLinkRow.email, PersonLinkRow.generation).where(col(PersonLinkRow.email).in_(wanted))).all())
+    return found
 
 
 def check(engine: Engine, key: bytes, token: str, now: dt.datetime, valid: dt.timedelta) -> Claim:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from scheduler.errors import BadInput, SchedulerError
 from scheduler.store.db import session
@@ -197,3 +197,25 @@ def ensure_contact_token(engine: Engine, key: bytes, email: str, now: dt.datetim
                 .on_conflict_do_nothing(index_elements=["token_hash"]))
         row = db.exec(select(FeedTokenRow).where(FeedTokenRow.token_hash == wanted)).first()
     return None if row.revoked_at is not None else token
+
+
+def ensure_contact_tokens(db: Session, key: bytes, emails, now: dt.datetime) -> dict[str, str | None]:
+    """`ensure_contact_token` for several addresses at once, in the caller's transaction: one read of
+    their rows, one insert of those never registered (a no-op where another process got there
+    first), one read of those. Lowercased addresses to their token, None where revoked."""
+    tokens = {address: contact_token(key, address) for address in sorted({e.lower() for e in emails})}
+    if not tokens:
+        return {}
+    hashes = {digest(token): address for address, token in tokens.items()}
+    table = FeedTokenRow.__table__
+    connection = db.connection()
+    read = lambda wanted: dict(connection.execute(  # noqa: E731
+        select(table.c.token_hash, table.c.revoked_at).where(table.c.token_hash.in_(wanted))).all())
+    found = read(sorted(hashes))
+    missing = [h for h in hashes if h not in found]
+    if missing:
+        insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(FeedTokenRow)
+        connection.execute(insert.on_conflict_do_nothing(index_elements=["token_hash"]), [
+            {"token_hash": h, "scope": "contact", "email": hashes[h], "created_at": now} for h in missing])
+        found.update(read(missing))
+    return {address: token if found.get(digest(token), "absent") is None else None for address, token in tokens.items()}

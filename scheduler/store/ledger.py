@@ -13,6 +13,7 @@ notification a no-op.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
@@ -180,31 +181,39 @@ def claimable(now: dt.datetime):
     )
 
 
+@functools.cache
+def _claim_statement(limit: int):
+    """The claiming UPDATE … RETURNING, built once: `now`, `token` and `lease` are bound per claim."""
+    table = NotificationRow.__table__
+    c = table.c
+    moment = bindparam("now", type_=c.lease_until.type)
+    sendable = or_(
+        c.state == "pending",
+        and_(c.state == "retry", c.next_attempt_at <= moment),
+        and_(c.state == "claimed", c.lease_until < moment),
+    )
+    groups = sa_select(c.recipient, c.step).where(sendable).group_by(c.recipient, c.step).order_by(func.min(c.id)).limit(limit)
+    return (update(table)
+            .where(tuple_(c.recipient, c.step).in_(groups), sendable)
+            .values(state="claimed", claim_token=bindparam("token"), lease_until=bindparam("lease", type_=c.lease_until.type),
+                    attempts=c.attempts + 1)
+            .returning(*table.c))
+
+
 def claim(engine: Engine, now: dt.datetime, limit: int = CLAIM_BATCH) -> list[NotificationRow]:
-    """Take every sendable row of up to `limit` (recipient, step) groups for this process; returns
-    them with their new token. A group is never split between two claims made at the same time."""
+    """Take every sendable row of up to `limit` (recipient, step) groups for this process (what
+    `claimable` says); returns them with their new token, as plain rows with NotificationRow's
+    attributes, in id order. A group is never split between two claims made at the same time."""
     token = secrets.token_hex(16)
     moment = as_utc(now)
-    table = NotificationRow.__table__.c
     with session(engine) as db:
         if db.get_bind().dialect.name == "postgresql":
             # Released at commit, right after the UPDATE: the next claimer's statement sees these rows taken.
             db.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=CLAIM_LOCK))
-        groups = (
-            sa_select(table.recipient, table.step)
-            .where(claimable(now))
-            .group_by(table.recipient, table.step)
-            .order_by(func.min(table.id))
-            .limit(limit)
-        )
-        db.exec(
-            update(NotificationRow)
-            .where(tuple_(table.recipient, table.step).in_(groups), claimable(now))
-            .values(state="claimed", claim_token=token, lease_until=moment + LEASE, attempts=NotificationRow.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-    with session(engine) as db:
-        return list(db.exec(select(NotificationRow).where(NotificationRow.claim_token == token).order_by(NotificationRow.id)))
+        # The rows taken come back from the UPDATE itself.
+        claimed = db.connection().execute(_claim_statement(limit), {"now": moment, "token": token,
+                                                                    "lease": moment + LEASE}).all()
+    return sorted(claimed, key=lambda row: row.id)
 
 
 def _finish(engine: Engine, ids: Sequence[int], token: str, **values) -> None:
@@ -219,6 +228,25 @@ def _finish(engine: Engine, ids: Sequence[int], token: str, **values) -> None:
 
 def mark_sent(engine: Engine, rows: Sequence[NotificationRow], now: dt.datetime, message_id: str) -> None:
     _finish(engine, [r.id for r in rows], rows[0].claim_token, state="sent", sent_at=as_utc(now), message_id=message_id, lease_until=None, error=None)
+
+
+@functools.cache
+def _mark_sent_statement():
+    table = NotificationRow.__table__
+    return (update(table)
+            .where(table.c.id == bindparam("row_id"), table.c.claim_token == bindparam("token"), table.c.state == "claimed")
+            .values(state="sent", sent_at=bindparam("at", type_=table.c.sent_at.type), message_id=bindparam("sent_id"),
+                    lease_until=None, error=None))
+
+
+def mark_sent_many(engine: Engine, sent: Sequence[tuple[Sequence[NotificationRow], str]], now: dt.datetime) -> None:
+    """`mark_sent` for a batch's emails at once, each group with its Message-ID: one statement built
+    once, executed for many rows (an executemany), one commit."""
+    moment = as_utc(now)
+    params = [{"row_id": r.id, "token": r.claim_token, "sent_id": mid, "at": moment} for rows, mid in sent for r in rows]
+    if params:
+        with session(engine) as db:
+            db.connection().execute(_mark_sent_statement(), params)
 
 
 def mark_failed(engine: Engine, rows: Sequence[NotificationRow], now: dt.datetime, error: str, transient: bool) -> None:

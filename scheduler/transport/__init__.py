@@ -1,10 +1,10 @@
 """Delivering composed messages: SMTP (aiosmtplib) or a Maildir of .eml files."""
 
-from scheduler.transport.base import Delivery, Transport, TransportError
+from scheduler.transport.base import Delivery, Message, Outgoing, Transport, TransportError
 from scheduler.transport.maildir import MaildirTransport
 from scheduler.transport.smtp import SmtpTransport
 
-__all__ = ["Delivery", "MaildirTransport", "SmtpTransport", "Transport", "TransportError", "for_settings"]
+__all__ = ["Delivery", "MaildirTransport", "Message", "Outgoing", "SmtpTransport", "Transport", "TransportError", "for_settings"]
 
 
 def for_settings(settings) -> Transport:

@@ -8,11 +8,10 @@ import os
 import socket
 import time
 from collections.abc import Sequence
-from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
-from scheduler.transport.base import Delivery, TransportError
+from scheduler.transport.base import Delivery, Message, Outgoing, TransportError
 
 _counter = itertools.count()
 
@@ -23,20 +22,20 @@ class MaildirTransport:
     def __init__(self, root: Path | str):
         self.root = Path(root)
 
-    def _deliver_one(self, message: EmailMessage) -> Path:
+    def _deliver_one(self, message: Message) -> Path:
         for sub in ("tmp", "new", "cur"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         unique = f"{time.time_ns()}.P{os.getpid()}Q{next(_counter)}.{socket.gethostname().replace('/', '_')}.eml"
         temporary = self.root / "tmp" / unique
         with open(temporary, "wb") as handle:
-            handle.write(message.as_bytes(policy=SMTP))
+            handle.write(message.data if isinstance(message, Outgoing) else message.as_bytes(policy=SMTP))
             handle.flush()
             os.fsync(handle.fileno())
         final = self.root / "new" / unique
         os.rename(temporary, final)
         return final
 
-    async def deliver(self, messages: Sequence[EmailMessage]) -> list[Delivery]:
+    async def deliver(self, messages: Sequence[Message]) -> list[Delivery]:
         results = []
         for message in messages:
             try:

@@ -399,14 +399,17 @@ class Batch:
         alone = lambda: COMPOSERS[kind](to, step, items, letterhead, now, message_id, working_days=self.working_days)  # noqa: E731
         if overridden() or not wire.writable(to.email, letterhead.sender, letterhead.reply_to):
             return alone()
-        items = in_plan_order(items)
-        general = replace(letterhead, feed_url=_MARKS["feed"] if letterhead.feed_url else None,
-                          personal_url=_MARKS["link"] if letterhead.personal_url else None)
         role = to.role if to.role in ROLES else "focal"
-        key = (kind, step, to.language, role, bool(to.name), tuple(items), general, now)
-        if key not in self._shared:
-            self._shared[key] = self._share(kind, step, to.language, role, bool(to.name), items, general, now)
-        shared = self._shared[key]
+        # What the shared rendering depends on: all but the recipient's own words and links.
+        key = (kind, step, to.language, role, bool(to.name), tuple(items), now, letterhead.sender, letterhead.plan_title,
+               letterhead.base_url, bool(letterhead.feed_url), bool(letterhead.personal_url), letterhead.link_until,
+               letterhead.sender_name, letterhead.reply_to, letterhead.translation)
+        shared = self._shared.get(key, False)
+        if shared is False:
+            general = replace(letterhead, feed_url=_MARKS["feed"] if letterhead.feed_url else None,
+                              personal_url=_MARKS["link"] if letterhead.personal_url else None)
+            shared = self._shared[key] = self._share(kind, step, to.language, role, bool(to.name), in_plan_order(items),
+                                                     general, now)
         if shared is None:
             return alone()
         text, html = shared.text, shared.html

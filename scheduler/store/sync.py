@@ -201,19 +201,38 @@ _c = _table.c
 _STORED = (_c.id, _c.obligation, _c.agency, _c.status, _c.due, _c.nominal_due, _c.recipient, _c.title_kk,
            _c.extended_until, _c.plan_due, _c.sequence, _c.state, _c.ladder_from, _c.next_step_at)
 _MISSING = object()
+# The obligations the stored rows name, one index probe each (neither database skips through an
+# index for DISTINCT; this reads a few thousand entries, not a million).
+_OBLIGATIONS = text(
+    "WITH RECURSIVE named(obligation) AS ("
+    " SELECT min(obligation) FROM occurrence"
+    " UNION ALL SELECT (SELECT min(obligation) FROM occurrence WHERE obligation > named.obligation)"
+    " FROM named WHERE named.obligation IS NOT NULL)"
+    " SELECT obligation FROM named WHERE obligation IS NOT NULL")
+
+
+_EPOCH = dt.date(1970, 1, 1).toordinal()
 
 
 def _signature_column(dialect: str):
-    """A stored row's signature as text (see `_signature`); NULL for a row sync must read whole."""
-    day = "to_char({}, 'YYYY-MM-DD')" if dialect == "postgresql" else "{}"
+    """A stored row's signature as text (see `_signature`); NULL for a row sync must read whole.
+    Dates as SQLite stores them (ISO text); on PostgreSQL as days since 1970, which needs no
+    formatting and no DateStyle."""
+    day = "({} - DATE '1970-01-01')" if dialect == "postgresql" else "{}"
     return literal_column(
         f"CASE WHEN status = 'active' AND extended_until IS NULL THEN {day.format('due')} || '|' || "
         f"{day.format('nominal_due')} || '|' || coalesce('=' || recipient, '') || '|' || title_kk END")
 
 
 class _Iso(dict):
+    """A date as `_signature_column` writes it, by date (a plan has a few thousand)."""
+
+    def __init__(self, dialect: str):
+        super().__init__()
+        self.days = dialect == "postgresql"
+
     def __missing__(self, day: dt.date) -> str:
-        self[day] = written = day.isoformat()
+        self[day] = written = str(day.toordinal() - _EPOCH) if self.days else day.isoformat()
         return written
 
 
@@ -253,7 +272,7 @@ def _sync_occurrences(connection, plan: Plan, calendar: WorkdayCalendar, timing:
     fast = _ladder_unchanged(connection, plan, timings)
     done = None if fast else _ledger_at_due(connection)
     signature = _signature_column(connection.dialect.name)
-    iso = _Iso()
+    iso = _Iso(connection.dialect.name)
     titles: dict[str, str] = {}
     labelled: dict[str, bool] = {}
     synced: set[str] = set()
@@ -287,7 +306,7 @@ def _sync_occurrences(connection, plan: Plan, calendar: WorkdayCalendar, timing:
         ids = [o.id for o in differing] + [oid for oid, (status, _) in stored.items() if status != "cancelled"]
         _sync_batch(connection, differing, _stored(connection, _c.id, ids), titles, labelled, done, timing, stamp, counts)
     # Rows of obligations the plan no longer expands: cancelled (and their ladder stopped).
-    stale = [name for (name,) in connection.execute(sa_select(_c.obligation).distinct()) if name not in synced]
+    stale = [name for (name,) in connection.execute(_OBLIGATIONS) if name not in synced]
     for start in range(0, len(stale), _BATCH_OBLIGATIONS):
         names = stale[start : start + _BATCH_OBLIGATIONS]
         query = sa_select(*_STORED).where(_c.obligation.in_(names))

@@ -215,7 +215,8 @@ _EPOCH = dt.date(1970, 1, 1).toordinal()
 
 
 def _signature_column(dialect: str):
-    """A stored row's signature as text (see `_signature`); NULL for a row sync must read whole.
+    """A stored row's signature as text (the occurrence's is written the same way where the batch
+    is compared, in `_sync_occurrences`); NULL for a row sync must read whole.
     Dates as SQLite stores them (ISO text); on PostgreSQL as days since 1970, which needs no
     formatting and no DateStyle."""
     day = "({} - DATE '1970-01-01')" if dialect == "postgresql" else "{}"
@@ -236,12 +237,6 @@ class _Iso(dict):
         return written
 
 
-def _signature(iso: _Iso, occurrence: Occurrence, title: str) -> str:
-    """What `_signature_column` reads for a row that is already what the plan says."""
-    recipient = "" if occurrence.recipient is None else "=" + occurrence.recipient
-    return f"{iso[occurrence.due]}|{iso[occurrence.nominal_due]}|{recipient}|{title}"
-
-
 def _ladder_digest(plan: Plan, timings: list[Timing], first: dt.date, last: dt.date) -> str:
     """The policies, which rows are events (their ladder has period-start steps), and the step
     instants (and names) of every due date from `first` to `last` (what the calendar and the time
@@ -255,21 +250,24 @@ def _ladder_digest(plan: Plan, timings: list[Timing], first: dt.date, last: dt.d
     return f"{first.isoformat()} {last.isoformat()} {digest.hexdigest()}"
 
 
-def _ladder_unchanged(connection, plan: Plan, timings: list[Timing]) -> bool:
+def _ladder_unchanged(connection, plan: Plan, timings: list[Timing]) -> str | None:
+    """The stored digest of the ladder when the instants are still what it says, else None."""
     table = SettingRow.__table__
     stored = connection.execute(sa_select(table.c.value).where(table.c.key == _LADDER)).scalar()
     try:
         first, last, _ = (stored or "").split(" ")
-        return stored == _ladder_digest(plan, timings, dt.date.fromisoformat(first), dt.date.fromisoformat(last))
+        same = stored == _ladder_digest(plan, timings, dt.date.fromisoformat(first), dt.date.fromisoformat(last))
     except ValueError:
-        return False
+        return None
+    return stored if same else None
 
 
 def _sync_occurrences(connection, plan: Plan, calendar: WorkdayCalendar, timing: Timing, timings: list[Timing],
                       stamp: dt.datetime) -> tuple[dict[str, int], str]:
     """Sync the stored occurrences with the plan's expansion: (counts, the ladder's new digest)."""
     counts = dict(added=0, moved=0, changed=0, cancelled=0, restored=0, unchanged=0)
-    fast = _ladder_unchanged(connection, plan, timings)
+    kept = _ladder_unchanged(connection, plan, timings)
+    fast = kept is not None
     done = None if fast else _ledger_at_due(connection)
     signature = _signature_column(connection.dialect.name)
     iso = _Iso(connection.dialect.name)
@@ -295,9 +293,12 @@ def _sync_occurrences(connection, plan: Plan, calendar: WorkdayCalendar, timing:
         stored = {oid: (status, signed) for oid, status, signed in result.cursor.fetchall()}
         result.close()
         differing: list[Occurrence] = []
-        for occurrence in batch:
+        for occurrence in batch:  # the occurrence's signature as `_signature_column` writes it
             found = stored.pop(occurrence.id, _MISSING)
-            if found is not _MISSING and found[1] == _signature(iso, occurrence, titles[occurrence.obligation]):
+            if found is not _MISSING and found[1] == (
+                f"{iso[occurrence.due]}|{iso[occurrence.nominal_due]}|"
+                f"{'' if occurrence.recipient is None else '=' + occurrence.recipient}|{titles[occurrence.obligation]}"
+            ):
                 continue
             differing.append(occurrence)
         counts["unchanged"] += len(batch) - len(differing)
@@ -318,7 +319,11 @@ def _sync_occurrences(connection, plan: Plan, calendar: WorkdayCalendar, timing:
         # Statistics for the planner now, not when autovacuum comes round: without them the next
         # sync's reads by obligation are planned as whole-table scans.
         connection.execute(text("ANALYZE occurrence"))
-    return counts, (_ladder_digest(plan, timings, first, last) if first is not None else "")
+    if first is None:
+        return counts, ""
+    if kept is not None and kept.startswith(f"{first.isoformat()} {last.isoformat()} "):
+        return counts, kept  # the same span, digested at the start
+    return counts, _ladder_digest(plan, timings, first, last)
 
 
 def _batches(occurrences):

@@ -207,7 +207,7 @@ def measure_backend(url: str, count: int, plan, levels) -> list[tuple]:
     results = []
     for level in levels:
         reset = lambda: make_due(engine, level, timing, ledger_from)  # noqa: E731
-        repeat = 3 if level >= 100_000 else 5
+        repeat = 5
         reset()
         considered, planned = real()
         with engine.connect() as connection:

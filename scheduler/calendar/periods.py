@@ -98,6 +98,8 @@ def event_opening(plan) -> Callable[[str], dt.date | None]:
     cache: dict[str, dt.date | None] = {}
 
     def opens(occurrence_id: str) -> dt.date | None:
+        if occurrence_id.partition(":")[0] not in events:  # most rows: asked once per tick and occurrence
+            return None
         parts = split_id(occurrence_id)
         if parts is None or parts[0] not in events:
             return None

@@ -158,7 +158,7 @@ def record(db: Session, planned: Sequence[Planned]) -> None:
             "language": p.language,
             "agency": p.agency,
             "due": p.due,
-            "scheduled_at": as_utc(p.scheduled_at),
+            "scheduled_at": p.scheduled_at if p.scheduled_at.tzinfo is dt.timezone.utc else as_utc(p.scheduled_at),
             "state": "pending" if p.send else "skipped",
             "reason": p.reason,
             "attempts": 0,

@@ -292,8 +292,9 @@ class Service:
                 ids = sorted({r.occurrence_id for g in ladder for r in g})
                 table = OccurrenceRow.__table__  # plain rows, with the attributes `item` and `role_of` read
                 rows = {row.id: row for row in db.connection().execute(select(table).where(table.c.id.in_(ids)))}
-                focal = self.focal_addresses(db)
                 directory = self.directory(db)
+                # the focal points' addresses as of the same sync (one question for both)
+                focal = self._focal[1] if self._focal and self._focal[0] == self._directory[0] else self.focal_addresses(db)
                 generations = links.generations(db, [g[0].recipient for g in ladder])
                 if self._feed_key is None:
                     self._feed_key = tokens.load_or_create_key(self.settings.secret_key_file)

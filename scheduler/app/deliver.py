@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import itertools
 import logging
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +27,7 @@ from scheduler.store.tables import NotificationRow
 from scheduler.transport import Delivery, Message, Transport, TransportError
 
 log = logging.getLogger("scheduler")
+SWITCH_INTERVAL = 0.0001  # seconds between thread switches while delivering (see `deliver`)
 
 # Composes one group's email; raises whatever it raises (caught and recorded per group).
 Composer = Callable[[Sequence[NotificationRow], str, dt.datetime], Message]
@@ -90,7 +91,14 @@ def deliver(engine: Engine, transport: Transport, composer: Composer, domain: st
     batch's groups at once (one read of what they need); without it, `composer`, group by group."""
     if compose_batch is None:
         compose_batch = _one_by_one(composer)
-    asyncio.run(_deliver(engine, transport, compose_batch, domain, now, report, stopping))
+    # The database thread must not keep the loop from the SMTP replies for long: the interpreter's
+    # default 5 ms between thread switches would stall every connection (4 round trips an email).
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
+    try:
+        asyncio.run(_deliver(engine, transport, compose_batch, domain, now, report, stopping))
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def _one_by_one(composer: Composer) -> BatchComposer:
@@ -142,11 +150,11 @@ async def _deliver(engine: Engine, transport: Transport, compose_batch: BatchCom
 
 async def _prepare(engine: Engine, sender, compose_batch: BatchComposer, domain: str, now: dt.datetime,
                    report: TickReport) -> tuple[list, Awaitable[list[Delivery]]] | None:
-    """Claim a batch and compose its emails, each handed to the transport as soon as it is written
-    where the transport takes them one at a time (`submit`), else the batch's at once. Returns the
-    groups and what their deliveries will be; None when nothing is left to claim. The database is
-    asked from a worker thread, so that sending goes on meanwhile; the emails are written in the
-    loop's own thread, the loop turning between one and the next."""
+    """Claim a batch and compose its emails in a worker thread, so that the batch in hand goes on
+    being sent meanwhile (the loop's thread only sends), then hand them to the transport: one at a
+    time where it takes them so (`submit`: they join the queue its connections send from), else
+    the batch's at once. Returns the groups and what their deliveries will be; None when nothing is
+    left to claim."""
     rows, live = await asyncio.to_thread(_claim, engine, now)
     if not rows:
         return None
@@ -155,17 +163,14 @@ async def _prepare(engine: Engine, sender, compose_batch: BatchComposer, domain:
     groups, sent = [], []
     claimed = groups_of(live)
     ids = [message_id(group, domain) for group in claimed]
-    made = compose_batch(claimed, ids, now)
-    # A batch composer reads what the whole batch needs before its first email: that, in the thread.
-    first = await asyncio.to_thread(next, made, None) if claimed else None
-    for group, made in zip(claimed, itertools.chain([first], made) if claimed else (), strict=True):
+    written = await asyncio.to_thread(lambda: list(compose_batch(claimed, ids, now))) if claimed else []
+    for group, made in zip(claimed, written, strict=True):
         if isinstance(made, Exception):  # one email that cannot be written must not stop the others
             reason = f"cannot compose the email: {made.__class__.__name__}: {made}"
             _failed(engine, group, now, TransportError(reason, transient=False), report, kind="compose")
         else:
             sent.append(submit(made) if submit is not None else made)
             groups.append(group)
-        await asyncio.sleep(0)  # let the connections go on sending
     if submit is not None:
         return groups, asyncio.gather(*sent)
     return groups, asyncio.ensure_future(sender.deliver(sent)) if sent else _nothing()

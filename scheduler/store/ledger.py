@@ -240,13 +240,28 @@ def _mark_sent_statement():
 
 
 def mark_sent_many(engine: Engine, sent: Sequence[tuple[Sequence[NotificationRow], str]], now: dt.datetime) -> None:
-    """`mark_sent` for a batch's emails at once, each group with its Message-ID: one statement built
-    once, executed for many rows (an executemany), one commit."""
+    """`mark_sent` for a batch's emails at once, each group with its Message-ID, in one transaction:
+    on PostgreSQL one UPDATE over arrays, on SQLite one statement built once for many rows (an
+    executemany)."""
     moment = as_utc(now)
-    params = [{"row_id": r.id, "token": r.claim_token, "sent_id": mid, "at": moment} for rows, mid in sent for r in rows]
-    if params:
-        with session(engine) as db:
-            db.connection().execute(_mark_sent_statement(), params)
+    rows = [(r.id, r.claim_token, mid) for group, mid in sent for r in group]
+    if not rows:
+        return
+    with session(engine) as db:
+        if db.get_bind().dialect.name == "postgresql":
+            # One statement for them all, the rows sent as arrays (an executemany runs one UPDATE per row).
+            ids, tokens, mids = (list(column) for column in zip(*rows))
+            db.connection().execute(_MARK_SENT_PG, {"ids": ids, "tokens": tokens, "mids": mids, "at": moment})
+        else:
+            db.connection().execute(_mark_sent_statement(), [{"row_id": i, "token": t, "sent_id": m, "at": moment}
+                                                             for i, t, m in rows])
+
+
+_MARK_SENT_PG = text(
+    "UPDATE notification SET state = 'sent', sent_at = :at, message_id = v.mid, lease_until = NULL, error = NULL"
+    " FROM unnest(CAST(:ids AS integer[]), CAST(:tokens AS varchar[]), CAST(:mids AS varchar[])) AS v(rid, token, mid)"
+    " WHERE notification.id = v.rid AND notification.claim_token = v.token AND notification.state = 'claimed'"
+)
 
 
 def mark_failed(engine: Engine, rows: Sequence[NotificationRow], now: dt.datetime, error: str, transient: bool) -> None:

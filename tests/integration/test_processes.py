@@ -22,6 +22,8 @@ def contacts_for_everyone(path):
     plan = load_plan(ROOT / "obligations.toml")
     lines = ["agency,name,email,role,language"]
     for code in plan.file.agencies:
+        if code in plan.placeholders:
+            continue  # named with no addressee: a contact for one is refused
         for role in ("focal", "supervisor", "head"):
             lines.append(f"{code},{role} of {code},{role}@{code}.example.kz,{role},kk")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -86,12 +86,12 @@ def deliver(engine: Engine, transport: Transport, composer: Composer, domain: st
 
     One event loop for the whole call, and the transport's connections kept open from batch to batch
     (`transport.session()`, where it has one). While one batch is being sent, the next is claimed
-    and composed, an email at a time, the loop turning between emails so that sending goes on; then
-    the batch sent is marked (one statement) and the next one goes. `compose_batch` composes a
-    batch's groups at once (one read of what they need); without it, `composer`, group by group."""
+    and composed in a worker thread and its emails join the connections' queue; then the batch sent
+    is marked (one statement) in the worker thread. `compose_batch` composes a batch's groups at once
+    (one read of what they need); without it, `composer`, group by group."""
     if compose_batch is None:
         compose_batch = _one_by_one(composer)
-    # The database thread must not keep the loop from the SMTP replies for long: the interpreter's
+    # The worker thread (database, composing) must not keep the loop from the SMTP replies: the interpreter's
     # default 5 ms between thread switches would stall every connection (4 round trips an email).
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, SWITCH_INTERVAL))

@@ -27,7 +27,7 @@ from scheduler.store.tables import NotificationRow
 from scheduler.transport import Delivery, Message, Transport, TransportError
 
 log = logging.getLogger("scheduler")
-SWITCH_INTERVAL = 0.0001  # seconds between thread switches while delivering (see `deliver`)
+SWITCH_INTERVAL = 0.0005  # seconds between thread switches while delivering (see `deliver`)
 
 # Composes one group's email; raises whatever it raises (caught and recorded per group).
 Composer = Callable[[Sequence[NotificationRow], str, dt.datetime], Message]

@@ -154,7 +154,10 @@ def test_a_slow_server_gets_a_retry_it_can_recognise(database_url, smtp_server, 
     service.tick(at(11, 25))
     first = {m["Message-ID"] for m in smtp_server.mailbox.messages}
     assert len(first) == 5
-    assert {r.state for r in ledger(service) if r.occurrence_id != "digest:2022-W47"} == {"retry"}
+    # every email the tick tried is to be retried; the training courses' period-start reminders of
+    # 3 October (events, rows 31-35) were long past at the first tick and are skipped, not tried
+    rows = [r for r in ledger(service) if r.occurrence_id != "digest:2022-W47"]
+    assert {(r.step, r.state) for r in rows} == {("reminder-14d", "retry"), ("period-start", "skipped")}
     smtp_server.mailbox.slow_reply = 0
     service.transport = SmtpTransport("127.0.0.1", smtp_server.port, tls="none")
     service.tick(at(11, 25, 9, 5))

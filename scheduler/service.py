@@ -172,17 +172,17 @@ class Service:
 
     # --- composing ----------------------------------------------------------------------------
 
-    def letterhead(self, language: str, feed_url: str | None = None, personal: tuple[str, dt.date] | None = None
-                   ) -> compose.Letterhead:
+    def letterhead(self, language: str, now: dt.datetime, feed_url: str | None = None,
+                   personal: tuple[str, dt.date] | None = None) -> compose.Letterhead:
         title = "; ".join(getattr(p.file.plan, f"title_{language}", None) or p.file.plan.title_kk for p in self.plan.plans)
         return compose.Letterhead(self.settings.mail_from, title, self.settings.public_base_url(), feed_url,
-                                  *(personal or (None, None)), sender_name=self.sender_name(language),
+                                  *(personal or (None, None)), sender_name=self.sender_name(language, now),
                                   reply_to=self.settings.reply_to,
                                   translation=self.plan.translation_status(language) if language != "kk" else None)
 
-    def sender_name(self, language: str) -> str:
+    def sender_name(self, language: str, now: dt.datetime) -> str:
         """From's display name: SCHEDULER_MAIL_FROM_NAME, else the plan's coordinator (the
-        commission's working body) named in the reader's language."""
+        commission's working body) named in the reader's language, as it is called at `now`."""
         if self.settings.mail_from_name:
             return self.settings.mail_from_name
         coordinator = self.plan.file.plan.coordinator
@@ -192,7 +192,7 @@ class Service:
         if office is not None:
             name = getattr(office, f"name_{language}", None) or office.name_kk
         elif self.plan.agency(coordinator):
-            name = self.plan.display_name(coordinator, self.timing.local_day(dt.datetime.now(dt.timezone.utc)), language)
+            name = self.plan.display_name(coordinator, self.timing.local_day(now), language)
         else:
             return ""
         return name[:1].upper() + name[1:]
@@ -269,8 +269,8 @@ class Service:
         with session(self.engine) as db:
             if first.step == DIGEST:
                 report = self.digest_report(db, now, first.occurrence_id, first.language)
-                return compose.digest(to, report, self.letterhead(first.language), now, message_id)
-            letterhead = self.letterhead(first.language, self.feed_url_for(first.recipient, now, self.focal_addresses(db)),
+                return compose.digest(to, report, self.letterhead(first.language, now), now, message_id)
+            letterhead = self.letterhead(first.language, now, self.feed_url_for(first.recipient, now, self.focal_addresses(db)),
                                          self.personal_link(db, first.recipient, now))
             rows = db.exec(select(OccurrenceRow).where(col(OccurrenceRow.id).in_([r.occurrence_id for r in group]))).all()
             items = [self.item(row, first.language) for row in rows]
@@ -311,7 +311,7 @@ class Service:
                     continue
                 address = first.recipient.lower()
                 if first.language not in letterheads:
-                    letterheads[first.language] = self.letterhead(first.language)
+                    letterheads[first.language] = self.letterhead(first.language, now)
                 token = feeds.get(address)
                 letterhead = replace(letterheads[first.language],
                                      feed_url=f"{base}/feeds/{token}.ics" if token else None,

@@ -146,9 +146,9 @@ def compose_group(service, group: Sequence[NotificationRow], message_id: str, no
             submissions = {s.id: s for s in db.exec(select(SubmissionRow).where(col(SubmissionRow.id).in_(ids)))}
             documents = dict(db.exec(select(FileRow.submission_id, func.count()).where(col(FileRow.submission_id).in_(ids))
                                      .group_by(FileRow.submission_id)).all())
-            letterhead = service.letterhead(language)
+            letterhead = service.letterhead(language, now)
         else:
-            letterhead = service.letterhead(language, None, service.personal_link(db, first.recipient, now))
+            letterhead = service.letterhead(language, now, None, service.personal_link(db, first.recipient, now))
     day = lambda value: dt.date.fromisoformat(value) if value else None  # noqa: E731
     notices = []
     for r in group:

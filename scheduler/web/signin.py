@@ -61,7 +61,7 @@ def routes(auth: Auth) -> list[Route]:
                 return
             lang = issued.person.language if issued.person.language in signin.LANGUAGES else "kk"
             message = signin.message(issued, service.settings.public_base_url(), service.settings.mail_from,
-                                     service.timing.zone, now, sender_name=service.sender_name(lang),
+                                     service.timing.zone, now, sender_name=service.sender_name(lang, now),
                                      reply_to=service.settings.reply_to)
             delivery = (await service.transport.deliver([message]))[0]
         except Exception as error:  # noqa: BLE001 - after the answer there is nobody to tell but the log

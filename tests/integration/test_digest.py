@@ -71,7 +71,7 @@ def render(service, language, now=MONDAY, key="digest:2024-W10"):
     with session(service.engine) as db:
         report = service.digest_report(db, now, key, language)
     to = compose.Recipient("coordinator@mvd.example.kz", "Асқар Нұрланов", language)
-    return report, compose.digest(to, report, service.letterhead(language), now)
+    return report, compose.digest(to, report, service.letterhead(language, now), now)
 
 
 def test_a_big_backlog_fits_in_one_unclipped_email(database_url, make_service, tmp_path):

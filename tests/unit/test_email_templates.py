@@ -186,7 +186,7 @@ def fake_service(plan, **settings):
     """What Service.item and Service.letterhead read: the plan, the settings, the calendar."""
     fake = SimpleNamespace(plan=plan, settings=Settings(mail_from="scheduler@ministry.example.kz", **settings),
                            timing=SimpleNamespace(local_day=lambda moment: moment.date()))
-    fake.sender_name = lambda language: Service.sender_name(fake, language)
+    fake.sender_name = lambda language, now=NOW: Service.sender_name(fake, language, now)
     return fake
 
 
@@ -206,7 +206,7 @@ def every_email(plan, language, **settings):
     from the shipped plan), with the recipient's personal link."""
     fake = fake_service(plan, **settings)
     link = ("https://deadlines.example.gov.kz/l/MXxh.Zm9v", dt.date(2023, 1, 7))
-    letterhead = Service.letterhead(fake, language, "https://deadlines.example.gov.kz/feeds/t.ics", link)
+    letterhead = Service.letterhead(fake, language, NOW, "https://deadlines.example.gov.kz/feeds/t.ics", link)
     items = plan_items(plan, language)
     to = compose.Recipient("aigul@minfin.example.kz", NAME, language)
     sent_at = {"reminder": NOW, "due": dt.datetime(2022, 12, 9, 3, tzinfo=dt.timezone.utc),
@@ -219,7 +219,7 @@ def every_email(plan, language, **settings):
                                   ref_date=dt.date(2022, 12, 5), documents=1,
                                   previous_due=dt.date(2022, 12, 1) if kind == "extension-granted" else None,
                                   requested=dt.date(2022, 12, 20)) for item in items]
-        head = letterhead if not received else Service.letterhead(fake, language)
+        head = letterhead if not received else Service.letterhead(fake, language, NOW)
         emails[kind] = compose.notice(kind, to, notices, head, NOW,
                                       review_url="https://deadlines.example.gov.kz/review" if received else None)
     person = people.Person(email="aigul@minfin.example.kz", name=NAME, language=language)

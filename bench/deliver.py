@@ -17,8 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import datetime as dt
+import os
 import socket
 import subprocess
 import sys

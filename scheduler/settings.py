@@ -19,7 +19,7 @@ from scheduler.errors import BadInput
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SCHEDULER_", extra="ignore")
 
-    plan: Path = Field(Path("obligations.toml"), description="path of the plan file")
+    plan: Path = Field(Path("obligations.toml"), description="path of the plan file, or a directory whose *.toml files are plans loaded together")
     contacts: Path | None = Field(None, description="path of the contacts CSV; contacts.csv if present")
     # repr=False: with SCHEDULER_DATABASE_PASSWORD_FILE the URL carries the password
     database_url: str = Field("sqlite:///var/scheduler.db", description="SQLAlchemy URL", repr=False)

@@ -44,10 +44,6 @@ def occurrence_id(obligation: str, agency: str, period: str) -> str:
     return f"{obligation}:{agency}:{period}"
 
 
-def nominals_of(plan: Plan, obligation: Obligation, calendar: WorkdayCalendar | None = None) -> list[Nominal]:
-    return rule_nominals(plan, calendar, obligation, window_of(plan, obligation))
-
-
 def rule_nominals(plan: Plan, calendar: WorkdayCalendar | None, obligation: Obligation, window: Window) -> list[Nominal]:
     """The nominal dates a row's rule gives within `window`. A `before` rule's come from the linked
     row's deadlines (so from the calendar: working days); the others' from the rule alone."""

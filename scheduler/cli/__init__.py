@@ -96,11 +96,9 @@ def validate(plan_path: Path | None, contacts_path: Path | None) -> None:
     akimats = sum(1 for a in agencies.values() if a.kind == "akimat")
     for member in plan.plans:
         meta = member.file.plan
-        rows = sum(1 for o in plan.obligations if plan.plan_of(o.id) is member) if plan.members else len(plan.obligations)
-        prefix = next((o.id.rpartition("/")[0] for o in member.file.obligations if "/" in o.id), "")
-        ids = f", ids {prefix}/<row>" if prefix else (", ids as numbered" if plan.members else "")
+        ids = ", ids as numbered" if meta.id == plan.file.plan.id else f", ids {meta.id}/<row>"
         print(f"{member.source}: plan {meta.id}, No. {meta.number} of {meta.date}, period {meta.period.first}–{meta.period.last}"
-              + (f", {rows} obligations{ids}" if plan.members else ""))
+              + (f", {len(member.obligations)} obligations{ids}" if plan.members else ""))
     print(f"  agencies: {len(agencies)} ({akimats} akimats), groups: {len(plan.file.groups)}, offices: {len(plan.file.offices)}")
     print(f"  obligations: {len(plan.obligations)} ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})")
     owing = len({o.agency for o in occurrences})

@@ -21,9 +21,9 @@ import binascii
 import random
 import re
 import sys
-from functools import lru_cache
 from email.headerregistry import Address
 from email.policy import SMTP
+from functools import lru_cache
 
 from scheduler.transport.base import Outgoing
 

@@ -102,7 +102,7 @@ def load_plan(paths) -> Plan:
     problems += found
     if problems:
         raise PlanError(problems)
-    return _checked(Plan.build(file[0], where.path), where)
+    return _checked(Plan.build(file, where.path), where)
 
 
 def _parse(path: Path) -> tuple[PlanFile, _Locator]:
@@ -136,7 +136,7 @@ def _checked(plan: Plan, where: _Locator, member: Plan | None = None) -> Plan:
 
 
 def _linked(parsed: list[tuple[PlanFile, _Locator]], prefixes: dict[str, str], index: int
-            ) -> tuple[list[PlanFile], list[Problem]]:
+            ) -> tuple[PlanFile, list[Problem]]:
     """The `before` rules of plan `index` pointed at the rows they name among the plans loaded
     (`prefixes`: plan id → the prefix of its rows' ids), with what is wrong with any of them."""
     file, where = parsed[index]
@@ -169,7 +169,7 @@ def _linked(parsed: list[tuple[PlanFile, _Locator]], prefixes: dict[str, str], i
             continue
         target = prefixes[plan_id] + rule.obligation
         obligations[position] = obligation.model_copy(update={"due": rule.model_copy(update={"target": target})})
-    return [file.model_copy(update={"obligations": tuple(obligations)})], problems
+    return file.model_copy(update={"obligations": tuple(obligations)}), problems
 
 
 def load_plans(paths: list[Path]) -> Plan:
@@ -199,7 +199,7 @@ def load_plans(paths: list[Path]) -> Plan:
     members: list[Plan] = []
     for index, (file, where) in enumerate(parsed):
         found = _cross_references(file, where) + _amendment_problems(file, where)
-        (file,), links = _linked(parsed, prefixes, index)
+        file, links = _linked(parsed, prefixes, index)
         problems += [p for p in found + links if p not in problems]
         if index != home:
             file = with_prefix(file, prefixes[file.plan.id])
@@ -464,7 +464,7 @@ def _date_hint(value) -> str:
             day, month, year = (int(n) for n in dotted.groups())
             return f"write dates as {year:04d}-{month:02d}-{day:02d} (year-month-day, without quotes)"
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return f"no such day; write an existing date as year-month-day without quotes, e.g. 2024-12-10"
+            return "no such day; write an existing date as year-month-day without quotes, e.g. 2024-12-10"
     return "write dates as 2024-12-10 (year-month-day, without quotes)"
 
 

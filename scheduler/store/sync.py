@@ -22,12 +22,12 @@ from sqlalchemy import and_, bindparam, delete, insert, literal_column, text, up
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 
+from scheduler.answers import LADDER_RUNS
 from scheduler.calendar.expand import Occurrence, expand
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.notify.ladder import Timing
 from scheduler.plan import Contact, Plan
 from scheduler.plan.diff import DATE_LABELLED, corrections
-from scheduler.answers import LADDER_RUNS
 from scheduler.store.db import StoreError, session
 from scheduler.store.ledger import aware
 from scheduler.store.tables import AgencyRow, ContactRow, NotificationRow, OccurrenceRow, SettingRow

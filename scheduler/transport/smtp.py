@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+
 import aiosmtplib
 
 from scheduler.transport.base import Delivery, Message, Outgoing, TransportError

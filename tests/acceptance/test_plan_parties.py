@@ -79,7 +79,7 @@ def test_a_placeholder_cannot_receive(scheduler):
 
 def test_a_source_needs_a_date(scheduler):
     line = break_plan(scheduler, 'short_kk = "ІІМ"\n', 'short_kk = "ІІМ"\nsource = "Decree No. 1"\n')
-    assert_clean_failure(scheduler("validate"), f"obligations.toml:", "agency mvd", "source dates valid_from / valid_until")
+    assert_clean_failure(scheduler("validate"), "obligations.toml:", "agency mvd", "source dates valid_from / valid_until")
     assert line
 
 

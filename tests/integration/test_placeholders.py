@@ -97,7 +97,7 @@ def test_placeholders_are_not_counted_in_compliance_status_or_the_digest(databas
     assert report.without_focal and "non-governmental" not in names and "interested state bodies" not in names
 
 
-def test_the_dashboard_lists_a_placeholder_without_counting_it(served):
+def test_the_dashboard_lists_a_placeholder_without_counting_it(served):  # noqa: F811 - the fixture imported above
     base, service = served(now=dt.datetime(2024, 3, 4, 3, 0, tzinfo=dt.timezone.utc))
     status, _, page = call(f"{base}/agencies/interested-bodies?lang=en")
     assert status == 200

@@ -78,16 +78,10 @@ def governing(plan: Plan, obligation: Obligation, period: str, calendar: Workday
     return None
 
 
-def expand(
-    plan: Plan,
-    calendar: WorkdayCalendar,
-    *,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    agency: str | None = None,
-    obligation: str | None = None,
-) -> Iterator[Occurrence]:
-    """Every occurrence whose (shifted) due date lies in [start, end], in plan order."""
+def _groups(plan: Plan, calendar: WorkdayCalendar, start, end, agency, obligation):
+    """Per row, text and nominal date within [start, end]: (due, row id, period, nominal date,
+    recipient, the owing parties' codes in plan order). Every occurrence of a group shares all but
+    its party, so a million occurrences take some fifty thousand passes here."""
     for row in plan.obligations:
         if obligation is not None and row.id != obligation:
             continue
@@ -111,38 +105,102 @@ def expand(
                 recipient_code = instance.recipient if instance and instance.recipient else ob.recipient
                 recipient = plan.recipient_on(recipient_code, nominal.date)
                 refs = instance.responsible if instance and instance.responsible else None
-                for party in plan.owing_on(ob, nominal.date, refs):
-                    if agency is not None and party != agency:
-                        continue
-                    oid = occurrence_id(ob.id, party, nominal.period)
-                    if seen is not None:
-                        if oid in seen:
-                            continue
-                        seen.add(oid)
-                    # A body never reports to itself: the working body's own 3.2 information has no
-                    # recipient (`scheduler.plan.dating.own_report` says it is its own report).
-                    yield Occurrence(oid, ob.id, party, nominal.period, nominal.date, due,
-                                     None if recipient == party else recipient)
+                parties = plan.owing_on(ob, nominal.date, refs)
+                if agency is not None:
+                    parties = [party for party in parties if party == agency]
+                if seen is not None:
+                    fresh = []
+                    for party in parties:
+                        oid = occurrence_id(ob.id, party, nominal.period)
+                        if oid not in seen:
+                            seen.add(oid)
+                            fresh.append(party)
+                    parties = fresh
+                if parties:
+                    yield due, ob.id, nominal.period, nominal.date, recipient, parties
+
+
+_new = tuple.__new__  # an Occurrence without the Python-level __new__ a named tuple adds
+
+
+def _occurrences(due, obligation_id, period, nominal_due, recipient, parties) -> list[Occurrence]:
+    """One group's occurrences, in the order of `parties`. A body never reports to itself: the
+    working body's own 3.2 information has no recipient (`scheduler.plan.dating.own_report` says it
+    is its own report)."""
+    head, tail = obligation_id + ":", ":" + period
+    return [_new(Occurrence, (head + party + tail, obligation_id, party, period, nominal_due, due,
+                              None if recipient == party else recipient)) for party in parties]
+
+
+def expand(
+    plan: Plan,
+    calendar: WorkdayCalendar,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    agency: str | None = None,
+    obligation: str | None = None,
+) -> Iterator[Occurrence]:
+    """Every occurrence whose (shifted) due date lies in [start, end], in plan order."""
+    for group in _groups(plan, calendar, start, end, agency, obligation):
+        yield from _occurrences(*group)
 
 
 def sort_key(occurrence: Occurrence) -> tuple[dt.date, str]:
     return occurrence.due, occurrence.id
 
 
-_BY_DUE_THEN_ID = attrgetter("due", "id")  # `sort_key`, without a Python call per occurrence
+def expand_sorted(plan: Plan, calendar: WorkdayCalendar, *, start: dt.date | None = None, end: dt.date | None = None,
+                  agency: str | None = None, obligation: str | None = None) -> list[Occurrence]:
+    """`expand`'s occurrences in a list, by due date then id, put in that order as they are made
+    rather than sorted afterwards.
 
-
-def expand_sorted(plan: Plan, calendar: WorkdayCalendar, **filters) -> list[Occurrence]:
-    """`expand`'s occurrences kept in a list, by due date then id. The cyclic garbage collector is
-    off meanwhile: it would scan every tuple kept so far again and again (a million of them take
-    half as long again), and they hold no cycles to collect."""
+    The groups are bucketed by due date; within a day they go by `<row>:` (no row id holds a ':',
+    so that prefix orders every id of one group against every id of another) and a group's parties
+    by `<code>:`. A day on which one row has two groups (two periods due together) is sorted by id
+    outright. The cyclic garbage collector is off meanwhile: it would scan every tuple kept so far
+    again and again, and they hold no cycles to collect."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return sorted(expand(plan, calendar, **filters), key=_BY_DUE_THEN_ID)
+        by_day: dict[dt.date, list] = {}
+        for group in _groups(plan, calendar, start, end, agency, obligation):
+            day = by_day.get(group[0])
+            if day is None:
+                by_day[group[0]] = [group]
+            else:
+                day.append(group)
+        in_order: dict[int, tuple[list[str], list[str]]] = {}  # id(parties) -> (parties, ordered); holds them alive
+        found: list[Occurrence] = []
+        for due in sorted(by_day):
+            groups = by_day[due]
+            groups.sort(key=_row_prefix)
+            if any(a[1] == b[1] for a, b in zip(groups, groups[1:])):
+                kept = [o for group in groups for o in _occurrences(*group)]
+                kept.sort(key=_by_id)
+                found += kept
+                continue
+            for group in groups:
+                parties = group[5]
+                known = in_order.get(id(parties))
+                if known is None:
+                    known = in_order[id(parties)] = (parties, sorted(parties, key=_code_prefix))
+                found += _occurrences(*group[:5], known[1])
+        return found
     finally:
         if collecting:
             gc.enable()
+
+
+def _row_prefix(group) -> str:
+    return group[1] + ":"
+
+
+def _code_prefix(code: str) -> str:
+    return code + ":"
+
+
+_by_id = attrgetter("id")
 
 
 def check_expansion(plan: Plan, locate, member: Plan | None = None) -> list[Problem]:

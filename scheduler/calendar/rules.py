@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import singledispatch
+from functools import lru_cache, singledispatch
 
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, YEARLY, rrule
@@ -48,16 +48,26 @@ def nominal_dates(rule, window: Window, instances: tuple[Instance, ...] = ()) ->
     raise TypeError(f"unknown rule kind {type(rule).__name__}")
 
 
-def _recurring(rule, window: Window, **byrule) -> list[dt.datetime]:
+def _recurring(rule, window: Window, freq: int, bymonth: int | tuple[int, ...] | None = None,
+               bymonthday: int | None = None) -> tuple[dt.datetime, ...]:
     start = max(window.start, rule.starts) if rule.starts else window.start
     end = min(window.end, rule.ends) if rule.ends else window.end
     if end < start:
-        return []
-    return list(
+        return ()
+    return recurring_dates(freq, bymonth, bymonthday, start, end)
+
+
+@lru_cache(maxsize=4096)
+def recurring_dates(freq: int, bymonth, bymonthday, start: dt.date, end: dt.date) -> tuple[dt.datetime, ...]:
+    """rrule's dates, asked once per distinct rule and span: a plan's quarterly rows all share one
+    list (dateutil's iteration is most of an expansion's cost)."""
+    return tuple(
         rrule(
+            freq,
             dtstart=dt.datetime.combine(start, dt.time()),
             until=dt.datetime.combine(end, dt.time()),
-            **byrule,
+            bymonth=bymonth,
+            bymonthday=bymonthday,
         )
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import itertools
 import logging
 import sys
 import threading
@@ -22,11 +23,14 @@ from sqlalchemy.engine import Engine
 
 from scheduler import metrics
 from scheduler.notify.ladder import DIGEST
-from scheduler.store.ledger import MAX_ATTEMPTS, claim, mark_failed, mark_sent_many, withdraw_closed
+from scheduler.store.ledger import CLAIM_BATCH, MAX_ATTEMPTS, claim, mark_failed, mark_sent_many, withdraw_closed
 from scheduler.store.tables import NotificationRow
 from scheduler.transport import Delivery, Message, Transport, TransportError
 
 log = logging.getLogger("scheduler")
+# A tick's first claim is this many groups, each next one twice the last up to CLAIM_BATCH: the
+# first emails go out soon, and instances started together share a small load.
+FIRST_CLAIM = 50
 SWITCH_INTERVAL = 0.0005  # seconds between thread switches while delivering (see `deliver`)
 
 # Composes one group's email; raises whatever it raises (caught and recorded per group).
@@ -86,12 +90,12 @@ def deliver(engine: Engine, transport: Transport, composer: Composer, domain: st
 
     One event loop for the whole call, and the transport's connections kept open from batch to batch
     (`transport.session()`, where it has one). While one batch is being sent, the next is claimed
-    and composed in a worker thread and its emails join the connections' queue; then the batch sent
-    is marked (one statement) in the worker thread. `compose_batch` composes a batch's groups at once
-    (one read of what they need); without it, `composer`, group by group."""
+    (in a worker thread) and composed, each email joining the connections' queue as it is written;
+    then the batch sent is marked (one statement, in the worker thread). `compose_batch` composes a
+    batch's groups at once (one read of what they need); without it, `composer`, group by group."""
     if compose_batch is None:
         compose_batch = _one_by_one(composer)
-    # The worker thread (database, composing) must not keep the loop from the SMTP replies: the interpreter's
+    # The worker thread (the database) must not keep the loop from the SMTP replies: the interpreter's
     # default 5 ms between thread switches would stall every connection (4 round trips an email).
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
@@ -130,11 +134,13 @@ async def _deliver(engine: Engine, transport: Transport, compose_batch: BatchCom
     opened = transport.session() if callable(getattr(transport, "session", None)) else _Plain(transport)
     async with opened as sender:
         sending: tuple[list, Awaitable[list[Delivery]]] | None = None
+        limit = FIRST_CLAIM
         try:
             while True:
                 batch = None
                 if not (stopping is not None and stopping.is_set()):
-                    batch = await _prepare(engine, sender, compose_batch, domain, now, report)
+                    batch = await _prepare(engine, sender, compose_batch, domain, now, report, limit)
+                    limit = min(2 * limit, CLAIM_BATCH)
                 if sending is not None:
                     groups, outcome = sending
                     sending = None
@@ -149,28 +155,38 @@ async def _deliver(engine: Engine, transport: Transport, compose_batch: BatchCom
 
 
 async def _prepare(engine: Engine, sender, compose_batch: BatchComposer, domain: str, now: dt.datetime,
-                   report: TickReport) -> tuple[list, Awaitable[list[Delivery]]] | None:
-    """Claim a batch and compose its emails in a worker thread, so that the batch in hand goes on
-    being sent meanwhile (the loop's thread only sends), then hand them to the transport: one at a
-    time where it takes them so (`submit`: they join the queue its connections send from), else
-    the batch's at once. Returns the groups and what their deliveries will be; None when nothing is
-    left to claim."""
-    rows, live = await asyncio.to_thread(_claim, engine, now)
+                   report: TickReport, limit: int = CLAIM_BATCH) -> tuple[list, Awaitable[list[Delivery]]] | None:
+    """Claim a batch (in a worker thread) and compose its emails, handing each to the transport as
+    soon as it is written where the transport takes them so (`submit`: they join the queue its
+    connections send from), else the batch's at once. Returns the groups and what their deliveries
+    will be; None when nothing is left to claim.
+
+    The batch's reads (with its first email) are made in the worker thread; the other emails are
+    written on the loop, one at a time, the loop handed back to the connections between two. Written
+    in a thread, they would hold the interpreter's lock for a thread switch interval at a time,
+    while the server's replies wait; written so, a reply waits for one email at most, and the
+    writing fills the time the connections spend waiting for the server."""
+    rows, live = await asyncio.to_thread(_claim, engine, now, limit)
     if not rows:
         return None
     report.withdrawn += len(rows) - len(live)
     submit = getattr(sender, "submit", None)
+    room = getattr(sender, "room", None)
     groups, sent = [], []
     claimed = groups_of(live)
+    if claimed and callable(getattr(sender, "open", None)):
+        sender.open(len(claimed))
     ids = [message_id(group, domain) for group in claimed]
-    written = await asyncio.to_thread(lambda: list(compose_batch(claimed, ids, now))) if claimed else []
-    for group, made in zip(claimed, written, strict=True):
+    emails = iter(compose_batch(claimed, ids, now) if claimed else ())
+    first = await asyncio.to_thread(next, emails, None) if claimed else None
+    for group, made in zip(claimed, itertools.chain([first], emails) if claimed else (), strict=True):
         if isinstance(made, Exception):  # one email that cannot be written must not stop the others
             reason = f"cannot compose the email: {made.__class__.__name__}: {made}"
             _failed(engine, group, now, TransportError(reason, transient=False), report, kind="compose")
         else:
             sent.append(submit(made) if submit is not None else made)
             groups.append(group)
+        await (room() if room is not None else asyncio.sleep(0))
     if submit is not None:
         return groups, asyncio.gather(*sent)
     return groups, asyncio.ensure_future(sender.deliver(sent)) if sent else _nothing()
@@ -180,9 +196,9 @@ async def _nothing() -> list[Delivery]:
     return []
 
 
-def _claim(engine: Engine, now: dt.datetime) -> tuple[list, list]:
+def _claim(engine: Engine, now: dt.datetime, limit: int = CLAIM_BATCH) -> tuple[list, list]:
     """A claimed batch, and what of it is still to send."""
-    rows = claim(engine, now)
+    rows = claim(engine, now, limit)
     return rows, withdraw_closed(engine, rows) if rows else []
 
 

@@ -21,7 +21,7 @@ import aiosmtplib
 
 from scheduler.transport.base import Delivery, Message, Outgoing, TransportError
 
-CONCURRENCY = 4
+CONCURRENCY = 8
 COMMAND_TIMEOUT = 5 * 60  # RFC 5321 4.5.3.2: initial 220, MAIL, RCPT
 DATA_TIMEOUT = 10 * 60  # RFC 5321 4.5.3.2.6: the reply to the end of the data
 
@@ -70,6 +70,7 @@ class SmtpSession:
         self.transport = transport
         self.queue: asyncio.Queue[tuple[Message, asyncio.Future] | None] = asyncio.Queue()
         self.workers: list[asyncio.Task] = []
+        self._taken = asyncio.Event()  # set whenever a connection takes a message from the queue
 
     async def __aenter__(self) -> SmtpSession:
         return self
@@ -79,6 +80,22 @@ class SmtpSession:
             self.queue.put_nowait(None)
         await asyncio.gather(*self.workers, return_exceptions=True)
         self.workers = []
+
+    def open(self, expected: int) -> None:
+        """Connect ahead, as many connections as `expected` messages will use, while the caller
+        writes them: the first is sent as soon as it is written rather than after a connection's
+        greeting and EHLO."""
+        while len(self.workers) < min(expected, self.transport.concurrency):
+            self.workers.append(asyncio.ensure_future(self._worker(connect=True)))
+
+    async def room(self) -> None:
+        """Return once fewer messages wait than twice the connections: a caller writing messages
+        while others are sent lets the sending go first, and writes the next ones while the
+        connections wait for the server."""
+        await asyncio.sleep(0)
+        while self.queue.qsize() >= 2 * self.transport.concurrency:
+            self._taken.clear()
+            await self._taken.wait()
 
     def submit(self, message: Message) -> asyncio.Future:
         """Queue one message; the future is its Delivery."""
@@ -91,11 +108,18 @@ class SmtpSession:
     async def deliver(self, messages: Sequence[Message]) -> list[Delivery]:
         return list(await asyncio.gather(*(self.submit(m) for m in messages)))
 
-    async def _worker(self) -> None:
+    async def _worker(self, connect: bool = False) -> None:
         client: aiosmtplib.SMTP | None = None
         last = time.monotonic()
         try:
+            if connect:  # a connection that fails here is tried again with the first message, and its error recorded
+                client = self.transport._client()
+                try:
+                    await client.connect()
+                except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+                    client = None
             while (item := await self.queue.get()) is not None:
+                self._taken.set()
                 message, future = item
                 if client is not None and time.monotonic() - last > self.IDLE:
                     client = await _answering(client)

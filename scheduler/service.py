@@ -282,24 +282,28 @@ class Service:
                       shared: compose.Batch, memo: dict[tuple, object]):
         """The emails of a claimed batch's groups, in order (or the exception that kept one from being
         written): what `compose_group` makes, with one read for the whole batch of the deadlines, the
-        contacts' link generations and feed tokens, and the renderings shared by recipients of the same
-        deadlines (`shared`, kept for the tick, as `memo`: each deadline as of its row's last change, in
-        each language, and the addresses of a body's people in a role). Digests and notices are
-        composed group by group."""
+        contacts' feed tokens, and the renderings shared by recipients of the same deadlines (`shared`,
+        kept for the tick, as `memo`: each deadline as of its row's last change, in each language, the
+        addresses of a body's people in a role, and what is read once a tick: the directory, the links'
+        revoked generations, the feed tokens registered). Digests and notices are composed group by
+        group."""
         ladder = [g for g in groups if g[0].step not in notices.KINDS and g[0].step != DIGEST]
         if ladder:
             with session(self.engine) as db:
                 ids = sorted({r.occurrence_id for g in ladder for r in g})
                 table = OccurrenceRow.__table__  # plain rows, with the attributes `item` and `role_of` read
                 rows = {row.id: row for row in db.connection().execute(select(table).where(table.c.id.in_(ids)))}
-                directory = self.directory(db)
-                # the focal points' addresses as of the same sync (one question for both)
-                focal = self._focal[1] if self._focal and self._focal[0] == self._directory[0] else self.focal_addresses(db)
-                generations = links.generations(db, [g[0].recipient for g in ladder])
+                if ("reads",) not in memo:  # once a tick: what holds for all its batches
+                    directory = self.directory(db)
+                    # the focal points' addresses as of the same sync (one question for both)
+                    focal = self._focal[1] if self._focal and self._focal[0] == self._directory[0] else self.focal_addresses(db)
+                    memo[("reads",)] = (directory, focal, links.revoked_generations(db), tokens.contact_token_states(db))
+                directory, focal, generations, registered = memo[("reads",)]
                 if self._feed_key is None:
                     self._feed_key = tokens.load_or_create_key(self.settings.secret_key_file)
                 feeds = tokens.ensure_contact_tokens(db, self._feed_key,
-                                                     [g[0].recipient for g in ladder if g[0].recipient.lower() in focal], now)
+                                                     [g[0].recipient for g in ladder if g[0].recipient.lower() in focal], now,
+                                                     registered)
             link_key, base = self.link_key(), self.settings.public_base_url()
             until = self.timing.local_day(now + dt.timedelta(days=self.settings.link_days)) - dt.timedelta(days=1)
             letterheads: dict[str, compose.Letterhead] = {}
@@ -315,7 +319,7 @@ class Service:
                 token = feeds.get(address)
                 letterhead = replace(letterheads[first.language],
                                      feed_url=f"{base}/feeds/{token}.ics" if token else None,
-                                     personal_url=f"{base}{links.PATH}{links.mint(link_key, address, generations[address], now)}",
+                                     personal_url=f"{base}{links.PATH}{links.mint(link_key, address, generations.get(address, 0), now)}",
                                      link_until=until)
                 found = list({r.occurrence_id: rows[r.occurrence_id] for r in group if r.occurrence_id in rows}.values())
                 keys = [("item", row.id, row.updated_at, row.due, first.language) for row in found]

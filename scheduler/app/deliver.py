@@ -10,6 +10,7 @@ asked to stop finishes the batch in hand and claims no more.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import itertools
@@ -131,55 +132,99 @@ class _Plain:
 
 async def _deliver(engine: Engine, transport: Transport, compose_batch: BatchComposer, domain: str,
                    now: dt.datetime, report: TickReport, stopping: threading.Event | None) -> None:
+    """Batch after batch: while one batch's emails are written and queued, the next batch is claimed
+    and its reads made (`_claim_ahead`, in a worker thread), and the batch before is marked (in a
+    worker thread too), so that the connections never wait for the database between two batches."""
     opened = transport.session() if callable(getattr(transport, "session", None)) else _Plain(transport)
+    stopped = lambda: stopping is not None and stopping.is_set()  # noqa: E731
+    loop = asyncio.get_running_loop()
     async with opened as sender:
+        # Connections are opened as soon as a claim returns mail, while its first email is written.
+        opening = (lambda count: loop.call_soon_threadsafe(sender.open, count)) if callable(getattr(sender, "open", None)) else None
         sending: tuple[list, Awaitable[list[Delivery]]] | None = None
+        marking: Awaitable[None] | None = None
         limit = FIRST_CLAIM
+        ahead = None if stopped() else asyncio.ensure_future(
+            asyncio.to_thread(_claim_ahead, engine, compose_batch, domain, now, limit, opening))
         try:
-            while True:
-                batch = None
-                if not (stopping is not None and stopping.is_set()):
-                    batch = await _prepare(engine, sender, compose_batch, domain, now, report, limit)
-                    limit = min(2 * limit, CLAIM_BATCH)
+            while ahead is not None:
+                claimed, ahead = await ahead, None
+                if claimed is None:
+                    break
+                limit = min(2 * limit, CLAIM_BATCH)
+                if not stopped():
+                    ahead = asyncio.ensure_future(asyncio.to_thread(_claim_ahead, engine, compose_batch, domain, now, limit, opening))
+                batch = await _write(engine, sender, claimed, now, report)
                 if sending is not None:
-                    groups, outcome = sending
-                    sending = None
-                    await asyncio.to_thread(_outcomes, engine, groups, await outcome, now, report)
-                if batch is None:
-                    return
+                    marking = await _mark(engine, sending, marking, now, report)
                 sending = batch
         finally:
-            if sending is not None:  # a claim or a composition failed: what is on its way still goes, and is marked
-                groups, outcome = sending
-                await asyncio.to_thread(_outcomes, engine, groups, await outcome, now, report)
+            if ahead is not None:  # something failed meanwhile: a batch claimed ahead is left to its lease
+                with contextlib.suppress(Exception):
+                    await ahead
+            if sending is not None:  # what is on its way still goes, and is marked
+                marking = await _mark(engine, sending, marking, now, report)
+            if marking is not None:
+                await marking
 
 
-async def _prepare(engine: Engine, sender, compose_batch: BatchComposer, domain: str, now: dt.datetime,
-                   report: TickReport, limit: int = CLAIM_BATCH) -> tuple[list, Awaitable[list[Delivery]]] | None:
-    """Claim a batch (in a worker thread) and compose its emails, handing each to the transport as
-    soon as it is written where the transport takes them so (`submit`: they join the queue its
-    connections send from), else the batch's at once. Returns the groups and what their deliveries
-    will be; None when nothing is left to claim.
+async def _mark(engine: Engine, sending: tuple[list, Awaitable[list[Delivery]]], marking: Awaitable[None] | None,
+                now: dt.datetime, report: TickReport) -> Awaitable[None]:
+    """Once a batch's deliveries are known, mark them in a worker thread (after the batch before
+    it): returns what to await for that."""
+    groups, outcome = sending
+    deliveries = await outcome
+    if marking is not None:
+        await marking
+    return asyncio.ensure_future(asyncio.to_thread(_outcomes, engine, groups, deliveries, now, report))
 
-    The batch's reads (with its first email) are made in the worker thread; the other emails are
-    written on the loop, one at a time, the loop handed back to the connections between two. Written
-    in a thread, they would hold the interpreter's lock for a thread switch interval at a time,
-    while the server's replies wait; written so, a reply waits for one email at most, and the
-    writing fills the time the connections spend waiting for the server."""
-    rows, live = await asyncio.to_thread(_claim, engine, now, limit)
+
+@dataclass
+class _Claimed:
+    """A claimed batch: its rows, those still to send in (recipient, step) groups with their
+    Message-IDs, and their emails (the first one written)."""
+
+    rows: list
+    live: list
+    groups: list
+    ids: list[str]
+    emails: Iterator
+    first: object
+
+
+def _claim_ahead(engine: Engine, compose_batch: BatchComposer, domain: str, now: dt.datetime,
+                 limit: int, opening: Callable[[int], object] | None = None) -> _Claimed | None:
+    """Claim a batch and write its first email (with the reads the batch's emails need); None when
+    nothing is left to claim. Made in a worker thread."""
+    rows = claim(engine, now, limit)
     if not rows:
         return None
-    report.withdrawn += len(rows) - len(live)
+    live = withdraw_closed(engine, rows)
+    groups = groups_of(live)
+    if groups and opening is not None:
+        opening(len(groups))
+    ids = [message_id(group, domain) for group in groups]
+    emails = iter(compose_batch(groups, ids, now) if groups else ())
+    return _Claimed(rows, live, groups, ids, emails, next(emails, None) if groups else None)
+
+
+async def _write(engine: Engine, sender, claimed: _Claimed, now: dt.datetime,
+                 report: TickReport) -> tuple[list, Awaitable[list[Delivery]]]:
+    """Write a claimed batch's emails, handing each to the transport as soon as it is written where
+    the transport takes them so (`submit`: they join the queue its connections send from), else the
+    batch's at once. Returns the groups and what their deliveries will be.
+
+    The emails are written on the loop, one at a time, the loop handed back to the connections
+    between two, and no more written than the connections can take next (`room`). Written in a
+    thread, they would hold the interpreter's lock for a thread switch interval at a time while the
+    server's replies wait; written so, a reply waits for one email at most, and the writing fills
+    the time the connections spend waiting for the server."""
+    report.withdrawn += len(claimed.rows) - len(claimed.live)
     submit = getattr(sender, "submit", None)
     room = getattr(sender, "room", None)
     groups, sent = [], []
-    claimed = groups_of(live)
-    if claimed and callable(getattr(sender, "open", None)):
-        sender.open(len(claimed))
-    ids = [message_id(group, domain) for group in claimed]
-    emails = iter(compose_batch(claimed, ids, now) if claimed else ())
-    first = await asyncio.to_thread(next, emails, None) if claimed else None
-    for group, made in zip(claimed, itertools.chain([first], emails) if claimed else (), strict=True):
+    written = itertools.chain([claimed.first], claimed.emails) if claimed.groups else ()
+    for group, made in zip(claimed.groups, written, strict=True):
         if isinstance(made, Exception):  # one email that cannot be written must not stop the others
             reason = f"cannot compose the email: {made.__class__.__name__}: {made}"
             _failed(engine, group, now, TransportError(reason, transient=False), report, kind="compose")
@@ -194,12 +239,6 @@ async def _prepare(engine: Engine, sender, compose_batch: BatchComposer, domain:
 
 async def _nothing() -> list[Delivery]:
     return []
-
-
-def _claim(engine: Engine, now: dt.datetime, limit: int = CLAIM_BATCH) -> tuple[list, list]:
-    """A claimed batch, and what of it is still to send."""
-    rows = claim(engine, now, limit)
-    return rows, withdraw_closed(engine, rows) if rows else []
 
 
 def _outcomes(engine: Engine, groups: Sequence[Sequence[NotificationRow]], deliveries: Sequence[Delivery],

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from scheduler.store.db import session
 from scheduler.store.ledger import as_utc
@@ -63,7 +63,7 @@ def _unb64(text: str) -> bytes:
 
 
 def _mac(key: bytes, payload: str) -> str:
-    return _b64(hmac.new(key, b"link:" + payload.encode(), hashlib.sha256).digest()[:MAC_BYTES])
+    return _b64(hmac.digest(key, b"link:" + payload.encode(), "sha256")[:MAC_BYTES])
 
 
 def mint(key: bytes, email: str, generation: int, issued: dt.datetime) -> str:
@@ -93,13 +93,9 @@ def generation(db: Session, email: str) -> int:
     return row.generation if row is not None else 0
 
 
-def generations(db: Session, emails) -> dict[str, int]:
-    """`generation` of several addresses at once (lowercased keys; 0 for those never revoked)."""
-    wanted = sorted({e.lower() for e in emails})
-    found = {address: 0 for address in wanted}
-    if wanted:
-        found.update(db.exec(select(PersonLinkRow.email, PersonLinkRow.generation).where(col(PersonLinkRow.email).in_(wanted))).all())
-    return found
+def revoked_generations(db: Session) -> dict[str, int]:
+    """The generation of every address whose links were ever revoked (lowercased); 0 for any other."""
+    return dict(db.exec(select(PersonLinkRow.email, PersonLinkRow.generation)).all())
 
 
 def check(engine: Engine, key: bytes, token: str, now: dt.datetime, valid: dt.timedelta) -> Claim:

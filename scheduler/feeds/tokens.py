@@ -182,7 +182,7 @@ def _sync_directory(directory: Path) -> None:
 
 
 def contact_token(key: bytes, email: str) -> str:
-    mac = hmac.new(key, b"contact-feed:" + email.lower().encode(), hashlib.sha256).digest()
+    mac = hmac.digest(key, b"contact-feed:" + email.lower().encode(), "sha256")
     return base64.urlsafe_b64encode(mac[:24]).decode()
 
 
@@ -199,10 +199,18 @@ def ensure_contact_token(engine: Engine, key: bytes, email: str, now: dt.datetim
     return None if row.revoked_at is not None else token
 
 
-def ensure_contact_tokens(db: Session, key: bytes, emails, now: dt.datetime) -> dict[str, str | None]:
+def contact_token_states(db: Session) -> dict[str, dt.datetime | None]:
+    """Every contact feed token registered: its hash, and when it was revoked (None: it works)."""
+    table = FeedTokenRow.__table__
+    return dict(db.connection().execute(select(table.c.token_hash, table.c.revoked_at).where(table.c.scope == "contact")).all())
+
+
+def ensure_contact_tokens(db: Session, key: bytes, emails, now: dt.datetime,
+                          registered: dict[str, dt.datetime | None] | None = None) -> dict[str, str | None]:
     """`ensure_contact_token` for several addresses at once, in the caller's transaction: one read of
-    their rows, one insert of those never registered (a no-op where another process got there
-    first), one read of those. Lowercased addresses to their token, None where revoked."""
+    their rows (none where `registered`, what `contact_token_states` read, has them all), one insert
+    of those never registered (a no-op where another process got there first), one read of those.
+    Lowercased addresses to their token, None where revoked."""
     tokens = {address: contact_token(key, address) for address in sorted({e.lower() for e in emails})}
     if not tokens:
         return {}
@@ -211,11 +219,16 @@ def ensure_contact_tokens(db: Session, key: bytes, emails, now: dt.datetime) -> 
     connection = db.connection()
     read = lambda wanted: dict(connection.execute(  # noqa: E731
         select(table.c.token_hash, table.c.revoked_at).where(table.c.token_hash.in_(wanted))).all())
-    found = read(sorted(hashes))
+    if registered is not None and all(h in registered for h in hashes):
+        found = {h: registered[h] for h in hashes}
+    else:
+        found = read(sorted(hashes))
     missing = [h for h in hashes if h not in found]
     if missing:
         insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(FeedTokenRow)
         connection.execute(insert.on_conflict_do_nothing(index_elements=["token_hash"]), [
             {"token_hash": h, "scope": "contact", "email": hashes[h], "created_at": now} for h in missing])
         found.update(read(missing))
+        if registered is not None:
+            registered.update(found)
     return {address: token if found.get(digest(token), "absent") is None else None for address, token in tokens.items()}

@@ -31,6 +31,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTPUTF8
 from email.utils import format_datetime, make_msgid
+from functools import lru_cache
 
 from jinja2 import Environment
 from markupsafe import escape
@@ -434,10 +435,7 @@ class Batch:
             return None
         sender_name = _display_name(letterhead.sender_name)
         middle = [wire.address("Reply-To", sender_name, letterhead.reply_to) if letterhead.reply_to else b""]
-        if subject.isascii():
-            middle.append(wire.line("Subject", subject))
-        else:  # as `envelope` does: encoded words that keep every space
-            middle.append(wire.raw("Subject", Header(subject, "utf-8", header_name="Subject").encode()))
+        middle.append(_subject_line(subject))
         middle.append(wire.line("Date", format_datetime(now.astimezone(dt.timezone.utc))))
         tail = (wire.line("Auto-Submitted", "auto-generated") + wire.line("MIME-Version", "1.0")
                 + wire.line("X-Scheduler-Step", step)
@@ -445,6 +443,15 @@ class Batch:
         return _Shared(wire.address("From", sender_name, letterhead.sender), b"".join(middle), tail, text, html,
                        wire.attachment_part(_attachment(items, letterhead, now, language)))
 
+
+
+@lru_cache(maxsize=4096)
+def _subject_line(subject: str) -> bytes:
+    """The Subject line, as `envelope` sets it: encoded words that keep every space where it is
+    not ASCII; the same subjects come again and again."""
+    if subject.isascii():
+        return wire.line("Subject", subject)
+    return wire.raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
 
 @dataclass(frozen=True)
 class Notice:

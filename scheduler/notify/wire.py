@@ -117,18 +117,20 @@ def message(*, sender: str, recipient: str, headers: list[bytes], text: str, htm
     MIME-Version among them), then the parts."""
     text_cte, text_body = encode_text(text)
     html_cte, html_body = encode_text(html)
-    text_part = b'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: ' + text_cte + b"\r\n\r\n" + text_body
-    html_part = (b'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: ' + html_cte
-                 + b"\r\nMIME-Version: 1.0\r\n\r\n" + html_body)
-    inner = _boundary(text_part, html_part)
-    alternative = b"--" + inner + _CRLF + text_part + b"\r\n--" + inner + _CRLF + html_part + b"\r\n--" + inner + b"--\r\n"
+    inner = _boundary(text_body, html_body)
+    # The parts, in order, joined once (each piece copied once, not once per level of the tree).
+    alternative = [b"--", inner, b'\r\nContent-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: ', text_cte,
+                   b"\r\n\r\n", text_body, b"\r\n--", inner, b'\r\nContent-Type: text/html; charset="utf-8"\r\n'
+                   b"Content-Transfer-Encoding: ", html_cte, b"\r\nMIME-Version: 1.0\r\n\r\n", html_body,
+                   b"\r\n--", inner, b"--\r\n"]
     if attachment is None:
-        top = b'Content-Type: multipart/alternative;\r\n boundary="' + inner + b'"\r\n'
-        body = alternative
+        pieces = [*headers, b'Content-Type: multipart/alternative;\r\n boundary="', inner, b'"\r\n\r\n', *alternative]
     else:
-        outer = _boundary(alternative, attachment)
-        top = b'Content-Type: multipart/mixed; boundary="' + outer + b'"\r\n'
-        body = (b"--" + outer + b'\r\nContent-Type: multipart/alternative;\r\n boundary="' + inner + b'"\r\n\r\n'
-                + alternative + b"\r\n--" + outer + _CRLF + attachment + b"\r\n--" + outer + b"--\r\n")
-    data = b"".join(headers) + top + _CRLF + body
+        outer = inner
+        while outer == inner:
+            outer = _boundary(text_body, html_body, attachment)
+        pieces = [*headers, b'Content-Type: multipart/mixed; boundary="', outer, b'"\r\n\r\n--', outer,
+                  b'\r\nContent-Type: multipart/alternative;\r\n boundary="', inner, b'"\r\n\r\n', *alternative,
+                  b"\r\n--", outer, _CRLF, attachment, b"\r\n--", outer, b"--\r\n"]
+    data = b"".join(pieces)
     return Outgoing(sender, (recipient,), data, message_id)

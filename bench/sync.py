@@ -42,6 +42,13 @@ DEFAULT_OBLIGATIONS = 1775  # x 20 bodies over ten years: about 1,000,000 occurr
 
 
 def _peak_mib() -> float:
+    """This process's peak resident memory: VmHWM, the high-water mark of its own memory map. Not
+    getrusage's ru_maxrss, which Linux keeps across exec: a child of a process that once held more
+    (`make bench` runs every benchmark in one process) would report its parent's peak."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

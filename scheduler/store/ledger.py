@@ -31,11 +31,13 @@ from scheduler.store.tables import NotificationRow, OccurrenceRow
 
 LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
-# What one process claims at a time, in (recipient, step) groups. Two batches are in flight at once
-# (one being sent, the next being written and queued), so after a crash at most twice this many
-# emails can go out twice, each with the Message-ID it had (a duplicate a reader's client can tell).
-# Each claim costs its reads and writes whatever its size: 200 keeps them a small part of a tick.
-CLAIM_BATCH = 200
+# What one process claims at a time, in (recipient, step) groups (a tick's first claims are smaller:
+# scheduler/app/deliver.py). Two batches are in flight at once (one being sent, the next being
+# written and queued), so after a crash at most twice this many emails can go out twice, each with
+# the Message-ID it had (a duplicate a reader's client can tell). Each claim costs its reads and
+# writes whatever its size, and on a two-core server the database's work is taken from the SMTP
+# connections': 500 keeps a tick of thousands of emails to a handful of claims.
+CLAIM_BATCH = 500
 # pg_advisory_xact_lock key for claims: two bytes of "claim" in ASCII, any constant would do.
 CLAIM_LOCK = 0x636C61696D
 

@@ -90,13 +90,13 @@ def deliver(engine: Engine, transport: Transport, composer: Composer, domain: st
     """Send everything claimable at `now`, batch by batch, until nothing is left or `stopping` is set.
 
     One event loop for the whole call, and the transport's connections kept open from batch to batch
-    (`transport.session()`, where it has one). While one batch is being sent, the next is claimed
-    (in a worker thread) and composed, each email joining the connections' queue as it is written;
-    then the batch sent is marked (one statement, in the worker thread). `compose_batch` composes a
-    batch's groups at once (one read of what they need); without it, `composer`, group by group."""
+    (`transport.session()`, where it has one). While one batch is written, each email joining the
+    connections' queue as it is written, the next is claimed and the one before marked (one
+    statement), each in a worker thread (`_deliver`). `compose_batch` composes a batch's groups at
+    once (one read of what they need); without it, `composer`, group by group."""
     if compose_batch is None:
         compose_batch = _one_by_one(composer)
-    # The worker thread (the database) must not keep the loop from the SMTP replies: the interpreter's
+    # The worker threads (the database) must not keep the loop from the SMTP replies: the interpreter's
     # default 5 ms between thread switches would stall every connection (4 round trips an email).
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, SWITCH_INTERVAL))

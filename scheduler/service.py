@@ -167,8 +167,8 @@ class Service:
         domain = self.settings.mail_from.rpartition("@")[2] or "localhost"
         shared = compose.Batch(self.working_days_between)  # renderings shared by the tick's recipients
         memo: dict[tuple, object] = {}  # and the deadlines as emails list them, the addresses by body and role
-        deliver(self.engine, self.transport, self.compose_group, domain, now, report, self.stopping,
-                compose_batch=lambda groups, ids, moment: self.compose_batch(groups, ids, moment, shared, memo))
+        deliver(self.engine, self.transport, lambda groups, ids, moment: self.compose_batch(groups, ids, moment, shared, memo),
+                domain, now, report, self.stopping)
 
     # --- composing ----------------------------------------------------------------------------
 
@@ -208,18 +208,21 @@ class Service:
         until = self.timing.local_day(now + dt.timedelta(days=self.settings.link_days)) - dt.timedelta(days=1)
         return links.url(self.settings.public_base_url(), self.link_key(), db, email, now), until
 
-    def feed_url_for(self, email: str, now: dt.datetime, focal: set[str] | None = None) -> str | None:
+    def feed_url_for(self, email: str, now: dt.datetime) -> str | None:
         """The link to a focal point's own feed (every agency she is focal for); None for others."""
-        if not (email.lower() in focal if focal is not None else self.is_focal_contact(email)):
-            return None
+        with session(self.engine) as db:
+            return self.feed_urls(db, [email], now, self.focal_addresses(db)).get(email.lower())
+
+    def feed_urls(self, db: Session, emails: Sequence[str], now: dt.datetime, focal: frozenset[str],
+                  registered: dict | None = None) -> dict[str, str]:
+        """The links to the own feeds of those of `emails` who are focal points (`focal`), by
+        lowercased address, their tokens registered on first use; none for a revoked one.
+        `registered`: the tokens already read (`tokens.contact_token_states`), kept up to date."""
         if self._feed_key is None:
             self._feed_key = tokens.load_or_create_key(self.settings.secret_key_file)
-        token = tokens.ensure_contact_token(self.engine, self._feed_key, email, now)
-        return f"{self.settings.public_base_url()}/feeds/{token}.ics" if token else None
-
-    def items(self, db: Session, ids: Sequence[str], language: str) -> list[compose.Item]:
-        rows = db.exec(select(OccurrenceRow).where(col(OccurrenceRow.id).in_(list(ids)))).all()
-        return [self.item(row, language) for row in rows]
+        found = tokens.ensure_contact_tokens(db, self._feed_key, [e for e in emails if e.lower() in focal], now, registered)
+        base = self.settings.public_base_url()
+        return {address: f"{base}/feeds/{token}.ics" for address, token in found.items() if token}
 
     def item(self, row: OccurrenceRow, language: str) -> compose.Item:
         obligation = self.plan.obligation(row.obligation)
@@ -261,22 +264,15 @@ class Service:
         return self._focal[1]
 
     def compose_group(self, group: Sequence[NotificationRow], message_id: str, now: dt.datetime):
-        """The one email for a (recipient, step) group of ledger rows."""
+        """The one email of a notice's or a digest's group of ledger rows (the ladder's steps are
+        written a batch at a time, by `compose_batch`)."""
         first = group[0]
         if first.step in notices.KINDS:
             return notices.compose_group(self, group, message_id, now)
         to = compose.Recipient(first.recipient, first.name, first.language)
         with session(self.engine) as db:
-            if first.step == DIGEST:
-                report = self.digest_report(db, now, first.occurrence_id, first.language)
-                return compose.digest(to, report, self.letterhead(first.language, now), now, message_id)
-            letterhead = self.letterhead(first.language, now, self.feed_url_for(first.recipient, now, self.focal_addresses(db)),
-                                         self.personal_link(db, first.recipient, now))
-            rows = db.exec(select(OccurrenceRow).where(col(OccurrenceRow.id).in_([r.occurrence_id for r in group]))).all()
-            items = [self.item(row, first.language) for row in rows]
-            to = replace(to, role=self.role_of(db, first, rows))
-        composer = compose.COMPOSERS[compose.kind_of(first.step)]
-        return composer(to, first.step, items, letterhead, now, message_id, working_days=self.working_days_between)
+            report = self.digest_report(db, now, first.occurrence_id, first.language)
+        return compose.digest(to, report, self.letterhead(first.language, now), now, message_id)
 
     def compose_batch(self, groups: Sequence[Sequence[NotificationRow]], message_ids: Sequence[str], now: dt.datetime,
                       shared: compose.Batch, memo: dict[tuple, object]):
@@ -294,16 +290,10 @@ class Service:
                 table = OccurrenceRow.__table__  # plain rows, with the attributes `item` and `role_of` read
                 rows = {row.id: row for row in db.connection().execute(select(table).where(table.c.id.in_(ids)))}
                 if ("reads",) not in memo:  # once a tick: what holds for all its batches
-                    directory = self.directory(db)
-                    # the focal points' addresses as of the same sync (one question for both)
-                    focal = self._focal[1] if self._focal and self._focal[0] == self._directory[0] else self.focal_addresses(db)
-                    memo[("reads",)] = (directory, focal, links.revoked_generations(db), tokens.contact_token_states(db))
+                    memo[("reads",)] = (self.directory(db), self.focal_addresses(db), links.revoked_generations(db),
+                                        tokens.contact_token_states(db))
                 directory, focal, generations, registered = memo[("reads",)]
-                if self._feed_key is None:
-                    self._feed_key = tokens.load_or_create_key(self.settings.secret_key_file)
-                feeds = tokens.ensure_contact_tokens(db, self._feed_key,
-                                                     [g[0].recipient for g in ladder if g[0].recipient.lower() in focal], now,
-                                                     registered)
+                feeds = self.feed_urls(db, [g[0].recipient for g in ladder], now, focal, registered)
             link_key, base = self.link_key(), self.settings.public_base_url()
             until = self.timing.local_day(now + dt.timedelta(days=self.settings.link_days)) - dt.timedelta(days=1)
             letterheads: dict[str, compose.Letterhead] = {}
@@ -316,9 +306,7 @@ class Service:
                 address = first.recipient.lower()
                 if first.language not in letterheads:
                     letterheads[first.language] = self.letterhead(first.language, now)
-                token = feeds.get(address)
-                letterhead = replace(letterheads[first.language],
-                                     feed_url=f"{base}/feeds/{token}.ics" if token else None,
+                letterhead = replace(letterheads[first.language], feed_url=feeds.get(address),
                                      personal_url=f"{base}{links.PATH}{links.mint(link_key, address, generations.get(address, 0), now)}",
                                      link_until=until)
                 found = list({r.occurrence_id: rows[r.occurrence_id] for r in group if r.occurrence_id in rows}.values())
@@ -327,18 +315,17 @@ class Service:
                     if key not in memo:
                         memo[key] = self.item(row, first.language)
                 to = compose.Recipient(first.recipient, first.name, first.language,
-                                       self.role_of(None, first, found, directory, memo))
+                                       self.role_of(first, found, directory, memo))
                 yield shared.deadline(compose.kind_of(first.step), to, first.step, [memo[key] for key in keys],
                                       letterhead, now, message_id)
             except Exception as error:  # noqa: BLE001 - recorded on its group, never holds back the others
                 yield error
 
-    def role_of(self, db: Session | None, first: NotificationRow, rows: Sequence[OccurrenceRow],
-                directory: Directory | None = None, memo: dict | None = None) -> str:
+    def role_of(self, first: NotificationRow, rows: Sequence[OccurrenceRow], directory: Directory, memo: dict) -> str:
         """Why this person gets a step's email: as the agency's focal point, supervisor or head; as a
         focal point of the body the information is owed to ("recipient"); or as the coordinator
-        standing in for the head of a body by agreement ("coordinator")."""
-        directory = directory or self.directory(db)
+        standing in for the head of a body by agreement ("coordinator"). `memo` keeps a body's
+        people in a role (a tick's)."""
         owing = {row.agency for row in rows}
         if first.agency is not None and first.agency not in owing:
             by_agreement = all(getattr(self.plan.agency(a), "by_agreement", False) for a in owing)
@@ -350,11 +337,7 @@ class Service:
             return "recipient"
         address = first.recipient.lower()
         for role in ("focal", "supervisor", "head"):
-            if memo is None:
-                if any(p.email.lower() == address for p in directory.people(first.agency, role)):
-                    return role
-                continue
-            key = ("people", first.agency, role)  # the body's people in this role, once per `memo` (a tick)
+            key = ("people", first.agency, role)
             if key not in memo:
                 memo[key] = frozenset(p.email.lower() for p in directory.people(first.agency, role))
             if address in memo[key]:

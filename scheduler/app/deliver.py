@@ -34,8 +34,6 @@ log = logging.getLogger("scheduler")
 FIRST_CLAIM = 50
 SWITCH_INTERVAL = 0.0005  # seconds between thread switches while delivering (see `deliver`)
 
-# Composes one group's email; raises whatever it raises (caught and recorded per group).
-Composer = Callable[[Sequence[NotificationRow], str, dt.datetime], Message]
 # Composes a batch's groups (with their Message-IDs): yields each group's email, in order, or the
 # exception that kept it from being written (recorded on that group).
 BatchComposer = Callable[[Sequence[Sequence[NotificationRow]], Sequence[str], dt.datetime], Iterator[Message | Exception]]
@@ -84,18 +82,15 @@ def message_id(rows: Sequence[NotificationRow], domain: str) -> str:
     return f"<{hashlib.sha256(f'{rows[0].step}|{rows[0].recipient}|{ids}'.encode()).hexdigest()[:40]}@{domain}>"
 
 
-def deliver(engine: Engine, transport: Transport, composer: Composer, domain: str, now: dt.datetime,
-            report: TickReport, stopping: threading.Event | None = None,
-            compose_batch: BatchComposer | None = None) -> None:
+def deliver(engine: Engine, transport: Transport, compose_batch: BatchComposer, domain: str, now: dt.datetime,
+            report: TickReport, stopping: threading.Event | None = None) -> None:
     """Send everything claimable at `now`, batch by batch, until nothing is left or `stopping` is set.
 
     One event loop for the whole call, and the transport's connections kept open from batch to batch
     (`transport.session()`, where it has one). While one batch is written, each email joining the
     connections' queue as it is written, the next is claimed and the one before marked (one
     statement), each in a worker thread (`_deliver`). `compose_batch` composes a batch's groups at
-    once (one read of what they need); without it, `composer`, group by group."""
-    if compose_batch is None:
-        compose_batch = _one_by_one(composer)
+    once (one read of what they need)."""
     # The worker threads (the database) must not keep the loop from the SMTP replies: the interpreter's
     # default 5 ms between thread switches would stall every connection (4 round trips an email).
     interval = sys.getswitchinterval()
@@ -104,17 +99,6 @@ def deliver(engine: Engine, transport: Transport, composer: Composer, domain: st
         asyncio.run(_deliver(engine, transport, compose_batch, domain, now, report, stopping))
     finally:
         sys.setswitchinterval(interval)
-
-
-def _one_by_one(composer: Composer) -> BatchComposer:
-    def compose_batch(groups, message_ids, now):
-        for group, mid in zip(groups, message_ids, strict=True):
-            try:
-                yield composer(group, mid, now)
-            except Exception as error:  # noqa: BLE001 - recorded on its group
-                yield error
-
-    return compose_batch
 
 
 class _Plain:
@@ -181,13 +165,12 @@ async def _mark(engine: Engine, sending: tuple[list, Awaitable[list[Delivery]]],
 
 @dataclass
 class _Claimed:
-    """A claimed batch: its rows, those still to send in (recipient, step) groups with their
-    Message-IDs, and their emails (the first one written)."""
+    """A claimed batch: its rows, those still to send in (recipient, step) groups, and their emails
+    (the first one written)."""
 
     rows: list
     live: list
     groups: list
-    ids: list[str]
     emails: Iterator
     first: object
 
@@ -205,7 +188,7 @@ def _claim_ahead(engine: Engine, compose_batch: BatchComposer, domain: str, now:
         opening(len(groups))
     ids = [message_id(group, domain) for group in groups]
     emails = iter(compose_batch(groups, ids, now) if groups else ())
-    return _Claimed(rows, live, groups, ids, emails, next(emails, None) if groups else None)
+    return _Claimed(rows, live, groups, emails, next(emails, None) if groups else None)
 
 
 async def _write(engine: Engine, sender, claimed: _Claimed, now: dt.datetime,

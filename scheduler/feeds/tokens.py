@@ -186,19 +186,6 @@ def contact_token(key: bytes, email: str) -> str:
     return base64.urlsafe_b64encode(mac[:24]).decode()
 
 
-def ensure_contact_token(engine: Engine, key: bytes, email: str, now: dt.datetime) -> str | None:
-    """The token of `email`'s own feed, registered on first use; None once it has been revoked."""
-    token = contact_token(key, email)
-    wanted = digest(token)
-    with session(engine) as db:
-        # Several processes may mail the same person at once: the first insert wins, the rest are no-ops.
-        insert = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(FeedTokenRow)
-        db.exec(insert.values(token_hash=wanted, scope="contact", email=email.lower(), created_at=now)
-                .on_conflict_do_nothing(index_elements=["token_hash"]))
-        row = db.exec(select(FeedTokenRow).where(FeedTokenRow.token_hash == wanted)).first()
-    return None if row.revoked_at is not None else token
-
-
 def contact_token_states(db: Session) -> dict[str, dt.datetime | None]:
     """Every contact feed token registered: its hash, and when it was revoked (None: it works)."""
     table = FeedTokenRow.__table__
@@ -207,10 +194,11 @@ def contact_token_states(db: Session) -> dict[str, dt.datetime | None]:
 
 def ensure_contact_tokens(db: Session, key: bytes, emails, now: dt.datetime,
                           registered: dict[str, dt.datetime | None] | None = None) -> dict[str, str | None]:
-    """`ensure_contact_token` for several addresses at once, in the caller's transaction: one read of
-    their rows (none where `registered`, what `contact_token_states` read, has them all), one insert
-    of those never registered (a no-op where another process got there first), one read of those.
-    Lowercased addresses to their token, None where revoked."""
+    """The tokens of these addresses' own feeds, registered on first use, in the caller's
+    transaction: one read of their rows (none where `registered`, what `contact_token_states` read,
+    has them all), one insert of those never registered (several processes may mail the same
+    person at once: a no-op where another got there first), one read of those. Lowercased addresses
+    to their token, None where revoked."""
     tokens = {address: contact_token(key, address) for address in sorted({e.lower() for e in emails})}
     if not tokens:
         return {}

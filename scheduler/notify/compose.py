@@ -444,7 +444,6 @@ class Batch:
                        wire.attachment_part(_attachment(items, letterhead, now, language)))
 
 
-
 @lru_cache(maxsize=4096)
 def _subject_line(subject: str) -> bytes:
     """The Subject line, as `envelope` sets it: encoded words that keep every space where it is
@@ -452,6 +451,7 @@ def _subject_line(subject: str) -> bytes:
     if subject.isascii():
         return wire.line("Subject", subject)
     return wire.raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
+
 
 @dataclass(frozen=True)
 class Notice:

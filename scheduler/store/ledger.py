@@ -176,18 +176,10 @@ def record(db: Session, planned: Sequence[Planned]) -> None:
         insert.on_conflict_do_nothing(index_elements=["occurrence_id", "step", "recipient", "due", "event_id"]), rows)
 
 
-def claimable(now: dt.datetime):
-    moment = as_utc(now)
-    return or_(
-        NotificationRow.state == "pending",
-        and_(NotificationRow.state == "retry", col(NotificationRow.next_attempt_at) <= moment),
-        and_(NotificationRow.state == "claimed", col(NotificationRow.lease_until) < moment),
-    )
-
-
 @functools.cache
 def _claim_statement(limit: int):
-    """The claiming UPDATE … RETURNING, built once: `now`, `token` and `lease` are bound per claim."""
+    """The claiming UPDATE … RETURNING, built once: `now`, `token` and `lease` are bound per claim.
+    Sendable: pending; to retry, its time come; claimed, its lease run out (its process gone)."""
     table = NotificationRow.__table__
     c = table.c
     moment = bindparam("now", type_=c.lease_until.type)
@@ -205,8 +197,8 @@ def _claim_statement(limit: int):
 
 
 def claim(engine: Engine, now: dt.datetime, limit: int = CLAIM_BATCH) -> list[NotificationRow]:
-    """Take every sendable row of up to `limit` (recipient, step) groups for this process (what
-    `claimable` says); returns them with their new token, as plain rows with NotificationRow's
+    """Take every sendable row of up to `limit` (recipient, step) groups for this process (see
+    `_claim_statement`); returns them with their new token, as plain rows with NotificationRow's
     attributes, in id order. A group is never split between two claims made at the same time."""
     token = secrets.token_hex(16)
     moment = as_utc(now)
@@ -231,7 +223,7 @@ def _finish(engine: Engine, ids: Sequence[int], token: str, **values) -> None:
 
 
 def mark_sent(engine: Engine, rows: Sequence[NotificationRow], now: dt.datetime, message_id: str) -> None:
-    _finish(engine, [r.id for r in rows], rows[0].claim_token, state="sent", sent_at=as_utc(now), message_id=message_id, lease_until=None, error=None)
+    mark_sent_many(engine, [(rows, message_id)], now)
 
 
 @functools.cache

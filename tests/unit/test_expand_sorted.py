@@ -10,25 +10,10 @@ import pytest
 
 from scheduler.calendar.expand import expand, expand_sorted, sort_key
 from scheduler.plan import load_plan
-from tests.conftest import ROOT, SHIPPED_PLAN
+from tests.conftest import MINIMAL_PLAN, ROOT, SHIPPED_PLAN
 
-PREFIXES = textwrap.dedent(
+PREFIXES = MINIMAL_PLAN + textwrap.dedent(
     """\
-    schema = 1
-
-    [plan]
-    id = "prefixes"
-    title_kk = "Сынақ жоспары"
-    number = "1"
-    date = 2021-01-04
-    adopted = 2021-01-04
-    period = { from = 2021, to = 2022 }
-    coordinator = "mvd"
-
-    [agency.mvd]
-    kind = "ministry"
-    short_kk = "ІІМ"
-    name_kk = "Ішкі істер министрлігі"
 
     [agency.mvd-a]
     kind = "ministry"

@@ -25,11 +25,13 @@ from collections.abc import Callable
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler import metrics
 from scheduler.errors import SchedulerError
 from scheduler.service import Service
+from scheduler.store.ledger import lapse_of_claims
 
 log = logging.getLogger("scheduler")
 
@@ -99,6 +101,7 @@ class Daemon:
         self._reload_requested = threading.Event()
         self._lock = threading.Lock()
         self.reload_problem: str | None = None  # why the last reload was refused, for /healthz
+        self._scheduler: BackgroundScheduler | None = None
 
     def measure(self, now: dt.datetime) -> None:
         """The overdue gauge, measured here once per tick rather than on every scrape of /metrics."""
@@ -119,6 +122,27 @@ class Daemon:
             except Exception:  # a bug must not kill the daemon; it is logged with its traceback
                 log.exception("tick crashed now=%s", now.isoformat())
             self.measure(now)
+            self._tick_when_claims_lapse()
+
+    def _tick_when_claims_lapse(self) -> None:
+        """Claims still held after this tick are another process's, or a dead one's (killed mid-tick,
+        before this one started): tick again as soon as they lapse, rather than at the next minute."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        try:
+            lapse = lapse_of_claims(self.service.engine)
+        except SchedulerError as error:
+            log.warning("claims' leases not read: %s", one_line(error))
+            return
+        wall = self.service.lease_clock()
+        if lapse is None or lapse <= wall:
+            return
+        at = lapse + dt.timedelta(seconds=1)
+        log.info("notifications claimed by another process; ticking again when the claims lapse at %s", at.isoformat())
+        with contextlib.suppress(Exception):  # the scheduler may be shutting down
+            scheduler.add_job(self.tick, DateTrigger(run_date=at), id="lapsed", replace_existing=True,
+                              max_instances=1, coalesce=True, misfire_grace_time=None)
 
     def reload(self) -> None:
         while not self._lock.acquire(timeout=0.5):  # a long tick holds it; SIGTERM must not wait for that
@@ -195,7 +219,7 @@ class Daemon:
         when something overruns its deadline, rather than let systemd kill it mid-write."""
         policy = self.service.plan.policy
         zone = self.service.timing.zone
-        scheduler = BackgroundScheduler(timezone=zone)
+        scheduler = self._scheduler = BackgroundScheduler(timezone=zone)
         scheduler.add_job(self.tick, IntervalTrigger(seconds=self._tick_every.total_seconds(), timezone=zone),
                           id="tick", max_instances=1, coalesce=True, next_run_time=dt.datetime.now(zone))
         if not self._replay:

@@ -39,12 +39,15 @@ from scheduler.notify.ladder import (
 from scheduler.plan import GOVERNMENT, Plan
 from scheduler.plan.dating import own_report
 from scheduler.settings import Settings
-from scheduler.store.db import session
-from scheduler.store.ledger import advance, as_utc, open_occurrences, record, recorded_keys
+from scheduler.store.db import retrying, session
+from scheduler.store.ledger import advance, as_utc, lease_clock, open_occurrences, record, recorded_keys
 from scheduler.store.tables import ContactRow, EventRow, NotificationRow, OccurrenceRow, SettingRow, SubmissionRow
 from scheduler.transport import Transport
 
 log = logging.getLogger("scheduler")
+# Seconds a tick's planning, and an email's reads, wait for a database that dropped its connections.
+PLAN_BUDGET = 60.0
+COMPOSE_BUDGET = 30.0
 UPCOMING_DAYS = 14
 CANCELLED_KEPT = dt.timedelta(days=90)
 FEED_CACHE_SIZE = 256
@@ -86,6 +89,7 @@ class Service:
         self._focal: tuple[str | None, frozenset[str]] | None = None  # focal points' addresses, per sync
         self._ticked = False  # the first tick is logged even when idle
         self.stopping = threading.Event()  # set by the daemon on SIGTERM: claim no more, finish what is in hand
+        self.lease_clock = lease_clock  # the wall clock that claims' leases are measured on
 
     # --- planning ---------------------------------------------------------------------------
 
@@ -130,17 +134,23 @@ class Service:
             digest = plan_digest(directory, self.timing, recorded, now)
             if not digest:
                 self._digest_recorded = week
+            elif not digest[0].send:
+                log.info("digest %s skipped: %s (now=%s)", week.removeprefix("digest:"), digest[0].reason, now.isoformat())
             planned += digest
         return occurrences, planned
 
     def plan_and_record(self, now: dt.datetime) -> tuple[list[OpenOccurrence], list[Planned]]:
         """A tick's first part, in one transaction: plan what is due by `now`, write it to the
         ledger, point each occurrence planned for at its next step."""
-        with session(self.engine) as db:
-            considered, planned = self.plan_due(db, now)
-            record(db, planned)
-            advance(db, considered, self.timing, now)
-        return considered, planned
+        def once() -> tuple[list[OpenOccurrence], list[Planned]]:
+            with session(self.engine) as db:
+                considered, planned = self.plan_due(db, now)
+                record(db, planned)
+                advance(db, considered, self.timing, now)
+            return considered, planned
+
+        # One transaction, and recording is idempotent (the ledger's unique key): tried again whole.
+        return retrying("planning the tick", once, PLAN_BUDGET, self.stopping)
 
     # --- the tick ---------------------------------------------------------------------------
 
@@ -168,7 +178,7 @@ class Service:
         shared = compose.Batch(self.working_days_between)  # renderings shared by the tick's recipients
         memo: dict[tuple, object] = {}  # and the deadlines as emails list them, the addresses by body and role
         deliver(self.engine, self.transport, lambda groups, ids, moment: self.compose_batch(groups, ids, moment, shared, memo),
-                domain, now, report, self.stopping)
+                domain, now, report, self.stopping, self.lease_clock)
 
     # --- composing ----------------------------------------------------------------------------
 
@@ -285,15 +295,9 @@ class Service:
         group."""
         ladder = [g for g in groups if g[0].step not in notices.KINDS and g[0].step != DIGEST]
         if ladder:
-            with session(self.engine) as db:
-                ids = sorted({r.occurrence_id for g in ladder for r in g})
-                table = OccurrenceRow.__table__  # plain rows, with the attributes `item` and `role_of` read
-                rows = {row.id: row for row in db.connection().execute(select(table).where(table.c.id.in_(ids)))}
-                if ("reads",) not in memo:  # once a tick: what holds for all its batches
-                    memo[("reads",)] = (self.directory(db), self.focal_addresses(db), links.revoked_generations(db),
-                                        tokens.contact_token_states(db))
-                directory, focal, generations, registered = memo[("reads",)]
-                feeds = self.feed_urls(db, [g[0].recipient for g in ladder], now, focal, registered)
+            # Read-only, so tried again whole after a database fault.
+            rows, directory, generations, feeds = retrying(
+                "reading the deadlines of a batch's emails", lambda: self._batch_reads(ladder, now, memo), COMPOSE_BUDGET)
             link_key, base = self.link_key(), self.settings.public_base_url()
             until = self.timing.local_day(now + dt.timedelta(days=self.settings.link_days)) - dt.timedelta(days=1)
             letterheads: dict[str, compose.Letterhead] = {}
@@ -301,7 +305,8 @@ class Service:
             first = group[0]
             try:
                 if first.step in notices.KINDS or first.step == DIGEST:
-                    yield self.compose_group(group, message_id, now)
+                    yield retrying(f"composing the {first.step} to {first.recipient}",
+                                   lambda: self.compose_group(group, message_id, now), COMPOSE_BUDGET)
                     continue
                 address = first.recipient.lower()
                 if first.language not in letterheads:
@@ -320,6 +325,20 @@ class Service:
                                       letterhead, now, message_id)
             except Exception as error:  # noqa: BLE001 - recorded on its group, never holds back the others
                 yield error
+
+    def _batch_reads(self, ladder: Sequence[Sequence[NotificationRow]], now: dt.datetime, memo: dict[tuple, object]):
+        """What a batch's ladder emails need, in one read: their deadlines by id, the directory, the
+        links' revoked generations, and each recipient's feed URL."""
+        with session(self.engine) as db:
+            ids = sorted({r.occurrence_id for g in ladder for r in g})
+            table = OccurrenceRow.__table__  # plain rows, with the attributes `item` and `role_of` read
+            rows = {row.id: row for row in db.connection().execute(select(table).where(table.c.id.in_(ids)))}
+            if ("reads",) not in memo:  # once a tick: what holds for all its batches
+                memo[("reads",)] = (self.directory(db), self.focal_addresses(db), links.revoked_generations(db),
+                                    tokens.contact_token_states(db))
+            directory, focal, generations, registered = memo[("reads",)]
+            feeds = self.feed_urls(db, [g[0].recipient for g in ladder], now, focal, registered)
+        return rows, directory, generations, feeds
 
     def role_of(self, first: NotificationRow, rows: Sequence[OccurrenceRow], directory: Directory, memo: dict) -> str:
         """Why this person gets a step's email: as the agency's focal point, supervisor or head; as a

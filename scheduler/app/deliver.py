@@ -5,26 +5,35 @@ Each group becomes one email. Whatever goes wrong with one email — an address 
 a header, a template error, a refusal by the server — is recorded on that group's rows with its
 reason and never holds back the others. Between claims the loop checks `stopping`, so a daemon
 asked to stop finishes the batch in hand and claims no more.
+
+What a crash can cost: each email is marked sent soon after the server took it (`_Marker`: a few
+tens at a time, or after MARK_DELAY), so after a kill -9 at most those taken and not yet marked go
+out again; the claims are short leases renewed while the process lives (`_Lease`), so what it had
+claimed and not sent is taken over within `ledger.LEASE`. A database that drops its connections
+meanwhile is waited for (`store.db.retrying`): claiming, composing's reads and marking are tried
+again, and an email is never failed for good over a fault that passes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import hashlib
 import itertools
 import logging
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
 from scheduler import metrics
 from scheduler.notify.ladder import DIGEST
-from scheduler.store.ledger import CLAIM_BATCH, MAX_ATTEMPTS, claim, mark_failed, mark_sent_many, withdraw_closed
+from scheduler.store.db import StoreError, is_transient, retrying
+from scheduler.store.ledger import (CLAIM_BATCH, LEASE, MAX_ATTEMPTS, RENEW, claim, lease_clock, mark_failed,
+                                    mark_sent_many, renew, withdraw_closed)
 from scheduler.store.tables import NotificationRow
 from scheduler.transport import Delivery, Message, Transport, TransportError
 
@@ -83,20 +92,22 @@ def message_id(rows: Sequence[NotificationRow], domain: str) -> str:
 
 
 def deliver(engine: Engine, transport: Transport, compose_batch: BatchComposer, domain: str, now: dt.datetime,
-            report: TickReport, stopping: threading.Event | None = None) -> None:
+            report: TickReport, stopping: threading.Event | None = None,
+            clock: Callable[[], dt.datetime] = lease_clock) -> None:
     """Send everything claimable at `now`, batch by batch, until nothing is left or `stopping` is set.
 
     One event loop for the whole call, and the transport's connections kept open from batch to batch
     (`transport.session()`, where it has one). While one batch is written, each email joining the
-    connections' queue as it is written, the next is claimed and the one before marked (one
-    statement), each in a worker thread (`_deliver`). `compose_batch` composes a batch's groups at
-    once (one read of what they need)."""
+    connections' queue as it is written, the next is claimed in a worker thread, and the emails the
+    server has taken are marked sent (`_Marker`, in a worker thread too). `compose_batch` composes a
+    batch's groups at once (one read of what they need). `clock`: the lease clock (the wall clock),
+    read when claiming and renewing."""
     # The worker threads (the database) must not keep the loop from the SMTP replies: the interpreter's
     # default 5 ms between thread switches would stall every connection (4 round trips an email).
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
     try:
-        asyncio.run(_deliver(engine, transport, compose_batch, domain, now, report, stopping))
+        asyncio.run(_deliver(engine, transport, compose_batch, domain, now, report, stopping, clock))
     finally:
         sys.setswitchinterval(interval)
 
@@ -114,60 +125,141 @@ class _Plain:
         return None
 
 
+# Emails the server has taken are marked sent once this many wait, or MARK_DELAY seconds after the
+# first of them was taken, whichever comes first; one marking at a time, which takes all that wait.
+# A kill -9 can cost at most these (and the ones being marked): they go out again.
+MARK_EVERY = 25
+MARK_DELAY = 0.1
+MARK_BUDGET = 120.0  # seconds a marking waits for a database that dropped its connections
+CLAIM_BUDGET = 30.0  # and a claim (nothing is lost by giving up: the rows stay claimable)
+
+
+class _Marker:
+    """Outcomes (sent or failed) recorded in the ledger as they come, in small groups, in a worker
+    thread: one marking runs at a time and the next takes everything that arrived meanwhile."""
+
+    def __init__(self, engine: Engine, now: dt.datetime, report: TickReport):
+        self.engine, self.now, self.report = engine, now, report
+        self.waiting: list[tuple[Sequence[NotificationRow], Delivery, str | None]] = []
+        self.running: asyncio.Future | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.error: BaseException | None = None
+
+    def add(self, group: Sequence[NotificationRow], delivery: Delivery, kind: str | None = None) -> None:
+        self.waiting.append((group, delivery, kind))
+        if len(self.waiting) >= MARK_EVERY:
+            self._start()
+        elif self.timer is None and self.running is None:
+            self.timer = asyncio.get_running_loop().call_later(MARK_DELAY, self._start)
+
+    def _start(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.running is not None or not self.waiting:
+            return  # the marking under way takes what waits when it is done
+        taken, self.waiting = self.waiting, []
+        self.running = asyncio.ensure_future(asyncio.to_thread(_outcomes, self.engine, taken, self.now, self.report))
+        self.running.add_done_callback(self._done)
+
+    def _done(self, running: asyncio.Future) -> None:
+        self.running = None
+        if not running.cancelled() and running.exception() is not None and self.error is None:
+            self.error = running.exception()
+        if self.waiting:
+            self._start()
+
+    async def close(self) -> None:
+        """Mark everything that waits; raise the first marking's error, if one failed for good."""
+        self._start()
+        while self.running is not None:
+            await asyncio.wait([self.running])
+            await asyncio.sleep(0)  # `_done` runs, and starts the next marking if anything waits
+        if self.error is not None:
+            raise self.error
+
+
+class _Lease:
+    """The claims this process holds, renewed every RENEW seconds while it delivers. Should renewing
+    fail for so long that the lease may have lapsed (another process may take the claims over), no
+    further email of them is written: `held` turns false."""
+
+    MARGIN = 5.0  # seconds before the lease's end at which this process stops relying on it
+
+    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime]):
+        self.engine, self.clock = engine, clock
+        self.tokens: list[str] = []
+        self.good_until = time.monotonic() + LEASE.total_seconds() - self.MARGIN
+
+    def hold(self, token: str, claimed_at: float) -> None:
+        """A claim's own lease runs from when it was made: never later than the last renewal's."""
+        self.tokens.append(token)
+        self.good_until = min(self.good_until, claimed_at + LEASE.total_seconds() - self.MARGIN)
+
+    def held(self) -> bool:
+        return time.monotonic() < self.good_until
+
+    async def keep(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW.total_seconds())
+            began = time.monotonic()
+            try:
+                await asyncio.to_thread(renew, self.engine, list(self.tokens), self.clock())
+            except StoreError as error:
+                log.warning("claims not renewed (tried again in %g s): %s", RENEW.total_seconds(), error)
+                continue
+            self.good_until = began + LEASE.total_seconds() - self.MARGIN
+
+
 async def _deliver(engine: Engine, transport: Transport, compose_batch: BatchComposer, domain: str,
-                   now: dt.datetime, report: TickReport, stopping: threading.Event | None) -> None:
+                   now: dt.datetime, report: TickReport, stopping: threading.Event | None,
+                   clock: Callable[[], dt.datetime]) -> None:
     """Batch after batch: while one batch's emails are written and queued, the next batch is claimed
-    and its reads made (`_claim_ahead`, in a worker thread), and the batch before is marked (in a
-    worker thread too), so that the connections never wait for the database between two batches."""
+    and its reads made (`_claim_ahead`, in a worker thread), and each email the server takes is
+    marked soon after (`_Marker`), so that the connections never wait for the database."""
     opened = transport.session() if callable(getattr(transport, "session", None)) else _Plain(transport)
     stopped = lambda: stopping is not None and stopping.is_set()  # noqa: E731
     loop = asyncio.get_running_loop()
-    async with opened as sender:
-        # Connections are opened as soon as a claim returns mail, while its first email is written.
-        opening = (lambda count: loop.call_soon_threadsafe(sender.open, count)) if callable(getattr(sender, "open", None)) else None
-        sending: tuple[list, Awaitable[list[Delivery]]] | None = None
-        marking: Awaitable[None] | None = None
-        limit = FIRST_CLAIM
-        ahead = None if stopped() else asyncio.ensure_future(
-            asyncio.to_thread(_claim_ahead, engine, compose_batch, domain, now, limit, opening))
-        try:
+    marker = _Marker(engine, now, report)
+    lease = _Lease(engine, clock)
+    renewing = asyncio.ensure_future(lease.keep())
+    ahead = None
+    try:
+        async with opened as sender:
+            # Connections are opened as soon as a claim returns mail, while its first email is written.
+            opening = (lambda count: loop.call_soon_threadsafe(sender.open, count)) if callable(getattr(sender, "open", None)) else None
+            limit = FIRST_CLAIM
+            claiming = lambda size: asyncio.ensure_future(asyncio.to_thread(  # noqa: E731
+                _claim_ahead, engine, compose_batch, domain, now, size, clock, opening))
+            ahead = None if stopped() else claiming(limit)
             while ahead is not None:
                 claimed, ahead = await ahead, None
                 if claimed is None:
                     break
+                lease.hold(claimed.token, claimed.at)
                 limit = min(2 * limit, CLAIM_BATCH)
                 if not stopped():
-                    ahead = asyncio.ensure_future(asyncio.to_thread(_claim_ahead, engine, compose_batch, domain, now, limit, opening))
-                batch = await _write(engine, sender, claimed, now, report)
-                if sending is not None:
-                    marking = await _mark(engine, sending, marking, now, report)
-                sending = batch
+                    ahead = claiming(limit)
+                if not await _write(engine, sender, claimed, report, marker, lease):
+                    log.warning("claims not renewed for %s: no further email written; what is left is sent once the "
+                                "claims lapse", LEASE)
+                    break
+    finally:
+        if ahead is not None:  # something failed meanwhile: a batch claimed ahead is left to its lease
+            await asyncio.wait([ahead])
+        try:
+            await marker.close()  # what the server took is marked, whatever else went wrong
         finally:
-            if ahead is not None:  # something failed meanwhile: a batch claimed ahead is left to its lease
-                with contextlib.suppress(Exception):
-                    await ahead
-            if sending is not None:  # what is on its way still goes, and is marked
-                marking = await _mark(engine, sending, marking, now, report)
-            if marking is not None:
-                await marking
-
-
-async def _mark(engine: Engine, sending: tuple[list, Awaitable[list[Delivery]]], marking: Awaitable[None] | None,
-                now: dt.datetime, report: TickReport) -> Awaitable[None]:
-    """Once a batch's deliveries are known, mark them in a worker thread (after the batch before
-    it): returns what to await for that."""
-    groups, outcome = sending
-    deliveries = await outcome
-    if marking is not None:
-        await marking
-    return asyncio.ensure_future(asyncio.to_thread(_outcomes, engine, groups, deliveries, now, report))
+            renewing.cancel()
 
 
 @dataclass
 class _Claimed:
-    """A claimed batch: its rows, those still to send in (recipient, step) groups, and their emails
-    (the first one written)."""
+    """A claimed batch: its token and when it was claimed (monotonic), its rows, those still to send
+    in (recipient, step) groups, and their emails (the first one written)."""
 
+    token: str
+    at: float
     rows: list
     live: list
     groups: list
@@ -175,27 +267,28 @@ class _Claimed:
     first: object
 
 
-def _claim_ahead(engine: Engine, compose_batch: BatchComposer, domain: str, now: dt.datetime,
-                 limit: int, opening: Callable[[int], object] | None = None) -> _Claimed | None:
+def _claim_ahead(engine: Engine, compose_batch: BatchComposer, domain: str, now: dt.datetime, limit: int,
+                 clock: Callable[[], dt.datetime], opening: Callable[[int], object] | None = None) -> _Claimed | None:
     """Claim a batch and write its first email (with the reads the batch's emails need); None when
     nothing is left to claim. Made in a worker thread."""
-    rows = claim(engine, now, limit)
+    at = time.monotonic()
+    rows = retrying("claiming notifications", lambda: claim(engine, now, limit, held_at=clock()), CLAIM_BUDGET)
     if not rows:
         return None
-    live = withdraw_closed(engine, rows)
+    live = retrying("withdrawing answered notifications", lambda: withdraw_closed(engine, rows), CLAIM_BUDGET)
     groups = groups_of(live)
     if groups and opening is not None:
         opening(len(groups))
     ids = [message_id(group, domain) for group in groups]
     emails = iter(compose_batch(groups, ids, now) if groups else ())
-    return _Claimed(rows, live, groups, emails, next(emails, None) if groups else None)
+    return _Claimed(rows[0].claim_token, at, rows, live, groups, emails, next(emails, None) if groups else None)
 
 
-async def _write(engine: Engine, sender, claimed: _Claimed, now: dt.datetime,
-                 report: TickReport) -> tuple[list, Awaitable[list[Delivery]]]:
+async def _write(engine: Engine, sender, claimed: _Claimed, report: TickReport, marker: _Marker, lease: _Lease) -> bool:
     """Write a claimed batch's emails, handing each to the transport as soon as it is written where
     the transport takes them so (`submit`: they join the queue its connections send from), else the
-    batch's at once. Returns the groups and what their deliveries will be.
+    batch's at once; each outcome goes to `marker` as it comes. False when the lease could no longer
+    be relied on and writing stopped.
 
     The emails are written on the loop, one at a time, the loop handed back to the connections
     between two, and no more written than the connections can take next (`room`). Written in a
@@ -205,29 +298,38 @@ async def _write(engine: Engine, sender, claimed: _Claimed, now: dt.datetime,
     report.withdrawn += len(claimed.rows) - len(claimed.live)
     submit = getattr(sender, "submit", None)
     room = getattr(sender, "room", None)
-    groups, sent = [], []
+    groups, whole = [], []
     written = itertools.chain([claimed.first], claimed.emails) if claimed.groups else ()
     for group, made in zip(claimed.groups, written, strict=True):
+        if not lease.held():
+            return False
         if isinstance(made, Exception):  # one email that cannot be written must not stop the others
-            reason = f"cannot compose the email: {made.__class__.__name__}: {made}"
-            _failed(engine, group, now, TransportError(reason, transient=False), report, kind="compose")
+            marker.add(group, *_unwritten(made))
+        elif submit is not None:
+            submit(made).add_done_callback(lambda sent, group=group: marker.add(group, sent.result()))
         else:
-            sent.append(submit(made) if submit is not None else made)
             groups.append(group)
+            whole.append(made)
         await (room() if room is not None else asyncio.sleep(0))
-    if submit is not None:
-        return groups, asyncio.gather(*sent)
-    return groups, asyncio.ensure_future(sender.deliver(sent)) if sent else _nothing()
+    if whole:
+        for group, delivery in zip(groups, await sender.deliver(whole), strict=True):
+            marker.add(group, delivery)
+    return True
 
 
-async def _nothing() -> list[Delivery]:
-    return []
+def _unwritten(error: Exception) -> tuple[Delivery, str]:
+    """An email that could not be written: retried later when a database fault kept it from being
+    read, failed for good otherwise (a template or an address that will not change)."""
+    transient = is_transient(error)
+    reason = f"cannot compose the email: {error.__class__.__name__}: {error}"
+    return Delivery(None, TransportError(reason, transient=transient)), "transient" if transient else "compose"
 
 
-def _outcomes(engine: Engine, groups: Sequence[Sequence[NotificationRow]], deliveries: Sequence[Delivery],
+def _outcomes(engine: Engine, outcomes: Sequence[tuple[Sequence[NotificationRow], Delivery, str | None]],
               now: dt.datetime, report: TickReport) -> None:
+    """Record what became of a few emails: those sent in one statement, each failure on its group."""
     sent = []
-    for group, delivery in zip(groups, deliveries, strict=True):
+    for group, delivery, kind in outcomes:
         if delivery.error is None:
             report.emails += 1
             report.emails_sent += 1
@@ -235,8 +337,8 @@ def _outcomes(engine: Engine, groups: Sequence[Sequence[NotificationRow]], deliv
             metrics.emails_sent.labels(group[0].step).inc()
             report.sent += len(group)
         else:
-            _failed(engine, group, now, delivery.error, report)
-    mark_sent_many(engine, sent, now)
+            _failed(engine, group, now, delivery.error, report, kind)
+    retrying("marking emails sent", lambda: mark_sent_many(engine, sent, now), MARK_BUDGET)
 
 
 def _failed(engine: Engine, group: Sequence[NotificationRow], now: dt.datetime, error: TransportError,
@@ -245,7 +347,7 @@ def _failed(engine: Engine, group: Sequence[NotificationRow], now: dt.datetime, 
     report.emails += 1
     kind = kind or ("transient" if error.transient else "permanent")
     metrics.emails_failed.labels(first.step, kind).inc()
-    mark_failed(engine, group, now, str(error), error.transient)
+    retrying("recording a failed email", lambda: mark_failed(engine, group, now, str(error), error.transient), MARK_BUDGET)
     log.warning("delivery failed to=%s step=%s kind=%s error=%s", first.recipient, first.step, kind,
                 " ".join(str(error).split()))
     report.errors.append(f"{first.recipient} ({first.step}): {error}")

@@ -278,15 +278,23 @@ def digest_key(moment: dt.datetime, timing: Timing) -> str:
     return f"digest:{year}-W{week:02d}"
 
 
+# A weekly digest more than this late (the daemon was down, or the database is new) is recorded as
+# skipped: last Monday's figures read on a Sunday mislead more than they tell. Next week's comes on time.
+DIGEST_LATE = dt.timedelta(days=2)
+
+
 def plan_digest(directory: Directory, timing: Timing, recorded: set[tuple[str, str, str, dt.date]], now: dt.datetime) -> list[Planned]:
-    """This week's digest to the coordinator's focal points, once, and never more than late allows."""
+    """This week's digest to the coordinator's focal points, once, and only within DIGEST_LATE of its
+    instant (and of the catch-up limit, where that is shorter)."""
     moment = timing.digest_instant(now)
     key = digest_key(moment, timing)
     day = timing.local_day(moment)
     coordinator = directory.coordinator_on(day)
-    late = now - moment > dt.timedelta(days=timing.policy.catch_up_days)
+    limit = min(DIGEST_LATE, dt.timedelta(days=timing.policy.catch_up_days))
+    late = now - moment > limit
+    reason = f"more than {limit.days} days late" if late else None
     return [
-        Planned(key, DIGEST, p.email, p.name, p.language, coordinator, day, moment, not late, "too late" if late else None)
+        Planned(key, DIGEST, p.email, p.name, p.language, coordinator, day, moment, not late, reason)
         for p in directory.people(coordinator, "focal")
         if (key, DIGEST, p.email.lower(), day) not in recorded
     ]

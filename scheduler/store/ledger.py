@@ -8,6 +8,10 @@ run: claims are serialised (SQLite's single writer; on PostgreSQL a transaction-
 lock held only for the claiming statement). The unique key (occurrence, step, recipient, due date,
 event: 0 but for a notice, see scheduler/app/notices.py) makes a second insert of the same
 notification a no-op.
+
+A claim's lease is short (`LEASE`) and renewed while its process delivers (`renew`), on the wall
+clock whatever instant the tick works at: a process killed mid-tick leaves claims that lapse within
+`LEASE`, and another process (or the same one restarted) sends them then.
 """
 
 from __future__ import annotations
@@ -29,17 +33,27 @@ from scheduler.notify.ladder import OpenOccurrence, Planned
 from scheduler.store.db import session
 from scheduler.store.tables import NotificationRow, OccurrenceRow
 
-LEASE = dt.timedelta(minutes=10)
+# A claim lapses this long after it was made or last renewed; the delivering process renews it every
+# RENEW seconds (scheduler/app/deliver.py), so only a claim whose process is gone (or cut off from
+# the database for longer than this) is taken over.
+LEASE = dt.timedelta(seconds=30)
+RENEW = dt.timedelta(seconds=10)
 MAX_ATTEMPTS = 8
 # What one process claims at a time, in (recipient, step) groups (a tick's first claims are smaller:
-# scheduler/app/deliver.py). Two batches are in flight at once (one being sent, the next being
-# written and queued), so after a crash at most twice this many emails can go out twice, each with
-# the Message-ID it had (a duplicate a reader's client can tell). Each claim costs its reads and
-# writes whatever its size, and on a two-core server the database's work is taken from the SMTP
-# connections': 500 keeps a tick of thousands of emails to a handful of claims.
+# scheduler/app/deliver.py). Each claim costs its reads and writes whatever its size, and on a
+# two-core server the database's work is taken from the SMTP connections': 500 keeps a tick of
+# thousands of emails to a handful of claims. What goes out twice after a crash does not depend on
+# it: each email is marked sent soon after the server took it (in groups of a few tens), and a
+# claimed email not yet sent is sent once, by whoever takes the lapsed claim over.
 CLAIM_BATCH = 500
 # pg_advisory_xact_lock key for claims: two bytes of "claim" in ASCII, any constant would do.
 CLAIM_LOCK = 0x636C61696D
+
+
+def lease_clock() -> dt.datetime:
+    """The wall clock leases are measured on: a lease is about a process being alive, so a tick at a
+    replayed or given instant (`tick --now`, `run --clock`) still holds its claims for real seconds."""
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
@@ -178,15 +192,17 @@ def record(db: Session, planned: Sequence[Planned]) -> None:
 
 @functools.cache
 def _claim_statement(limit: int):
-    """The claiming UPDATE … RETURNING, built once: `now`, `token` and `lease` are bound per claim.
-    Sendable: pending; to retry, its time come; claimed, its lease run out (its process gone)."""
+    """The claiming UPDATE … RETURNING, built once: `now`, `held_at`, `token` and `lease` are bound
+    per claim. Sendable: pending; to retry, its time (the tick's) come; claimed, its lease run out on
+    the lease clock (its process gone)."""
     table = NotificationRow.__table__
     c = table.c
     moment = bindparam("now", type_=c.lease_until.type)
+    held_at = bindparam("held_at", type_=c.lease_until.type)
     sendable = or_(
         c.state == "pending",
         and_(c.state == "retry", c.next_attempt_at <= moment),
-        and_(c.state == "claimed", c.lease_until < moment),
+        and_(c.state == "claimed", c.lease_until < held_at),
     )
     groups = sa_select(c.recipient, c.step).where(sendable).group_by(c.recipient, c.step).order_by(func.min(c.id)).limit(limit)
     return (update(table)
@@ -196,20 +212,46 @@ def _claim_statement(limit: int):
             .returning(*table.c))
 
 
-def claim(engine: Engine, now: dt.datetime, limit: int = CLAIM_BATCH) -> list[NotificationRow]:
+def claim(engine: Engine, now: dt.datetime, limit: int = CLAIM_BATCH, held_at: dt.datetime | None = None) -> list[NotificationRow]:
     """Take every sendable row of up to `limit` (recipient, step) groups for this process (see
     `_claim_statement`); returns them with their new token, as plain rows with NotificationRow's
-    attributes, in id order. A group is never split between two claims made at the same time."""
+    attributes, in id order. A group is never split between two claims made at the same time.
+    `held_at`: the lease clock's reading (`lease_clock`; `now` when not given), from which the
+    lease runs and against which others' leases are judged."""
     token = secrets.token_hex(16)
     moment = as_utc(now)
+    held = as_utc(held_at) if held_at is not None else moment
     with session(engine) as db:
         if db.get_bind().dialect.name == "postgresql":
             # Released at commit, right after the UPDATE: the next claimer's statement sees these rows taken.
             db.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=CLAIM_LOCK))
         # The rows taken come back from the UPDATE itself.
-        claimed = db.connection().execute(_claim_statement(limit), {"now": moment, "token": token,
-                                                                    "lease": moment + LEASE}).all()
+        claimed = db.connection().execute(_claim_statement(limit), {"now": moment, "held_at": held, "token": token,
+                                                                    "lease": held + LEASE}).all()
     return sorted(claimed, key=lambda row: row.id)
+
+
+def renew(engine: Engine, tokens: Sequence[str], held_at: dt.datetime) -> int:
+    """Extend the lease of every row still claimed under these tokens to `held_at` + LEASE: the
+    delivering process is alive. Returns how many rows it holds."""
+    if not tokens:
+        return 0
+    table = NotificationRow.__table__
+    with session(engine) as db:
+        result = db.connection().execute(
+            update(table).where(table.c.claim_token.in_(list(tokens)), table.c.state == "claimed")
+            .values(lease_until=as_utc(held_at) + LEASE))
+    return result.rowcount
+
+
+def lapse_of_claims(engine: Engine) -> dt.datetime | None:
+    """When the last claim now held lapses (None when nothing is claimed): the daemon ticks again
+    then, so that what a process killed mid-tick had claimed goes out without waiting for the next
+    scheduled tick."""
+    table = NotificationRow.__table__
+    with session(engine) as db:
+        found = db.connection().execute(sa_select(func.max(table.c.lease_until)).where(table.c.state == "claimed")).scalar()
+    return aware(found)
 
 
 def _finish(engine: Engine, ids: Sequence[int], token: str, **values) -> None:

@@ -75,9 +75,9 @@ def test_the_whole_ladder_across_a_weekend_and_a_holiday(database_url, smtp_serv
     assert "декабря" in mailbox.to("ivanov@minfin.example.kz")[0].get_body(("plain",)).get_content()
     # Monday digests to the coordinator
     assert {m["Subject"].split(",")[0] for m in mailbox.by_step("digest")} == {"Апталық шолу"}
-    # 14 Nov (caught up by the first tick, on Sunday 20 Nov: 6 days late), 21 and 28 Nov, 5, 12, 19 Dec
+    # 21 and 28 Nov, 5, 12, 19 Dec; not 14 Nov's, which the first tick (Sunday 20 Nov) finds 6 days late
     digests = sorted(m["Date"].datetime.astimezone(ALMATY).date().isoformat() for m in mailbox.by_step("digest"))
-    assert digests == ["2022-11-20", "2022-11-21", "2022-11-28", "2022-12-05", "2022-12-12", "2022-12-19"]
+    assert digests == ["2022-11-21", "2022-11-28", "2022-12-05", "2022-12-12", "2022-12-19"]
 
 
 def test_ticks_are_idempotent(database_url, smtp_server, make_service):
@@ -166,7 +166,30 @@ def test_maildir_is_the_default_delivery(database_url, make_service, tmp_path):
     from email import policy
 
     steps = {email.message_from_bytes(f.read_bytes(), policy=policy.default)["X-Scheduler-Step"] for f in files}
-    assert steps == {"reminder-14d", "digest"}
+    assert steps == {"reminder-14d"}  # Monday's digest, four days late on Friday, is skipped
+
+
+def test_a_digest_days_late_is_skipped_not_sent_on_the_wrong_weekday(database_url, make_service, tmp_path, caplog):
+    """A fresh database on a Sunday: last Monday's digest is recorded as skipped, with a log line."""
+    import logging
+
+    service = make_service(database_url)
+    with caplog.at_level(logging.INFO, logger="scheduler"):
+        service.tick(at(11, 27))  # Sunday
+    names = [f.name for f in (tmp_path / "mail" / "new").glob("*.eml")]
+    assert names, "the day's reminders went out"
+    import email
+    from email import policy
+
+    steps = {email.message_from_bytes(f.read_bytes(), policy=policy.default)["X-Scheduler-Step"]
+             for f in (tmp_path / "mail" / "new").glob("*.eml")}
+    assert "digest" not in steps
+    assert any("digest 2022-W47 skipped: more than 2 days late" in r.getMessage() for r in caplog.records)
+    # Tuesday's tick (a day late) still sends that week's Monday digest
+    service.tick(at(11, 29))
+    steps = {email.message_from_bytes(f.read_bytes(), policy=policy.default)["X-Scheduler-Step"]
+             for f in (tmp_path / "mail" / "new").glob("*.eml")}
+    assert "digest" in steps
 
 
 def test_simulate_agrees_with_what_ticks_send(database_url, smtp_server, make_service):

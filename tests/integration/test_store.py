@@ -144,7 +144,7 @@ def test_concurrent_claims_never_split_one_persons_email(engine):
 def test_an_expired_lease_is_claimed_again(engine):
     planned_rows(engine, 2)
     first = ledger.claim(engine, NOW)
-    assert len(first) == 2 and ledger.claim(engine, NOW + dt.timedelta(minutes=5)) == []
+    assert len(first) == 2 and ledger.claim(engine, NOW + ledger.LEASE / 2) == []
     # the process that claimed them died; after the lease another one takes them
     again = ledger.claim(engine, NOW + ledger.LEASE + dt.timedelta(seconds=1))
     assert [r.id for r in again] == [r.id for r in first]
@@ -153,3 +153,19 @@ def test_an_expired_lease_is_claimed_again(engine):
     ledger.mark_sent(engine, first, NOW, "<stale@x>")  # the old token no longer owns them
     with session(engine) as db:
         assert {r.message_id for r in db.exec(select(NotificationRow))} == {"<id@x>"}
+
+
+def test_a_renewed_lease_is_not_taken_over_and_lapses_after_its_process_stops(engine):
+    planned_rows(engine, 2)
+    first = ledger.claim(engine, NOW, held_at=NOW)
+    # the delivering process renews its claim: still held past the first lease's end
+    assert ledger.renew(engine, [first[0].claim_token], NOW + ledger.LEASE * 0.9) == 2
+    assert ledger.claim(engine, NOW, held_at=NOW + ledger.LEASE * 1.5) == []
+    assert ledger.lapse_of_claims(engine) == NOW + ledger.LEASE * 1.9
+    # it stopped renewing (killed): once the renewed lease lapses, another process takes the rows
+    again = ledger.claim(engine, NOW, held_at=NOW + ledger.LEASE * 2)
+    assert [r.id for r in again] == [r.id for r in first]
+    # leases are judged on the lease clock, not on the tick's instant: a tick at a later `now`
+    # (a day later, replayed) does not take over a claim whose process is alive
+    assert ledger.claim(engine, NOW + dt.timedelta(days=1), held_at=NOW + ledger.LEASE * 2.5) == []
+    assert ledger.lapse_of_claims(engine) == NOW + ledger.LEASE * 3

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import itertools
 import logging
 import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -23,7 +26,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from scheduler.errors import BadInput, SchedulerError
@@ -33,10 +36,49 @@ log = logging.getLogger("scheduler")
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOCK_TIMEOUT = 300.0  # seconds to wait for another instance's migration or sync before giving up
 LOCK_KEY = 0x736368656D61  # "schema" in ASCII: the advisory lock of migrations and syncs (per database)
+T = TypeVar("T")
 
 
 class StoreError(SchedulerError):
     """The database could not be reached or refused an operation."""
+
+    @property
+    def transient(self) -> bool:
+        """A fault of the connection, not of the statement: the same work may succeed when tried again."""
+        return self.__cause__ is not None and is_transient(self.__cause__)
+
+
+# A connection the server ended (PostgreSQL's AdminShutdown, a restart, a dropped network) or a
+# database busy past its timeout: the same statement succeeds later. Constraint violations, bad
+# SQL or data are refused every time and are not retried.
+RETRY_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 3.0)  # seconds; then every 5 s until the budget runs out
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, StoreError):
+        return error.transient
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (OperationalError, InterfaceError)) and not isinstance(error, IntegrityError)
+
+
+def retrying(what: str, work: Callable[[], T], budget: float = 60.0, stopping: threading.Event | None = None) -> T:
+    """`work()`, tried again after a transient database fault (`is_transient`) with growing pauses,
+    for up to `budget` seconds; the last fault is raised as StoreError naming `what`. Only for work
+    that is safe to repeat: one transaction that either committed nothing or is idempotent."""
+    deadline = time.monotonic() + budget
+    for attempt in itertools.count():
+        try:
+            return work()
+        except (StoreError, SQLAlchemyError) as error:
+            pause = RETRY_DELAYS[attempt] if attempt < len(RETRY_DELAYS) else 5.0
+            if not is_transient(error) or time.monotonic() + pause > deadline or (stopping is not None and stopping.is_set()):
+                if isinstance(error, StoreError):
+                    raise
+                raise StoreError(f"{what}: {_first_line(error)}") from error
+            log.warning("database fault during %s, trying again in %g s: %s", what, pause, _first_line(error))
+            time.sleep(pause)
+    raise AssertionError("unreachable")
 
 
 def connect(url: str) -> Engine:

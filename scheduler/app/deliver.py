@@ -33,7 +33,7 @@ from scheduler import metrics
 from scheduler.notify.ladder import DIGEST
 from scheduler.store.db import StoreError, is_transient, retrying
 from scheduler.store.ledger import (CLAIM_BATCH, LEASE, MAX_ATTEMPTS, RENEW, claim, lease_clock, mark_failed,
-                                    mark_sent_many, renew, withdraw_closed)
+                                    mark_sent_many, new_token, renew, withdraw_closed)
 from scheduler.store.tables import NotificationRow
 from scheduler.transport import Delivery, Message, Transport, TransportError
 
@@ -272,7 +272,10 @@ def _claim_ahead(engine: Engine, compose_batch: BatchComposer, domain: str, now:
     """Claim a batch and write its first email (with the reads the batch's emails need); None when
     nothing is left to claim. Made in a worker thread."""
     at = time.monotonic()
-    rows = retrying("claiming notifications", lambda: claim(engine, now, limit, held_at=clock()), CLAIM_BUDGET)
+    # One token for every try: a claim whose commit went through before its connection dropped is
+    # found again under it, rather than left to lapse.
+    token = new_token()
+    rows = retrying("claiming notifications", lambda: claim(engine, now, limit, held_at=clock(), token=token), CLAIM_BUDGET)
     if not rows:
         return None
     live = retrying("withdrawing answered notifications", lambda: withdraw_closed(engine, rows), CLAIM_BUDGET)

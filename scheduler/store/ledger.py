@@ -212,13 +212,24 @@ def _claim_statement(limit: int):
             .returning(*table.c))
 
 
-def claim(engine: Engine, now: dt.datetime, limit: int = CLAIM_BATCH, held_at: dt.datetime | None = None) -> list[NotificationRow]:
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def claim(engine: Engine, now: dt.datetime, limit: int = CLAIM_BATCH, held_at: dt.datetime | None = None,
+          token: str | None = None) -> list[NotificationRow]:
     """Take every sendable row of up to `limit` (recipient, step) groups for this process (see
     `_claim_statement`); returns them with their new token, as plain rows with NotificationRow's
     attributes, in id order. A group is never split between two claims made at the same time.
     `held_at`: the lease clock's reading (`lease_clock`; `now` when not given), from which the
-    lease runs and against which others' leases are judged."""
-    token = secrets.token_hex(16)
+    lease runs and against which others' leases are judged. `token`: the claim's own (a new one
+    when not given); a claim tried again after its connection dropped passes the same token, and
+    gets back what the first try took if its commit went through (`claimed_under`)."""
+    if token is not None:
+        already = claimed_under(engine, token)
+        if already:
+            return already
+    token = token or new_token()
     moment = as_utc(now)
     held = as_utc(held_at) if held_at is not None else moment
     with session(engine) as db:
@@ -229,6 +240,14 @@ def claim(engine: Engine, now: dt.datetime, limit: int = CLAIM_BATCH, held_at: d
         claimed = db.connection().execute(_claim_statement(limit), {"now": moment, "held_at": held, "token": token,
                                                                     "lease": held + LEASE}).all()
     return sorted(claimed, key=lambda row: row.id)
+
+
+def claimed_under(engine: Engine, token: str) -> list[NotificationRow]:
+    """The rows still claimed under `token`, in id order."""
+    table = NotificationRow.__table__
+    with session(engine) as db:
+        found = db.connection().execute(sa_select(table).where(table.c.claim_token == token, table.c.state == "claimed")).all()
+    return sorted(found, key=lambda row: row.id)
 
 
 def renew(engine: Engine, tokens: Sequence[str], held_at: dt.datetime) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shutil
 import sys
@@ -65,13 +63,18 @@ def as_json(plan: Plan, occurrences: Sequence[Occurrence]) -> str:
     return json.dumps([record(plan, o) for o in occurrences], ensure_ascii=False, indent=2) + "\n"
 
 
+DATE_FIELDS = frozenset({"nominal_due", "due", "partial_from"})  # ISO dates, never quoted
+
+
 def as_csv(plan: Plan, occurrences: Sequence[Occurrence]) -> str:
-    buffer = io.StringIO()
-    rows = [record(plan, o) for o in occurrences]
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else list(FIELDS), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    """The JSON's records as CSV lines, the header first; a text a spreadsheet would compute is
+    quoted, the dates are not (`scheduler.report.cells`)."""
+    from scheduler.report.cells import csv_lines, csv_text
+
+    records = [record(plan, o) for o in occurrences]
+    names = list(records[0]) if records else list(FIELDS)
+    rows = ([r[n] if n in DATE_FIELDS else csv_text(r[n]) for n in names] for r in records)
+    return csv_lines([names, *rows])
 
 
 @cache

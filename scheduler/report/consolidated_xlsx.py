@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 
+from scheduler.report import cells
 from scheduler.report.consolidated import Consolidated
 
 # The plan's columns; a body's row puts its name under "responsible", its due date under
@@ -54,7 +55,7 @@ def write(report: Consolidated) -> bytes:
         titles.append((report.as_of, Font(name=FONT, size=12), 17))
     titles.append((report.summary, Font(name=FONT, size=FONT_SIZE), 16))
     for number, (text, font, height) in enumerate(titles, start=1):
-        sheet.cell(number, 1, text).font = font
+        cells.put(sheet, number, 1, text).font = font
         sheet.cell(number, 1).alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
         sheet.merge_cells(start_row=number, start_column=1, end_row=number, end_column=width)
         sheet.row_dimensions[number].height = height
@@ -62,7 +63,7 @@ def write(report: Consolidated) -> bytes:
     header_row = len(titles) + 2
     header_fill = PatternFill("solid", fgColor="D9D9D9")
     for column, (key, characters) in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(header_row, column, labels[key])
+        cell = cells.put(sheet, header_row, column, labels[key])
         cell.font = Font(name=FONT, bold=True, size=FONT_SIZE)
         cell.fill = header_fill
         cell.border = border
@@ -78,7 +79,7 @@ def write(report: Consolidated) -> bytes:
     for row in report.rows:
         at += 1
         if row.kind == "section":
-            cell = sheet.cell(at, 1, row.title)
+            cell = cells.put(sheet, at, 1, row.title)
             cell.font, cell.fill = bold, section_fill
             cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
             sheet.merge_cells(start_row=at, start_column=1, end_row=at, end_column=width)
@@ -119,7 +120,7 @@ def write(report: Consolidated) -> bytes:
 
 def _put(sheet, row: int, values: list, alignment, border, font) -> None:
     for column, value in enumerate(values, start=1):
-        cell = sheet.cell(row, column, value if value != "" else None)
+        cell = cells.put(sheet, row, column, value if value != "" else None)
         cell.alignment, cell.border, cell.font = alignment, border, font
     # Spreadsheet programs do not grow a row to its wrapped text on opening a file: say its height.
     sheet.row_dimensions[row].height = _height([(v, w) for v, (_, w) in zip(values, COLUMNS) if isinstance(v, str)])

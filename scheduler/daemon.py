@@ -198,10 +198,15 @@ class Daemon:
         #   which is what a flood of stalled connections would then achieve;
         # - on stopping, requests in flight get HTTP_GRACE seconds, then are cancelled.
         # The dashboard reads a form's body under its own deadline (web/dashboard.py).
+        # X-Forwarded-For/-Proto are believed only from SCHEDULER_TRUSTED_PROXIES (uvicorn's proxy
+        # headers middleware); none named, none believed, whatever uvicorn's FORWARDED_ALLOW_IPS says:
+        # the login and sign-in throttles count the address a request really comes from.
         # log_config=None: uvicorn's warnings go through this process's handler, one line each.
+        proxies = self.service.settings.proxies()
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
                                 log_config=None, http=guarded_h11(), timeout_keep_alive=5,
-                                h11_max_incomplete_event_size=16 * 1024, timeout_graceful_shutdown=HTTP_GRACE)
+                                h11_max_incomplete_event_size=16 * 1024, timeout_graceful_shutdown=HTTP_GRACE,
+                                proxy_headers=bool(proxies), forwarded_allow_ips=proxies)
         logging.getLogger("uvicorn.error").addFilter(_cancelled_in_one_line)
         logging.getLogger("asyncio").addFilter(_OutOfDescriptors())
         server = uvicorn.Server(config)

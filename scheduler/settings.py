@@ -6,11 +6,12 @@ where a command has them, override the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scheduler.errors import BadInput
@@ -51,6 +52,27 @@ class Settings(BaseSettings):
     admin_user: str = Field("admin", description="user name for the dashboard")
     admin_password: SecretStr | None = Field(None, description="dashboard password; unset: no dashboard")
     admin_password_file: Path | None = Field(None, description="a file holding the dashboard password")
+    trusted_proxies: str = Field("", description="comma-separated addresses and networks (CIDR) of the reverse proxies "
+                                 "whose X-Forwarded-For and X-Forwarded-Proto are believed; empty: nobody's")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        """Each entry an IP address or a network; a host part in a network (10.0.0.1/8) is refused
+        rather than widened, and so is `*`: whom to believe is named, never everybody."""
+        entries = []
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry:
+                continue
+            try:
+                entries.append(str(ipaddress.ip_network(entry) if "/" in entry else ipaddress.ip_address(entry)))
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or a network such as 10.0.0.0/8") from None
+        return ",".join(entries)
+
+    def proxies(self) -> list[str]:
+        """The trusted proxies, as uvicorn's `forwarded_allow_ips` takes them; empty: trust nobody."""
+        return self.trusted_proxies.split(",") if self.trusted_proxies else []
 
     @model_validator(mode="after")
     def _database_password(self) -> Settings:

@@ -179,6 +179,21 @@ class SignInRow(SQLModel, table=True):
     client: str | None = Field(default=None, max_length=64)  # the address that asked for it
 
 
+class ThrottleAttemptRow(SQLModel, table=True):
+    """One counted attempt of a throttle (app/throttle.py): a failed Basic login, a sign-in request,
+    by client address. Shared by every instance; operational data, not the record: rows older
+    than their throttle's window are deleted."""
+
+    __tablename__ = "throttle_attempt"
+    __table_args__ = (Index("ix_throttle_attempt_purpose_key_at", "purpose", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: str = Field(max_length=32)  # which throttle: "login", "sign-in"
+    key: str = Field(max_length=100)  # what it counts by: the client's address
+    at: dt.datetime
+    refused: bool = False  # this attempt reached the limit: the key is refused for a window from `at`
+
+
 class NotificationRow(SQLModel, table=True):
     """The ledger: one row per (occurrence, step, recipient, due date), whatever became of it.
 

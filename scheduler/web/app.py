@@ -25,7 +25,7 @@ from scheduler import metrics
 from scheduler.service import Service
 from scheduler.web import agency, dashboard, review, signin
 from scheduler.web.auth import Auth
-from scheduler.web.security import SecurityHeaders
+from scheduler.web.security import LoginThrottle, SecurityHeaders
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:
@@ -42,7 +42,7 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
     `reload_problem`: why the last reload was refused (None when it was not), shown on /healthz;
     `replay`: `clock` replays the past (`run --clock`), which the dashboard says on every page."""
 
-    guard = dashboard.Guard(credential, secret_key)
+    guard = dashboard.Guard(credential, secret_key, LoginThrottle(lambda: current().engine))
     auth = Auth(current, clock, guard)
 
     async def feed(request: Request) -> Response:

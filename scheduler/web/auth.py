@@ -222,7 +222,7 @@ class Auth:
                 return self.message(request, 401, "sign_in", clear=True)
         if not challenge and "authorization" not in request.headers:
             return self.message(request, 401, "sign_in")
-        refusal = self.guard.refusal(request)
+        refusal = await self.guard.refusal(request)
         if refusal is not None:
             return refusal
         return Visitor(people.admin(self.guard.credential[0]), None, self.language(request, None))

@@ -52,21 +52,20 @@ class Guard:
     it under a fixed label, so it is the same in every instance and across restarts, and tells
     nothing about the key that derives contacts' feed links. Without it (tests), a key per process."""
 
-    def __init__(self, credential: tuple[str, str] | None, secret_key: bytes | None = None,
-                 throttle: LoginThrottle | None = None):
+    def __init__(self, credential: tuple[str, str] | None, secret_key: bytes | None, throttle: LoginThrottle):
         self.credential = credential
         self._key = hmac.new(secret_key, FORM_KEY_LABEL, hashlib.sha256).digest() if secret_key else secrets.token_bytes(32)
-        self.throttle = throttle or LoginThrottle()
+        self.throttle = throttle  # kept in the database: shared by every instance, kept over a restart
 
-    def allows(self, request: Request) -> bool:
-        return self.refusal(request) is None
+    async def allows(self, request: Request) -> bool:
+        return await self.refusal(request) is None
 
-    def refusal(self, request: Request) -> Response | None:
+    async def refusal(self, request: Request) -> Response | None:
         """None when the request carries the admin credential; otherwise the answer to give it."""
         if self.credential is None:
             return Response("the dashboard is off: set SCHEDULER_ADMIN_PASSWORD\n", status_code=404)
         address = request.client.host if request.client else "unknown"
-        wait = self.throttle.retry_after(address)
+        wait = await run_in_threadpool(self.throttle.retry_after, address)
         if wait is None:
             given = _basic_credential(request)
             if given is None:
@@ -76,7 +75,7 @@ class Guard:
             same_password = hmac.compare_digest(given[1].encode(), want_password.encode())
             if same_user and same_password:
                 return None
-            self.throttle.failed(address)  # the limit's last failure still gets its 401; the next try, 429
+            await run_in_threadpool(self.throttle.failed, address)  # the limit's last failure gets its 401; the next, 429
             return _challenge()
         return Response("too many failed logins from this address; try again later\n", status_code=429,
                         headers={"Retry-After": str(wait)})
@@ -165,7 +164,7 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
             person = await run_in_threadpool(people.who, service.engine, row.email) if row is not None else None
             if person is not None and person.staff:
                 return Viewer(person.email, person.staff_role == ADMIN)
-        refusal = guard.refusal(request)
+        refusal = await guard.refusal(request)
         if refusal is not None:
             return refusal
         return Viewer(guard.credential[0], True)
@@ -301,7 +300,7 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
                     zone=service.timing.zone)
 
     async def submit(request: Request) -> Response:
-        refusal = guard.refusal(request)
+        refusal = await guard.refusal(request)
         if refusal is not None:
             return refusal
         oid = request.path_params["occurrence_id"]

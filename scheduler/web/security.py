@@ -9,20 +9,22 @@ handler did not choose its own (the feeds keep theirs, for calendar clients).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import logging
 import math
 import re
-import threading
 import time
-from collections import OrderedDict, deque
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler import templating
+from scheduler.app import throttle
+from scheduler.store.db import StoreError
 
 log = logging.getLogger("scheduler")
 
@@ -84,50 +86,52 @@ class SecurityHeaders:
 
 
 class LoginThrottle:
-    """Failed logins per client address: after `limit` failures within `window` seconds the address
-    is refused (429) for `window` seconds, without its credentials being checked at all.
+    """Attempts per client address — failed logins; on the sign-in page, every request (`what`,
+    `counted`: its words in the log line) — and their brake: after `limit` attempts within `window`
+    seconds, the address is refused (429) for `window` seconds from the attempt that reached the
+    limit, without its credentials being checked at all (and uncounted). Successful logins are not
+    counted.
 
-    Successful logins are not counted. The sign-in page counts every request with one of its own
-    (`what`, `counted`: its words in the log line). The table is bounded: past `max_addresses`, the longest
-    untouched addresses are forgotten first. Behind a reverse proxy on this machine the address is
-    the client's, from X-Forwarded-For (uvicorn trusts that header from 127.0.0.1)."""
+    The attempts are kept in the database (app/throttle.py, table `throttle_attempt`), so every
+    instance counts the same attempts and a restart forgets none; each throttle deletes its rows
+    that no window reaches any more, at most once a minute. The address is the request's client: the
+    peer's, or the one a proxy named in SCHEDULER_TRUSTED_PROXIES forwarded (X-Forwarded-For). Both
+    methods query the database: call them from a worker thread (`run_in_threadpool`)."""
 
-    def __init__(self, limit: int = 10, window: float = 600.0, max_addresses: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic, what: str = "login", counted: str = "failed attempts"):
-        self.limit, self.window, self.max_addresses, self._clock = limit, window, max_addresses, clock
+    PRUNE_EVERY = 60.0  # seconds between two deletions of a throttle's expired rows, per process
+
+    def __init__(self, engine: Callable[[], Engine], purpose: str = "login", limit: int = 10, window: float = 600.0,
+                 clock: Callable[[], dt.datetime] | None = None, what: str = "login", counted: str = "failed attempts"):
+        """`engine`: the current service's (asked for at each use: a reload may change it);
+        `purpose`: the throttle's name in the table; `clock`: now, aware (default: the real time,
+        not the replayed clock of `run --clock`: throttling keeps real time)."""
+        self._engine, self.purpose, self.limit, self.window = engine, purpose, limit, window
+        self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self.what, self.counted = what, counted  # for the log line: what is refused, after how many what
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
-        self._refused_until: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._span = dt.timedelta(seconds=window)
+        self._pruned = -math.inf  # time.monotonic() of the last deletion
 
     def retry_after(self, address: str) -> int | None:
         """Seconds until `address` may try again; None when it may now."""
-        with self._lock:
-            until = self._refused_until.get(address)
-            if until is None:
-                return None
-            left = until - self._clock()
-            if left <= 0:
-                del self._refused_until[address]
-                return None
-            return max(1, math.ceil(left))
+        now = self._clock()
+        refused = throttle.refused_since(self._engine(), self.purpose, address, now - self._span)
+        if refused is None:
+            return None
+        left = (refused + self._span - now).total_seconds()
+        return max(1, min(math.ceil(self.window), math.ceil(left)))
 
     def failed(self, address: str) -> bool:
-        """Count a failure; True when this one reached the limit (and the address is now refused)."""
-        now = self._clock()
-        with self._lock:
-            recent = self._failures.pop(address, None) or deque()
-            recent.append(now)
-            while recent and recent[0] <= now - self.window:
-                recent.popleft()
-            if len(recent) < self.limit:
-                self._failures[address] = recent  # re-inserted last: the most recently touched
-                while len(self._failures) > self.max_addresses:
-                    self._failures.popitem(last=False)
-                return False
-            self._refused_until[address] = now + self.window
-            while len(self._refused_until) > self.max_addresses:
-                self._refused_until.pop(next(iter(self._refused_until)))
+        """Count an attempt; True when this one reached the limit (and the address is now refused)."""
+        now, engine = self._clock(), self._engine()
+        count = throttle.record(engine, self.purpose, address, now, now - self._span, self.limit)
+        if time.monotonic() - self._pruned >= self.PRUNE_EVERY:
+            self._pruned = time.monotonic()
+            try:
+                throttle.prune(engine, self.purpose, now - self._span)
+            except StoreError as error:  # the next prune deletes them; the count never reads them
+                log.warning("%s throttle: expired attempts not deleted: %s", self.what, error)
+        if count != self.limit:
+            return False
         # One line per refusal, never the credentials tried.
         log.warning("%s refused for %d s after %d %s within %d s from=%s",
                     self.what, self.window, self.limit, self.counted, self.window, address)

@@ -4,8 +4,8 @@ if it is a person's, and `GET /s/<token>` signs the browser in with that link.
 The answer to a request is the same page with the same status whatever the address: the lookup,
 the token and the email all happen after the answer has gone (a background task), so neither the
 page nor the time it takes tells whether the address is known. A client address that asks too
-often (PER_CLIENT within an hour, any addresses) gets the same page and nothing is done; an address
-gets at most PER_ADDRESS links an hour. One log line per request names the address by a keyed
+often (PER_CLIENT within an hour, any addresses; counted in the database, so across instances and
+restarts) gets the same page and nothing is done; an address gets at most PER_ADDRESS links an hour. One log line per request names the address by a keyed
 hash only, never the token. The form carries a token bound to its purpose (the visitor has no
 session to bind it to) and a cross-site Origin is refused.
 
@@ -37,8 +37,16 @@ CONFIRM = "sign-in confirmation"  # the button on an opened link's page, bound t
 
 
 def routes(auth: Auth) -> list[Route]:
-    throttle = LoginThrottle(limit=signin.PER_CLIENT, window=signin.WINDOW.total_seconds(),
-                             what="sign-in requests", counted="requests")
+    # In the database, like the dashboard's: every instance counts the same requests, a restart keeps them.
+    throttle = LoginThrottle(lambda: auth.current().engine, purpose="sign-in", limit=signin.PER_CLIENT,
+                             window=signin.WINDOW.total_seconds(), what="sign-in requests", counted="requests")
+
+    def counted(client: str) -> bool:
+        """False when `client` asked too often (nothing is counted then); else counts this request."""
+        if throttle.retry_after(client) is not None:
+            return False
+        throttle.failed(client)  # every request counts, known address or not
+        return True
 
     def form(request: Request, lang: str, status: int = 200, **context) -> Response:
         service = auth.current()
@@ -89,10 +97,9 @@ def routes(auth: Auth) -> list[Route]:
         client = request.client.host if request.client else None
         mark = signin.fingerprint(service.link_key(), email)
         answer = form(request, lang, sent=True)
-        if throttle.retry_after(client or "unknown") is not None:
+        if not await run_in_threadpool(counted, client or "unknown"):
             log.info("sign-in link asked for address=%s from=%s: client throttled, nothing sent", mark, client)
             return answer
-        throttle.failed(client or "unknown")  # every request counts, known address or not
         answer.background = BackgroundTask(send, email, client, mark)
         return answer
 

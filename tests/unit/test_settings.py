@@ -79,3 +79,17 @@ def test_the_upload_limit_is_20_mb_unless_set(monkeypatch):
     monkeypatch.setenv("SCHEDULER_MAX_UPLOAD_MB", "0")
     with pytest.raises(BadInput, match="SCHEDULER_MAX_UPLOAD_MB"):
         load_settings()
+
+
+def test_trusted_proxies_are_addresses_and_networks_and_nobody_by_default(monkeypatch):
+    monkeypatch.delenv("SCHEDULER_TRUSTED_PROXIES", raising=False)
+    assert load_settings().proxies() == [], "nobody's X-Forwarded-For is believed unless named"
+    monkeypatch.setenv("SCHEDULER_TRUSTED_PROXIES", " 127.0.0.1, 10.0.0.0/8,::1 ,")
+    assert load_settings().proxies() == ["127.0.0.1", "10.0.0.0/8", "::1"]
+
+
+@pytest.mark.parametrize("value", ["*", "proxy.example.kz", "10.0.0.1/8", "127.0.0.1;10.0.0.2"])
+def test_a_trusted_proxy_that_is_no_address_or_network_is_refused(monkeypatch, value):
+    monkeypatch.setenv("SCHEDULER_TRUSTED_PROXIES", value)
+    with pytest.raises(BadInput, match="SCHEDULER_TRUSTED_PROXIES: .*is not an IP address or a network"):
+        load_settings()

@@ -182,7 +182,7 @@ class Daemon:
         """uvicorn in a thread of this process; access logs off, since feed URLs carry tokens."""
         from scheduler.feeds.tokens import load_or_create_key
         from scheduler.web.app import create_app
-        from scheduler.web.protocol import guarded_h11
+        from scheduler.web.protocol import LOOP, guarded_h11
 
         # The form key derives from the deployment's key: the same in every instance. Personal links
         # need the key whether or not there is an admin credential.
@@ -197,6 +197,8 @@ class Daemon:
         # - no limit_concurrency: past it uvicorn answers 503 to everyone, /healthz included,
         #   which is what a flood of stalled connections would then achieve;
         # - on stopping, requests in flight get HTTP_GRACE seconds, then are cancelled.
+        # - asyncio's loop, with its retry after running out of descriptors kept off a closed socket
+        #   (web/protocol.py's EventLoop).
         # The dashboard reads a form's body under its own deadline (web/dashboard.py).
         # X-Forwarded-For/-Proto are believed only from SCHEDULER_TRUSTED_PROXIES (uvicorn's proxy
         # headers middleware); none named, none believed, whatever uvicorn's FORWARDED_ALLOW_IPS says:
@@ -204,7 +206,7 @@ class Daemon:
         # log_config=None: uvicorn's warnings go through this process's handler, one line each.
         proxies = self.service.settings.proxies()
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
-                                log_config=None, http=guarded_h11(), timeout_keep_alive=5,
+                                log_config=None, http=guarded_h11(), loop=LOOP, timeout_keep_alive=5,
                                 h11_max_incomplete_event_size=16 * 1024, timeout_graceful_shutdown=HTTP_GRACE,
                                 proxy_headers=bool(proxies), forwarded_allow_ips=proxies)
         logging.getLogger("uvicorn.error").addFilter(_cancelled_in_one_line)

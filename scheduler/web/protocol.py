@@ -7,6 +7,13 @@ has no descriptor left, for /healthz, for the database or for SMTP. Here, a conn
 not delivered a complete request head within `head_timeout` seconds is closed, and when more than
 `max_waiting` connections are waiting for one, the longest waiting is closed first: a new client
 is never turned away because stalled ones got there before it.
+
+`EventLoop` is asyncio's own loop with one fault of its accept loop mended: when accept() finds no
+file descriptor left (EMFILE), asyncio stops watching the listening socket and, a second later,
+watches it again — once for every accept that failed in that round (up to uvicorn's backlog, 2048).
+A stop within that second closes the socket first, and each of those late calls then failed on its
+descriptor, -1 (`ValueError: Invalid file descriptor: -1`, a traceback per call in the log). Here a
+socket closed in the meantime is left alone: there is nothing left to accept on.
 """
 
 from __future__ import annotations
@@ -19,6 +26,19 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 HEAD_TIMEOUT = 10.0  # seconds for a request's head: a few hundred bytes, even over a poor mobile link
+
+
+class EventLoop(asyncio.SelectorEventLoop):
+    """The loop uvicorn runs (`uvicorn.Config(loop=LOOP)`): asyncio's, but a listening socket is
+    watched again after running out of descriptors only while it is still open."""
+
+    def _start_serving(self, protocol_factory, sock, *args, **kwargs):  # asyncio's own signature, passed on
+        if sock.fileno() == -1:  # the server closed (a stop) while the retry after EMFILE waited
+            return
+        super()._start_serving(protocol_factory, sock, *args, **kwargs)
+
+
+LOOP = f"{__name__}:EventLoop"  # for uvicorn.Config(loop=…), which takes an import string
 
 
 def default_max_waiting() -> int:

@@ -2,6 +2,7 @@
 SIGTERM stops the daemon within systemd's stop timeout, even in the middle of a long delivery."""
 
 import base64
+import collections
 import datetime as dt
 import json
 import os
@@ -179,3 +180,61 @@ def test_sigterm_during_a_stuck_delivery_ends_the_process_before_systemd_would(t
         if process.poll() is None:
             process.kill()
             process.communicate(timeout=30)
+
+
+def test_stopping_while_descriptors_run_out_logs_no_traceback(tmp_path):
+    """asyncio re-arms a listening socket one second after accept() found no descriptor left; a stop
+    within that second closes the socket first, and the re-arming must not fail on it (it did:
+    `ValueError: Invalid file descriptor: -1`, a traceback per failed accept, thousands of them)."""
+    shutil.copy(ROOT / "obligations.toml", tmp_path / "obligations.toml")
+    process, port = start(tmp_path, {}, open_files=128)
+    log = drain(process)
+    flooding = threading.Event()
+    flooding.set()
+
+    def flood():
+        """Stalled connections, on and on, so that accept() keeps running out of descriptors."""
+        held: collections.deque[socket.socket] = collections.deque()
+        while flooding.is_set():
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=2)
+                sock.sendall(b"GET /hea")
+                held.append(sock)
+            except OSError:
+                time.sleep(0.01)
+            while len(held) > 400:
+                held.popleft().close()
+        for sock in held:
+            sock.close()
+
+    flooder = threading.Thread(target=flood, daemon=True)
+    posting = None
+    try:
+        assert healthz(port)["status"] == "ok"
+        # A request in flight (a form whose body never comes) keeps the server's loop running for
+        # the stop's grace, past the second after which asyncio accepts again.
+        posting = socket.create_connection(("127.0.0.1", port), timeout=10)
+        auth = base64.b64encode(f"admin:{PASSWORD}".encode()).decode()
+        posting.sendall(f"POST /occurrences/1:labour:x/submit HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n"
+                        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ncsrf=".encode())
+        flooder.start()
+        deadline = time.monotonic() + 20
+        while not any("no file descriptor left" in line for line in log) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert any("no file descriptor left" in line for line in log), "the flood used up the descriptors"
+        time.sleep(1.5)  # a few rounds of running out and accepting again
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    finally:
+        flooding.clear()
+        if flooder.is_alive():
+            flooder.join(timeout=30)
+        if posting is not None:
+            posting.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    time.sleep(0.2)  # the log's last lines
+    text = "".join(log)
+    assert "level=INFO stopped" in text, text[-2000:]
+    assert "Traceback" not in text and "Invalid file descriptor" not in text, text[:3000]

@@ -205,6 +205,8 @@ class Daemon:
         # the login and sign-in throttles count the address a request really comes from.
         # log_config=None: uvicorn's warnings go through this process's handler, one line each.
         proxies = self.service.settings.proxies()
+        if os.environ.get("FORWARDED_ALLOW_IPS"):  # as an older README advised
+            log.warning("FORWARDED_ALLOW_IPS is not read: name the reverse proxies in SCHEDULER_TRUSTED_PROXIES")
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
                                 log_config=None, http=guarded_h11(), loop=LOOP, timeout_keep_alive=5,
                                 h11_max_incomplete_event_size=16 * 1024, timeout_graceful_shutdown=HTTP_GRACE,

@@ -31,13 +31,13 @@ ASKED = "sign-in link asked for"
 
 
 @pytest.fixture
-def instances(make_service, database_url):
-    """`start()`: one more `scheduler run` HTTP server (Daemon.serve_http, as `run` serves) with a
-    service and engine of its own, on the test's database; `stop()`: every server started so far."""
+def servers(make_service):
+    """`start(url)`: one more `scheduler run` HTTP server (Daemon.serve_http, as `run` serves) with a
+    service and engine of its own, on the database at `url`; `stop()`: every server started so far."""
     running = []
 
-    def start(url: str | None = None, **settings) -> str:
-        service = make_service(url or database_url)
+    def start(url: str, **settings) -> str:
+        service = make_service(url)
         if settings:
             service.settings = service.settings.model_copy(update=settings)
         port = free_port()
@@ -56,6 +56,17 @@ def instances(make_service, database_url):
     start.stop = stop
     yield start
     stop()
+
+
+@pytest.fixture
+def instances(servers, database_url):
+    """As `servers`, on the test's database (SQLite, then PostgreSQL)."""
+
+    def start(**settings) -> str:
+        return servers(database_url, **settings)
+
+    start.stop = servers.stop
+    return start
 
 
 def attempts(url: str, purpose: str) -> list[ThrottleAttemptRow]:
@@ -122,10 +133,10 @@ def test_two_instances_share_the_sign_in_count_and_a_restart_keeps_it(instances,
     assert len(attempts(database_url, "sign-in")) == 30
 
 
-def test_x_forwarded_for_counts_only_from_a_trusted_proxy(instances, tmp_path, caplog):
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy(servers, tmp_path, caplog):
     url = f"sqlite:///{tmp_path / 'proxies.db'}"
     # 127.0.0.2 is the reverse proxy; every other address is a client of its own, whatever it says.
-    base = instances(url, trusted_proxies="127.0.0.2")
+    base = servers(url, trusted_proxies="127.0.0.2")
     with caplog.at_level(logging.WARNING, logger="scheduler"):
         for n in range(10):  # an untrusted peer names a new client at each try: counted as itself
             xff = {"X-Forwarded-For": f"198.51.100.{n}"}
@@ -147,10 +158,14 @@ def test_x_forwarded_for_counts_only_from_a_trusted_proxy(instances, tmp_path, c
     assert {row.key for row in attempts(url, "login")} == {"127.0.0.3", "203.0.113.7"}
 
 
-def test_with_no_trusted_proxy_x_forwarded_for_from_loopback_is_ignored(instances, tmp_path):
-    """uvicorn alone believes X-Forwarded-For from 127.0.0.1; the daemon believes nobody by default."""
+def test_with_no_trusted_proxy_x_forwarded_for_from_loopback_is_ignored(servers, tmp_path, monkeypatch, caplog):
+    """uvicorn alone believes X-Forwarded-For from 127.0.0.1, or from FORWARDED_ALLOW_IPS; the
+    daemon believes nobody by default, and says that it does not read uvicorn's variable."""
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
     url = f"sqlite:///{tmp_path / 'nobody.db'}"
-    base = instances(url)
+    with caplog.at_level(logging.WARNING, logger="scheduler"):
+        base = servers(url)
+    assert "FORWARDED_ALLOW_IPS is not read: name the reverse proxies in SCHEDULER_TRUSTED_PROXIES" in caplog.text
     for n in range(10):
         assert call(base, "/", auth=WRONG, headers={"X-Forwarded-For": f"198.51.100.{n}"})[0] == 401
     assert call(base, "/", auth=CREDENTIAL, headers={"X-Forwarded-For": "198.51.100.50"})[0] == 429

@@ -30,3 +30,21 @@ def _weekday_name(number: int, lang: str) -> str:
     from babel.dates import format_date
 
     return format_date(dt.date(2024, 1, 1) + dt.timedelta(days=number), "EEEE", locale=lang)  # 2024-01-01: a Monday
+
+
+def period_words(label: str, lang: str, gettext) -> str:
+    """An occurrence's period in words ("I квартал 2022 г.", "2022 жылғы I жартыжылдық"), through the
+    catalog's `gettext`: a year, a half-year, a quarter, or a one-off's day."""
+    import re
+
+    if re.fullmatch(r"\d{4}", label):
+        return gettext("year %(year)s") % {"year": label}
+    if found := re.fullmatch(r"(\d{4})-H([12])", label):
+        return gettext("half-year %(half)s of %(year)s") % {"half": "I" * int(found[2]), "year": found[1]}
+    if found := re.fullmatch(r"(\d{4})-Q([1-4])", label):
+        return gettext("quarter %(quarter)s of %(year)s") % {"quarter": ("I", "II", "III", "IV")[int(found[2]) - 1],
+                                                             "year": found[1]}
+    try:
+        return long_date(dt.date.fromisoformat(label), lang)
+    except ValueError:
+        return label

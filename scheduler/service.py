@@ -234,7 +234,8 @@ class Service:
         base = self.settings.public_base_url()
         return {address: f"{base}/feeds/{token}.ics" for address, token in found.items() if token}
 
-    def item(self, row: OccurrenceRow, language: str) -> compose.Item:
+    def item(self, row: OccurrenceRow, language: str, focal: Sequence[Person] = ()) -> compose.Item:
+        """A deadline as emails list it; `focal`: its body's focal points (named for its heads)."""
         obligation = self.plan.obligation(row.obligation)
         pick = lambda name: (getattr(obligation, f"{name}_{language}", None) or getattr(obligation, f"{name}_kk")) if obligation else None  # noqa: E731
         recipient = None
@@ -259,6 +260,7 @@ class Service:
             heading=heading,
             by_agreement=bool(agency and agency.by_agreement),
             agency_short=content.short_name(self.plan, row.agency, row.nominal_due, language) if agency else None,
+            focal=tuple(f"{p.name}, {p.email}" if p.name else p.email for p in focal),
             **plan_named(self.plan, row.obligation, language),
             **period_named(self.plan, row.obligation, row.period),
         )
@@ -318,7 +320,7 @@ class Service:
                 keys = [("item", row.id, row.updated_at, row.due, first.language) for row in found]
                 for key, row in zip(keys, found):
                     if key not in memo:
-                        memo[key] = self.item(row, first.language)
+                        memo[key] = self.item(row, first.language, directory.people(row.agency, "focal"))
                 to = compose.Recipient(first.recipient, first.name, first.language,
                                        self.role_of(first, found, directory, memo))
                 yield shared.deadline(compose.kind_of(first.step), to, first.step, [memo[key] for key in keys],
@@ -510,20 +512,26 @@ class Service:
             submission = db.get(SubmissionRow, row.submission_id) if row.submission_id is not None else None
             return row, submission, ledger
 
-    def compliance(self, year: int, now: dt.datetime) -> list[report.AgencyCompliance]:
+    def compliance(self, year: int, now: dt.datetime, lang: str = "kk") -> list[report.AgencyCompliance]:
         """The compliance table of occurrences due in `year` (active ones, not closed), as of `now`.
-        An answer counts while submitted or accepted; a returned one is owed again."""
+        An answer counts while submitted or accepted; a returned one is owed again. Each body is
+        named in `lang` as on the nominal date of its last deadline of the year, as the dashboard
+        names it (`report.body_name`)."""
         with session(self.engine) as db:
             rows = db.exec(
-                select(OccurrenceRow.agency, OccurrenceRow.due, OccurrenceRow.state, SubmissionRow.submitted_at)
+                select(OccurrenceRow.agency, OccurrenceRow.nominal_due, OccurrenceRow.due, OccurrenceRow.state,
+                       SubmissionRow.submitted_at)
                 .outerjoin(SubmissionRow, col(SubmissionRow.id) == col(OccurrenceRow.submission_id))
                 .where(OccurrenceRow.status == "active", OccurrenceRow.state != CLOSED,
                        col(OccurrenceRow.due).between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
+                .order_by(OccurrenceRow.due, OccurrenceRow.id)
             ).all()
         # Placeholders (named with no addressee) are listed, not counted.
+        counted = [row for row in rows if row[0] not in self.plan.placeholders]
         owed = [report.Owed(agency, due, self.timing.local_day(submitted) if state in ANSWERED and submitted else None)
-                for agency, due, state, submitted in rows if agency not in self.plan.placeholders]
-        names = {code: a.short_kk for code, a in self.plan.file.agencies.items()}
+                for agency, _nominal, due, state, submitted in counted]
+        named_on = {agency: nominal for agency, nominal, *_rest in counted}  # the last one's, in due order
+        names = {code: report.body_name(self.plan, code, day, lang) for code, day in named_on.items()}
         return report.compliance(owed, names, self.timing.local_day(now), self.calendar)
 
     def undelivered(self, now: dt.datetime, days: int = 30) -> list[tuple[str, str, str, str]]:

@@ -32,12 +32,13 @@ from email.message import EmailMessage
 from email.policy import SMTPUTF8
 from email.utils import format_datetime, make_msgid
 from functools import lru_cache
+from urllib.parse import quote
 
 from jinja2 import Environment
 from markupsafe import escape
 
 from scheduler.feeds.ics import Deadline, deadlines_calendar
-from scheduler.i18n import long_date
+from scheduler.i18n import long_date, period_words
 from scheduler.notify import wire
 from scheduler.templating import environment, overridden, translations
 
@@ -80,6 +81,7 @@ class Item:
     opens: dt.date | None = None  # an event: the first day it may be held (the period's, or the adoption)
     partial_from: dt.date | None = None  # the plan covers the period only from this day (its adoption)
     own_report: bool = False  # the information goes to the owing body itself: its own report, nothing to send
+    focal: tuple[str, ...] = ()  # the body's focal points, "Name, address": whom a head or the working body can call on
 
     @property
     def number(self) -> str:
@@ -99,6 +101,59 @@ def plan_order(obligation: str) -> tuple:
 
 def in_plan_order(items: Sequence[Item]) -> list[Item]:
     return sorted(items, key=lambda i: (i.plan_rank, plan_order(i.number), i.due, i.agency_name, i.occurrence_id))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the plan as an email lists it: its number, heading, title and form said once, then
+    each deadline of it the email is about (a body, a period), in the plan's order."""
+
+    plan: str | None
+    number: str
+    heading: str | None
+    title: str
+    form: str | None
+    event: bool
+    entries: tuple[Item, ...]
+
+    @property
+    def own_report(self) -> bool:
+        """Every deadline of the row goes to its own body: said once, for the row."""
+        return all(i.own_report for i in self.entries)
+
+    @property
+    def dates(self) -> list[tuple[Item, list[Item]]]:
+        """The row's deadlines by date, period and addressee (said once for the bodies that share
+        them): (the first of them, all of them)."""
+        found: dict[tuple, list[Item]] = {}
+        for item in self.entries:
+            found.setdefault((item.due, item.period, item.recipient_name, item.own_report, item.event,
+                              item.partial_from), []).append(item)
+        return [(group[0], group) for group in found.values()]
+
+
+def rows_of(items: Sequence[Item]) -> list[Row]:
+    """`items` (in the plan's order) grouped by their row."""
+    rows: list[Row] = []
+    for item in items:
+        last = rows[-1] if rows else None
+        if last is not None and (last.plan, last.number, last.title) == (item.plan, item.number, item.title):
+            rows[-1] = replace(last, entries=(*last.entries, item))
+        else:
+            rows.append(Row(item.plan, item.number, item.heading, item.title, item.form, item.event, (item,)))
+    return rows
+
+
+def item_url(base_url: str, item: Item) -> str:
+    """A deadline's own page: it opens for a reader signed in by the email's personal link."""
+    return f"{base_url}/occurrences/{quote(item.occurrence_id, safe=':.-/')}"
+
+
+BRIEF_TITLE = 160  # characters of a row's title in an email sent for information
+
+# The .ics attached to a deadline email carries the reader's own deadlines only: those of the body
+# she answers for or heads, not those she is told of (the body owed the information, the coordinator).
+OWN_ROLES = frozenset({"focal", "supervisor", "head"})
 
 
 @dataclass(frozen=True)
@@ -180,7 +235,18 @@ class DigestReport:
 def _environment(language: str, domain: str = "email") -> Environment:
     env = environment(language, strict=True, domain=domain)
     env.filters.setdefault("long_date", long_date)
+    said = translations(language, domain)
+    env.filters["period"] = lambda label: period_words(label, language, said.gettext)
+    env.filters["row_name"] = lambda number: row_name(number, said.gettext)
     return env
+
+
+def row_name(number: str, gettext: Callable[[str], str]) -> str:
+    """A row as people call it: "Obligation 8.1"; a paragraph of the resolution by its name ("п. 3.2
+    постановления", "қаулының 3.2-тармағы"), never its code (`res-3.2`)."""
+    if number.startswith("res-"):
+        return gettext("paragraph %(number)s of the resolution") % {"number": number.removeprefix("res-")}
+    return f"{gettext('Obligation')} {number}"
 
 
 def render(kind: str, language: str, context: dict, domain: str = "email") -> tuple[str, str, str]:
@@ -287,28 +353,42 @@ def _attachment(items: Sequence[Item], letterhead: Letterhead, now: dt.datetime,
     deadlines = []
     for i in items:
         title = f"{i.heading} {i.title}" if i.heading else i.title
-        lines = [*([i.plan] if i.plan else []), f"{i.number}. {title}", f"{_('Body')}: {i.agency_name}"]
+        named = row_name(i.number, _)
+        lines = [*([i.plan] if i.plan else []), f"{named}. {title}", f"{_('Body')}: {i.agency_name}"]
         if i.form:
             lines.append(f"{_('Form')}: {i.form}")
         if i.recipient_name:
             lines.append(f"{_('To')}: {i.recipient_name}")
-        if letterhead.translation == "working":
-            lines.append(_("The plan's text in this language is a working translation, not the official text."))
-        lines.append(i.occurrence_id)
-        summary = f"{i.agency_short or i.agency_name}: {i.number}. {i.title}"
-        deadlines.append(Deadline(i.occurrence_id, i.due, summary[:250], "\n".join(lines), i.sequence))
+        lines.append(item_url(letterhead.base_url, i))
+        # A calendar shows the summary as the entry's name (and in the alarm): short; the
+        # description has the whole title.
+        summary = f"{i.agency_short or i.agency_name}: {i.number if not i.number.startswith('res-') else named}. {i.title}"
+        deadlines.append(Deadline(i.occurrence_id, i.due, _shortened(summary, 100), "\n".join(lines), i.sequence))
     return deadlines_calendar(deadlines, letterhead.plan_title, now)
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:") + "…"
 
 
 def _deadline_context(to: Recipient, step: str, items: list[Item], letterhead: Letterhead, now: dt.datetime,
                       working_days: Callable[[dt.date, dt.date], int] | None = None) -> dict:
-    """What a deadline email's template is given; `items` in the plan's order."""
+    """What a deadline email's template is given; `items` in the plan's order, and grouped by row
+    (`rows`); `one_body`: the body's name where every item is one body's (said once, above the list)."""
     today = now.date()
     earliest = min(i.due for i in items)
+    bodies = {i.agency_name for i in items}
     return {
         "to": to,
         "step": step,
         "items": items,
+        "rows": rows_of(items),
+        "one_body": next(iter(bodies)) if len(bodies) == 1 else None,
+        "item_url": lambda item: item_url(letterhead.base_url, item),
+        # Told for information (the body owed the information, the coordinator): a row's title in
+        # brief, its page one tap away; the whole title for those who answer for it or head them.
+        "title_of": (lambda row: _shortened(row.title, BRIEF_TITLE)) if to.role in ("recipient", "coordinator") else (lambda row: row.title),
+        "brief": to.role in ("recipient", "coordinator"),
         "count": len(items),
         "earliest": earliest,
         "latest": max(i.due for i in items),
@@ -327,8 +407,9 @@ def _deadline_message(kind: str, to: Recipient, step: str, items: Sequence[Item]
                       working_days: Callable[[dt.date, dt.date], int] | None = None) -> EmailMessage:
     items = in_plan_order(items)
     rendered = render(kind, to.language, _deadline_context(to, step, items, letterhead, now, working_days))
+    own = to.role in OWN_ROLES or to.role not in ROLES
     return _message(to, letterhead, now, step, [i.occurrence_id for i in items], rendered,
-                    _attachment(items, letterhead, now, to.language), message_id)
+                    _attachment(items, letterhead, now, to.language) if own else None, message_id)
 
 
 def reminder(to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime,
@@ -375,7 +456,7 @@ class _Shared:
     tail: bytes  # Auto-Submitted, MIME-Version, X-Scheduler-Step, X-Scheduler-Occurrences
     text: str
     html: str
-    attachment: bytes
+    attachment: bytes | None
 
 
 class Batch:
@@ -440,8 +521,8 @@ class Batch:
         tail = (wire.line("Auto-Submitted", "auto-generated") + wire.line("MIME-Version", "1.0")
                 + wire.line("X-Scheduler-Step", step)
                 + wire.line("X-Scheduler-Occurrences", ", ".join(i.occurrence_id for i in items)))
-        return _Shared(wire.address("From", sender_name, letterhead.sender), b"".join(middle), tail, text, html,
-                       wire.attachment_part(_attachment(items, letterhead, now, language)))
+        attachment = wire.attachment_part(_attachment(items, letterhead, now, language)) if role in OWN_ROLES else None
+        return _Shared(wire.address("From", sender_name, letterhead.sender), b"".join(middle), tail, text, html, attachment)
 
 
 @lru_cache(maxsize=4096)

@@ -2,16 +2,24 @@
 
 PDF, DOCX, XLSX, PNG and JPEG only, recognised by their first bytes (and, for the Office formats,
 by the parts inside the ZIP container); a name whose extension says otherwise is refused, and so are
-Office documents that carry macros. Pure: the caller reads the bytes and gives the size limit.
+Office documents that carry macros. The caller gives the size limit, and the document as bytes
+(`check_upload`) or as a file (`check_file`: an upload spooled to disk, whose size is taken without
+reading it and whose bytes are hashed and kept a chunk at a time, never whole in memory).
+
+A ZIP's table of contents is judged from its end record before it is read: more than `MAX_PARTS`
+parts, or a table larger than `MAX_DIRECTORY` bytes, is refused at once (a DOCX or XLSX holds tens
+or hundreds of parts; reading the names of a quarter of a million takes seconds of a core).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import tempfile
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import IO
 
 from scheduler.errors import BadInput
 
@@ -23,6 +31,10 @@ JPEG = "image/jpeg"
 KINDS = {PDF: ("PDF", (".pdf",)), DOCX: ("DOCX", (".docx",)), XLSX: ("XLSX", (".xlsx",)),
          PNG: ("PNG", (".png",)), JPEG: ("JPEG", (".jpg", ".jpeg"))}
 NAME_LIMIT = 200
+MAX_PARTS = 10_000  # parts of a ZIP (DOCX, XLSX) whose names are read
+MAX_DIRECTORY = 4 << 20  # bytes of a ZIP's table of contents
+CHUNK = 1 << 20  # bytes read at a time from an uploaded file
+IN_MEMORY = 1 << 20  # a kept document larger than this waits on disk
 
 
 @dataclass(frozen=True)
@@ -31,24 +43,73 @@ class Upload:
     content_type: str
     size: int
     sha256: str
-    content: bytes
+    source: bytes | IO[bytes] = field(repr=False, compare=False)  # the bytes, or a temporary file holding them
+
+    @property
+    def content(self) -> bytes:
+        """The document's bytes (read from its temporary file when it has one: one document at a time)."""
+        if isinstance(self.source, bytes):
+            return self.source
+        self.source.seek(0)
+        return self.source.read()
 
     def described(self) -> dict:
         return {"name": self.name, "content_type": self.content_type, "size": self.size, "sha256": self.sha256}
 
 
+class TooManyParts(BadInput):
+    """A ZIP whose table of contents is too large to read."""
+
+
 def sniff(content: bytes) -> str | None:
-    """The content type of a document we accept, from its bytes; None for anything else."""
-    if content.startswith(b"%PDF-"):
+    """The content type of a document we accept, from its bytes; None for anything else
+    (TooManyParts for a ZIP too large to look into)."""
+    return sniff_file(io.BytesIO(content), len(content))
+
+
+def zip_extent(handle: IO[bytes], size: int) -> tuple[int, int] | None:
+    """(parts, bytes of the table of contents) that a ZIP's end record declares (ZIP64's too);
+    None when no end record is found."""
+    tail = min(size, 22 + 0xFFFF + 20)
+    handle.seek(size - tail)
+    data = handle.read(tail)
+    at = data.rfind(b"PK\x05\x06")
+    if at < 0 or len(data) - at < 22:
+        return None
+    parts = int.from_bytes(data[at + 10:at + 12], "little")
+    directory = int.from_bytes(data[at + 12:at + 16], "little")
+    if at >= 20 and data[at - 20:at - 16] == b"PK\x06\x07":  # the ZIP64 locator, then its end record
+        handle.seek(min(int.from_bytes(data[at - 12:at - 4], "little"), size))
+        record = handle.read(56)
+        if len(record) == 56 and record[:4] == b"PK\x06\x06":
+            parts = max(parts, int.from_bytes(record[32:40], "little"))
+            directory = max(directory, int.from_bytes(record[40:48], "little"))
+    return parts, directory
+
+
+def sniff_file(handle: IO[bytes], size: int) -> str | None:
+    """As `sniff`, for a document in a file of `size` bytes: its first bytes, and for a ZIP its
+    table of contents (after its extent is checked: TooManyParts)."""
+    handle.seek(0)
+    head = handle.read(8)
+    if head.startswith(b"%PDF-"):
         return PDF
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return PNG
-    if content.startswith(b"\xff\xd8\xff"):
+    if head.startswith(b"\xff\xd8\xff"):
         return JPEG
-    if content.startswith(b"PK\x03\x04"):
+    if head.startswith(b"PK\x03\x04"):
+        extent = zip_extent(handle, size)
+        if extent is None:
+            return None
+        parts, directory = extent
+        if parts > MAX_PARTS or directory > MAX_DIRECTORY:
+            raise TooManyParts(f"a ZIP of {parts:,} parts ({directory / 2**20:.1f} MB of table of contents): more "
+                               f"than the {MAX_PARTS:,} parts a DOCX or XLSX may have; refused without reading them")
         try:
-            names = set(zipfile.ZipFile(io.BytesIO(content)).namelist())
-        except (zipfile.BadZipFile, ValueError, OSError):
+            handle.seek(0)
+            names = set(zipfile.ZipFile(handle).namelist())
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError):
             return None
         if "[Content_Types].xml" not in names or any(n.lower().endswith("vbaproject.bin") for n in names):
             return None
@@ -79,7 +140,7 @@ def check_upload(name: str, content: bytes, limit_bytes: int) -> Upload:
                        f"{limit_bytes / 2**20:g} MB (SCHEDULER_MAX_UPLOAD_MB)")
     if not content:
         raise BadInput(f"{shown}: the file is empty")
-    kind = sniff(content)
+    kind = _sniffed(shown, io.BytesIO(content), len(content))
     if kind is None:
         raise BadInput(f"{shown}: not a PDF, DOCX, XLSX, PNG or JPEG document (judged by its content; "
                        "Office files with macros are refused)")
@@ -87,3 +148,40 @@ def check_upload(name: str, content: bytes, limit_bytes: int) -> Upload:
     if not shown.lower().endswith(extensions):
         raise BadInput(f"{shown}: the content is {label}, but the name says otherwise; name it *{extensions[0]}")
     return Upload(shown, kind, len(content), hashlib.sha256(content).hexdigest(), content)
+
+
+def _sniffed(shown: str, handle: IO[bytes], size: int) -> str | None:
+    try:
+        return sniff_file(handle, size)
+    except TooManyParts as refused:
+        raise TooManyParts(f"{shown}: {refused}") from None
+
+
+def check_file(name: str, handle: IO[bytes], limit_bytes: int) -> Upload:
+    """As `check_upload`, for a document in a file (an upload spooled to disk): its size taken
+    without reading it, so nothing is read past the limit; its content judged from its first bytes
+    (and a ZIP's capped table of contents); its bytes hashed and copied a chunk at a time into a
+    temporary file of the Upload's own, so that the caller may close its file. Blocking: run it
+    off the event loop (web/agency.py)."""
+    shown = clean_name(name)
+    if not shown:
+        raise BadInput(f"{name!r}: a document needs a file name")
+    size = handle.seek(0, io.SEEK_END)
+    if size > limit_bytes:
+        raise BadInput(f"{shown}: {size / 2**20:.1f} MB is more than the limit of "
+                       f"{limit_bytes / 2**20:g} MB (SCHEDULER_MAX_UPLOAD_MB)")
+    if not size:
+        raise BadInput(f"{shown}: the file is empty")
+    kind = _sniffed(shown, handle, size)
+    if kind is None:
+        raise BadInput(f"{shown}: not a PDF, DOCX, XLSX, PNG or JPEG document (judged by its content; "
+                       "Office files with macros are refused)")
+    label, extensions = KINDS[kind]
+    if not shown.lower().endswith(extensions):
+        raise BadInput(f"{shown}: the content is {label}, but the name says otherwise; name it *{extensions[0]}")
+    digest, kept = hashlib.sha256(), tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)
+    handle.seek(0)
+    while chunk := handle.read(CHUNK):
+        digest.update(chunk)
+        kept.write(chunk)
+    return Upload(shown, kind, size, digest.hexdigest(), kept)

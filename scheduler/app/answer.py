@@ -207,11 +207,14 @@ def submit(
                    "held_on": held_on.isoformat() if held_on else None,
                    "files": [u.described() for u in uploads] or None}
         event, values = _write(db, timing, row, seen, decision, SUBMIT, details, actor, now, client)
-        for upload in uploads:
-            db.add(FileRow(occurrence_id=occurrence_id, submission_id=submission.id, event_id=event.id,
-                           name=upload.name, content_type=upload.content_type, size=upload.size,
-                           sha256=upload.sha256, content=upload.content, uploaded_at=as_utc(now),
-                           uploaded_by=actor.name))
+        for upload in uploads:  # written and let go one by one: one document's bytes in memory at a time
+            stored = FileRow(occurrence_id=occurrence_id, submission_id=submission.id, event_id=event.id,
+                             name=upload.name, content_type=upload.content_type, size=upload.size,
+                             sha256=upload.sha256, content=upload.content, uploaded_at=as_utc(now),
+                             uploaded_by=actor.name)
+            db.add(stored)
+            db.flush()
+            db.expunge(stored)
         return _outcome(row, SUBMIT, decision, values, submission)
 
 

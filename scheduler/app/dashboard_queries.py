@@ -1,5 +1,7 @@
 """What the secretariat's dashboard reads from the store: occurrences with their answer (filtered by
-agency, obligation and due date), an agency's contacts and history, and an agency's feed token.
+agency, obligation, due date and state, a page at a time), the figures the pages show counted by
+the database (deadlines per day, the late per agency, a year's answers in a few columns), the
+data's version, an agency's contacts and history, and an agency's feed token.
 
 Read-only but for `agency_feed_token`, which registers the agency's feed token on first use (the
 token is derived from the deployment's key, so the same link is shown every time and to every
@@ -14,6 +16,8 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import and_, case, func, literal_column, null
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
@@ -21,7 +25,7 @@ from sqlmodel import col, select
 from scheduler.feeds.tokens import digest
 from scheduler.store.db import session
 from scheduler.store.ledger import aware
-from scheduler.store.tables import ContactRow, EventRow, FeedTokenRow, OccurrenceRow, SubmissionRow
+from scheduler.store.tables import ContactRow, EventRow, FeedTokenRow, OccurrenceRow, SettingRow, SubmissionRow
 
 
 @dataclass(frozen=True)
@@ -42,35 +46,170 @@ class Entry:
     submitted_at: dt.datetime | None  # the answer in force (a returned one's too), aware
 
 
-def entries(engine: Engine, *, agency: str | None = None, obligation: str | None = None,
-            first: dt.date | None = None, last: dt.date | None = None) -> list[Entry]:
-    """Active occurrences (closed ones included), due in [first, last] when given, by due date and id."""
-    query = (
-        select(OccurrenceRow.id, OccurrenceRow.obligation, OccurrenceRow.agency, OccurrenceRow.period,
-               OccurrenceRow.nominal_due, OccurrenceRow.due, OccurrenceRow.extended_until,
-               OccurrenceRow.extension_requested, OccurrenceRow.state, OccurrenceRow.title_kk,
-               OccurrenceRow.recipient, SubmissionRow.submitted_at)
-        .outerjoin(SubmissionRow, col(SubmissionRow.id) == col(OccurrenceRow.submission_id))
-        .where(OccurrenceRow.status == "active")
-        .order_by(OccurrenceRow.due, OccurrenceRow.id)
-    )
+OWED = ("open", "returned")  # the answer still owed: late once the day has passed
+SHOWN = ("open", "returned", "submitted", "accepted")  # any other state is shown as closed
+_o = OccurrenceRow.__table__.c
+
+
+def state_is(state: str, today: dt.date):
+    """The condition for a state as the dashboard shows it (`dashboard_view.state_of`)."""
+    if state == "overdue":
+        return and_(_o.state.in_(OWED), _o.due < today)
+    if state in OWED:
+        return and_(_o.state == state, _o.due >= today)
+    if state in SHOWN:
+        return _o.state == state
+    return _o.state.not_in(SHOWN)
+
+
+def _where(*, agency: str | None = None, obligation: str | None = None, first: dt.date | None = None,
+           last: dt.date | None = None, state: str | None = None, today: dt.date | None = None,
+           ids: Iterable[str] | None = None, match=None) -> list:
+    found = [_o.status == "active"]
     if agency:
-        query = query.where(OccurrenceRow.agency == agency)
+        found.append(_o.agency == agency)
     if obligation:
-        query = query.where(OccurrenceRow.obligation == obligation)
+        found.append(_o.obligation == obligation)
     if first:
-        query = query.where(col(OccurrenceRow.due) >= first)
+        found.append(_o.due >= first)
     if last:
-        query = query.where(col(OccurrenceRow.due) <= last)
-    with session(engine) as db:
-        rows = db.exec(query).all()
+        found.append(_o.due <= last)
+    if state:
+        found.append(state_is(state, today))
+    if ids is not None:
+        found.append(_o.id.in_(list(ids)))
+    if match is not None:
+        found.append(match)
+    return found
+
+
+def entries(engine: Engine, *, agency: str | None = None, obligation: str | None = None,
+            first: dt.date | None = None, last: dt.date | None = None, state: str | None = None,
+            today: dt.date | None = None, ids: Iterable[str] | None = None, match=None,
+            limit: int | None = None, offset: int = 0) -> list[Entry]:
+    """Active occurrences (closed ones included), due in [first, last] when given, in `state` as the
+    dashboard shows it on `today`, by due date and id; `limit` of them from `offset`."""
+    s = SubmissionRow.__table__.c
+    query = (
+        sa_select(_o.id, _o.obligation, _o.agency, _o.period, _o.nominal_due, _o.due, _o.extended_until,
+                  _o.extension_requested, _o.state, _o.title_kk, _o.recipient, s.submitted_at)
+        .select_from(OccurrenceRow.__table__.outerjoin(SubmissionRow.__table__, s.id == _o.submission_id))
+        .where(*_where(agency=agency, obligation=obligation, first=first, last=last, state=state, today=today,
+                       ids=ids, match=match))
+        .order_by(_o.due, _o.id)
+    )
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
     return [Entry(*row[:-1], aware(row[-1]) if row[-1] else None) for row in rows]
+
+
+def count(engine: Engine, **selection) -> int:
+    """How many `entries` would give for this selection (without limit)."""
+    with engine.connect() as connection:
+        return connection.execute(sa_select(func.count()).select_from(OccurrenceRow.__table__)
+                                  .where(*_where(**selection))).scalar() or 0
+
+
+def lean(engine: Engine, **selection) -> list[tuple]:
+    """(id, obligation, agency, period, nominal_due, due, state, title_kk) of the selection, by due
+    date and id: what a search of the words on the page is checked against."""
+    query = (sa_select(_o.id, _o.obligation, _o.agency, _o.period, _o.nominal_due, _o.due, _o.state, _o.title_kk)
+             .where(*_where(**selection)).order_by(_o.due, _o.id))
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(query).all()]
+
+
+def by_day(engine: Engine, today: dt.date, uncounted: Iterable[str] = (), **selection) -> dict[dt.date, tuple[int, int, int]]:
+    """{due date: (deadlines, overdue, settled)}; the overdue of `uncounted` agencies (placeholders)
+    are not counted as late."""
+    late = and_(_o.state.in_(OWED), _o.due < today)
+    uncounted = sorted(uncounted)
+    if uncounted:
+        late = and_(late, _o.agency.not_in(uncounted))
+    query = (sa_select(_o.due, func.count(), func.sum(case((late, 1), else_=0)),
+                       func.sum(case((_o.state.not_in(OWED), 1), else_=0)))
+             .where(*_where(today=today, **selection)).group_by(_o.due))
+    with engine.connect() as connection:
+        return {due: (n, int(overdue or 0), int(settled or 0)) for due, n, overdue, settled in connection.execute(query)}
+
+
+def name_epochs(agencies: dict) -> dict[str, list[dt.date]]:
+    """Per agency with former names, the last days of each (ascending): a row is named by the first
+    that its nominal date does not pass (`Plan.display_name`), or by the present name."""
+    return {code: sorted(f.until for f in agency.former_names)
+            for code, agency in agencies.items() if getattr(agency, "former_names", None)}
+
+
+def _named_on(epochs: dict[str, list[dt.date]]):
+    """An SQL expression: the day by which a row's body is named (see `name_epochs`); NULL for the
+    present name. Literal values, so that GROUP BY repeats the very expression of the SELECT."""
+    whens = [(and_(_o.agency == literal_column(_quoted(code)), _o.nominal_due <= literal_column(_quoted(until.isoformat()))),
+              literal_column(_quoted(until.isoformat())))
+             for code, untils in sorted(epochs.items()) for until in untils]
+    return case(*whens, else_=null()) if whens else null()
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _day(value) -> dt.date | None:
+    return value if value is None or isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def late_by_agency(engine: Engine, today: dt.date, epochs: dict[str, list[dt.date]], *, agency: str | None = None,
+                   obligation: str | None = None) -> list[tuple[str, dt.date | None, int]]:
+    """(agency, the day its name is taken on or None for the present one, overdue deadlines) for
+    every agency with a deadline past its day and still owed."""
+    named = _named_on(epochs)
+    query = (sa_select(_o.agency, named, func.count())
+             .where(*_where(agency=agency, obligation=obligation, last=today - dt.timedelta(days=1)),
+                    _o.state.in_(OWED))
+             .group_by(_o.agency, *([named] if epochs else [])))
+    with engine.connect() as connection:
+        return [(code, _day(day), n) for code, day, n in connection.execute(query)]
+
+
+def agencies_of(engine: Engine, **selection) -> list[tuple[str, dt.date, int]]:
+    """(agency, its earliest nominal date, deadlines) of the selection."""
+    query = (sa_select(_o.agency, func.min(_o.nominal_due), func.count())
+             .where(*_where(**selection)).group_by(_o.agency))
+    with engine.connect() as connection:
+        return [(code, _day(day), n) for code, day, n in connection.execute(query)]
+
+
+def facts(engine: Engine, **selection) -> list[tuple]:
+    """(agency, nominal_due, due, state, submitted_at aware or None) of the selection, by due date
+    and id: what the compliance figures are counted from."""
+    s = SubmissionRow.__table__.c
+    query = (sa_select(_o.agency, _o.nominal_due, _o.due, _o.state, s.submitted_at)
+             .select_from(OccurrenceRow.__table__.outerjoin(SubmissionRow.__table__, s.id == _o.submission_id))
+             .where(*_where(**selection)).order_by(_o.due, _o.id))
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [(a, n, d, st, aware(at) if at else None) for a, n, d, st, at in rows]
+
+
+def data_version(engine: Engine) -> tuple:
+    """What changes whenever what the dashboard shows may have changed: the last sync (plan,
+    contacts, cancelled rows) and the events (every answer, decision and extension is written with
+    one). Cheap: an index lookup and a count of the latest ids (so that an event whose id was taken
+    before another's but committed after it is seen too)."""
+    e = EventRow.__table__.c
+    setting = SettingRow.__table__.c
+    latest = sa_select(func.max(e.id)).scalar_subquery()
+    with engine.connect() as connection:
+        return tuple(connection.execute(sa_select(
+            sa_select(setting.value).where(setting.key == "synced_at").scalar_subquery(),
+            latest,
+            sa_select(func.count()).select_from(EventRow.__table__).where(e.id > latest - 1000).scalar_subquery(),
+        )).one())
 
 
 def due_span(engine: Engine) -> tuple[dt.date, dt.date] | None:
     """The first and last due date of the active occurrences; None when there is none."""
-    from sqlalchemy import func
-
     with session(engine) as db:
         found = db.exec(select(func.min(OccurrenceRow.due), func.max(OccurrenceRow.due))
                         .where(OccurrenceRow.status == "active")).one()

@@ -1,5 +1,7 @@
 """What the people's pages read: an agency's deadlines with their answers, and the secretariat's
-queue of new answers and extension requests. Reading only; every change goes through answer.py."""
+queue of new answers and extension requests, each list a page at a time (`PAGE_SIZE`: the
+database counts and reads only the page shown, however many there are). Reading only; every
+change goes through answer.py."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -17,6 +20,7 @@ from scheduler.store.tables import EventRow, FileRow, OccurrenceRow, SubmissionR
 
 AHEAD = dt.timedelta(days=92)  # owed deadlines shown ahead of today (every overdue one is shown)
 BEHIND = dt.timedelta(days=366)  # answered ones shown by their due date back from today
+PAGE_SIZE = 100  # cards per list and page: an agency's whole list, in the shipped plan
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,43 @@ class Entry:
     files: int = 0
     returned: dict | None = None  # the latest return: at, actor, reason
     request: dict | None = None  # the extension asked for and not yet settled: until, reason, actor, at
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its entries, and how many the list holds in all."""
+
+    entries: list[Entry]
+    total: int
+    number: int = 1  # 1-based
+    size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        """The position of the page's first entry in the list (1-based; 0 when it is empty)."""
+        return (self.number - 1) * self.size + 1 if self.entries else 0
+
+    @property
+    def last(self) -> int:
+        return (self.number - 1) * self.size + len(self.entries)
+
+    def __iter__(self):
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def _page(db: Session, query, number: int, size: int) -> Page:
+    """The page `number` of the query's rows (the last page when it asks beyond), and their count."""
+    total = db.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
+    number = min(max(number, 1), max(1, -(-total // size)))
+    rows = db.exec(query.limit(size).offset((number - 1) * size)).all() if total else []
+    return Page(_entries(db, rows), total, number, size)
 
 
 def _latest(db: Session, ids: list[str], action: str) -> dict[str, dict]:
@@ -54,35 +95,42 @@ def _entries(db: Session, rows: Iterable[OccurrenceRow]) -> list[Entry]:
             for r in rows]
 
 
-def agency_deadlines(engine: Engine, agencies: frozenset[str] | None, today: dt.date) -> tuple[list[Entry], list[Entry]]:
-    """(owed: open or returned, due by today + AHEAD, oldest first; answered: submitted, accepted or
-    closed, due since today - BEHIND, latest first) for these agencies (None: all)."""
+def agency_deadlines(engine: Engine, agencies: frozenset[str] | None, today: dt.date, *, owed_page: int = 1,
+                     answered_page: int = 1, size: int = PAGE_SIZE) -> tuple[Page, Page]:
+    """(owed: open or returned, due by today + AHEAD, oldest first — the longest overdue lead;
+    answered: submitted, accepted or closed, due since today - BEHIND, latest first) for these
+    agencies (None: all), the page asked for of each."""
     with session(engine) as db:
         base = select(OccurrenceRow).where(OccurrenceRow.status == "active")
         if agencies is not None:
             base = base.where(col(OccurrenceRow.agency).in_(sorted(agencies)))
-        owed = db.exec(base.where(col(OccurrenceRow.state).in_(sorted(LADDER_RUNS)),
-                                  col(OccurrenceRow.due) <= today + AHEAD)
-                       .order_by(OccurrenceRow.due, OccurrenceRow.id)).all()
-        answered = db.exec(base.where(col(OccurrenceRow.state).in_([SUBMITTED, ACCEPTED, CLOSED]),
-                                      col(OccurrenceRow.due) >= today - BEHIND)
-                           .order_by(col(OccurrenceRow.due).desc(), OccurrenceRow.id)).all()
-        return _entries(db, owed), _entries(db, answered)
+        owed = _page(db, base.where(col(OccurrenceRow.state).in_(sorted(LADDER_RUNS)),
+                                    col(OccurrenceRow.due) <= today + AHEAD)
+                     .order_by(OccurrenceRow.due, OccurrenceRow.id), owed_page, size)
+        answered = _page(db, base.where(col(OccurrenceRow.state).in_([SUBMITTED, ACCEPTED, CLOSED]),
+                                        col(OccurrenceRow.due) >= today - BEHIND)
+                         .order_by(col(OccurrenceRow.due).desc(), OccurrenceRow.id), answered_page, size)
+        return owed, answered
 
 
-def queue(engine: Engine) -> tuple[list[Entry], list[Entry]]:
+def queue(engine: Engine, *, answers_page: int = 1, requests_page: int = 1, size: int = PAGE_SIZE) -> tuple[Page, Page]:
     """The secretariat's queue: (answers waiting for a decision, oldest first; extension requests
-    waiting for one, oldest first)."""
+    waiting for one, oldest asked first), the page asked for of each."""
     with session(engine) as db:
-        answers = db.exec(select(OccurrenceRow).join(SubmissionRow, col(SubmissionRow.id) == col(OccurrenceRow.submission_id))
-                          .where(OccurrenceRow.status == "active", OccurrenceRow.state == SUBMITTED)
-                          .order_by(SubmissionRow.recorded_at, OccurrenceRow.id)).all()
-        requests = db.exec(select(OccurrenceRow).where(OccurrenceRow.status == "active",
-                                                       col(OccurrenceRow.state).in_(sorted(LADDER_RUNS)),
-                                                       col(OccurrenceRow.extension_requested).is_not(None))
-                           .order_by(OccurrenceRow.due, OccurrenceRow.id)).all()
-        entries = _entries(db, requests)
-        return _entries(db, answers), sorted(entries, key=lambda e: (e.request or {}).get("at") or dt.datetime.min)
+        answers = _page(db, select(OccurrenceRow).join(SubmissionRow, col(SubmissionRow.id) == col(OccurrenceRow.submission_id))
+                        .where(OccurrenceRow.status == "active", OccurrenceRow.state == SUBMITTED)
+                        .order_by(SubmissionRow.recorded_at, OccurrenceRow.id), answers_page, size)
+        # Requests by when they were asked: the latest request event of each (one row per occurrence).
+        asked = (select(EventRow.occurrence_id, func.max(EventRow.id).label("latest"))
+                 .where(EventRow.action == REQUEST).group_by(EventRow.occurrence_id).subquery())
+        event = EventRow.__table__.alias("asked_event")
+        requests = _page(db, select(OccurrenceRow).outerjoin(asked, asked.c.occurrence_id == col(OccurrenceRow.id))
+                         .outerjoin(event, event.c.id == asked.c.latest)
+                         .where(OccurrenceRow.status == "active", col(OccurrenceRow.state).in_(sorted(LADDER_RUNS)),
+                                col(OccurrenceRow.extension_requested).is_not(None))
+                         .order_by(event.c.at.asc().nulls_first(), OccurrenceRow.due, OccurrenceRow.id),
+                         requests_page, size)
+        return answers, requests
 
 
 def occurrences(engine: Engine, ids: list[str]) -> dict[str, OccurrenceRow]:

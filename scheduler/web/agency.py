@@ -5,14 +5,18 @@ agencies' page without the forms; the secretariat sees every agency's. Documents
 (`/files/<id>`) by whoever may see their occurrence, always as attachments.
 
 Uploads are parsed by Starlette with python-multipart, under a size limit on the whole body
-(MAX_FILES documents of SCHEDULER_MAX_UPLOAD_MB each) counted as it arrives, and a deadline."""
+(MAX_FILES documents of SCHEDULER_MAX_UPLOAD_MB each) counted as it arrives, and a deadline; each
+document goes to a temporary file as it comes (Starlette spools past 1 MB) and is checked from it
+in the heavy lane (`answers.files.check_file`), never held whole in memory but while it is stored.
+The page's lists come a page at a time (`pages.PAGE_SIZE`), read and rendered in the heavy lane
+(web/lanes.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -22,10 +26,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from scheduler.answers import REQUEST
-from scheduler.answers.files import Upload, check_upload
+from scheduler.answers.files import Upload, check_file
 from scheduler.app import answer, pages
 from scheduler.errors import BadInput, UnknownOccurrence
 from scheduler.web.auth import Auth, Visitor
+from scheduler.web.lanes import LANES
 
 MAX_FILES = 10
 UPLOAD_TIMEOUT = 600.0  # seconds for an upload's body: a phone on a slow line sends 20 MB in minutes
@@ -106,8 +111,9 @@ async def read_letter(form: FormData, limit: int, lang: str = "en") -> tuple[Let
         for upload in form.getlist("files"):
             if not isinstance(upload, UploadFile) or not upload.filename:
                 continue  # an empty file input
-            content = await upload.read(limit + 1)
-            uploads.append(check_upload(upload.filename, content, limit))
+            # Checked from its spooled file in the heavy lane: no more than a chunk in memory, a
+            # ZIP's table of contents capped, the event loop free meanwhile.
+            uploads.append(await LANES.heavy(check_file, upload.filename, upload.file, limit))
     except ValueError:
         problem = f"{ref_date_text}: {Auth.words(lang, 'not_a_date')}"
     except BadInput as refused:
@@ -139,26 +145,48 @@ def back_to(form: FormData) -> str:
     return back if back == "/my" or (back.startswith("/occurrences/") and "//" not in back and "\\" not in back) else "/my"
 
 
+def lang_given(request: Request) -> str | None:
+    return request.query_params.get("lang") if request.query_params.get("lang") in ("kk", "ru", "en") else None
+
+
+def page_link(path: str, numbers: dict[str, int], name: str, number: int, lang: str | None) -> str:
+    """The address of page `number` of the list `name`, the other lists staying on their pages."""
+    wanted = {**numbers, name: number}
+    pairs = [(key, str(value)) for key, value in wanted.items() if value > 1] + ([("lang", lang)] if lang else [])
+    return path + ("?" + urlencode(pairs) if pairs else "") + f"#{name}"
+
+
 def routes(auth: Auth) -> list[Route]:
     current, clock = auth.current, auth.clock
 
     async def render(request: Request, visitor: Visitor, status: int = 200, error: str | None = None,
-                     values: dict | None = None, done: str | None = None) -> Response:
+                     values: dict | None = None, done: str | None = None, form: FormData | None = None) -> Response:
+        """The page, a page of each list at a time (`?owed=N`, `?answered=N`; after a post, the
+        page the form was on), read and rendered in the heavy lane."""
         service, now = current(), clock()
         today = service.timing.local_day(now)
         person = visitor.person
         scope = None if person.staff else person.agencies
-        owed, answered = await run_in_threadpool(pages.agency_deadlines, service.engine, scope, today)
+        given = {name: _field(form, name) if form is not None else request.query_params.get(name, "")
+                 for name in ("owed", "answered")}
+        numbers = {name: int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1 for name, value in given.items()}
         lang = visitor.language
-        items = {e.row.id: service.item(e.row, lang) for e in (*owed, *answered)}
-        names = [service.plan.display_name(a, today, lang) for a in sorted(person.agencies) if service.plan.agency(a)]
-        return auth.page("my", lang, status, request, service=service, person=person, owed=owed, answered=answered,
-                         items=items, today=today, names=names, error=error, values=values or {},
-                         csrf_answer=auth.token(visitor, "answer"), csrf_extension=auth.token(visitor, "extension"),
-                         csrf_out=auth.token(visitor, "sign-out") if visitor.session else None,
-                         limit_mb=service.settings.max_upload_mb, plan=service.plan.file.plan, home="/my",
-                         done=auth.words(lang, done) if done else None,
-                         answerable={e.row.id for e in owed if person.answers(e.row.agency)})
+
+        def build() -> Response:
+            owed, answered = pages.agency_deadlines(service.engine, scope, today, owed_page=numbers["owed"],
+                                                    answered_page=numbers["answered"])
+            items = {e.row.id: service.item(e.row, lang) for e in (*owed, *answered)}
+            names = [service.plan.display_name(a, today, lang) for a in sorted(person.agencies) if service.plan.agency(a)]
+            return auth.page("my", lang, status, request, service=service, person=person, owed=owed, answered=answered,
+                             items=items, today=today, names=names, error=error, values=values or {},
+                             csrf_answer=auth.token(visitor, "answer"), csrf_extension=auth.token(visitor, "extension"),
+                             csrf_out=auth.token(visitor, "sign-out") if visitor.session else None,
+                             limit_mb=service.settings.max_upload_mb, plan=service.plan.file.plan, home="/my",
+                             done=auth.words(lang, done) if done else None,
+                             answerable={e.row.id for e in owed if person.answers(e.row.agency)},
+                             page_link=lambda name, number: page_link("/my", numbers, name, number, lang_given(request)))
+
+        return await LANES.heavy(build)
 
     async def my(request: Request) -> Response:
         visitor = await auth.visitor(request, challenge=False)
@@ -208,14 +236,14 @@ def routes(auth: Auth) -> list[Route]:
         elif problem is None and letter.empty:
             words_error = "need_something"
         if words_error or problem:
-            return await render(request, visitor, 400, problem or auth.page_words(visitor, words_error), values)
+            return await render(request, visitor, 400, problem or auth.page_words(visitor, words_error), values, form=form)
         client = request.client.host if request.client else None
         try:
             await run_in_threadpool(record_answers, service, ids, visitor.person, letter, at=now, now=now, client=client)
         except UnknownOccurrence:
             return auth.refusal(request, 404, "not_found", visitor.language)
         except BadInput as refused:  # answered or closed meanwhile, a text too long, a letter dated later
-            return await render(request, visitor, 409, str(refused), values)
+            return await render(request, visitor, 409, str(refused), values, form=form)
         target = back_to(form)
         return RedirectResponse(target + ("?done=answer" if target == "/my" else ""), status_code=303)
 
@@ -233,10 +261,10 @@ def routes(auth: Auth) -> list[Route]:
         try:
             until = dt.date.fromisoformat(until_text) if until_text else None
         except ValueError:
-            return await render(request, visitor, 400, f"{until_text}: {auth.page_words(visitor, 'not_a_date')}", values)
+            return await render(request, visitor, 400, f"{until_text}: {auth.page_words(visitor, 'not_a_date')}", values, form=form)
         missing = "need_choice" if not ids else "need_until" if until is None else "need_reason" if not reason else None
         if missing:
-            return await render(request, visitor, 400, auth.page_words(visitor, missing), values)
+            return await render(request, visitor, 400, auth.page_words(visitor, missing), values, form=form)
         client = request.client.host if request.client else None
 
         def record() -> None:
@@ -247,7 +275,7 @@ def routes(auth: Auth) -> list[Route]:
         try:
             await run_in_threadpool(record)
         except BadInput as refused:
-            return await render(request, visitor, 409, str(refused), values)
+            return await render(request, visitor, 409, str(refused), values, form=form)
         target = back_to(form)
         return RedirectResponse(target + ("?done=request" if target == "/my" else ""), status_code=303)
 

@@ -2,7 +2,9 @@
 dashboard (web/dashboard.py), personal links and sessions (web/auth.py), the focal point's page
 (web/agency.py) and the secretariat's review (web/review.py).
 
-Handlers do the blocking work (database, rendering) in Starlette's thread pool. The service is
+Handlers do the blocking work (database, rendering) in worker threads: building pages and checking
+documents in the heavy lane, a few at a time, and `/healthz` in a lane of its own (web/lanes.py),
+so that a crowd on the dashboard never makes the health check wait. The service is
 asked for on every request, so a reload (SIGHUP) takes effect at once. Every response carries the
 security headers of `web/security.py`; `/metrics` serialises what the daemon measured at its last
 tick and touches no database.
@@ -25,6 +27,7 @@ from scheduler import metrics
 from scheduler.service import Service
 from scheduler.web import agency, dashboard, review, signin
 from scheduler.web.auth import Auth
+from scheduler.web.lanes import LANES
 from scheduler.web.security import LoginThrottle, SecurityHeaders
 
 
@@ -57,7 +60,8 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
                         headers={**headers, "Content-Disposition": 'inline; filename="deadlines.ics"'})
 
     async def healthz(request: Request) -> Response:
-        problem = await run_in_threadpool(current().database_problem)
+        # Its own lane (web/lanes.py): never queued behind pages, whatever load they are under.
+        problem = await LANES.probe(current().database_problem)
         # A refused reload leaves the previous plan running: still healthy (a restart would not
         # help, it would stop at the broken file), but said here for whoever watches.
         reload = {"reload": refused} if (refused := reload_problem()) else {}

@@ -20,7 +20,9 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections import defaultdict
+import threading
+import weakref
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -38,6 +40,7 @@ from scheduler.feeds import tokens
 from scheduler.service import Service
 from scheduler.store.ledger import aware
 from scheduler.web import dashboard_view as view
+from scheduler.web.lanes import LANES, Coalesced, Flights
 from scheduler.web.security import LoginThrottle
 
 FORM_KEY_LABEL = b"scheduler dashboard form tokens v1"
@@ -186,9 +189,14 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         }
 
     def page(request: Request, template: str, language: str, status: int = 200, **values) -> HTMLResponse:
+        return respond(request, render(template, language, **values), status)
+
+    def render(template: str, language: str, **values) -> str:
+        return templating.environment(language).get_template(f"web/{template}.html.j2").render(**values)
+
+    def respond(request: Request, body: str, status: int = 200) -> HTMLResponse:
         # Not the app's `no-referrer`: under it a browser posts this page's form with `Origin: null`
         # (the Fetch standard), which the Origin check must refuse. Other sites still get no Referer.
-        body = templating.environment(language).get_template(f"web/{template}.html.j2").render(**values)
         response = HTMLResponse(body, status_code=status, headers={"Referrer-Policy": "same-origin", "Vary": "Cookie, Accept-Language"})
         if request.query_params.get("lang") in view.LANGUAGES:
             response.set_cookie(view.LANGUAGE_COOKIE, request.query_params["lang"], max_age=365 * 86400, path="/",
@@ -208,11 +216,48 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         lang = view.negotiate(request)
         return who, service, now, lang, context(request, service, now, lang)
 
-    async def home(request: Request) -> Response:
-        found = await prepared(request)
-        if isinstance(found, Response):
-            return found
-        who, service, now, lang, values = found
+    flights: weakref.WeakKeyDictionary[Service, Flights] = weakref.WeakKeyDictionary()
+    versions: weakref.WeakKeyDictionary[Service, Coalesced] = weakref.WeakKeyDictionary()
+
+    figures: OrderedDict[tuple, tuple] = OrderedDict()  # the pages' figures, whatever their language and list page
+    figures_lock = threading.Lock()
+
+    def figures_of(service: Service, version: tuple, today: dt.date, year: int, selection: dict, words: view.Words):
+        """(the year's figures, the late per agency) for this data version: computed once for every
+        language and every page of the list."""
+        key = (id(service), version, today, year, selection.get("agency"), selection.get("obligation"))
+        with figures_lock:
+            found = figures.get(key)
+            if found is not None:
+                figures.move_to_end(key)
+                return found
+        engine = service.engine
+        facts = dashboard_queries.facts(engine, first=dt.date(year, 1, 1), last=dt.date(year, 12, 31), **selection)
+        found = (view.year_figures(facts, year, today, service.calendar, words.placeholders, service.timing.zone),
+                 dashboard_queries.late_by_agency(engine, today, words.epochs, **selection))
+        with figures_lock:
+            figures[key] = found
+            while len(figures) > 16:
+                figures.popitem(last=False)
+        return found
+
+    async def cached(request: Request, service: Service, now: dt.datetime, lang: str, name: str,
+                     build: Callable[[tuple], str]) -> str:
+        """The page `build` renders (in the heavy lane) for the data's version, computed once for
+        every request that asks for the same page at once, and kept for the next ones."""
+        reads = versions.get(service)
+        if reads is None:
+            reads = versions[service] = Coalesced()
+        version = await reads.get(lambda: LANES.light(dashboard_queries.data_version, service.engine))
+        shown = (service.timing.local_day(now), now.replace(second=0, microsecond=0) if replay else None)
+        key = (name, lang, tuple(sorted(request.query_params.multi_items())), shown, version)
+        mine = flights.get(service)
+        if mine is None:
+            mine = flights[service] = Flights()
+        return await mine.get(key, lambda: LANES.heavy(build, version))
+
+    def home_page(request: Request, service: Service, now: dt.datetime, lang: str, version: tuple) -> str:
+        values = context(request, service, now, lang)
         words, today = values["words"], values["today"]
         _ = templating.translations(lang).gettext
         filters = view.read_filters(request, service.plan, _)
@@ -220,46 +265,47 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         shown_month = filters.month or (filters.day.replace(day=1) if filters.day else None) or \
             (dt.date(filters.year, today.month if filters.year == today.year else 1, 1) if filters.year else today.replace(day=1))
         year = shown_month.year
-
-        def load():
-            selection = {"agency": filters.agency, "obligation": filters.obligation}
-            listed = view.select_rows(rows_of(service, words, first=first, last=last, **selection), filters)
-            month_rows = view.select_rows(rows_of(service, words, first=shown_month,
-                                                  last=view.last_of_month(shown_month), **selection), filters)
-            year_rows = rows_of(service, words, first=dt.date(year, 1, 1), last=dt.date(year, 12, 31), **selection)
-            overdue = [r for r in rows_of(service, words, last=today - dt.timedelta(days=1), **selection)
-                       if r.state == "overdue" and not r.placeholder]  # a placeholder is listed, never late
-            return listed, month_rows, year_rows, overdue, dashboard_queries.due_span(service.engine)
-
-        listed, month_rows, year_rows, overdue, span = await run_in_threadpool(load)
-        pages = max(1, -(-len(listed) // view.PAGE_SIZE))
-        current_page = min(filters.page, pages)
-        by_agency = view.compliance_by_agency(year_rows, today, service.calendar)
-        by_month = view.compliance_by_month(year_rows, year, today, service.calendar)
-        total = view.Tally()
-        for row in year_rows:
-            total.add(row, today, service.calendar)
-        lang_query = ""
-        bars, bars_height = view.agency_bars(by_agency, lang, lang_query)
-        late_agencies = defaultdict(int)
-        for row in overdue:
-            late_agencies[(row.entry.agency, row.agency_name)] += 1
+        engine = service.engine
+        selection = {"agency": filters.agency, "obligation": filters.obligation}
+        listing = view.listing(engine, words, filters, first, last, today)
+        if listing.search is None:
+            month = dashboard_queries.by_day(engine, today, words.placeholders, first=shown_month,
+                                             last=view.last_of_month(shown_month), state=filters.state, **selection)
+        else:
+            month = listing.search.by_day(engine, today, first=shown_month, last=view.last_of_month(shown_month),
+                                          state=filters.state, **selection)
+        year_figures, late = figures_of(service, version, today, year, selection, words)
+        by_agency, by_month, total = view.compliance_of(year_figures, words), year_figures.months, year_figures.total
+        late_agencies: dict[tuple[str, str], int] = defaultdict(int)
+        for code, named_on, count in late:
+            if code not in words.placeholders:  # a placeholder is listed, never late
+                late_agencies[(code, words.agency(code, named_on or dt.date.max))] += count
+        bars, bars_height = view.agency_bars(by_agency, lang, "")
         years = list(range(service.plan.years.start, service.plan.years.stop + 1))
-        return page(request, "dashboard", lang, **values, filters=filters, first=first, last=last,
-                    listed=listed[(current_page - 1) * view.PAGE_SIZE:current_page * view.PAGE_SIZE],
-                    listed_count=len(listed), page_number=current_page, pages=pages,
-                    groups=view.grouped_by_agency(listed) if filters.day else None,
-                    shown_month=shown_month, weeks=view.month_cells(shown_month, month_rows),
-                    weekdays=words.weekdays(), previous_month=view.add_months(shown_month, -1),
-                    next_month=view.add_months(shown_month, 1), years=years, year=year,
-                    overdue_count=len(overdue),
-                    late_agencies=sorted(late_agencies.items(), key=lambda item: (-item[1], item[0][1].casefold())),
-                    by_agency=by_agency, by_month=by_month, total=total, bars=bars, bars_height=bars_height,
-                    columns=view.month_columns(by_month, words, lang), span=span,
-                    agencies=sorted(((code, words.agency(code)) for code in service.plan.file.agencies),
-                                    key=lambda pair: pair[1].casefold()),
-                    obligations=[(o.id, words.title(o.id)) for o in service.plan.obligations],
-                    report_year=year if report.year_outside(service.plan.years, year) is None else None)
+        return render("dashboard", lang, **values, filters=filters, first=first, last=last,
+                      listed=listing.rows, listed_count=listing.count, page_number=listing.page, pages=listing.pages,
+                      page_first=listing.first, page_last=listing.last, groups=listing.groups,
+                      shown_month=shown_month, weeks=view.month_cells_of(shown_month, month),
+                      weekdays=words.weekdays(), previous_month=view.add_months(shown_month, -1),
+                      next_month=view.add_months(shown_month, 1), years=years, year=year,
+                      overdue_count=sum(late_agencies.values()),
+                      late_agencies=sorted(late_agencies.items(), key=lambda item: (-item[1], item[0][1].casefold())),
+                      by_agency=by_agency, by_month=by_month, total=total, bars=bars, bars_height=bars_height,
+                      columns=view.month_columns(by_month, words, lang), span=dashboard_queries.due_span(engine),
+                      agencies=sorted(((code, words.agency(code)) for code in service.plan.file.agencies),
+                                      key=lambda pair: pair[1].casefold()),
+                      obligations=[(o.id, words.title(o.id)) for o in service.plan.obligations],
+                      report_year=year if report.year_outside(service.plan.years, year) is None else None)
+
+    async def home(request: Request) -> Response:
+        who = await viewer(request)
+        if isinstance(who, Response):
+            return who
+        service, now = current(), clock()
+        lang = view.negotiate(request)
+        body = await cached(request, service, now, lang, "home",
+                            lambda version: home_page(request, service, now, lang, version))
+        return respond(request, body)
 
     async def agency_page(request: Request) -> Response:
         found = await prepared(request)
@@ -283,21 +329,24 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
                 feed = f"{service.settings.public_base_url()}/feeds/{token}.ics" if token else None
             return rows, history, contacts, feed
 
-        rows, history, contacts, feed = await run_in_threadpool(load)
-        titles = {r.entry.id: r for r in rows}
-        tally = view.Tally()
-        for row in rows:
-            tally.add(row, today, service.calendar)
-        counts = {state: sum(r.state == state for r in rows) for state in view.STATES}
-        by_year = defaultdict(list)
-        for row in rows:
-            by_year[row.entry.due.year].append(row)
-        agency = service.plan.agency(code)
-        return page(request, "dashboard-agency", lang, **values, missing=False, code=code, agency=agency,
-                    name=words.agency(code), rows=rows, by_year=sorted(by_year.items()), counts=counts, tally=tally,
-                    history=history, titles=titles, contacts=contacts, feed=feed, admin=who.admin,
-                    action_words=view.ACTION_WORDS, role_words=view.ROLE_WORDS, language_words=view.LANGUAGE_WORDS,
-                    zone=service.timing.zone)
+        def build() -> str:
+            rows, history, contacts, feed = load()
+            titles = {r.entry.id: r for r in rows}
+            tally = view.Tally()
+            for row in rows:
+                tally.add(row, today, service.calendar)
+            counts = {state: sum(r.state == state for r in rows) for state in view.STATES}
+            by_year = defaultdict(list)
+            for row in rows:
+                by_year[row.entry.due.year].append(row)
+            agency = service.plan.agency(code)
+            return render("dashboard-agency", lang, **values, missing=False, code=code, agency=agency,
+                          name=words.agency(code), rows=rows, by_year=sorted(by_year.items()), counts=counts, tally=tally,
+                          history=history, titles=titles, contacts=contacts, feed=feed, admin=who.admin,
+                          action_words=view.ACTION_WORDS, role_words=view.ROLE_WORDS, language_words=view.LANGUAGE_WORDS,
+                          zone=service.timing.zone)
+
+        return respond(request, await LANES.heavy(build))
 
     async def submit(request: Request) -> Response:
         refusal = await guard.refusal(request)
@@ -332,7 +381,7 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
             return Response(f"no report: the year {outside}\n", status_code=404, media_type="text/plain; charset=utf-8")
         lang = view.negotiate(request)
         today = service.timing.local_day(now)
-        table = await run_in_threadpool(service.compliance, year, now)
+        table = await LANES.heavy(service.compliance, year, now)
         meta = service.plan.file.plan
         title = getattr(meta, f"title_{lang}", None) or meta.title_kk
 
@@ -352,7 +401,7 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             "html": (lambda: report.as_html(table, year, title, today, lang=lang), "text/html; charset=utf-8"),
         }[fmt]
-        return Response(await run_in_threadpool(body), media_type=media,
+        return Response(await LANES.heavy(body), media_type=media,
                         headers={"Content-Disposition": f'attachment; filename="compliance-{year}.{fmt}"'})
 
     return [

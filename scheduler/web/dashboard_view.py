@@ -2,6 +2,12 @@
 filters, each deadline's state in words, the month's calendar, the day list, the compliance table
 with its percentages and the charts' geometry (drawn as inline SVG by the templates).
 
+However large the plan, a page costs the same: the database counts (deadlines per day, the late
+per agency), the lists are read a page at a time (`PAGE_SIZE`, a day's `DAY_PAGE_SIZE`), and the
+year's compliance is counted from a few columns of its rows. A search of words is checked on the
+page's words (titles and names in its language): the database first narrows the rows to those
+whose item, body or period can hold each word, then each is checked.
+
 Every word passes through gettext (the `dashboard` catalog): strings here are marked with `N_`
 or `_`; the templates with `{% trans %}` and `_()`."""
 
@@ -9,15 +15,18 @@ from __future__ import annotations
 
 import calendar as month_calendar
 import datetime as dt
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from babel import Locale
 from babel.dates import format_date
 from starlette.requests import Request
 
 from scheduler.answers import ANSWERED
+from scheduler.app import dashboard_queries
 from scheduler.app.dashboard_queries import Entry
 from scheduler.i18n import long_date
 from scheduler.report.compliance import working_days_late
@@ -28,6 +37,7 @@ LANGUAGE_NAMES = (("kk", "Қазақша"), ("ru", "Русский"), ("en", "En
 STATES = ("overdue", "open", "submitted", "returned", "accepted", "closed")
 FILTERS = ("agency", "obligation", "state", "year", "month", "q", "lang")
 PAGE_SIZE = 50
+DAY_PAGE_SIZE = 100  # a day's list, grouped by agency
 
 
 def N_(message: str) -> str:  # marks a message for extraction; translated where it is shown
@@ -193,11 +203,29 @@ class Words:
 
     def __init__(self, plan, lang: str, today: dt.date, zone):
         self.plan, self.lang, self.today, self.zone = plan, lang, today, zone
+        self.placeholders = plan.placeholders
+        self.epochs = dashboard_queries.name_epochs(plan.file.agencies)
+        self._names: dict[tuple[str, dt.date | None], str] = {}
 
     def agency(self, code: str, day: dt.date | None = None) -> str:
-        if code == "government" or self.plan.agency(code) or code in self.plan.file.offices:
-            return self.plan.display_name(code, day or self.today, self.lang)
-        return code
+        """The body's name as it was on `day` (today when None)."""
+        key = (code, self.named_on(code, day or self.today))
+        found = self._names.get(key)
+        if found is None:
+            if code == "government" or self.plan.agency(code) or code in self.plan.file.offices:
+                found = self.plan.display_name(code, day or self.today, self.lang)
+            else:
+                found = code
+            self._names[key] = found
+        return found
+
+    def named_on(self, code: str, day: dt.date) -> dt.date | None:
+        """The last day of the name the body carried on `day`; None for its present name."""
+        return next((until for until in self.epochs.get(code, ()) if day <= until), None)
+
+    def names(self, code: str) -> list[str]:
+        """Every name the body has carried (the present one last)."""
+        return [self.agency(code, until) for until in self.epochs.get(code, ())] + [self.agency(code, dt.date.max)]
 
     def title(self, obligation_id: str, fallback: str = "") -> str:
         obligation = self.plan.obligation(obligation_id)
@@ -228,7 +256,7 @@ class Words:
         return Row(entry, state_of(entry, self.today), self.agency(entry.agency, entry.nominal_due),
                    self.title(entry.obligation, entry.title_kk),
                    entry.submitted_at.astimezone(self.zone).date() if entry.submitted_at else None,
-                   entry.agency in self.plan.placeholders)
+                   entry.agency in self.placeholders)
 
 
 def select_rows(rows: list[Row], filters: Filters) -> list[Row]:
@@ -251,6 +279,103 @@ def grouped_by_agency(rows: list[Row]) -> list[tuple[str, str, list[Row]]]:
 
 
 @dataclass(frozen=True)
+class Group:
+    """A day's deadlines of one agency, as far as they are on this page."""
+
+    code: str
+    name: str
+    rows: list[Row]
+    total: int  # the agency's deadlines that day, on every page
+    continued: bool  # its first ones are on the page before
+
+
+@dataclass
+class Listing:
+    """One page of the list: its rows (or, for a day, its agencies' groups) and where it stands."""
+
+    rows: list[Row]
+    count: int  # the deadlines that match, on every page
+    page: int
+    pages: int
+    first: int  # the number of the page's first deadline (1-based; 0 when none)
+    last: int
+    groups: list[Group] | None = None
+    search: Search | None = None
+
+
+def _page_of(count: int, asked: int, size: int) -> tuple[int, int, int]:
+    """(page, pages, offset): the page asked for, or the last one when it asks beyond."""
+    pages = max(1, -(-count // size))
+    page = min(max(asked, 1), pages)
+    return page, pages, (page - 1) * size
+
+
+def listing(engine, words: Words, filters: Filters, first: dt.date | None, last: dt.date | None,
+            today: dt.date) -> Listing:
+    """The page of the list that `filters` asks for (`filters.page`): by due date, or for a day
+    grouped by agency (agencies by name). The database counts and reads only that page; a search
+    of words reads the narrowed rows' few columns and reads in full only the page's."""
+    chosen = {"agency": filters.agency, "obligation": filters.obligation, "first": first, "last": last,
+              "state": filters.state, "today": today}
+    size = DAY_PAGE_SIZE if filters.day else PAGE_SIZE
+    search = Search(filters.q, words) if filters.q else None
+    if search is not None:
+        found = search.rows(engine, **chosen)
+        if filters.day:
+            groups: dict[str, list[tuple]] = defaultdict(list)
+            for row in found:
+                groups[row[2]].append(row)
+            named = sorted(((code, words.agency(code, rows[0][4]), rows) for code, rows in groups.items()),
+                           key=lambda g: (g[1].casefold(), g[0]))
+            found = [row for _, _, rows in named for row in rows]
+            totals = {code: (name, len(rows)) for code, name, rows in named}
+        page, pages, offset = _page_of(len(found), filters.page, size)
+        ids = [row[0] for row in found[offset:offset + size]]
+        by_id = {e.id: e for e in dashboard_queries.entries(engine, ids=ids)} if ids else {}
+        rows = [words.row(by_id[i]) for i in ids if i in by_id]
+        count = len(found)
+    elif filters.day:
+        agencies = dashboard_queries.agencies_of(engine, **chosen)
+        named = sorted(((code, words.agency(code, earliest), n) for code, earliest, n in agencies),
+                       key=lambda g: (g[1].casefold(), g[0]))
+        totals = {code: (name, n) for code, name, n in named}
+        count = sum(n for _, _, n in named)
+        page, pages, offset = _page_of(count, filters.page, size)
+        wanted, start, position = [], None, 0
+        for code, _, n in named:  # the agencies this page shows, and where it starts in the first
+            if position + n > offset and position < offset + size:
+                wanted.append(code)
+                start = offset - position if start is None else start
+            position += n
+        rows = []
+        if wanted:
+            from scheduler.store.tables import OccurrenceRow
+
+            read = dashboard_queries.entries(engine, match=OccurrenceRow.__table__.c.agency.in_(wanted), **chosen)
+            order = {code: n for n, code in enumerate(wanted)}
+            read.sort(key=lambda e: order[e.agency])  # stable: by due date and id within an agency
+            rows = [words.row(e) for e in read[start:start + size]]
+    else:
+        count = dashboard_queries.count(engine, **chosen)
+        page, pages, offset = _page_of(count, filters.page, size)
+        rows = [words.row(e) for e in dashboard_queries.entries(engine, limit=size, offset=offset, **chosen)] if count else []
+    shown = Listing(rows, count, page, pages, offset + 1 if rows else 0, offset + len(rows), search=search)
+    if filters.day:
+        starts, position = {}, 0
+        for code, (_, total) in totals.items():  # in the page's order of agencies
+            starts[code], position = position, position + total
+        shown.groups = []
+        for row in rows:
+            code = row.entry.agency
+            if shown.groups and shown.groups[-1].code == code:
+                shown.groups[-1].rows.append(row)
+            else:
+                name, total = totals[code]
+                shown.groups.append(Group(code, name, [row], total, starts[code] < offset))
+    return shown
+
+
+@dataclass(frozen=True)
 class DayCell:
     day: dt.date | None
     count: int = 0
@@ -266,6 +391,13 @@ def month_cells(first: dt.date, rows: list[Row]) -> list[list[DayCell]]:
     return [[DayCell(day, len(by_day[day]), sum(r.state == "overdue" and not r.placeholder for r in by_day[day]),
                      sum(r.state in ("submitted", "accepted", "closed") for r in by_day[day]))
              if day.month == first.month else DayCell(None) for day in week] for week in weeks]
+
+
+def month_cells_of(first: dt.date, counts: dict[dt.date, tuple[int, int, int]]) -> list[list[DayCell]]:
+    """The month's weeks from {day: (deadlines, overdue, settled)} (`dashboard_queries.by_day`)."""
+    weeks = month_calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    return [[DayCell(day, *counts.get(day, (0, 0, 0))) if day.month == first.month else DayCell(None) for day in week]
+            for week in weeks]
 
 
 # --- compliance ---------------------------------------------------------------------------------
@@ -290,29 +422,46 @@ class Tally:
 
     def add(self, row: Row, today: dt.date, calendar) -> None:
         """As the compliance report counts: an answer submitted or accepted; closed ones left out."""
-        entry = row.entry
-        if entry.state == "closed" or row.placeholder:
+        if not row.placeholder:
+            self.count(row.entry.state, row.entry.due, row.submitted_on, today, calendar)
+
+    def count(self, state: str, due: dt.date, submitted_on: dt.date | None, today: dt.date, calendar,
+              late_days: dict | None = None) -> None:
+        """One deadline (not a placeholder's); `late_days` remembers working days late by (due, came)."""
+        if state == "closed":
             return
         self.owed += 1
-        answered = entry.state in ANSWERED and row.submitted_on is not None
+        answered = state in ANSWERED and submitted_on is not None
         if not answered:
-            if entry.due < today:
+            if due < today:
                 self.missing += 1
             else:
                 self.pending += 1
-        elif row.submitted_on <= entry.due:
+        elif submitted_on <= due:
             self.on_time += 1
         else:
             self.late += 1
-            self.late_working_days += working_days_late(calendar, entry.due, row.submitted_on)
+            if late_days is None:
+                self.late_working_days += working_days_late(calendar, due, submitted_on)
+            else:
+                key = (due, submitted_on)
+                if key not in late_days:
+                    late_days[key] = working_days_late(calendar, due, submitted_on)
+                self.late_working_days += late_days[key]
 
 
+@functools.cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang)
+
+
+@functools.lru_cache(maxsize=8192)
 def percent(value: float | None, lang: str) -> str:
     if value is None:
         return "—"
     from babel.numbers import format_percent
 
-    return format_percent(value, "#,##0%", locale=lang)
+    return format_percent(value, "#,##0%", locale=_locale(lang))
 
 
 def compliance_by_agency(rows: list[Row], today: dt.date, calendar) -> list[tuple[str, str, Tally]]:
@@ -331,6 +480,102 @@ def compliance_by_month(rows: list[Row], year: int, today: dt.date, calendar) ->
         if row.entry.due.year == year:
             months[row.entry.due.replace(day=1)].add(row, today, calendar)
     return list(months.items())
+
+
+@dataclass
+class YearFigures:
+    """A year's compliance counted per agency code and per month, whatever the page's language."""
+
+    tallies: dict[str, Tally]
+    named: dict[str, dt.date]  # the nominal date of each agency's last row: the name the table shows
+    months: list[tuple[dt.date, Tally]]
+    total: Tally
+
+
+def year_figures(facts: list[tuple], year: int, today: dt.date, calendar, placeholders: frozenset[str], zone) -> YearFigures:
+    """As `compliance_by_agency`, `compliance_by_month` and their sum count the year's rows, from
+    (agency, nominal_due, due, state, submitted_at) in due order (`dashboard_queries.facts`)."""
+    tallies: dict[str, Tally] = {}
+    named: dict[str, dt.date] = {}
+    months = {dt.date(year, m, 1): Tally() for m in range(1, 13)}
+    total, late_days = Tally(), {}
+    for agency, nominal, due, state, submitted_at in facts:
+        tally = tallies.get(agency)
+        if tally is None:
+            tally = tallies[agency] = Tally()
+        named[agency] = nominal
+        if agency in placeholders:
+            continue
+        came = submitted_at.astimezone(zone).date() if submitted_at else None
+        tally.count(state, due, came, today, calendar, late_days)
+        total.count(state, due, came, today, calendar, late_days)
+        if due.year == year:
+            months[due.replace(day=1)].count(state, due, came, today, calendar, late_days)
+    return YearFigures(tallies, named, list(months.items()), total)
+
+
+def compliance_of(figures: YearFigures, words: Words) -> list[tuple[str, str, Tally]]:
+    """The agencies' tallies in the page's language, lowest rate first (`compliance_by_agency`)."""
+    found = [(code, words.agency(code, figures.named[code]), tally) for code, tally in figures.tallies.items() if tally.owed]
+    return sorted(found, key=lambda t: (t[2].rate if t[2].rate is not None else 2.0, -t[2].missing, t[1].casefold()))
+
+
+def _like(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class Search:
+    """The words searched for (`q`), on the page's words: every word must be in the item's title or
+    number, the body's name (as it was on the nominal date) or the period."""
+
+    def __init__(self, q: str, words: Words):
+        self.terms = q.casefold().split()
+        self.words = words
+        self._titles: dict[str, str] = {}
+        self._names: dict[tuple[str, dt.date], str] = {}
+
+    def narrowing(self):
+        """An SQL condition that every match meets (the database's first cut; `matches` decides)."""
+        from sqlalchemy import and_, func, or_
+
+        from scheduler.store.tables import OccurrenceRow
+
+        o, plan, words = OccurrenceRow.__table__.c, self.words.plan, self.words
+        obligations = [ob.id for ob in plan.obligations]
+        agencies = sorted(plan.file.agencies)
+        found = []
+        for term in self.terms:
+            items = [i for i in obligations if term in f"{words.title(i)} {i}".casefold()]
+            bodies = [code for code in agencies if any(term in name.casefold() for name in words.names(code))]
+            found.append(or_(o.obligation.in_(items), o.agency.in_(bodies), func.lower(o.period).like(_like(term), escape="\\"),
+                             o.obligation.not_in(obligations), o.agency.not_in(agencies)))
+        return and_(*found)
+
+    def rows(self, engine, **selection) -> list[tuple]:
+        """The selection's rows that match, as `dashboard_queries.lean` gives them."""
+        return [row for row in dashboard_queries.lean(engine, match=self.narrowing(), **selection)
+                if self.matches(row[1], row[2], row[3], row[4], row[7])]
+
+    def by_day(self, engine, today: dt.date, **selection) -> dict[dt.date, tuple[int, int, int]]:
+        """As `dashboard_queries.by_day`, for the rows that match."""
+        counts: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for _, _, agency, _, _, due, state, _ in self.rows(engine, today=today, **selection):
+            cell = counts[due]
+            cell[0] += 1
+            cell[1] += state in dashboard_queries.OWED and due < today and agency not in self.words.placeholders
+            cell[2] += state not in dashboard_queries.OWED
+        return {day: (n, overdue, settled) for day, (n, overdue, settled) in counts.items()}
+
+    def matches(self, obligation: str, agency: str, period: str, nominal: dt.date, title_kk: str = "") -> bool:
+        title = self._titles.get(obligation)
+        if title is None:
+            title = self._titles[obligation] = self.words.title(obligation, title_kk).casefold()
+        key = (agency, nominal)
+        name = self._names.get(key)
+        if name is None:
+            name = self._names[key] = self.words.agency(agency, nominal).casefold()
+        text = f"{title} {name} {obligation.casefold()} {period.casefold()}"
+        return all(term in text for term in self.terms)
 
 
 @dataclass(frozen=True)

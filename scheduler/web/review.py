@@ -25,8 +25,10 @@ from scheduler.errors import BadInput, Conflict, UnknownOccurrence
 from scheduler.i18n import long_date
 from scheduler.store.ledger import aware
 from scheduler.web.agency import read_form, read_letter, record_answers
+from scheduler.web.agency import lang_given, page_link
 from scheduler.web.auth import Auth, Visitor, page_environment
 from scheduler.web.dashboard import _read_form
+from scheduler.web.lanes import LANES
 
 DECISIONS = (ACCEPT, RETURN, CLOSE, REOPEN, EXTEND, REVOKE, REFUSE)
 REPORT_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -55,7 +57,15 @@ def routes(auth: Auth, guard) -> list[Route]:
     async def render_queue(request: Request, visitor: Visitor, status: int = 200, *, error: str | None = None,
                            values: dict | None = None, confirm: dict | None = None) -> Response:
         service, now = current(), clock()
-        answers, requests = await run_in_threadpool(pages.queue, service.engine)
+        given = {name: request.query_params.get(name, "") for name in ("answers", "requests")}
+        numbers = {name: int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1 for name, value in given.items()}
+        return await LANES.heavy(queue_page, request, visitor, service, now, numbers, status, error=error, values=values,
+                                 confirm=confirm)
+
+    def queue_page(request: Request, visitor: Visitor, service, now: dt.datetime, numbers: dict[str, int], status: int,
+                   *, error: str | None, values: dict | None, confirm: dict | None) -> Response:
+        """The queue, a page of each list (`?answers=N`, `?requests=N`), read and rendered in the heavy lane."""
+        answers, requests = pages.queue(service.engine, answers_page=numbers["answers"], requests_page=numbers["requests"])
         lang, today = visitor.language, service.timing.local_day(now)
         items = {e.row.id: service.item(e.row, lang) for e in (*answers, *requests)}
         bodies = sorted(((code, service.plan.display_name(code, today, lang)) for code in service.plan.file.agencies),
@@ -77,7 +87,8 @@ def routes(auth: Auth, guard) -> list[Route]:
                          years=list(service.plan.years), error=error, values=values or {}, confirm=confirm,
                          closed=int(closed) if closed.isdigit() else None,
                          csrf_close=auth.token(visitor, "close-history") if visitor.person.reviews else None,
-                         csrf_out=auth.token(visitor, "sign-out") if visitor.session else None)
+                         csrf_out=auth.token(visitor, "sign-out") if visitor.session else None,
+                         page_link=lambda name, number: page_link("/review", numbers, name, number, lang_given(request)))
 
     async def queue(request: Request) -> Response:
         visitor = await auth.visitor(request)

@@ -195,14 +195,29 @@ def test_filters_narrow_the_list(served):
 
 
 def test_a_day_lists_every_deadline_grouped_by_agency(served):
+    """A day of 305 deadlines comes a page of DAY_PAGE_SIZE at a time, agencies by name; the pages
+    together list every one, none hidden behind a +N, each agency under one heading (continued on
+    the next page when it does not fit)."""
+    from scheduler.web.dashboard_view import DAY_PAGE_SIZE
+
     base, service = served()
     day = dt.date(2022, 12, 9)
     ninth = service.due_between(day, day)[day]
-    page = call(base + "/?lang=en&day=2022-12-09")[2]
-    listed = set(re.findall(r'href="/occurrences/([^"?]+)\?lang=en"', page.split('id="list"')[1]))
-    assert listed == {oid for oid, *_ in ninth}, "every one, none hidden behind a +N"
-    assert "Deadlines on 9 December 2022" in page and page.count('<section class="group"') == len({o.split(":")[1] for o in listed})
-    assert f"{len(ninth)} deadlines match" in page
+    url, listed, headings, continued = "/?lang=en&day=2022-12-09", [], [], 0
+    while url:
+        page = call(base + url)[2]
+        shown = re.findall(r'href="/occurrences/([^"?]+)\?lang=en"', page.split('id="list"')[1])
+        assert 0 < len(shown) <= DAY_PAGE_SIZE
+        listed += shown
+        headings += re.findall(r'<section class="group" aria-label="([^"]+)">', page)
+        continued += page.count("continued from the previous page")
+        assert "Deadlines on 9 December 2022" in page and f"{len(ninth)} deadlines match" in page
+        following = re.search(r'href="(/\?[^"]+)#list" rel="next"', page)
+        url = following.group(1).replace("&amp;", "&") if following else None
+    assert len(listed) == len(set(listed)) and set(listed) == {oid for oid, *_ in ninth}, "every one, once"
+    agencies = {o.split(":")[1] for o in listed}
+    assert len(headings) - continued == len(agencies) and len(set(headings)) == len(agencies)
+    assert [h.casefold() for h in dict.fromkeys(headings)] == sorted(h.casefold() for h in set(headings)), "by name"
 
 
 def test_month_navigation_and_the_year_picker(served):

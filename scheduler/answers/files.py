@@ -130,14 +130,34 @@ def clean_name(name: str) -> str:
     return base
 
 
-def check_upload(name: str, content: bytes, limit_bytes: int) -> Upload:
-    """An accepted document, or BadInput saying why not (naming the file)."""
+class TooLarge(BadInput):
+    """A document over the size limit: its name, its whole size and the limit, in bytes (so that a
+    page can say it in its own language: web/agency.py)."""
+
+    def __init__(self, name: str, size: int, limit: int):
+        self.name, self.size, self.limit = name, size, limit
+        super().__init__(f"{too_large(name, size, limit)}, set by SCHEDULER_MAX_UPLOAD_MB")
+
+
+def too_large(name: str, size: int, limit: int) -> str:
+    """Both sizes exactly: in MB, and in bytes (grouped by spaces), since a file a byte over a 20 MB
+    limit is "20.0 MB" too: "a.pdf: 21.0 MB (22 020 096 bytes) is more than the limit, 20 MB (20 971 520 bytes)"."""
+    def grouped(value: int) -> str:
+        return f"{value:,}".replace(",", " ")
+
+    limit_mb = f"{limit >> 20}" if limit % 2**20 == 0 else f"{limit / 2**20:.1f}"
+    return (f"{name}: {size / 2**20:.1f} MB ({grouped(size)} bytes) is more than the limit, "
+            f"{limit_mb} MB ({grouped(limit)} bytes)")
+
+
+def check_upload(name: str, content: bytes, limit_bytes: int, size: int | None = None) -> Upload:
+    """An accepted document, or BadInput saying why not (naming the file). `size`: the file's whole
+    size when `content` was read only up to the limit and a byte (as a page reads an upload)."""
     shown = clean_name(name)
     if not shown:
         raise BadInput(f"{name!r}: a document needs a file name")
     if len(content) > limit_bytes:
-        raise BadInput(f"{shown}: {len(content) / 2**20:.1f} MB is more than the limit of "
-                       f"{limit_bytes / 2**20:g} MB (SCHEDULER_MAX_UPLOAD_MB)")
+        raise TooLarge(shown, max(size or 0, len(content)), limit_bytes)
     if not content:
         raise BadInput(f"{shown}: the file is empty")
     kind = _sniffed(shown, io.BytesIO(content), len(content))
@@ -168,8 +188,7 @@ def check_file(name: str, handle: IO[bytes], limit_bytes: int) -> Upload:
         raise BadInput(f"{name!r}: a document needs a file name")
     size = handle.seek(0, io.SEEK_END)
     if size > limit_bytes:
-        raise BadInput(f"{shown}: {size / 2**20:.1f} MB is more than the limit of "
-                       f"{limit_bytes / 2**20:g} MB (SCHEDULER_MAX_UPLOAD_MB)")
+        raise TooLarge(shown, size, limit_bytes)
     if not size:
         raise BadInput(f"{shown}: the file is empty")
     kind = _sniffed(shown, handle, size)

@@ -28,7 +28,26 @@ if TYPE_CHECKING:
 # Babel, the store and the rest are imported inside the functions and commands that use them
 # (tests/unit/test_cli_startup.py keeps it so; bench/startup.py measures it).
 
-ISO_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+class IsoDate(click.DateTime):
+    """A date written YYYY-MM-DD, within the dates the program takes (`scheduler.bounds`: 1900 to
+    2200); one type for every command's date option, so that none lets 0001-01-01 or 9999-12-31
+    through to date arithmetic that overflows. The value is a datetime at midnight, as click's."""
+
+    def __init__(self) -> None:
+        super().__init__(formats=["%Y-%m-%d"])
+
+    def convert(self, value, param, ctx):
+        from scheduler.bounds import FIRST, LAST, within
+
+        found = super().convert(value, param, ctx)
+        if not within(found.date()):
+            self.fail(f"{found.date().isoformat()} is outside the dates this program takes "
+                      f"({FIRST.isoformat()} … {LAST.isoformat()})", param, ctx)
+        return found
+
+
+ISO_DATE = IsoDate()
 
 
 def _settings() -> Settings:

@@ -44,7 +44,7 @@ def _actor(by: str | None, occurrence_id: str | None = None):
 
 def _read_document(path: Path, limit_mb: int):
     """The file's bytes as an accepted document, or BadInput naming it."""
-    from scheduler.answers.files import check_upload
+    from scheduler.answers.files import TooLarge, check_upload
 
     limit = limit_mb << 20
     try:
@@ -53,8 +53,7 @@ def _read_document(path: Path, limit_mb: int):
             if not stat.S_ISREG(info.st_mode):
                 raise BadInput(f"--file {path}: not a regular file")
             if info.st_size > limit:
-                raise BadInput(f"--file {path}: {info.st_size / 2**20:.1f} MB is more than the limit of {limit_mb} MB "
-                               "(SCHEDULER_MAX_UPLOAD_MB)")
+                raise BadInput(f"--file {TooLarge(str(path), info.st_size, limit)}")
             content = handle.read(limit + 1)
     except FileNotFoundError:
         raise BadInput(f"--file {path}: no such file") from None
@@ -129,12 +128,25 @@ def submit(plan_path, occurrence_id, at_text, ref, ref_date, text, files, note, 
               f"`scheduler reopen {occurrence_id} --reason …` first", file=sys.stderr)
 
 
+def _check_extension(plan, occurrence_id: str, until: dt.date) -> None:
+    """An extension's date within the span `scheduler.bounds` allows for the occurrence's plan."""
+    from scheduler.bounds import EXTENSION_YEARS, extension_span
+
+    first, last = extension_span(plan.plan_of(occurrence_id))
+    if not first <= until <= last:
+        raise BadInput(f"{occurrence_id}: --to {until.isoformat()} is outside the dates an extension may name: "
+                       f"{first.isoformat()} (the plan's adoption) … {last.isoformat()} ({EXTENSION_YEARS} years "
+                       "after the end of its period)")
+
+
 def _act(plan_path, occurrence_id: str, action: str, by: str | None, **extra):
     from scheduler.app import answer
 
     settings = _settings()
     plan = _plan(plan_path)
     actor = _actor(by, occurrence_id)
+    if extra.get("until") is not None:
+        _check_extension(plan, occurrence_id, extra["until"])
     service = open_service(settings, plan)
     return service, answer.act(service.engine, service.timing, occurrence_id, action, now=clock(), actor=actor, **extra)
 

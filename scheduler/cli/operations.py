@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from scheduler.bounds import ROW_ID_MAX
 from scheduler.cli import ISO_DATE, _plan, _settings, cli, plan_option
 from scheduler.cli.output import table
 from scheduler.errors import BadInput
@@ -74,6 +75,11 @@ def parse_instant(text: str | None, option: str, zone: ZoneInfo) -> dt.datetime:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise BadInput(f"{option}: {text!r} is not an ISO date-time such as 2022-12-09T09:00 or 2022-12-09T09:00+05:00") from None
+    from scheduler.bounds import FIRST, LAST, within
+
+    if not within(moment.date()):  # before any arithmetic on it: near year 1 or 9999 it overflows
+        raise BadInput(f"{option}: {text!r} is outside the dates this program takes "
+                       f"({FIRST.isoformat()} … {LAST.isoformat()})")
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
@@ -347,7 +353,8 @@ def feeds_issue(plan_path, agency, email, everything) -> None:
 @feeds.command("revoke")
 @plan_option
 @click.argument("token_or_url", required=False)
-@click.option("--id", "token_id", type=int, help="Revoke by the id `feeds list` shows (for contacts' emailed links).")
+@click.option("--id", "token_id", type=click.IntRange(1, ROW_ID_MAX),
+              help="Revoke by the id `feeds list` shows (for contacts' emailed links).")
 def feeds_revoke(plan_path, token_or_url, token_id) -> None:
     """Revoke a feed token: give the token, the feed URL, or --id from `feeds list`."""
     from scheduler.feeds import tokens

@@ -81,11 +81,31 @@ def retrying(what: str, work: Callable[[], T], budget: float = 60.0, stopping: t
     raise AssertionError("unreachable")
 
 
+# The drivers the program is built and tested with (the ones that install with it): SQLite's own
+# module, and psycopg 3 (`postgresql://` means psycopg too).
+DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+
+
 def connect(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         raise BadInput(f"SCHEDULER_DATABASE_URL: not a database URL: {_masked(url)!r}") from None
+    backend = parsed.get_backend_name()
+    if backend in DRIVERS and parsed.get_driver_name() != DRIVERS[backend]:
+        # Checked here, not left to create_engine: an unknown or absent driver (postgresql+nodriver,
+        # postgresql+psycopg2 without psycopg2) would surface as an ImportError and a traceback.
+        raise BadInput(f"SCHEDULER_DATABASE_URL: the driver {parsed.drivername!r} is not supported: write "
+                       f"{'sqlite:///PATH' if backend == 'sqlite' else 'postgresql+psycopg://USER@HOST/DATABASE'} "
+                       f"(in {parsed.render_as_string(hide_password=True)!r})")
+    try:
+        return _engine(parsed)
+    except (ArgumentError, ImportError, ValueError, TypeError) as error:  # a query option the driver refuses
+        raise BadInput(f"SCHEDULER_DATABASE_URL: {parsed.render_as_string(hide_password=True)!r}: "
+                       f"{_first_line(error)}") from None
+
+
+def _engine(parsed) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         # No folder or file is made here: `migrate` makes them, and the other commands refuse a
         # database that is not there rather than leave an empty one behind.

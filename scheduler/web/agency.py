@@ -25,10 +25,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from scheduler import bounds, templating
 from scheduler.answers import REQUEST
-from scheduler.answers.files import Upload, check_file
+from scheduler.answers.files import TooLarge, Upload, check_file
 from scheduler.app import answer, pages
 from scheduler.errors import BadInput, UnknownOccurrence
+from scheduler.i18n import long_date
 from scheduler.web.auth import Auth, Visitor
 from scheduler.web.lanes import LANES
 
@@ -62,7 +64,7 @@ async def read_form(request: Request, file_limit: int) -> FormData | Response:
     replay = Request({k: v for k, v in request.scope.items() if k != "app"}, receive)
     try:
         async with asyncio.timeout(UPLOAD_TIMEOUT):
-            return await replay.form(max_files=MAX_FILES, max_fields=400, max_part_size=1 << 20)
+            form = await replay.form(max_files=MAX_FILES, max_fields=400, max_part_size=1 << 20)
     except _TooLarge:
         return Response("the form is too large\n", status_code=413, headers={"Connection": "close"})
     except TimeoutError:
@@ -71,6 +73,12 @@ async def read_form(request: Request, file_limit: int) -> FormData | Response:
         return Response(status_code=400)
     except MultiPartException as error:
         return Response(f"{error.message}\n", status_code=400)
+    from scheduler.web.edges import Refused, nul_in_form
+
+    if nul_in_form(form):  # PostgreSQL keeps no NUL in text (a document's bytes are not checked)
+        await form.close()
+        raise Refused(400, "nul")
+    return form
 
 
 def _field(form: FormData, name: str) -> str:
@@ -117,10 +125,26 @@ async def read_letter(form: FormData, limit: int, lang: str = "en") -> tuple[Let
     except ValueError:
         problem = f"{ref_date_text}: {Auth.words(lang, 'not_a_date')}"
     except BadInput as refused:
-        problem = str(refused)
+        problem = refusal_words(refused, lang)
     finally:
         await form.close()
     return Letter(ref, ref_date, text, uploads, values, held_on), problem
+
+
+def refusal_words(refused: BadInput, lang: str) -> str:
+    """A refused document in the page's language where its words are translated (one too large:
+    both sizes exactly, in MB and in bytes, written as `lang` writes numbers); else as refused."""
+    if not isinstance(refused, TooLarge):
+        return str(refused)
+    from babel.numbers import format_decimal
+
+    def mb(value: int, pattern: str) -> str:
+        return templating.translations(lang).gettext("%(size)s MB") % {
+            "size": format_decimal(value / 2**20, pattern, locale=lang)}
+
+    return Auth.words(lang, "too_large", name=refused.name, size=mb(refused.size, "#,##0.0"),
+                      bytes=format_decimal(refused.size, "#,##0", locale=lang), limit=mb(refused.limit, "#,##0.#"),
+                      limit_bytes=format_decimal(refused.limit, "#,##0", locale=lang))
 
 
 def record_answers(service, ids: list[str], person, letter: Letter, *, at: dt.datetime, now: dt.datetime,
@@ -137,6 +161,17 @@ def record_answers(service, ids: list[str], person, letter: Letter, *, at: dt.da
         answer.submit(service.engine, service.timing, oid, at=at, now=now, actor=person.actor(), ref=letter.ref,
                       ref_date=letter.ref_date, text=letter.text, uploads=letter.uploads,
                       earliest=service.plan.plan_of(oid).adopted, client=client, held_on=held_on, event=event)
+
+
+def outside_extension(plans, ids: list[str], until: dt.date, lang: str) -> str | None:
+    """What to say when `until` is not a date an extension of each of `ids` may name (between its
+    plan's adoption and some years after its period: `scheduler.bounds`); None when it is."""
+    for oid in ids:
+        first, last = bounds.extension_span(plans.plan_of(oid))
+        if not first <= until <= last:
+            return Auth.words(lang, "date_range", value=until.isoformat(), first=long_date(first, lang),
+                              last=long_date(last, lang))
+    return None
 
 
 def back_to(form: FormData) -> str:
@@ -265,6 +300,8 @@ def routes(auth: Auth) -> list[Route]:
         missing = "need_choice" if not ids else "need_until" if until is None else "need_reason" if not reason else None
         if missing:
             return await render(request, visitor, 400, auth.page_words(visitor, missing), values, form=form)
+        if outside := outside_extension(service.plan, ids, until, visitor.language):
+            return await render(request, visitor, 400, outside, values, form=form)
         client = request.client.host if request.client else None
 
         def record() -> None:
@@ -283,9 +320,10 @@ def routes(auth: Auth) -> list[Route]:
         visitor = await auth.visitor(request)
         if isinstance(visitor, Response):
             return visitor
-        try:
-            file_id = int(request.path_params["file_id"])
-        except ValueError:
+        # ASCII digits within the id column's range: a larger number names no document (and
+        # PostgreSQL would refuse it as out of range for `integer`), nor does '²' or '1_0'.
+        file_id = bounds.number(request.path_params["file_id"], 1)
+        if file_id is None:
             return auth.refusal(request, 404, "no_document", visitor.language)
         found = await run_in_threadpool(pages.document, current().engine, file_id)
         if found is None or not visitor.person.sees(found[1]):

@@ -6,7 +6,8 @@ Handlers do the blocking work (database, rendering) in worker threads: building 
 documents in the heavy lane, a few at a time, and `/healthz` in a lane of its own (web/lanes.py),
 so that a crowd on the dashboard never makes the health check wait. The service is
 asked for on every request, so a reload (SIGHUP) takes effect at once. Every response carries the
-security headers of `web/security.py`; `/metrics` serialises what the daemon measured at its last
+security headers of `web/security.py`, a 500 too, and what cannot be served as asked gets a page
+saying so (`web/edges.py`); `/metrics` serialises what the daemon measured at its last
 tick and touches no database.
 """
 
@@ -25,10 +26,10 @@ from starlette.routing import Route
 
 from scheduler import metrics
 from scheduler.service import Service
-from scheduler.web import agency, dashboard, review, signin
-from scheduler.web.auth import Auth
+from scheduler.web import agency, dashboard, edges, review, signin
+from scheduler.web.auth import Auth, https
 from scheduler.web.lanes import LANES
-from scheduler.web.security import LoginThrottle, SecurityHeaders
+from scheduler.web.security import LoginThrottle
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:
@@ -72,7 +73,8 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
     async def metrics_view(request: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(routes=[
+    refuse, exception_handlers = edges.handlers(auth)
+    return edges.App(routes=[
         Route("/feeds/{token}.ics", feed, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_view, methods=["GET"]),
@@ -81,4 +83,5 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
         *signin.routes(auth),
         *agency.routes(auth),
         *review.routes(auth, guard),
-    ], middleware=[Middleware(SecurityHeaders)])
+    ], middleware=[Middleware(edges.RefuseNul, refuse=refuse)], exception_handlers=exception_handlers,
+        https=lambda: https(current()))

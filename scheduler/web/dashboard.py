@@ -123,7 +123,12 @@ async def _read_form(request: Request) -> dict[str, list[str]] | Response:
         return Response("the form did not arrive in time\n", status_code=408, headers={"Connection": "close"})
     except ClientDisconnect:
         return Response(status_code=400)
-    return parse_qs(body.decode("utf-8", "replace"))
+    form = parse_qs(body.decode("utf-8", "replace"))
+    from scheduler.web.edges import Refused, nul_in_form
+
+    if nul_in_form(form):  # PostgreSQL keeps no NUL in text: the reader's page says so, 400
+        raise Refused(400, "nul")
+    return form
 
 
 def _challenge() -> Response:
@@ -305,7 +310,10 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         lang = view.negotiate(request)
         body = await cached(request, service, now, lang, "home",
                             lambda version: home_page(request, service, now, lang, version))
-        return respond(request, body)
+        # A filter that cannot be read (a day past 2200, an unknown agency) is left out and said on
+        # the page, answered 400: the page shown is not the one asked for.
+        refused = view.read_filters(request, service.plan, str).problems
+        return respond(request, body, 400 if refused else 200)
 
     async def agency_page(request: Request) -> Response:
         found = await prepared(request)

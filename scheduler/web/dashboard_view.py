@@ -25,6 +25,7 @@ from babel import Locale
 from babel.dates import format_date
 from starlette.requests import Request
 
+from scheduler import bounds
 from scheduler.answers import ANSWERED
 from scheduler.app import dashboard_queries
 from scheduler.app.dashboard_queries import Entry
@@ -155,9 +156,17 @@ def read_filters(request: Request, plan, _) -> Filters:
             found.day = dt.date.fromisoformat(day)
         except ValueError:
             found.problems.append(_("The day is written as year, month and day, such as 2022-12-09."))
+    # Within the dates the program takes (scheduler.bounds): the month shown and its neighbours are
+    # worked out from the period, which overflows near 0001-01-01 and 9999-12-31.
+    for name, given in (("year", found.year), ("month", found.month), ("day", found.day)):
+        if given is not None and not bounds.FIRST.year <= getattr(given, "year", given) <= bounds.LAST.year:
+            setattr(found, name, None)
+            found.problems.append(_("%(value)s is outside the dates the dashboard shows, %(first)s to %(last)s; "
+                                    "that filter was left out.") % {"value": params.get(name, "").strip(),
+                                                                    "first": bounds.FIRST.isoformat(),
+                                                                    "last": bounds.LAST.isoformat()})
     found.q = " ".join(params.get("q", "").split())[:200]
-    page = params.get("page", "")
-    found.page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    found.page = bounds.number(params.get("page", ""), 1, 99_999) or 1  # ASCII digits: int('²') fails
     return found
 
 

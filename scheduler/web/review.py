@@ -17,14 +17,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from scheduler import bounds, templating
 from scheduler import report as compliance
-from scheduler import templating
 from scheduler.answers import ACCEPT, CLOSE, EXTEND, REFUSE, REOPEN, RETURN, REVOKE
 from scheduler.app import answer, backlog, pages, reports
 from scheduler.errors import BadInput, Conflict, UnknownOccurrence
 from scheduler.i18n import long_date
 from scheduler.store.ledger import aware
-from scheduler.web.agency import read_form, read_letter, record_answers
+from scheduler.web.agency import outside_extension, read_form, read_letter, record_answers
 from scheduler.web.agency import lang_given, page_link
 from scheduler.web.auth import Auth, Visitor, page_environment
 from scheduler.web.dashboard import _read_form
@@ -85,7 +85,7 @@ def routes(auth: Auth, guard) -> list[Route]:
                          requests=requests, items=items, today=today, zone=service.timing.zone,
                          plan=service.plan.file.plan, home="/review", aware=aware, bodies=bodies,
                          years=list(service.plan.years), error=error, values=values or {}, confirm=confirm,
-                         closed=int(closed) if closed.isdigit() else None,
+                         closed=bounds.number(closed),
                          csrf_close=auth.token(visitor, "close-history") if visitor.person.reviews else None,
                          csrf_out=auth.token(visitor, "sign-out") if visitor.session else None,
                          page_link=lambda name, number: page_link("/review", numbers, name, number, lang_given(request)))
@@ -123,17 +123,21 @@ def routes(auth: Auth, guard) -> list[Route]:
             before = dt.date.fromisoformat(values["before"]) if values["before"] else None
         except ValueError:
             return await render_queue(request, visitor, 400, error=words("not_a_date"), values=values)
+        if before is not None and not bounds.within(before):
+            return await render_queue(request, visitor, 400, values=values, error=words(
+                "date_range", value=values["before"], first=long_date(bounds.FIRST, visitor.language),
+                last=long_date(bounds.LAST, visitor.language)))
         selection = backlog.Selection(values["agency"] or None, year, before)
         problem = "need_selection" if selection.empty else \
             "unknown_agency" if selection.agency and service.plan.agency(selection.agency) is None else \
-            "not_a_year" if year is not None and not 1 <= year <= 9999 else \
+            "not_a_year" if year is not None and not bounds.FIRST.year <= year <= bounds.LAST.year else \
             "need_reason" if not values["reason"] else None
         if problem:
             return await render_queue(request, visitor, 400, error=words(problem), values=values)
         if field("confirm") != "yes":
             ids = await run_in_threadpool(backlog.owed, service.engine, selection)
             return await render_queue(request, visitor, values=values, confirm={"count": len(ids), "ids": ids[:20]})
-        expected = int(field("count")) if field("count").isdigit() else None
+        expected = bounds.number(field("count"))
         try:
             closed = await run_in_threadpool(lambda: backlog.close(
                 service.engine, service.timing, selection, reason=values["reason"], now=now,
@@ -162,7 +166,7 @@ def routes(auth: Auth, guard) -> list[Route]:
         service, now = current(), clock()
         given = request.query_params
         span, lang, fmt = given.get("year", ""), given.get("lang", "kk"), given.get("format", "docx")
-        year = int(span) if span.isdigit() and len(span) == 4 else None
+        year = bounds.number(span, 1000, 9999) if len(span) == 4 else None
         if lang not in ("kk", "ru") or fmt not in REPORT_TYPES or (span != "all" and year is None) or \
                 (year is not None and compliance.year_outside(service.plan.years, year)):
             return auth.refusal(request, 404, "no_report", visitor.language)
@@ -253,6 +257,9 @@ def routes(auth: Auth, guard) -> list[Route]:
         except ValueError:
             return auth.refusal(request, 400, "not_recorded", visitor.language, back=page,
                                 detail=auth.page_words(visitor, "not_a_date"))
+        if until is not None and (outside := outside_extension(service.plan, [oid], until, visitor.language)):
+            # Before the ladder is planned from it: near 9999-12-31 its arithmetic overflows.
+            return auth.refusal(request, 400, "not_recorded", visitor.language, back=page, detail=outside)
         try:
             await run_in_threadpool(lambda: answer.act(
                 service.engine, service.timing, oid, action, now=now, actor=visitor.person.actor(),

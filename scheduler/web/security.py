@@ -2,8 +2,9 @@
 
 The headers: a Content-Security-Policy that lets a page load only this server's resources and
 its own style blocks (by hash: the templates have no scripts and no style attributes), no framing,
-no content sniffing, no Referer (feed URLs carry tokens), and `Cache-Control: no-store` wherever a
-handler did not choose its own (the feeds keep theirs, for calendar clients).
+no content sniffing, no Referer (feed URLs carry tokens), `Cache-Control: no-store` wherever a
+handler did not choose its own (the feeds keep theirs, for calendar clients), and HSTS when the
+public address is https.
 """
 
 from __future__ import annotations
@@ -57,11 +58,23 @@ def content_security_policy() -> str:
     ])
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware (it neither buffers nor wraps the body): adds the headers to every response."""
+# HSTS for a year, sent whenever SCHEDULER_BASE_URL is https (behind a proxy that ends TLS the
+# request itself comes in over http; a browser heeds the header only over https anyway). Without
+# includeSubDomains: the scheduler may be served from the ministry's own host (enbek.gov.kz/
+# scheduler), and the header would then bind every site under that name (*.enbek.gov.kz), some
+# perhaps still served over http only; nor `preload`, a promise only the domain's owner can make.
+STRICT_TRANSPORT = ("Strict-Transport-Security", "max-age=31536000")
 
-    def __init__(self, app: ASGIApp, policy: str | None = None):
+
+class SecurityHeaders:
+    """Pure ASGI middleware (it neither buffers nor wraps the body): adds the headers to every
+    response. It wraps the whole application, the handler of unexpected errors included, so that a
+    500 carries them too (web/edges.py). `https`: whether SCHEDULER_BASE_URL is https now (asked
+    on every response: a reload may change it), for Strict-Transport-Security."""
+
+    def __init__(self, app: ASGIApp, policy: str | None = None, https: Callable[[], bool] | None = None):
         self.app = app
+        self.https = https
         self.headers = [
             ("Content-Security-Policy", policy or content_security_policy()),
             ("X-Frame-Options", "DENY"),
@@ -69,6 +82,12 @@ class SecurityHeaders:
             ("Referrer-Policy", "no-referrer"),
             ("Cache-Control", "no-store"),  # only where the handler did not set its own
         ]
+
+    def _strict(self) -> bool:
+        try:
+            return self.https is not None and self.https()
+        except Exception:  # noqa: BLE001 - no settings to read (a service that failed): the headers still go
+            return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,6 +99,8 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers:
                     headers.setdefault(name, value)
+                if self._strict():
+                    headers[STRICT_TRANSPORT[0]] = STRICT_TRANSPORT[1]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

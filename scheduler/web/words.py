@@ -57,6 +57,11 @@ MESSAGES: dict[str, str] = {
     "not_a_year": N_("That is not a year."),
     "no_report": N_("No such report."),
     "signin_bad_address": N_("Enter an email address, such as name@example.kz."),
+    "nul": N_("The address or the form holds a character that cannot be kept (NUL, code 0). Nothing was "
+              "recorded: remove it and try again."),
+    "server_error": N_("Something went wrong on our side. The error has been logged; try again in a while."),
+    "date_range": N_("%(value)s: the date must lie between %(first)s and %(last)s."),
+    "too_large": N_("%(name)s: %(size)s (%(bytes)s bytes) is more than the limit, %(limit)s (%(limit_bytes)s bytes)."),
 }
 
 STATES: dict[str, tuple[str, str]] = {

@@ -103,6 +103,7 @@ def test_an_oversized_contacts_file(scheduler):
     [
         ("postgresql://user:s3cret@db.example.kz:port/scheduler", "not a database URL: 'postgresql://***@db.example.kz"),
         ("mysql://user:s3cret@db.example.kz/scheduler", "only sqlite:// and postgresql+psycopg:// are supported"),
+        ("postgresql+psycopg2://user:s3cret@db.example.kz/scheduler", "the driver 'postgresql+psycopg2' is not supported"),
     ],
 )
 def test_a_wrong_database_url_is_named_without_its_password(scheduler, url, fragment):

@@ -144,7 +144,7 @@ DOCUMENTS = [
     ("file-html-as-pdf", "page.pdf", b"<html><script>alert(1)</script></html>", ["6:finance:2022: --file page.pdf: not a PDF, DOCX"]),
     ("file-png-named-pdf", "scan.pdf", b"\x89PNG\r\n\x1a\n\x00\x00", ["6:finance:2022: --file scan.pdf: the content is PNG"]),
     ("file-empty", "empty.pdf", b"", ["6:finance:2022: --file empty.pdf: the file is empty"]),
-    ("file-too-large", "big.pdf", b"%PDF-" + b"0" * (21 << 20), ["6:finance:2022: --file big.pdf", "more than the limit of 20 MB"]),
+    ("file-too-large", "big.pdf", b"%PDF-" + b"0" * (21 << 20), ["6:finance:2022: --file big.pdf: 21.0 MB (22 020 101 bytes) is more than the limit, 20 MB (20 971 520 bytes)"]),
 ]
 
 

@@ -258,7 +258,7 @@ def test_accepted_documents_are_recognised_by_their_content(name, content, kind)
     ("archive.docx", b"PK\x03\x04garbage", "not a PDF"),
     ("scan.pdf", b"\x89PNG\r\n\x1a\n....", "the content is PNG, but the name says otherwise"),
     ("empty.pdf", b"", "the file is empty"),
-    ("big.pdf", b"%PDF-" + b"0" * (2 << 20), "more than the limit of 1 MB (SCHEDULER_MAX_UPLOAD_MB)"),
+    ("big.pdf", b"%PDF-" + b"0" * (2 << 20), "more than the limit, 1 MB (1 048 576 bytes), set by SCHEDULER_MAX_UPLOAD_MB"),
 ])
 def test_other_content_is_refused_naming_the_file(name, content, message):
     with pytest.raises(BadInput) as refused:

@@ -249,10 +249,10 @@ class Words:
         return getattr(obligation, f"form_{self.lang}", None) or obligation.form_kk
 
     def date(self, day: dt.date | None) -> str:
-        return long_date(day, self.lang) if day else ""
+        return _long_date(day, self.lang) if day else ""
 
     def month(self, first: dt.date) -> str:
-        return format_date(first, "LLLL y", locale=self.lang)
+        return _month(first, self.lang)
 
     def short_month(self, first: dt.date) -> str:
         return format_date(first, "LLL", locale=self.lang)
@@ -266,6 +266,16 @@ class Words:
                    self.title(entry.obligation, entry.title_kk),
                    entry.submitted_at.astimezone(self.zone).date() if entry.submitted_at else None,
                    entry.agency in self.placeholders)
+
+
+@functools.lru_cache(maxsize=4096)
+def _long_date(day: dt.date, lang: str) -> str:
+    return long_date(day, lang)
+
+
+@functools.lru_cache(maxsize=1024)
+def _month(first: dt.date, lang: str) -> str:
+    return format_date(first, "LLLL y", locale=lang)
 
 
 def select_rows(rows: list[Row], filters: Filters) -> list[Row]:

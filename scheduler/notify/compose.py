@@ -246,7 +246,7 @@ def row_name(number: str, gettext: Callable[[str], str]) -> str:
     постановления", "қаулының 3.2-тармағы"), never its code (`res-3.2`)."""
     if number.startswith("res-"):
         return gettext("paragraph %(number)s of the resolution") % {"number": number.removeprefix("res-")}
-    return f"{gettext('Obligation')} {number}"
+    return gettext("Obligation") + " " + number
 
 
 def render(kind: str, language: str, context: dict, domain: str = "email") -> tuple[str, str, str]:

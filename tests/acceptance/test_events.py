@@ -93,7 +93,7 @@ def test_a_tick_reminds_early_in_the_period_and_says_no_sitting_was_recorded_aft
     assert "31:mvd:2021-Q1" in occurrences(askar)
     body = text_of(askar)
     assert "Толық емес кезең: 24.02.2021 бастап (жоспар қабылданған күн)." in body  # Askar reads Kazakh
-    assert "2021-Q1 кезеңінде" in body
+    assert "2021 жылғы I тоқсан кезеңінде" in body  # the period in words
 
     # 1 July 2022, the second half-year's and third quarter's first working day; also the first
     # working day after 30 June, when the first half-year's sittings were due.
@@ -105,14 +105,14 @@ def test_a_tick_reminds_early_in_the_period_and_says_no_sitting_was_recorded_aft
         assert {o.split(":")[0] for o in occurrences(message)} <= EVENT_ROWS, "ordinary rows get no period-start step"
     labour = next(m for m in early if m["To"].addresses[0].addr_spec == "focal@enbek.example.kz")
     assert set(occurrences(labour)) == {"10:labour:2022-H2", "34:labour:2022-Q3"}
-    assert "Мероприятие: должно быть проведено в период 2022-H2, с 1 июля 2022 г. по 30 декабря 2022 г." in text_of(labour)
+    assert "Мероприятие за II полугодие 2022 г.: должно быть проведено с 1 июля 2022 г. по 30 декабря 2022 г." in text_of(labour)
 
     gpo = next(m for m in sent if m["X-Scheduler-Step"] == "escalation-1wd"
                and m["To"].addresses[0].addr_spec == "focal@gpo.example.kz")
     assert "10:gpo:2022-H1" in occurrences(gpo)
     escalated = text_of(gpo)
-    assert "No sitting or event recorded for 2022-H1." in escalated
-    assert "No sitting or event recorded for 2022-Q2." in escalated  # row 32's second quarter
+    assert "No sitting or event recorded for half-year I of 2022." in escalated
+    assert "No sitting or event recorded for quarter II of 2022." in escalated  # row 32's second quarter
     assert "no sitting or event has been recorded for them" in escalated
     assert "no submission has been recorded" not in escalated
 

@@ -153,8 +153,8 @@ def test_one_email_per_recipient_and_step_lists_both_plans_items_under_their_pla
     text = reminders[0].get_body(("plain",)).get_content()
     national = "План мероприятий Правительства Республики Казахстан по профилактике"
     assert text.index(national) < text.index("Второй план (проверка)")  # the home plan first, each named once
-    assert text.count("Второй план (проверка)\n\n- ") == 1
-    assert "Мероприятие 1\n  Ежегодная информация" in text and "(second-2022/1:mvd:2022)" in text
+    assert text.count("Второй план (проверка)\n\n* ") == 1
+    assert "Мероприятие 1\n  Ежегодная информация" in text and "/occurrences/second-2022/1:mvd:2022" in text
     assert "Мероприятие 13\n" in text  # the national rows keep their own numbers
     html = reminders[0].get_body(("html",)).get_content()
     assert "Второй план (проверка)" in html and "second-2022/1:mvd:2022" in html

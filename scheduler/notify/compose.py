@@ -245,7 +245,8 @@ def row_name(number: str, gettext: Callable[[str], str]) -> str:
     """A row as people call it: "Obligation 8.1"; a paragraph of the resolution by its name ("п. 3.2
     постановления", "қаулының 3.2-тармағы"), never its code (`res-3.2`)."""
     if number.startswith("res-"):
-        return gettext("paragraph %(number)s of the resolution") % {"number": number.removeprefix("res-")}
+        named = gettext("paragraph %(number)s of the resolution") % {"number": number.removeprefix("res-")}
+        return named[:1].upper() + named[1:]  # it heads its item
     return gettext("Obligation") + " " + number
 
 

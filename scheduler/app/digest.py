@@ -135,7 +135,9 @@ def report(service: Service, db: Session, now: dt.datetime, key: str, language: 
             item = service.item(found[oid], language)
             item = replace(item, title=cut(item.title, TITLE_CHARS), agency_name=cut(item.agency_name, NAME_CHARS),
                            form=None, recipient_name=None)
-            result.append(DigestReport.Line(item, occurrence_url(base, oid), abs((today - item.due).days)))
+            # late: in working days, as the ladder counts them; to come: in calendar days
+            days = service.working_days_between(item.due, today) if item.due < today else (item.due - today).days
+            result.append(DigestReport.Line(item, occurrence_url(base, oid), days))
         return result
 
     top_overdue = lines(sorted(overdue)[:TOP_OVERDUE])

@@ -59,14 +59,16 @@ def _secretariat(db: Session, timing, day: dt.date, actor: str) -> list[tuple[st
     """(email, name, language, agency) of the enabled reviewers and admins but the actor; with no
     such user at all, the coordinator's focal points."""
     enabled = UserRow.disabled_at == None  # noqa: E711 - SQL's IS NULL
-    staff = db.exec(select(UserRow.email).where(col(UserRow.role).in_((REVIEWER, ADMIN)), enabled).order_by(UserRow.id)).all()
+    staff = db.exec(select(UserRow.email, UserRow.language).where(col(UserRow.role).in_((REVIEWER, ADMIN)), enabled)
+                    .order_by(UserRow.id)).all()
     if staff:
         found = []
-        for email in staff:
+        for email, own in staff:
             if email.lower() == actor.lower():
                 continue  # she recorded it herself
             contact = _contact(db, email)
-            found.append((email, contact.name if contact else "", contact.language if contact else DEFAULT_LANGUAGE, None))
+            language = own or (contact.language if contact else DEFAULT_LANGUAGE)
+            found.append((email, contact.name if contact else "", language, None))
         return found
     coordinator = timing.coordinator_on(day) if timing.coordinator_on is not None else None
     if coordinator is None:

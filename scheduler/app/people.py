@@ -76,5 +76,7 @@ def who(engine: Engine, email: str) -> Person | None:
     roles: dict[str, set[str]] = {}
     for contact in contacts:
         roles.setdefault(contact.agency, set()).add(contact.role)
-    return Person(address, contacts[0].name if contacts else address, contacts[0].language if contacts else None,
+    # Her own language: the one she set as a user, else the contacts file's.
+    language = (user.language if user is not None else None) or (contacts[0].language if contacts else None)
+    return Person(address, contacts[0].name if contacts else address, language,
                   user.role if user else None, {a: frozenset(r) for a, r in roles.items()})

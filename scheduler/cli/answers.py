@@ -308,14 +308,30 @@ def users() -> None:
 @plan_option
 @click.argument("email")
 @click.option("--role", type=click.Choice(["admin", "reviewer", "observer"]), required=True)
-def users_add(plan_path, email, role) -> None:
+@click.option("--language", type=click.Choice(["kk", "ru", "en"]), default=None,
+              help="Her pages' and emails' language (without it: her browser's, and the plan's for emails).")
+def users_add(plan_path, email, role, language) -> None:
     """Add a user (or enable a disabled one again, with this role)."""
     from scheduler.app import users as staff
 
     settings = _settings()
     service = open_service(settings, _plan(plan_path))
-    row, again = staff.add(service.engine, email, role, clock(), smtputf8=settings.smtp_utf8)
-    print(f"{row.email}: {'enabled again' if again else 'added'} as {row.role}")
+    row, again = staff.add(service.engine, email, role, clock(), smtputf8=settings.smtp_utf8, language=language)
+    said = f", language {row.language}" if row.language else ""
+    print(f"{row.email}: {'enabled again' if again else 'added'} as {row.role}{said}")
+
+
+@users.command("language")
+@plan_option
+@click.argument("email")
+@click.argument("language", type=click.Choice(["kk", "ru", "en"]))
+def users_language(plan_path, email, language) -> None:
+    """Set a user's own language (her pages and emails)."""
+    from scheduler.app import users as staff
+
+    service = open_service(_settings(), _plan(plan_path))
+    row = staff.set_language(service.engine, email, language)
+    print(f"{row.email}: language {row.language}")
 
 
 @users.command("list")
@@ -327,8 +343,8 @@ def users_list(plan_path) -> None:
 
     service = open_service(_settings(), _plan(plan_path))
     local = lambda moment: aware(moment).astimezone(service.timing.zone).isoformat(timespec="minutes") if moment else ""  # noqa: E731
-    rows = [[u.email, u.role, local(u.created_at), local(u.disabled_at)] for u in staff.listing(service.engine)]
-    sys.stdout.write(table(["email", "role", "added", "disabled"], rows))
+    rows = [[u.email, u.role, u.language or "", local(u.created_at), local(u.disabled_at)] for u in staff.listing(service.engine)]
+    sys.stdout.write(table(["email", "role", "language", "added", "disabled"], rows))
 
 
 @users.command("disable")

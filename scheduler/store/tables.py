@@ -139,6 +139,7 @@ class UserRow(SQLModel, table=True):
     role: str = Field(max_length=16)  # admin | reviewer | observer
     created_at: dt.datetime
     disabled_at: dt.datetime | None = None
+    language: str | None = Field(default=None, max_length=2)  # kk | ru | en: her pages and emails; None: not said
 
 
 class PersonLinkRow(SQLModel, table=True):

@@ -186,16 +186,17 @@ class Auth:
         return list(dict.fromkeys(language for _, _, language in sorted(offered)))
 
     def language(self, request: Request, person: people.Person | None, default: str = "kk") -> str:
-        """The contract's order: `?lang=`, the cookie, Accept-Language, the plan's default; the
-        person's language in the contacts only when the browser names none of ours."""
+        """The contract's order: `?lang=`, the cookie (set by choosing one), the signed-in person's
+        own language (a user's setting, else the contacts file's), Accept-Language, the plan's
+        default: a Russian reader with an English browser reads Russian."""
         for given in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
             if given in LANGUAGES:
                 return given
+        if person is not None and person.language in LANGUAGES:
+            return person.language
         browser = self.accepted_languages(request.headers.get("accept-language", ""))
         if browser:
             return browser[0]
-        if person is not None and person.language in LANGUAGES:
-            return person.language
         return default
 
     @classmethod

@@ -107,6 +107,16 @@ def test_users_are_added_listed_and_disabled(deployed):  # noqa: F811
     observer = next(line for line in listing if line.startswith("office@gov.kz"))
     assert len(reviewer.split()) == 4 and len(observer.split()) == 3, "disabled has a date, enabled has none"
     assert ok(deployed("users", "add", "reviewer@gov.kz", "--role", "admin")).strip() == "reviewer@gov.kz: enabled again as admin"
+    # a user's own language: her pages and emails
+    assert ok(deployed("users", "add", "ru@gov.kz", "--role", "reviewer", "--language", "ru")).strip() == \
+        "ru@gov.kz: added as reviewer, language ru"
+    assert ok(deployed("users", "language", "office@gov.kz", "kk")).strip() == "office@gov.kz: language kk"
+    listing = ok(deployed("users", "list")).splitlines()
+    assert next(line for line in listing if line.startswith("ru@gov.kz")).split()[:3] == ["ru@gov.kz", "reviewer", "ru"]
+    wrong = deployed("users", "add", "x@gov.kz", "--role", "reviewer", "--language", "de")
+    assert wrong.returncode == 2 and "'de' is not one of 'kk', 'ru', 'en'" in wrong.stderr and "Traceback" not in wrong.stderr
+    nobody = deployed("users", "language", "nobody@gov.kz", "ru")
+    assert nobody.returncode == 2 and "nobody@gov.kz: no such user" in nobody.stderr
 
 
 # --- the ladder, with a plan whose deadlines lie ahead of today's clock --------------------------

@@ -1,6 +1,7 @@
-"""The people's pages' language, in the contract's order: `?lang=`, the cookie, Accept-Language (by
-its weights), the plan's default (kk); the person's language in the contacts only when the browser
-names none of ours. And the pages' words come from the `web` catalog, Russian with three plurals."""
+"""The people's pages' language, in the contract's order: `?lang=`, the cookie, the signed-in
+person's own language (a user's setting, else the contacts file's), Accept-Language (by its
+weights), the plan's default (kk). And the pages' words come from the `web` catalog, Russian with
+three plurals."""
 
 import pytest
 from starlette.requests import Request
@@ -25,7 +26,8 @@ auth = Auth(lambda: None, lambda: None, None)
     (dict(query="lang=fr", cookie="ru", accept="kk"), None, "ru"),  # not ours: the cookie
     (dict(cookie="kk", accept="ru"), RUSSIAN, "kk"),  # the cookie before the browser
     (dict(cookie="de", accept="ru-RU,ru;q=0.9"), None, "ru"),
-    (dict(accept="en-US,en;q=0.9"), RUSSIAN, "en"),  # the browser before the contact's language
+    (dict(accept="en-US,en;q=0.9"), RUSSIAN, "ru"),  # her own language before the browser's
+    (dict(accept="en-US,en;q=0.9"), None, "en"),  # nobody signed in: the browser's
     (dict(accept="de-DE, ru;q=0.5, kk;q=0.8"), None, "kk"),  # by weight
     (dict(accept="ru;q=0, en;q=0.1"), None, "en"),  # q=0: not wanted
     (dict(accept="de-DE,fr;q=0.9"), RUSSIAN, "ru"),  # none of ours: the contact's language

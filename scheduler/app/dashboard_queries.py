@@ -16,7 +16,7 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, literal_column, null
+from sqlalchemy import and_, case, extract, func, literal_column, not_, null
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -180,16 +180,71 @@ def agencies_of(engine: Engine, **selection) -> list[tuple[str, dt.date, int]]:
         return [(code, _day(day), n) for code, day, n in connection.execute(query)]
 
 
-def facts(engine: Engine, **selection) -> list[tuple]:
-    """(agency, nominal_due, due, state, submitted_at aware or None) of the selection, by due date
-    and id: what the compliance figures are counted from."""
+ANSWERED = ("submitted", "accepted")  # an answer in force (scheduler.answers.ANSWERED)
+
+
+def _day_ends(engine: Engine, first: dt.date, last: dt.date, zone):
+    """An SQL expression: the instant (UTC) a row's due day ends in the plan's zone — an answer
+    that came before it came on time. The zone's offset is taken for every day of [first, last]
+    (Almaty moved from UTC+6 to UTC+5 on 1 March 2024): one CASE branch per stretch of one offset."""
+    stretches: list[tuple[dt.date, int]] = []
+    day = first
+    while day <= last:
+        following = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+        seconds = 86400 - int(following.utcoffset().total_seconds())
+        if stretches and stretches[-1][1] == seconds:
+            stretches[-1] = (day, seconds)
+        else:
+            stretches.append((day, seconds))
+        day += dt.timedelta(days=1)
+
+    def end(seconds: int):
+        if engine.dialect.name == "postgresql":  # a timestamp read as UTC: a timestamptz
+            return literal_column(f"((CAST(occurrence.due AS timestamp) + interval '{seconds} seconds') AT TIME ZONE 'UTC')")
+        return literal_column(f"datetime(occurrence.due, '+{seconds} seconds')")  # as SQLite keeps DateTime: text
+
+    if len(stretches) == 1:
+        return end(stretches[0][1])
+    return case(*[(_o.due <= literal_column(_quoted(until.isoformat())), end(seconds)) for until, seconds in stretches[:-1]],
+                else_=end(stretches[-1][1]))
+
+
+def year_counts(engine: Engine, first: dt.date, last: dt.date, today: dt.date, zone, uncounted: Iterable[str] = (), *,
+                agency: str | None = None, obligation: str | None = None) -> tuple[list[tuple], list[tuple]]:
+    """The compliance of the deadlines due in [first, last] (closed ones and `uncounted` agencies
+    left out), counted by the database: ([(agency, month of the due date, owed, on time, late,
+    missing, pending)], [(agency, due, submitted_at) of every late answer]: the working days late
+    are the calendar's to count)."""
     s = SubmissionRow.__table__.c
-    query = (sa_select(_o.agency, _o.nominal_due, _o.due, _o.state, s.submitted_at)
-             .select_from(OccurrenceRow.__table__.outerjoin(SubmissionRow.__table__, s.id == _o.submission_id))
-             .where(*_where(**selection)).order_by(_o.due, _o.id))
+    answered = and_(_o.state.in_(ANSWERED), s.submitted_at.is_not(None))
+    ends = _day_ends(engine, first, last, zone)
+    on_time, late = and_(answered, s.submitted_at < ends), and_(answered, s.submitted_at >= ends)
+    month = extract("month", _o.due)
+    where = [*_where(agency=agency, obligation=obligation, first=first, last=last), _o.state != "closed"]
+    if uncounted := sorted(uncounted):
+        where.append(_o.agency.not_in(uncounted))
+    joined = OccurrenceRow.__table__.outerjoin(SubmissionRow.__table__, s.id == _o.submission_id)
+    counted = lambda condition: func.sum(case((condition, 1), else_=0))  # noqa: E731
+    query = (sa_select(_o.agency, month, func.count(), counted(on_time), counted(late),
+                       counted(and_(not_(answered), _o.due < today)), counted(and_(not_(answered), _o.due >= today)))
+             .select_from(joined).where(*where).group_by(_o.agency, month))
+    late_ones = sa_select(_o.agency, _o.due, s.submitted_at).select_from(joined).where(*where, late)
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [(a, n, d, st, aware(at) if at else None) for a, n, d, st, at in rows]
+        groups = [(code, int(m), *(int(n or 0) for n in numbers)) for code, m, *numbers in connection.execute(query)]
+        lates = [(code, due, aware(at)) for code, due, at in connection.execute(late_ones)]
+    return groups, lates
+
+
+def last_nominal(engine: Engine, agencies: Iterable[str], **selection) -> dict[str, dt.date]:
+    """The nominal date of each agency's last row (by due date and id) in the selection: the day
+    its name is taken on in a table of the selection."""
+    wanted = sorted(agencies)
+    if not wanted:
+        return {}
+    query = (sa_select(_o.agency, _o.nominal_due).where(*_where(**selection), _o.agency.in_(wanted))
+             .order_by(_o.due, _o.id))
+    with engine.connect() as connection:
+        return dict(connection.execute(query).all())
 
 
 def data_version(engine: Engine) -> tuple:

@@ -17,6 +17,7 @@ import asyncio
 import base64
 import binascii
 import datetime as dt
+import gzip
 import hashlib
 import hmac
 import secrets
@@ -149,6 +150,33 @@ def _same_origin(request: Request, public_base_url: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Built:
+    """A page kept for its data's version: its bytes, and the same gzipped once (about a tenth of
+    them: the dashboard of a large plan is 200 KB of HTML) for the browsers that take gzip."""
+
+    body: bytes
+    gzipped: bytes
+
+    @classmethod
+    def of(cls, text: str) -> Built:
+        body = text.encode()
+        return cls(body, gzip.compress(body, compresslevel=6, mtime=0))
+
+
+def accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header takes gzip (by name, else by `*`, with a weight above 0)."""
+    weights = {}
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        given = params.strip().lower()
+        try:
+            weights[coding.strip().lower()] = float(given[2:]) if given.startswith("q=") else 1.0
+        except ValueError:
+            weights[coding.strip().lower()] = 0.0
+    return weights.get("gzip", weights.get("*", 0.0)) > 0
+
+
+@dataclass(frozen=True)
 class Viewer:
     """Who reads the dashboard: the admin by HTTP Basic, or a signed-in member of the secretariat."""
 
@@ -199,10 +227,17 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
     def render(template: str, language: str, **values) -> str:
         return templating.environment(language).get_template(f"web/{template}.html.j2").render(**values)
 
-    def respond(request: Request, body: str, status: int = 200) -> HTMLResponse:
+    def respond(request: Request, body: str | Built, status: int = 200) -> HTMLResponse:
         # Not the app's `no-referrer`: under it a browser posts this page's form with `Origin: null`
         # (the Fetch standard), which the Origin check must refuse. Other sites still get no Referer.
-        response = HTMLResponse(body, status_code=status, headers={"Referrer-Policy": "same-origin", "Vary": "Cookie, Accept-Language"})
+        headers = {"Referrer-Policy": "same-origin", "Vary": "Cookie, Accept-Language"}
+        if isinstance(body, Built):  # a kept page: gzipped once, sent so to whoever takes it
+            headers["Vary"] += ", Accept-Encoding"
+            if accepts_gzip(request.headers.get("accept-encoding", "")):
+                body, headers["Content-Encoding"] = body.gzipped, "gzip"
+            else:
+                body = body.body
+        response = HTMLResponse(body, status_code=status, headers=headers)
         if request.query_params.get("lang") in view.LANGUAGES:
             response.set_cookie(view.LANGUAGE_COOKIE, request.query_params["lang"], max_age=365 * 86400, path="/",
                                 samesite="lax", secure=current().settings.public_base_url().lower().startswith("https://"))
@@ -236,10 +271,8 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
             if found is not None:
                 figures.move_to_end(key)
                 return found
-        engine = service.engine
-        facts = dashboard_queries.facts(engine, first=dt.date(year, 1, 1), last=dt.date(year, 12, 31), **selection)
-        found = (view.year_figures(facts, year, today, service.calendar, words.placeholders, service.timing.zone),
-                 dashboard_queries.late_by_agency(engine, today, words.epochs, **selection))
+        found = (view.year_figures(service.engine, year, today, service.calendar, words, **selection),
+                 dashboard_queries.late_by_agency(service.engine, today, words.epochs, **selection))
         with figures_lock:
             figures[key] = found
             while len(figures) > 16:
@@ -247,7 +280,7 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         return found
 
     async def cached(request: Request, service: Service, now: dt.datetime, lang: str, name: str,
-                     build: Callable[[tuple], str]) -> str:
+                     build: Callable[[tuple], str]) -> Built:
         """The page `build` renders (in the heavy lane) for the data's version, computed once for
         every request that asks for the same page at once, and kept for the next ones."""
         reads = versions.get(service)
@@ -259,7 +292,7 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         mine = flights.get(service)
         if mine is None:
             mine = flights[service] = Flights()
-        return await mine.get(key, lambda: LANES.heavy(build, version))
+        return await mine.get(key, lambda: LANES.heavy(lambda: Built.of(build(version))))
 
     def home_page(request: Request, service: Service, now: dt.datetime, lang: str, version: tuple) -> str:
         values = context(request, service, now, lang)

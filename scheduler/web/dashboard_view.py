@@ -511,26 +511,34 @@ class YearFigures:
     total: Tally
 
 
-def year_figures(facts: list[tuple], year: int, today: dt.date, calendar, placeholders: frozenset[str], zone) -> YearFigures:
-    """As `compliance_by_agency`, `compliance_by_month` and their sum count the year's rows, from
-    (agency, nominal_due, due, state, submitted_at) in due order (`dashboard_queries.facts`)."""
+def year_figures(engine, year: int, today: dt.date, calendar, words: Words, *, agency: str | None = None,
+                 obligation: str | None = None) -> YearFigures:
+    """As `compliance_by_agency`, `compliance_by_month` and their sum count the year's rows, counted
+    by the database per agency and month (`dashboard_queries.year_counts`); the working days late
+    counted here, once per due date and day the answer came."""
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    groups, lates = dashboard_queries.year_counts(engine, first, last, today, words.zone, words.placeholders,
+                                                  agency=agency, obligation=obligation)
     tallies: dict[str, Tally] = {}
-    named: dict[str, dt.date] = {}
     months = {dt.date(year, m, 1): Tally() for m in range(1, 13)}
-    total, late_days = Tally(), {}
-    for agency, nominal, due, state, submitted_at in facts:
-        tally = tallies.get(agency)
-        if tally is None:
-            tally = tallies[agency] = Tally()
-        named[agency] = nominal
-        if agency in placeholders:
-            continue
-        came = submitted_at.astimezone(zone).date() if submitted_at else None
-        tally.count(state, due, came, today, calendar, late_days)
-        total.count(state, due, came, today, calendar, late_days)
-        if due.year == year:
-            months[due.replace(day=1)].count(state, due, came, today, calendar, late_days)
-    return YearFigures(tallies, named, list(months.items()), total)
+    total = Tally()
+    for code, month, owed, on_time, late, missing, pending in groups:
+        for tally in (tallies.setdefault(code, Tally()), months[dt.date(year, month, 1)], total):
+            tally.owed += owed
+            tally.on_time += on_time
+            tally.late += late
+            tally.missing += missing
+            tally.pending += pending
+    late_days: dict[tuple[dt.date, dt.date], int] = {}
+    for code, due, submitted_at in lates:
+        key = (due, submitted_at.astimezone(words.zone).date())
+        if key not in late_days:
+            late_days[key] = working_days_late(calendar, *key)
+        for tally in (tallies[code], months[due.replace(day=1)], total):
+            tally.late_working_days += late_days[key]
+    named = dashboard_queries.last_nominal(engine, (code for code in tallies if code in words.epochs), first=first,
+                                           last=last, agency=agency, obligation=obligation)
+    return YearFigures(tallies, {code: named.get(code, last) for code in tallies}, list(months.items()), total)
 
 
 def compliance_of(figures: YearFigures, words: Words) -> list[tuple[str, str, Tally]]:

@@ -42,6 +42,9 @@ def answered(service) -> None:
     for n, row in enumerate(rows[::3]):
         came = dt.datetime.combine(row.due + dt.timedelta(days=(-2, 0, 3, 20)[n % 4]), dt.time(4, 0), dt.timezone.utc)
         service.submit(row.id, min(came, NOW - dt.timedelta(days=1)), None, NOW)
+    for n, row in enumerate(rows[1::3][:40]):  # on the stroke of midnight in Almaty: the last minute is on time
+        midnight = dt.datetime.combine(row.due + dt.timedelta(days=1), dt.time(), service.timing.zone)
+        service.submit(row.id, midnight - dt.timedelta(minutes=1) if n % 2 else midnight, None, NOW)
     answer.act(service.engine, service.timing, rows[1].id, CLOSE, now=NOW, reason="not applicable")
     answer.act(service.engine, service.timing, rows[0].id, RETURN, now=NOW, reason="incomplete")
 
@@ -129,10 +132,9 @@ def test_the_database_counts_what_the_rows_would(make_service, database_url):
                 counted[(code, words.agency(code, named_on or dt.date.max))] += n
         assert counted == late and any("akimat-astana" == code for code, _ in late)
         # the year's compliance
-        for year in (2021, 2022, 2023):
+        for year in (2021, 2022, 2023, 2024):
             rows = [r for r in every if r.entry.due.year == year]
-            figures = view.year_figures(dashboard_queries.facts(engine, first=dt.date(year, 1, 1), last=dt.date(year, 12, 31)),
-                                        year, today, service.calendar, words.placeholders, service.timing.zone)
+            figures = view.year_figures(engine, year, today, service.calendar, words)
             assert view.compliance_of(figures, words) == view.compliance_by_agency(rows, today, service.calendar)
             assert figures.months == view.compliance_by_month(rows, year, today, service.calendar)
             total = view.Tally()
@@ -221,14 +223,14 @@ def test_the_review_queue_lists_a_page_at_a_time(served):
 def test_healthz_and_metrics_answer_while_the_heavy_lane_is_full(served, monkeypatch):
     client, service = served()
     release, entered = threading.Event(), threading.Semaphore(0)
-    real = dashboard_queries.facts
+    real = dashboard_queries.year_counts
 
     def stuck(*args, **kwargs):
         entered.release()
         release.wait(30)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(dashboard_queries, "facts", stuck)
+    monkeypatch.setattr(dashboard_queries, "year_counts", stuck)
     years = range(2021, 2021 + HEAVY_AT_ONCE + 2)  # a page each: more than the lane takes at once
     with ThreadPoolExecutor(len(years)) as pool:
         pending = [pool.submit(client.get, f"/?year={year}") for year in years]
@@ -244,14 +246,14 @@ def test_healthz_and_metrics_answer_while_the_heavy_lane_is_full(served, monkeyp
 
 def test_many_at_once_compute_once_and_a_change_is_seen_next(served, monkeypatch):
     client, service = served()
-    calls, real = [], dashboard_queries.facts
+    calls, real = [], dashboard_queries.year_counts
 
     def counted(*args, **kwargs):
         calls.append(1)
         time.sleep(0.3)  # long enough for the others to ask meanwhile
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(dashboard_queries, "facts", counted)
+    monkeypatch.setattr(dashboard_queries, "year_counts", counted)
     with ThreadPoolExecutor(10) as pool:
         bodies = list(pool.map(lambda _: client.get("/?lang=en&year=2022")[2], range(10)))
     assert len(calls) == 1 and len(set(bodies)) == 1
@@ -303,3 +305,15 @@ def test_an_answer_with_a_zip_of_too_many_parts_is_refused_and_nothing_recorded(
     status, headers, _ = focal.post("/my/answer", [("csrf", field(page, "csrf", "answer-form")), ("occurrence", oid),
                                                    ("ref", "12-3/45")], [("files", "letter.pdf", b"%PDF-1.4\n%%EOF\n")])
     assert status == 303 and dashboard_queries.entries(service.engine, ids=[oid])[0].state == "submitted"
+
+
+def test_a_kept_page_goes_gzipped_to_whoever_takes_gzip(served):
+    import gzip
+
+    client, _ = served()
+    status, plain_headers, plain = client.call("/?lang=en&year=2022")
+    assert status == 200 and "content-encoding" not in {k.lower() for k in plain_headers}
+    status, headers, zipped = client.call("/?lang=en&year=2022", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert status == 200 and headers["content-encoding"] == "gzip" and "Accept-Encoding" in headers["vary"]
+    assert gzip.decompress(zipped) == plain and len(zipped) < len(plain) / 4
+    assert "content-encoding" not in client.call("/?lang=en&year=2022", headers={"Accept-Encoding": "gzip;q=0"})[1]

@@ -3,8 +3,8 @@ filters, each deadline's state in words, the month's calendar, the day list, the
 with its percentages and the charts' geometry (drawn as inline SVG by the templates).
 
 However large the plan, a page costs the same: the database counts (deadlines per day, the late
-per agency), the lists are read a page at a time (`PAGE_SIZE`, a day's `DAY_PAGE_SIZE`), and the
-year's compliance is counted from a few columns of its rows. A search of words is checked on the
+per agency, a year's compliance per agency and month), the lists are read a page at a time
+(`PAGE_SIZE`, a day's `DAY_PAGE_SIZE`). A search of words is checked on the
 page's words (titles and names in its language): the database first narrows the rows to those
 whose item, body or period can hold each word, then each is checked.
 

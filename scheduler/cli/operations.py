@@ -393,7 +393,8 @@ def feeds_list(plan_path) -> None:
                    "information (paragraphs 3.2 and 4 of the resolution).")
 @click.option("--year", type=int, help="The year whose deadlines to report on.")
 @click.option("--all", "whole_plan", is_flag=True, help="Consolidated: every deadline of the plan instead of one year.")
-@click.option("--lang", type=click.Choice(["kk", "ru"]), help="Consolidated: the report's language (default: kk).")
+@click.option("--lang", type=click.Choice(["kk", "ru", "en"]),
+              help="The report's language (default: kk): compliance in kk, ru or en; consolidated in kk or ru.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "html", "docx"]),
               help="compliance: csv (default), xlsx or html; consolidated: docx (default) or xlsx.")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file (default: stdout).")
@@ -401,8 +402,9 @@ def feeds_list(plan_path) -> None:
 @click.option("--of-plan", "plan_id", metavar="PLAN_ID",
               help="Consolidated, with several plans loaded: the plan to report on (its [plan] id; default: the home plan).")
 def report_command(plan_path, kind, year, whole_plan, lang, fmt, output, now_text, plan_id=None) -> None:
-    """The compliance table (per agency: owed, on time, late in working days, missing, pending), or
-    with --kind consolidated the consolidated implementation report (DOCX or XLSX, Kazakh or Russian)."""
+    """The compliance table (per agency: owed, on time, late in working days, missing, pending, the
+    share on time) in Kazakh, Russian or English, or with --kind consolidated the consolidated
+    implementation report (DOCX or XLSX, Kazakh or Russian)."""
     from scheduler import report
 
     formats = {"compliance": ("csv", "xlsx", "html"), "consolidated": ("docx", "xlsx")}[kind]
@@ -414,12 +416,12 @@ def report_command(plan_path, kind, year, whole_plan, lang, fmt, output, now_tex
         if whole_plan:
             raise BadInput("--all: only the consolidated report covers the whole plan (--kind consolidated); "
                            "the compliance report is for one --year")
-        if lang is not None:
-            raise BadInput(f"--lang {lang}: only the consolidated report is written in Kazakh or Russian "
-                           "(--kind consolidated)")
         if year is None:
             ctx = click.get_current_context()
             raise click.MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == "year"))
+    elif lang == "en":
+        raise BadInput("--lang en: the consolidated report is written in Kazakh or Russian (--lang kk or ru); "
+                       "English is for the compliance report (--kind compliance)")
     elif whole_plan and year is not None:
         raise BadInput(f"--year {year} and --all: give one of them")
     elif not whole_plan and year is None:
@@ -434,14 +436,16 @@ def report_command(plan_path, kind, year, whole_plan, lang, fmt, output, now_tex
             raise BadInput(f"--year {outside}")
     today = service.timing.local_day(now)
     if kind == "compliance":
-        rows = service.compliance(year, now)
+        lang = lang or "kk"
+        rows = service.compliance(year, now, lang)
         meta = service.plan.file.plan
+        title = getattr(meta, f"title_{lang}", None) or meta.title_kk
         data = {
-            "csv": lambda: report.as_csv(rows),
-            "xlsx": lambda: report.as_xlsx(rows, year),
-            "html": lambda: report.as_html(rows, year, meta.title_en or meta.title_kk, today),
+            "csv": lambda: report.as_csv(rows, lang=lang),
+            "xlsx": lambda: report.as_xlsx(rows, year, title=title, today=today, lang=lang),
+            "html": lambda: report.as_html(rows, year, title, today, lang=lang),
         }[fmt]()
-        done = f"{len(rows)} agencies, {sum(r.owed for r in rows)} occurrences due in {year}"
+        done = f"compliance report in {lang}, {len(rows)} agencies, {sum(r.owed for r in rows)} occurrences due in {year}"
     else:
         from scheduler.app import reports
 

@@ -8,12 +8,15 @@ re-exported here.
 
 from scheduler.report.compliance import (
     COLUMNS,
+    CSV_COLUMNS,
+    SHOWN,
     AgencyCompliance,
     Item,
     Owed,
     as_csv,
     as_html,
     as_xlsx,
+    body_name,
     compliance,
     total,
     working_days_late,
@@ -23,6 +26,8 @@ from scheduler.report.consolidated import Answer, Consolidated, consolidate, una
 
 __all__ = [
     "COLUMNS",
+    "CSV_COLUMNS",
+    "SHOWN",
     "AgencyCompliance",
     "Answer",
     "Consolidated",
@@ -31,6 +36,7 @@ __all__ = [
     "as_csv",
     "as_html",
     "as_xlsx",
+    "body_name",
     "compliance",
     "consolidate",
     "total",

@@ -422,7 +422,7 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
             return Response(f"no report: the year {outside}\n", status_code=404, media_type="text/plain; charset=utf-8")
         lang = view.negotiate(request)
         today = service.timing.local_day(now)
-        table = await LANES.heavy(service.compliance, year, now)
+        table = await LANES.heavy(service.compliance, year, now, lang)
         meta = service.plan.file.plan
         title = getattr(meta, f"title_{lang}", None) or meta.title_kk
 
@@ -437,7 +437,7 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
             return found
 
         body, media = {
-            "csv": (lambda: report.as_csv(table), "text/csv; charset=utf-8"),
+            "csv": (lambda: report.as_csv(table, lang=lang), "text/csv; charset=utf-8"),
             "xlsx": (lambda: report.as_xlsx(table, year, items(), title=title, today=today, lang=lang),
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             "html": (lambda: report.as_html(table, year, title, today, lang=lang), "text/html; charset=utf-8"),

@@ -75,8 +75,8 @@ def test_reports_keep_answers_names_and_titles_as_text(risky):
     ok(risky("report", "--year", "2022", "--format", "xlsx", "--output", "r.xlsx", "--now", NOW))
     data = (risky.cwd / "r.xlsx").read_bytes()
     assert_written_as_text(data, short_names)
-    table = {row[0]: row for row in load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2, values_only=True)}
-    assert table["finance"][1] == short_names[0] and isinstance(table["finance"][2], int)
+    table = {row[0]: row for row in load_workbook(io.BytesIO(data)).active.iter_rows(min_row=5, values_only=True)}
+    assert isinstance(table[short_names[0]][1], int)  # finance, by its name
 
     ok(risky("report", "--year", "2022", "--format", "csv", "--output", "r.csv", "--now", NOW))
     text = (risky.cwd / "r.csv").read_bytes().decode("utf-8-sig")  # read_text would turn a CR into a line break

@@ -258,7 +258,7 @@ def test_the_xlsx_has_an_item_sheet_ready_to_print(served):
     with urllib.request.urlopen(request, timeout=10) as response:
         book = load_workbook(io.BytesIO(response.read()))
     summary, items = book.worksheets
-    assert [c.value for c in summary[1]][:3] == ["agency", "name", "owed"], "the first sheet is the CSV's table"
+    assert [c.value for c in summary[4]][:3] == ["Орган", "Всего сроков", "Представлено в срок"], "the table, in Russian too"
     assert items.title == "Сроки 2022"
     assert "2022" in items["A1"].value and items["A3"].value.startswith("По состоянию на 12 декабря 2022")
     assert [c.value for c in items[4]] == ["Орган", "Пункт", "Наименование", "Период", "Срок", "Состояние",

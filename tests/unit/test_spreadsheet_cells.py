@@ -152,11 +152,12 @@ def test_the_compliance_xlsx_of_2000_lines_is_whole_in_order_and_ready_to_print(
     assert_written_as_text(data, [*TYPED, "=План"])
     book = load_workbook(io.BytesIO(data))
     summary, sheet = book.worksheets
-    assert book.active is sheet, "opens on the sheet in the reader's language"
-    assert summary.title == "compliance 2022" and summary.column_dimensions["B"].width == 60
-    assert [c.value for c in summary[1]][:3] == ["agency", "name", "owed"] and summary["A1"].font.b
-    assert [c.value for c in summary[2]] == ["code-0", TYPED[0], 4, 1, 1, 2, 2, 1, 1]
-    assert [c.value for c in summary[summary.max_row]] == ["total", None, 24, 6, 6, 12, 2, 6, 6]
+    assert book.active is summary, "opens on the compliance table, in the reader's language too"
+    assert summary.title == "Исполнение 2022" and summary["A1"].value == "Исполнение сроков 2022 года"
+    assert summary["A2"].value == "=План" and summary["A3"].value == "Данные на" and summary["B3"].value == dt.datetime(2023, 1, 16)
+    assert [c.value for c in summary[4]][:3] == ["Орган", "Всего сроков", "Представлено в срок"] and summary["A4"].font.b
+    assert [c.value for c in summary[5]] == [TYPED[0], 4, 1, 1, 2, 2, 1, 1, 1 / 3]
+    assert [c.value for c in summary[4 + len(TYPED) + 1]] == ["Все органы", 24, 6, 6, 12, 2, 6, 6, 6 / 18]
 
     assert sheet.title == "Сроки 2022" and sheet["A1"].font.b and sheet["A1"].font.sz == 14
     assert sheet["A2"].value == "=План" and sheet["A3"].value.startswith("По состоянию на 16 января 2023")
@@ -169,13 +170,17 @@ def test_the_compliance_xlsx_of_2000_lines_is_whole_in_order_and_ready_to_print(
                 for i in items]
     assert read == expected
     last = sheet[sheet.max_row]
-    assert last[4].number_format == "DD.MM.YYYY" and last[6].number_format == "DD.MM.YYYY"
+    assert last[4].number_format == "DD.MM.YYYY" and all(c.alignment.vertical == "top" for c in last[:6])
     assert last[0].alignment.wrap_text and last[2].alignment.wrap_text
+    late = next(row for row in sheet.iter_rows(min_row=5) if row[6].value is not None)
+    assert late[6].number_format == "DD.MM.YYYY"
     assert [sheet.column_dimensions[c].width for c in "ABCDEFGH"] == [40, 8, 70, 12, 12, 22, 13, 12]
     assert sheet.freeze_panes == "A5" and sheet.auto_filter.ref == "A4:H2004" and sheet.print_title_rows == "$4:$4"
     setup = sheet.page_setup
     assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == ("landscape", 9, 1, 0)
     assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.print_options.gridLines
+    # each line says its height (short names and titles here: a line each; tests/unit/test_compliance_report.py)
+    assert {sheet.row_dimensions[n].height for n in range(5, 5 + 2000)} == {18.0}
 
 
 def test_the_compliance_xlsx_without_items_is_the_table_alone():
@@ -184,18 +189,24 @@ def test_the_compliance_xlsx_without_items_is_the_table_alone():
     data = as_xlsx(table(), 2021)
     assert_written_as_text(data, TYPED)
     book = load_workbook(io.BytesIO(data))
-    assert [s.title for s in book.worksheets] == ["compliance 2021"] and book.active.max_row == len(TYPED) + 2
+    assert [s.title for s in book.worksheets] == ["Орындалуы 2021"]  # Kazakh unless told
+    assert book.active.max_row == 4 + len(TYPED) + 1 + 2  # title rows, header, agencies, total, a gap, the note
+    assert book.active["A3"].value is None, "no date of the data: none given"
     with pytest.raises(ValueError, match="give `today`"):
         as_xlsx(table(), 2021, lines(1))
+    with pytest.raises(ValueError, match="kk, ru, en"):
+        as_xlsx(table(), 2021, lang="de")
 
 
 def test_the_compliance_csv_quotes_risky_names_and_leaves_the_counts():
     read = list(csv.reader(io.StringIO(as_csv(table()).decode("utf-8-sig"), newline="")))
-    assert read[0][:3] == ["agency", "name", "owed"]
+    assert read[0] == ["agency", "name", "owed", "on_time", "late", "late_working_days", "most_late_working_days",
+                       "missing", "pending", "on_time_percent"]
     assert [r[1] for r in read[1:-1]] == ["'" + t for t in TYPED]
     assert [r[0] for r in read[1:-1]] == [f"code-{n}" for n in range(len(TYPED))]
-    assert all(r[2:] == ["4", "1", "1", "2", "2", "1", "1"] for r in read[1:-1])
-    assert read[-1] == ["total", "", "24", "6", "6", "12", "2", "6", "6"]
+    assert all(r[2:] == ["4", "1", "1", "2", "2", "1", "1", "33.3"] for r in read[1:-1])
+    assert read[-1] == ["total", "Барлық органдар", "24", "6", "6", "12", "2", "6", "6", "33.3"]
+    assert list(csv.reader(io.StringIO(as_csv(table(), lang="ru").decode("utf-8-sig"))))[-1][1] == "Все органы"
 
 
 # --- expand's CSV -------------------------------------------------------------------------------

@@ -344,6 +344,11 @@ def _message(
         # UTF-8 said in the part's header: without it a client reads the titles as ASCII
         message.add_attachment(attachment, maintype="text", subtype="calendar", filename="deadlines.ics",
                                params={"charset": "utf-8"})
+    else:
+        # Content-Type last, as adding an attachment leaves it (and as the bytes of a batch have it)
+        content_type = message["Content-Type"]
+        del message["Content-Type"]
+        message["Content-Type"] = content_type
     return message
 
 

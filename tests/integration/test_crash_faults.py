@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import ROOT
+from tests.integration.test_fault_injection import fresh_database  # noqa: F401 - the fixture
 from tests.smtp import SmtpServer, free_port
 
 NOW = "2022-12-12T09:00"
@@ -78,13 +79,6 @@ def smtp():
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def fresh_database(request, tmp_path):
-    if request.param == "postgresql":
-        return request.getfixturevalue("postgres_url")
-    return f"sqlite:///{tmp_path / 'var' / 'scheduler.db'}"
 
 
 def wait_for(condition, timeout: float, every: float = 0.05) -> bool:

@@ -20,6 +20,16 @@ class BadInput(SchedulerError):
     """Input the user can correct: a file, an argument, an identifier."""
 
     exit_code = 2
+    key: str | None = None
+    """How a page says it: the key of its words among the pages' (scheduler/web/words.py `MESSAGES`),
+    translated there with `values`; None: the page shows the English text, as the CLI does."""
+    values: dict = {}
+
+    def worded(self, key: str, **values) -> BadInput:
+        """This refusal with the key and values of its words on a page (no occurrence id: the page
+        shows which); its text stays the CLI's."""
+        self.key, self.values = key, values
+        return self
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,23 @@ def environment(language: str, *, strict: bool = False, domain: str | None = Non
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.install_gettext_translations(translations(language, domain), newstyle=True)
-    env.globals["lang"] = language
+    said = translations(language, domain)
+    env.install_gettext_translations(said, newstyle=True)
+
+    def row_number(number: str) -> str:
+        """A row's number as people read it ("8.1"); a paragraph of the resolution by its name
+        ("п. 3.2 постановления"), never its code (`res-3.2`)."""
+        if not number.startswith("res-"):
+            return number
+        from scheduler.notify.compose import row_name
+
+        return row_name(number, said.gettext)
+
+    def period(label: str) -> str:
+        """An occurrence's period in words ("I квартал 2022 г."), never its label (`2022-Q1`)."""
+        from scheduler.i18n import period_words
+
+        return period_words(label, language, said.gettext)
+
+    env.globals.update(lang=language, row_number=row_number, period=period)
     return env

@@ -155,18 +155,19 @@ def check_upload(name: str, content: bytes, limit_bytes: int, size: int | None =
     size when `content` was read only up to the limit and a byte (as a page reads an upload)."""
     shown = clean_name(name)
     if not shown:
-        raise BadInput(f"{name!r}: a document needs a file name")
+        raise BadInput(f"{name!r}: a document needs a file name").worded("no_file_name")
     if len(content) > limit_bytes:
         raise TooLarge(shown, max(size or 0, len(content)), limit_bytes)
     if not content:
-        raise BadInput(f"{shown}: the file is empty")
+        raise BadInput(f"{shown}: the file is empty").worded("file_empty", name=shown)
     kind = _sniffed(shown, io.BytesIO(content), len(content))
     if kind is None:
         raise BadInput(f"{shown}: not a PDF, DOCX, XLSX, PNG or JPEG document (judged by its content; "
-                       "Office files with macros are refused)")
+                       "Office files with macros are refused)").worded("not_a_document", name=shown)
     label, extensions = KINDS[kind]
     if not shown.lower().endswith(extensions):
-        raise BadInput(f"{shown}: the content is {label}, but the name says otherwise; name it *{extensions[0]}")
+        raise BadInput(f"{shown}: the content is {label}, but the name says otherwise; name it *{extensions[0]}"
+                       ).worded("misnamed", name=shown, kind=label, extension=extensions[0])
     return Upload(shown, kind, len(content), hashlib.sha256(content).hexdigest(), content)
 
 
@@ -174,7 +175,7 @@ def _sniffed(shown: str, handle: IO[bytes], size: int) -> str | None:
     try:
         return sniff_file(handle, size)
     except TooManyParts as refused:
-        raise TooManyParts(f"{shown}: {refused}") from None
+        raise TooManyParts(f"{shown}: {refused}").worded("too_many_parts", name=shown) from None
 
 
 def check_file(name: str, handle: IO[bytes], limit_bytes: int) -> Upload:
@@ -185,19 +186,20 @@ def check_file(name: str, handle: IO[bytes], limit_bytes: int) -> Upload:
     off the event loop (web/agency.py)."""
     shown = clean_name(name)
     if not shown:
-        raise BadInput(f"{name!r}: a document needs a file name")
+        raise BadInput(f"{name!r}: a document needs a file name").worded("no_file_name")
     size = handle.seek(0, io.SEEK_END)
     if size > limit_bytes:
         raise TooLarge(shown, size, limit_bytes)
     if not size:
-        raise BadInput(f"{shown}: the file is empty")
+        raise BadInput(f"{shown}: the file is empty").worded("file_empty", name=shown)
     kind = _sniffed(shown, handle, size)
     if kind is None:
         raise BadInput(f"{shown}: not a PDF, DOCX, XLSX, PNG or JPEG document (judged by its content; "
-                       "Office files with macros are refused)")
+                       "Office files with macros are refused)").worded("not_a_document", name=shown)
     label, extensions = KINDS[kind]
     if not shown.lower().endswith(extensions):
-        raise BadInput(f"{shown}: the content is {label}, but the name says otherwise; name it *{extensions[0]}")
+        raise BadInput(f"{shown}: the content is {label}, but the name says otherwise; name it *{extensions[0]}"
+                       ).worded("misnamed", name=shown, kind=label, extension=extensions[0])
     digest, kept = hashlib.sha256(), tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)
     handle.seek(0)
     while chunk := handle.read(CHUNK):

@@ -223,22 +223,26 @@ def decide(
         raise AnswerRefused(f"{occurrence_id}: unknown action {action!r}", occurrence_id, state, action)
     if not may(actor, action, agency):
         raise NotPermitted(f"{actor.name} ({actor.role}) may not {_BARE[action]} {occurrence_id} (it is {state})",
-                           occurrence_id, state, action)
+                           occurrence_id, state, action).worded("not_permitted", action=action)
     if action in NEEDS_REASON and not (reason or "").strip():
-        raise AnswerRefused(f"{occurrence_id}: a reason is needed to {_VERB[action]}", occurrence_id, state, action)
+        raise AnswerRefused(f"{occurrence_id}: a reason is needed to {_VERB[action]}", occurrence_id, state,
+                            action).worded("need_reason")
     target = TRANSITIONS.get((state, action))
     if target is None or (action == REVOKE and answer.extended_until is None) or (
             action == REFUSE and answer.requested_until is None):
         raise IllegalTransition(f"{occurrence_id} is {state}: cannot {_VERB[action]}: {_why_not(state, action)}",
-                                occurrence_id, state, action)
+                                occurrence_id, state, action).worded("not_now", state=state, action=action)
     if action in (EXTEND, REQUEST):
         if until is None:
-            raise AnswerRefused(f"{occurrence_id}: an extension needs the new due date", occurrence_id, state, action)
+            raise AnswerRefused(f"{occurrence_id}: an extension needs the new due date", occurrence_id, state,
+                                action).worded("need_until")
         if plan_due is not None and until <= plan_due:
             raise AnswerRefused(f"{occurrence_id}: cannot extend to {until.isoformat()}: not later than the plan's "
-                                f"due date {plan_due.isoformat()}", occurrence_id, state, action)
+                                f"due date {plan_due.isoformat()}", occurrence_id, state, action
+                                ).worded("not_later", date=until, due=plan_due)
         if action == EXTEND and until == answer.extended_until:
-            raise AnswerRefused(f"{occurrence_id}: already extended to {until.isoformat()}", occurrence_id, state, action)
+            raise AnswerRefused(f"{occurrence_id}: already extended to {until.isoformat()}", occurrence_id, state,
+                                action).worded("already_extended", date=until)
     if target == REPEAT:
         return Decision(answer, answer, repeat=True)
     return Decision(answer, apply(answer, Change(action, submission=submission, until=until)))

@@ -70,9 +70,10 @@ def _text(name: str, value: str | None, occurrence_id: str, single_line: bool = 
     if not value:
         return None
     if len(value) > LIMITS[name]:
-        raise BadInput(f"{occurrence_id}: the {name} is longer than {LIMITS[name]} characters")
+        raise BadInput(f"{occurrence_id}: the {name} is longer than {LIMITS[name]} characters").worded(
+            f"too_long_{name}", limit=LIMITS[name])
     if single_line and any(c in value for c in "\r\n"):
-        raise BadInput(f"{occurrence_id}: the {name} must be one line")
+        raise BadInput(f"{occurrence_id}: the {name} must be one line").worded(f"one_line_{name}")
     return value
 
 
@@ -175,17 +176,17 @@ def submit(
     shown = at.astimezone(timing.zone).isoformat(timespec="minutes")
     if as_utc(at) > as_utc(now):
         raise BadInput(f"{occurrence_id}: received at {shown} is in the future "
-                       f"(it is now {now.astimezone(timing.zone).isoformat(timespec='minutes')})")
+                       f"(it is now {now.astimezone(timing.zone).isoformat(timespec='minutes')})").worded("received_future")
     received = timing.local_day(at)
     if earliest is not None and received < earliest:
         raise BadInput(f"{occurrence_id}: received at {shown} is before the plan's adoption on {earliest.isoformat()}: "
-                       "the occurrence did not exist yet")
+                       "the occurrence did not exist yet").worded("received_early", date=earliest)
     if ref_date is not None and ref_date > received:
         raise BadInput(f"{occurrence_id}: the letter's date {ref_date.isoformat()} is after the day it was received "
-                       f"({received.isoformat()})")
+                       f"({received.isoformat()})").worded("letter_after", date=ref_date, received=received)
     if ref_date is not None and earliest is not None and ref_date < earliest:
         raise BadInput(f"{occurrence_id}: the letter's date {ref_date.isoformat()} is before the plan's adoption "
-                       f"on {earliest.isoformat()}")
+                       f"on {earliest.isoformat()}").worded("letter_early", date=ref_date, adopted=earliest)
     _check_held_on(occurrence_id, held_on, event, received, timing.local_day(now))
     with session(engine) as db:
         row, _, answer = _load(db, occurrence_id)
@@ -224,18 +225,19 @@ def _check_held_on(occurrence_id: str, held_on: dt.date | None, event, received:
         return
     if event is None:
         raise BadInput(f"{occurrence_id}: not an event: the day an event was held is recorded only for a row "
-                       'the plan marks kind = "event" (a sitting, a training)')
+                       'the plan marks kind = "event" (a sitting, a training)').worded("not_an_event")
     if held_on > today:
         raise BadInput(f"{occurrence_id}: held on {held_on.isoformat()} is in the future (today is "
-                       f"{today.isoformat()}): record an event once it has been held")
+                       f"{today.isoformat()}): record an event once it has been held").worded("held_future", date=held_on)
     if not event.start <= held_on <= event.end:
         partial = ", the plan's adoption" if event.partial_from is not None else ""
         raise BadInput(f"{occurrence_id}: held on {held_on.isoformat()} is outside the period {event.label} "
                        f"({event.start.isoformat()}{partial} … {event.end.isoformat()}): an event counts for the "
-                       "period it was held in")
+                       "period it was held in").worded("held_outside", date=held_on, first=event.start,
+                                                       last=event.end)
     if held_on > received:
         raise BadInput(f"{occurrence_id}: held on {held_on.isoformat()} is after the day the answer was received "
-                       f"({received.isoformat()})")
+                       f"({received.isoformat()})").worded("held_later", date=held_on, received=received)
 
 
 def act(

@@ -25,6 +25,7 @@ from sqlmodel import col, select
 from scheduler.feeds.tokens import digest
 from scheduler.store.db import session
 from scheduler.store.ledger import aware
+from scheduler.store.order import plan_position
 from scheduler.store.tables import ContactRow, EventRow, FeedTokenRow, OccurrenceRow, SettingRow, SubmissionRow
 
 
@@ -88,7 +89,8 @@ def entries(engine: Engine, *, agency: str | None = None, obligation: str | None
             today: dt.date | None = None, ids: Iterable[str] | None = None, match=None,
             limit: int | None = None, offset: int = 0) -> list[Entry]:
     """Active occurrences (closed ones included), due in [first, last] when given, in `state` as the
-    dashboard shows it on `today`, by due date and id; `limit` of them from `offset`."""
+    dashboard shows it on `today`, by due date, then in the plan's order (the row's place in the plan,
+    then the body); `limit` of them from `offset`."""
     s = SubmissionRow.__table__.c
     query = (
         sa_select(_o.id, _o.obligation, _o.agency, _o.period, _o.nominal_due, _o.due, _o.extended_until,
@@ -96,12 +98,11 @@ def entries(engine: Engine, *, agency: str | None = None, obligation: str | None
         .select_from(OccurrenceRow.__table__.outerjoin(SubmissionRow.__table__, s.id == _o.submission_id))
         .where(*_where(agency=agency, obligation=obligation, first=first, last=last, state=state, today=today,
                        ids=ids, match=match))
-        .order_by(_o.due, _o.id)
     )
     if limit is not None:
         query = query.limit(limit).offset(offset)
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
+        rows = connection.execute(query.order_by(_o.due, plan_position(connection), _o.agency, _o.id)).all()
     return [Entry(*row[:-1], aware(row[-1]) if row[-1] else None) for row in rows]
 
 
@@ -113,12 +114,13 @@ def count(engine: Engine, **selection) -> int:
 
 
 def lean(engine: Engine, **selection) -> list[tuple]:
-    """(id, obligation, agency, period, nominal_due, due, state, title_kk) of the selection, by due
-    date and id: what a search of the words on the page is checked against."""
+    """(id, obligation, agency, period, nominal_due, due, state, title_kk) of the selection, in the
+    order of `entries`: what a search of the words on the page is checked against."""
     query = (sa_select(_o.id, _o.obligation, _o.agency, _o.period, _o.nominal_due, _o.due, _o.state, _o.title_kk)
-             .where(*_where(**selection)).order_by(_o.due, _o.id))
+             .where(*_where(**selection)))
     with engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(query).all()]
+        return [tuple(row) for row in connection.execute(query.order_by(_o.due, plan_position(connection), _o.agency,
+                                                                         _o.id)).all()]
 
 
 def by_day(engine: Engine, today: dt.date, uncounted: Iterable[str] = (), **selection) -> dict[dt.date, tuple[int, int, int]]:

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from scheduler.answers import ACCEPTED, CLOSED, LADDER_RUNS, REQUEST, RETURN, SUBMITTED
 from scheduler.store.db import session
+from scheduler.store.order import plan_position
 from scheduler.store.tables import EventRow, FileRow, OccurrenceRow, SubmissionRow
 
 AHEAD = dt.timedelta(days=92)  # owed deadlines shown ahead of today (every overdue one is shown)
@@ -98,18 +99,21 @@ def _entries(db: Session, rows: Iterable[OccurrenceRow]) -> list[Entry]:
 def agency_deadlines(engine: Engine, agencies: frozenset[str] | None, today: dt.date, *, owed_page: int = 1,
                      answered_page: int = 1, size: int = PAGE_SIZE) -> tuple[Page, Page]:
     """(owed: open or returned, due by today + AHEAD, oldest first — the longest overdue lead;
-    answered: submitted, accepted or closed, due since today - BEHIND, latest first) for these
+    answered: submitted, accepted or closed, due since today - BEHIND, latest first; within a due
+    date, rows in the plan's order) for these
     agencies (None: all), the page asked for of each."""
     with session(engine) as db:
         base = select(OccurrenceRow).where(OccurrenceRow.status == "active")
+        position = plan_position(db.connection())  # within a due date, the rows in the plan's order
         if agencies is not None:
             base = base.where(col(OccurrenceRow.agency).in_(sorted(agencies)))
         owed = _page(db, base.where(col(OccurrenceRow.state).in_(sorted(LADDER_RUNS)),
                                     col(OccurrenceRow.due) <= today + AHEAD)
-                     .order_by(OccurrenceRow.due, OccurrenceRow.id), owed_page, size)
+                     .order_by(OccurrenceRow.due, position, OccurrenceRow.agency, OccurrenceRow.id), owed_page, size)
         answered = _page(db, base.where(col(OccurrenceRow.state).in_([SUBMITTED, ACCEPTED, CLOSED]),
                                         col(OccurrenceRow.due) >= today - BEHIND)
-                         .order_by(col(OccurrenceRow.due).desc(), OccurrenceRow.id), answered_page, size)
+                         .order_by(col(OccurrenceRow.due).desc(), position, OccurrenceRow.agency, OccurrenceRow.id),
+                         answered_page, size)
         return owed, answered
 
 

@@ -532,6 +532,10 @@ class PlanMeta(Model):
     title_kk: Text
     title_ru: Text | None = None
     title_en: Text | None = None
+    short_kk: Text | None = None
+    short_ru: Text | None = None
+    short_en: Text | None = None
+    """The plan's short title, as a browser's tab names its pages (the title when none is given)."""
     act_kk: Text | None = None
     act_ru: Text | None = None
     act_en: Text | None = None
@@ -555,6 +559,11 @@ class PlanMeta(Model):
             if language not in TRANSLATED_LANGUAGES:
                 raise ValueError(f"unknown language {language!r}: a translation is declared for ru or en")
         return value
+
+    def short_title(self, language: str) -> str:
+        """The plan's short title in `language` (else its title there, else the Kazakh ones)."""
+        return (getattr(self, f"short_{language}", None) or getattr(self, f"title_{language}", None)
+                or self.short_kk or self.title_kk)
 
     def translation_status(self, language: str) -> TranslationStatus | None:
         """"official" or "working" for the plan's words in `language`; None when it has none in it.

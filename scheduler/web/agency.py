@@ -31,6 +31,7 @@ from scheduler.answers.files import TooLarge, Upload, check_file
 from scheduler.app import answer, pages
 from scheduler.errors import BadInput, UnknownOccurrence
 from scheduler.i18n import long_date
+from scheduler.web import words
 from scheduler.web.auth import Auth, Visitor
 from scheduler.web.lanes import LANES
 
@@ -132,10 +133,17 @@ async def read_letter(form: FormData, limit: int, lang: str = "en") -> tuple[Let
 
 
 def refusal_words(refused: BadInput, lang: str) -> str:
-    """A refused document in the page's language where its words are translated (one too large:
-    both sizes exactly, in MB and in bytes, written as `lang` writes numbers); else as refused."""
+    """A refusal in the page's language: its words by its key (`BadInput.worded`; dates written as
+    `lang` writes them, a state named), one too large with both sizes exactly, in MB and in bytes,
+    written as `lang` writes numbers; else (a refusal no page was meant to meet) as refused."""
     if not isinstance(refused, TooLarge):
-        return str(refused)
+        if refused.key is None:
+            return str(refused)
+        said = templating.translations(lang)
+        values = {name: long_date(value, lang) if isinstance(value, dt.date) else
+                  words.say(said, words.STATES.get(value), value) if name == "state" else value
+                  for name, value in refused.values.items()}
+        return Auth.words(lang, refused.key, **values)
     from babel.numbers import format_decimal
 
     def mb(value: int, pattern: str) -> str:
@@ -278,7 +286,7 @@ def routes(auth: Auth) -> list[Route]:
         except UnknownOccurrence:
             return auth.refusal(request, 404, "not_found", visitor.language)
         except BadInput as refused:  # answered or closed meanwhile, a text too long, a letter dated later
-            return await render(request, visitor, 409, str(refused), values, form=form)
+            return await render(request, visitor, 409, refusal_words(refused, visitor.language), values, form=form)
         target = back_to(form)
         return RedirectResponse(target + ("?done=answer" if target == "/my" else ""), status_code=303)
 
@@ -312,7 +320,7 @@ def routes(auth: Auth) -> list[Route]:
         try:
             await run_in_threadpool(record)
         except BadInput as refused:
-            return await render(request, visitor, 409, str(refused), values, form=form)
+            return await render(request, visitor, 409, refusal_words(refused, visitor.language), values, form=form)
         target = back_to(form)
         return RedirectResponse(target + ("?done=request" if target == "/my" else ""), status_code=303)
 

@@ -24,7 +24,7 @@ from scheduler.app import answer, backlog, pages, reports
 from scheduler.errors import BadInput, Conflict, UnknownOccurrence
 from scheduler.i18n import long_date
 from scheduler.store.ledger import aware
-from scheduler.web.agency import outside_extension, read_form, read_letter, record_answers
+from scheduler.web.agency import outside_extension, read_form, read_letter, record_answers, refusal_words
 from scheduler.web.agency import lang_given, page_link
 from scheduler.web.auth import Auth, Visitor, page_environment
 from scheduler.web.dashboard import _read_form
@@ -79,6 +79,8 @@ def routes(auth: Auth, guard) -> list[Route]:
             obligation, _, rest = oid.partition(":")
             agency, _, label = rest.partition(":")
             name = service.plan.display_name(agency, today, lang) if service.plan.agency(agency) else agency
+            if obligation.startswith("res-"):  # a paragraph of the resolution by its name, never its code
+                return f"{name} — {page_environment(lang).globals['row_number'](obligation)}, {period(label)}"
             return f"{name} — " + said.gettext("No. %(number)s, %(period)s") % {"number": obligation, "period": period(label)}
 
         return auth.page("queue", lang, status, request, describe=describe, service=service, person=visitor.person, answers=answers,
@@ -151,7 +153,8 @@ def routes(auth: Auth, guard) -> list[Route]:
             return await render_queue(request, visitor, 409, error=changed,
                                       values=values, confirm={"count": len(ids), "ids": ids[:20]})
         except BadInput as refused:  # someone acted on one of them meanwhile: nothing was closed
-            return auth.refusal(request, 409, "conflict", visitor.language, detail=str(refused), back="/review",
+            detail = refusal_words(refused, visitor.language) if refused.key else None  # a conflict says it all
+            return auth.refusal(request, 409, "conflict", visitor.language, detail=detail, back="/review",
                                 back_key="back_to_queue")
         return RedirectResponse(f"/review?closed={len(closed)}", status_code=303)
 
@@ -267,9 +270,10 @@ def routes(auth: Auth, guard) -> list[Route]:
         except UnknownOccurrence:
             return auth.refusal(request, 404, "not_found", visitor.language)
         except Conflict as conflict:
-            return auth.refusal(request, 409, "conflict", visitor.language, detail=str(conflict), back=page)
+            return auth.refusal(request, 409, "conflict", visitor.language, back=page)
         except BadInput as refused:
-            return auth.refusal(request, 400, "not_recorded", visitor.language, detail=str(refused), back=page)
+            return auth.refusal(request, 400, "not_recorded", visitor.language, detail=refusal_words(refused, visitor.language),
+                                back=page)
         return RedirectResponse(page, status_code=303)
 
     async def paper(request: Request) -> Response:
@@ -317,7 +321,8 @@ def routes(auth: Auth, guard) -> list[Route]:
         except UnknownOccurrence:
             return auth.refusal(request, 404, "not_found", visitor.language)
         except BadInput as refused:  # answered or closed meanwhile, a text too long
-            return await render_occurrence(request, visitor, oid, 409, error=str(refused), values=values)
+            return await render_occurrence(request, visitor, oid, 409, error=refusal_words(refused, visitor.language),
+                                           values=values)
         return RedirectResponse(f"{page}?{urlencode({'done': 'answer'})}", status_code=303)
 
     return [

@@ -63,6 +63,32 @@ MESSAGES: dict[str, str] = {
     "date_range": N_("%(value)s: the date must lie between %(first)s and %(last)s."),
     "too_large": N_("%(name)s: %(size)s (%(bytes)s bytes) is more than the limit, %(limit)s (%(limit_bytes)s bytes)."),
 }
+    # Refusals of the domain (scheduler.errors.BadInput.worded): the CLI says them in English.
+    "no_file_name": N_("A document needs a file name."),
+    "file_empty": N_("%(name)s: the file is empty."),
+    "not_a_document": N_("%(name)s: not a PDF, DOCX, XLSX, PNG or JPEG document (judged by its content; Office "
+                         "files with macros are refused)."),
+    "misnamed": N_("%(name)s: the content is %(kind)s, but the name says otherwise; name it *%(extension)s."),
+    "too_many_parts": N_("%(name)s: the archive has more parts than a DOCX or XLSX may have; it was refused unread."),
+    "too_long_ref": N_("The letter's number is longer than %(limit)s characters."),
+    "too_long_text": N_("The information is longer than %(limit)s characters."),
+    "too_long_note": N_("The note is longer than %(limit)s characters."),
+    "too_long_reason": N_("The reason is longer than %(limit)s characters."),
+    "one_line_ref": N_("The letter's number must be one line."),
+    "one_line_text": N_("The information must be one line."),
+    "one_line_note": N_("The note must be one line."),
+    "one_line_reason": N_("The reason must be one line."),
+    "letter_early": N_("The outgoing letter's date cannot be before the plan's adoption (%(adopted)s)."),
+    "not_an_event": N_("The day an event was held is given only for a row that is an event."),
+    "held_future": N_("The day the event was held cannot be in the future."),
+    "held_outside": N_("The day the event was held, %(date)s, is outside its period (%(first)s – %(last)s)."),
+    "held_later": N_("The day the event was held cannot be after the day the answer came."),
+    "not_permitted": N_("You may not do this for this deadline."),
+    "not_now": N_("This cannot be done now: the deadline is %(state)s."),
+    "not_later": N_("The new date, %(date)s, must be later than the plan's due date, %(due)s."),
+    "already_extended": N_("The deadline is already extended to %(date)s."),
+    # A paragraph of the resolution as a row's number (templating's `row_number`, compose.row_name).
+    "resolution_paragraph": N_("paragraph %(number)s of the resolution"),
 
 STATES: dict[str, tuple[str, str]] = {
     "open": pgettext("state", "not submitted"),

@@ -78,7 +78,8 @@ def test_the_credential_is_required(served):
     assert status == 200
     assert 'id="calendar"' in page and 'id="compliance"' in page and "December 2022" in page and "January 2023" in page
     ninth = service.due_between(dt.date(2022, 12, 9), dt.date(2022, 12, 9))[dt.date(2022, 12, 9)]
-    assert f'<a class="title" href="/occurrences/{ninth[0][0]}' in page, "this month's deadlines are listed, each linked"
+    assert any(f'<a class="title" href="/occurrences/{row[0]}' in page for row in ninth), \
+        "this month's deadlines are listed, each linked"
     assert "/?day=2022-12-09&amp;lang=en#list" in page and f"+{len(ninth) - 3}" not in page
 
 

@@ -195,7 +195,7 @@ def test_a_focal_point_answers_several_deadlines_with_a_document_and_sees_only_h
     assert browser.get("/occurrences/7:mvd:2022")[0] == 404
     # a document judged by its content: HTML named .pdf is refused, nothing recorded
     status, _, page = browser.post("/my/answer", fields, [("files", "x.pdf", b"<html><script>alert(1)</script>")])
-    assert status == 400 and "not a PDF" in page and "12-3/45" in page and web.row("7:finance:2022").state == "open"
+    assert status == 400 and "x.pdf: PDF, DOCX, XLSX, PNG немесе JPEG құжаты емес" in page and "12-3/45" in page and web.row("7:finance:2022").state == "open"
     # no token, a forged one, another site
     assert browser.post("/my/answer", fields[1:])[0] == 403
     assert browser.post("/my/answer", [("csrf", "0" * 64), *fields[1:]])[0] == 403
@@ -291,7 +291,7 @@ def test_the_secretariat_reviews_answers_and_every_decision_is_an_event(site):
     stale = field(reviewer.get("/occurrences/7:finance:2022")[2], "version", "do-accept")
     assert decide(reviewer, "accept")[0] == 303
     status, _, body = decide(reviewer, "close", version=stale, reason="x")
-    assert status == 409 and "changed by someone else" in body
+    assert status == 409 and "Бет ескірді: осы уақытта мерзімді басқа біреу өзгертті." in body
     assert web.row("7:finance:2022").state == "accepted"
     # observers and focal points see the page, never the buttons, and cannot post a decision
     observer = web.signed_in("observer@gov.kz")

@@ -62,7 +62,6 @@ MESSAGES: dict[str, str] = {
     "server_error": N_("Something went wrong on our side. The error has been logged; try again in a while."),
     "date_range": N_("%(value)s: the date must lie between %(first)s and %(last)s."),
     "too_large": N_("%(name)s: %(size)s (%(bytes)s bytes) is more than the limit, %(limit)s (%(limit_bytes)s bytes)."),
-}
     # Refusals of the domain (scheduler.errors.BadInput.worded): the CLI says them in English.
     "no_file_name": N_("A document needs a file name."),
     "file_empty": N_("%(name)s: the file is empty."),
@@ -89,6 +88,7 @@ MESSAGES: dict[str, str] = {
     "already_extended": N_("The deadline is already extended to %(date)s."),
     # A paragraph of the resolution as a row's number (templating's `row_number`, compose.row_name).
     "resolution_paragraph": N_("paragraph %(number)s of the resolution"),
+}
 
 STATES: dict[str, tuple[str, str]] = {
     "open": pgettext("state", "not submitted"),

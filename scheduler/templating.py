@@ -143,5 +143,9 @@ def environment(language: str, *, strict: bool = False, domain: str | None = Non
 
         return period_words(label, language, said.gettext)
 
-    env.globals.update(lang=language, row_number=row_number, period=period)
+    def row_title(number: str, title: str) -> str:
+        """A row's number and title: "8.1. Title"; "П. 3.2 постановления: title" (its words go on)."""
+        return f"{row_number(number)}: {title}" if number.startswith("res-") else f"{number}. {title}"
+
+    env.globals.update(lang=language, row_number=row_number, row_title=row_title, period=period)
     return env

@@ -72,6 +72,7 @@ def test_the_days_items_come_in_the_plans_order(site):  # noqa: F811
 def test_no_codes_where_people_read(site):  # noqa: F811
     web = site()
     users.add(web.service.engine, "reviewer@gov.kz", "reviewer", NOW)
+    web.service.tick(NOW)  # the notifications an occurrence page lists (the earlier steps superseded)
     aigul = web.signed_in("aigul@minfin.example.kz")
     page = aigul.get("/my")[2]
     for oid in ("7:finance:2022", "res-3.2:finance:2022"):
@@ -91,6 +92,7 @@ def test_no_codes_where_people_read(site):  # noqa: F811
             "occurrence res-3.2": reviewer.get(f"/occurrences/res-3.2:finance:2022?lang={lang}"),
             "occurrence quarterly": askar.get(f"/occurrences/31:mvd:2022-Q4?lang={lang}"),
             "occurrence own": aigul.get(f"/occurrences/8.4:finance:2022?lang={lang}"),
+            "occurrence reviewed": reviewer.get(f"/occurrences/7:finance:2022?lang={lang}"),
             "dashboard": admin.get(f"/?lang={lang}"),
             "dashboard January": admin.get(f"/?lang={lang}&month=2023-01"),
             "day": admin.get(f"/?lang={lang}&day=2022-12-09"),
@@ -102,8 +104,13 @@ def test_no_codes_where_people_read(site):  # noqa: F811
             assert codes_shown(page) == [], (lang, name, codes_shown(page)[:8])
             title = re.search(r"<title>(.*?)</title>", page, re.S)[1]
             assert web.service.plan.file.plan.id not in title, (lang, name, title)
+            assert "superseded" not in page and "a later step" not in page, (lang, name)
         plan_titles[lang] = re.search(r"<title>(.*?)</title>", shown["my (finance)"][2], re.S)[1]
     assert plan_titles["kk"] != plan_titles["ru"]
+    assert "План по противодействию торговле людьми" in plan_titles["ru"]
+    # the resolution's paragraph by its name, its words going on after a colon
+    assert "П. 3.2 постановления: ежегодно" in aigul.get("/my?lang=ru")[2]
+    assert "Қаулының 3.2-тармағы: " in aigul.get("/my?lang=kk")[2]
 
 
 @pytest.mark.parametrize("lang, words", [("kk", "PDF"), ("ru", "PDF")])

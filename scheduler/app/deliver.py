@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from scheduler import metrics
+from scheduler.app import notices
 from scheduler.notify.ladder import DIGEST
 from scheduler.store.db import StoreError, is_transient, retrying
 from scheduler.store.ledger import (CLAIM_BATCH, LEASE, MAX_ATTEMPTS, RENEW, claim, lease_clock, mark_failed,
@@ -73,8 +74,9 @@ class TickReport:
 
 
 def group_key(row: NotificationRow) -> tuple[str, str, str | None]:
-    """One email per recipient and step (a digest per week)."""
-    return row.recipient, row.step, row.occurrence_id if row.step == DIGEST else None
+    """One email per recipient and step (a digest per week); an agency's notices of every kind in
+    one email (`notices.email_step`), as the claim takes them."""
+    return row.recipient, notices.email_step(row.step), row.occurrence_id if row.step == DIGEST else None
 
 
 def groups_of(rows: Sequence[NotificationRow]) -> list[list[NotificationRow]]:

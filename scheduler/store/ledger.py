@@ -2,10 +2,11 @@
 
 Claims are made in the database, never in memory: rows move from `pending` (or `retry` whose time
 has come, or `claimed` whose lease ran out after a crash) to `claimed` under a fresh token in one
-conditional UPDATE. A claim takes whole groups — every sendable row of one recipient and step — so
-that a person gets one email per step however many deadlines it lists, and however many instances
-run: claims are serialised (SQLite's single writer; on PostgreSQL a transaction-scoped advisory
-lock held only for the claiming statement). The unique key (occurrence, step, recipient, due date,
+conditional UPDATE. A claim takes whole groups — every sendable row of one recipient and step (an
+agency's notices, of whatever kind, one group: scheduler/app/notices.py) — so that a person gets one
+email per step however many deadlines it lists, and however many instances run: claims are
+serialised (SQLite's single writer; on PostgreSQL a transaction-scoped advisory lock held only for
+the claiming statement). The unique key (occurrence, step, recipient, due date,
 event: 0 but for a notice, see scheduler/app/notices.py) makes a second insert of the same
 notification a no-op.
 
@@ -22,7 +23,7 @@ import secrets
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import and_, bindparam, func, or_, text, tuple_, update
+from sqlalchemy import and_, bindparam, case, func, literal_column, or_, text, tuple_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -204,9 +205,15 @@ def _claim_statement(limit: int):
         and_(c.state == "retry", c.next_attempt_at <= moment),
         and_(c.state == "claimed", c.lease_until < held_at),
     )
-    groups = sa_select(c.recipient, c.step).where(sendable).group_by(c.recipient, c.step).order_by(func.min(c.id)).limit(limit)
+    from scheduler.app.notices import AGENCY_KINDS, DECISIONS  # (the app's notices import this module)
+
+    # A group is what makes one email: an agency's notices of every kind go in one (deliver.group_key).
+    # Constants written into the SQL, not bound: the select list and GROUP BY must be the same expression.
+    said = lambda word: literal_column(f"'{word}'")  # noqa: E731 - the kinds' names, plain ASCII
+    step = case((c.step.in_([said(k) for k in sorted(AGENCY_KINDS)]), said(DECISIONS)), else_=c.step)
+    groups = sa_select(c.recipient, step).where(sendable).group_by(c.recipient, step).order_by(func.min(c.id)).limit(limit)
     return (update(table)
-            .where(tuple_(c.recipient, c.step).in_(groups), sendable)
+            .where(tuple_(c.recipient, step).in_(groups), sendable)
             .values(state="claimed", claim_token=bindparam("token"), lease_until=bindparam("lease", type_=c.lease_until.type),
                     attempts=c.attempts + 1)
             .returning(*table.c))

@@ -151,7 +151,8 @@ def instant(day: dt.date, hour: int = 9, minute: int = 0) -> str:
     return f"{day.isoformat()}T{hour:02d}:{minute:02d}"
 
 
-NOT_LADDER = ("digest", "answer-received", "answer-returned", "extension-granted", "extension-refused")
+NOT_LADDER = ("digest", "answer-received", "answer-acknowledged", "answer-accepted", "answer-returned", "deadline-closed",
+              "deadline-reopened", "extension-granted", "extension-refused", "decisions")
 
 
 def listing(mailbox, oid):
@@ -173,12 +174,21 @@ def test_a_returned_answer_gets_reminders_again_on_the_next_tick(ahead, smtp_ser
     assert listing(smtp_server.mailbox, oid) == ["reminder-14d"]
     told = [(m["X-Scheduler-Step"], m["To"].addresses[0].addr_spec) for m in smtp_server.mailbox.messages
             if m["X-Scheduler-Step"] in NOT_LADDER[1:]]
-    assert told == [("answer-received", "focal@enbek.example.kz"), ("answer-returned", "askar@mvd.example.kz")], \
-        "the answer told to the coordinator (no reviewer yet), the return to the focal point"
+    assert told == [("answer-received", "focal@enbek.example.kz"), ("answer-acknowledged", "askar@mvd.example.kz"),
+                    ("answer-returned", "askar@mvd.example.kz")], (
+        "the answer told to the coordinator (no reviewer yet) and, entered at the command line, acknowledged to "
+        "the focal point; the return to the focal point")
+    acknowledged = next(m for m in smtp_server.mailbox.messages if m["X-Scheduler-Step"] == "answer-acknowledged")
+    assert acknowledged["Subject"] == "Жауабыңыз келіп түсті (1 іс-шара)" and oid in acknowledged["X-Scheduler-Occurrences"]
     ok(ahead("submit", oid))
     ok(ahead("accept", oid))
     ok(ahead("tick", "--now", instant(ahead.due - dt.timedelta(days=7))))
     assert listing(smtp_server.mailbox, oid) == ["reminder-14d"], "accepted: the ladder stopped again"
+    decided = [m for m in smtp_server.mailbox.messages if m["X-Scheduler-Step"] == "decisions"]
+    assert [m["To"].addresses[0].addr_spec for m in decided] == ["askar@mvd.example.kz"], \
+        "the answer's acknowledgement and its acceptance, one email"
+    ok(ahead("tick", "--now", instant(ahead.due - dt.timedelta(days=7), 9, 5)))
+    assert len([m for m in smtp_server.mailbox.messages if m["X-Scheduler-Step"] in NOT_LADDER[1:]]) == len(told) + 2
 
 
 def test_simulate_lists_notices_from_the_ledger_and_never_forecasts_them(ahead, smtp_server):
@@ -190,13 +200,14 @@ def test_simulate_lists_notices_from_the_ledger_and_never_forecasts_them(ahead, 
     records = json.loads(ok(ahead("simulate", *span, "--format", "json")))
     told = {(r["step"], r["occurrence"], r["recipient"], r["state"]) for r in records if r["notice"]}
     assert told == {("answer-received", oid, "focal@enbek.example.kz", "sent"),
+                    ("answer-acknowledged", oid, "askar@mvd.example.kz", "sent"),
                     ("answer-returned", oid, "askar@mvd.example.kz", "pending")}
     ladder = [r for r in records if not r["notice"]]
     assert not [r for r in ladder if r["step"] in NOT_LADDER[1:]]
     assert ("reminder-7d", "to send") in {(r["step"], r["state"]) for r in ladder if r["occurrence"] == oid}, \
         "the ladder resumes after the return"
     table = ok(ahead("simulate", *span))
-    assert "of these, notices of answers and extensions (never forecast): 1 pending, 1 sent" in table
+    assert "of these, notices of answers and extensions (never forecast): 1 pending, 2 sent" in table
 
 
 def test_an_extension_moves_the_ladder_and_explain_names_it(ahead, smtp_server):

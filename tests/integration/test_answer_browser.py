@@ -66,8 +66,10 @@ def test_answer_return_resume_answer_again_accept_in_a_browser(site, smtp_server
     escalation_at = dt.datetime(2022, 12, 12, 3, 0, tzinfo=dt.timezone.utc)
     web.service.tick(escalation_at)
     again = [m for m in smtp_server.mailbox.to("aigul@minfin.example.kz") if OID in m["X-Scheduler-Occurrences"]]
-    assert sorted(m["X-Scheduler-Step"] for m in again) == ["answer-returned", "escalation-1wd"], \
-        "the return told, with its reason, and the ladder's next step"
+    assert sorted(m["X-Scheduler-Step"] for m in again) == ["decisions", "escalation-1wd"], \
+        "her answer's acknowledgement and its return told in one email, with the reason, and the ladder's next step"
+    told = next(m for m in again if m["X-Scheduler-Step"] == "decisions").get_body(("plain",)).get_content()
+    assert "Кесте жоқ: 2-қосымшаны толтырыңыз" in told and "- Жауап пысықтауға қайтарылды:" in told
     escalation = next(m for m in again if m["X-Scheduler-Step"] == "escalation-1wd")
     web.at(escalation_at + dt.timedelta(hours=1))
     second = node("second", web.base, link_in(escalation), reviewer_link, OID, ARTIFACTS, document)
@@ -90,7 +92,8 @@ def test_answer_return_resume_answer_again_accept_in_a_browser(site, smtp_server
     web.service.tick(dt.datetime(2022, 12, 16, 3, 0, tzinfo=dt.timezone.utc))  # the 5-day escalation's day
     listing = [(m["X-Scheduler-Step"], m["To"].addresses[0].addr_spec) for m in smtp_server.mailbox.messages
                if OID in (m["X-Scheduler-Occurrences"] or "")]
-    assert listing == [("answer-received", "reviewer@gov.kz")], "no step of the ladder; the second answer told"
+    assert sorted(listing) == [("answer-received", "reviewer@gov.kz"), ("decisions", "aigul@minfin.example.kz")], \
+        "no step of the ladder; the second answer told to the reviewer, its receipt and acceptance to the focal point"
     for name in ("my-kk-390", "my-kk-1280", "my-ru-1280", "my-ru-390", "queue-kk-1280", "occurrence-ru-390-accepted",
                  "occurrence-kk-1280-accepted"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000, name

@@ -11,7 +11,7 @@ from scheduler.store.db import session
 from scheduler.store.tables import NotificationRow
 
 ALMATY = ZoneInfo("Asia/Almaty")
-NOT_LADDER = frozenset({"digest", *notices.KINDS})
+NOT_LADDER = frozenset({"digest", *notices.STEPS})  # the notices' steps, `decisions` too
 
 
 def at(month, day, hour=9, minute=0, year=2022):

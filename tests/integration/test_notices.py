@@ -19,8 +19,9 @@ from sqlmodel import select
 from scheduler.answers import OPERATOR_ACTOR, Actor
 from scheduler.answers.files import check_upload
 from scheduler.app import answer, notices, users
+from scheduler.app.deliver import groups_of
 from scheduler.store.db import session
-from scheduler.store.ledger import aware
+from scheduler.store.ledger import aware, claim
 from scheduler.store.tables import EventRow, NotificationRow
 from scheduler.web.app import create_app
 from tests.integration.test_delivery import at, ledger
@@ -36,6 +37,13 @@ LINK = re.compile(r"(https?://\S+/l/[A-Za-z0-9_.-]+)")
 FOCAL_AIGUL = Actor(AIGUL, "focal", frozenset({"finance"}))
 FOCAL_ASKAR = Actor(ASKAR, "focal", frozenset({"mvd"}))
 REVIEWER = Actor("reviewer@gov.kz", "reviewer")
+LABOUR = "13:labour:2022"
+ENBEK = "focal@enbek.example.kz"  # labour's focal point, ru
+FOCAL_ENBEK = Actor(ENBEK, "focal", frozenset({"labour"}))
+# What people must not read (they stay in headers and in the links' addresses): occurrence ids, the
+# resolution's codes, period labels.
+RAW = [re.compile(r"\b[\w.-]+:[a-z][a-z-]*:\d{4}(-[QH]\d|-\d\d-\d\d)?\b"), re.compile(r"\bres-\d"),
+       re.compile(r"\b\d{4}-[QH]\d\b")]
 
 
 @pytest.fixture
@@ -79,6 +87,17 @@ def text(message):
 
 def notice_rows(service, kind=None):
     return [r for r in ledger(service) if r.event_id and (kind is None or r.step == kind)]
+
+
+def agency_news(mailbox, since=0):
+    """The notices to agencies' people (all but the secretariat's answers received), from `since` on."""
+    return [m for m in mailbox.messages[since:] if m["X-Scheduler-Step"] in notices.STEPS - {notices.ANSWER_RECEIVED}]
+
+
+def raw_codes(message):
+    """Ids, codes and period labels in what people read of both parts (the links' addresses aside)."""
+    parts = [re.sub(r"https?://\S+", "", message.get_body((p,)).get_content()) for p in ("plain", "html")]
+    return [found.group(0) for part in parts for pattern in RAW for found in [pattern.search(part)] if found]
 
 
 def test_answers_on_several_occurrences_make_one_email_per_reviewer(service_at, smtp_server):
@@ -167,6 +186,7 @@ def test_a_return_tells_the_focal_point_why_with_a_link_that_signs_her_in(servic
         submit(service, at(12, 8, 15), ref="12-3/45")
         # the Ministry's supervisor, also a reviewer, records the other answer from paper
         submit(service, at(12, 8, 16), oid="6:finance:2022", actor=Actor(IVANOV, "reviewer"))
+        service.tick(at(12, 8, 16, 1))  # the answers' acknowledgements: an email of their own
         act(service, "return", at(12, 12, 10), reason="Кесте толтырылмаған")
         act(service, "return", at(12, 12, 10), oid="6:finance:2022", reason="Нет подписи")
         service.tick(now)
@@ -200,6 +220,7 @@ def test_a_return_tells_the_focal_point_why_with_a_link_that_signs_her_in(servic
     assert smtp_server.mailbox.by_step("escalation-5wd"), "the ladder resumed meanwhile"
     # a second return of the same occurrence (answered again in between) is told again
     submit(service, at(12, 20, 10), ref="12-3/50")
+    service.tick(at(12, 20, 10, 1))
     act(service, "return", at(12, 20, 11), reason="Тағы да толық емес")
     service.tick(at(12, 20, 11, 1))
     again = notices_of(smtp_server.mailbox, notices.ANSWER_RETURNED)[2:]
@@ -213,6 +234,7 @@ def test_extensions_granted_and_refused(service_at, smtp_server):
     act(service, "extend", at(12, 5, 12), until=dt.date(2022, 12, 20), reason="Хат № 5, 5 желтоқсан")
     act(service, "extend", at(12, 5, 12), oid="6:finance:2022", until=dt.date(2022, 12, 16),
         reason="without a request")
+    service.tick(at(12, 5, 12, 1))  # the grants; the refusal below on the next tick
     # asked by the supervisor, a reviewer too: he hears of the refusal, in Russian
     answer.act(service.engine, service.timing, "17:finance:2022", "request-extension", now=at(12, 5, 13),
                actor=Actor(IVANOV, "reviewer"), until=dt.date(2022, 12, 30), reason="нужно время")
@@ -277,7 +299,8 @@ def test_a_notice_refused_by_the_server_fails_alone(service_at):
         report = service.tick(at(12, 5, 11, 1))
         assert report.failed == 1 and report.emails_sent >= 2
         assert [to(m) for m in notices_of(server.mailbox, notices.ANSWER_RECEIVED)] == ["reviewer@gov.kz"]
-        assert [to(m) for m in notices_of(server.mailbox, notices.ANSWER_RETURNED)] == [AIGUL]
+        # her answer's acknowledgement and its return, in one email
+        assert [to(m) for m in notices_of(server.mailbox, notices.DECISIONS)] == [AIGUL]
         failed = [r for r in notice_rows(service) if r.state == "failed"]
         assert [(r.recipient, r.step) for r in failed] == [("admin@gov.kz", "answer-received")]
         assert "550" in failed[0].error
@@ -314,8 +337,10 @@ def test_notices_about_answered_or_closed_occurrences_are_not_withdrawn(service_
     assert [(r.step, r.recipient) for r in withdrawn] == [("reminder-7d", IVANOV)] and report.withdrawn == 1
     received = notices_of(smtp_server.mailbox, notices.ANSWER_RECEIVED)
     assert [listed(m) for m in received] == [[OID]] and "№ 12-3/46" in text(received[0]), "both answers, one email"
-    assert len(notices_of(smtp_server.mailbox, notices.ANSWER_RETURNED)) == 1
-    assert len(notices_of(smtp_server.mailbox, notices.EXTENSION_REFUSED)) == 1
+    # the focal point's two acknowledgements, the return, the refusal and the closing: one email
+    (told,) = notices_of(smtp_server.mailbox, notices.DECISIONS)
+    assert to(told) == AIGUL and sorted(listed(told)) == ["17:finance:2022", OID]
+    assert [r.state for r in notice_rows(service) if r.recipient == AIGUL] == ["sent"] * 5
 
 
 def test_simulate_lists_notices_from_the_ledger_and_never_forecasts_them(service_at, smtp_server):
@@ -338,7 +363,8 @@ def test_simulate_lists_notices_from_the_ledger_and_never_forecasts_them(service
     assert {(f.planned.occurrence_id, f.planned.step, f.planned.email, f.state) for f in told} == {
         ("7:mvd:2022", "answer-received", "reviewer@gov.kz", "sent"), ("7:mvd:2022", "answer-received", "admin@gov.kz", "sent"),
         ("13:mvd:2022", "answer-received", "reviewer@gov.kz", "sent"), ("13:mvd:2022", "answer-received", "admin@gov.kz", "sent"),
-        (OID, "extension-granted", AIGUL, "sent"), ("7:mvd:2022", "answer-returned", ASKAR, "pending")}
+        (OID, "extension-granted", AIGUL, "sent"), ("7:mvd:2022", "answer-returned", ASKAR, "pending"),
+        ("7:mvd:2022", "answer-acknowledged", ASKAR, "sent"), ("13:mvd:2022", "answer-acknowledged", ASKAR, "sent")}
     sent = [f for f in told if f.state == "sent" and f.planned.step == "answer-received"]
     assert len({(f.planned.email, f.planned.step, f.at) for f in sent}) == 2, "counted as the emails they went in"
     assert all(aware(f.at) == at(12, 5, 12, 1) for f in sent)
@@ -366,6 +392,196 @@ def test_a_notice_is_written_with_its_event_or_not_at_all(service_at, smtp_serve
     assert notice_rows(service) == []
     monkeypatch.undo()
     submit(service, at(12, 6, 11))
-    assert [(r.step, r.recipient, r.state) for r in notice_rows(service)] == [("answer-received", "reviewer@gov.kz", "pending")]
+    assert [(r.step, r.recipient, r.state) for r in notice_rows(service)] == [
+        ("answer-received", "reviewer@gov.kz", "pending"), ("answer-acknowledged", AIGUL, "pending")]
     service.tick(at(12, 6, 11, 1))
     assert [listed(m) for m in notices_of(smtp_server.mailbox, notices.ANSWER_RECEIVED)] == [[OID]]
+
+
+# --- the agency hears of every answer and decision: one email a tick, in her language ----------------
+
+# (what the secretariat or she does to both deadlines, the email's step, its subject and words in kk, in ru)
+STORY = [
+    ("submit", "answer-acknowledged", ("Жауабыңыз келіп түсті (1 іс-шара)", "Ваш ответ получен (1 мероприятие)"),
+     ("Шығыс хат: № 12-3/45", "Исходящее письмо: № 12-3/45")),
+    ("accept", "answer-accepted", ("Жауап қабылданды (1 іс-шара)", "Ответ принят (1 мероприятие)"),
+     ("жауабыңызды қабылдады", "Секретариат принял ваш ответ")),
+    ("reopen", "deadline-reopened", ("Шешімнің күші жойылды (1 іс-шара)", "Решение отменено (1 мероприятие)"),
+     ("Жауабыңыз қайтадан хатшылықтың қарауын күтуде.", "Ваш ответ снова ожидает рассмотрения секретариатом.")),
+    ("return", "answer-returned", ("Жауап пысықтауға қайтарылды (1 іс-шара)", "Ответ возвращён на доработку (1 мероприятие)"),
+     ("Мерзімі: 2022 жылғы 9 желтоқсан", "Срок: 9 декабря 2022 г.")),
+    ("refuse-extension", "extension-refused",
+     ("Мерзімді ұзартудан бас тартылды (1 іс-шара)", "В продлении срока отказано (1 мероприятие)"),
+     ("Мерзімі (өзгеріссіз): 2022 жылғы 9 желтоқсан", "Срок (без изменений): 9 декабря 2022 г.")),
+    ("extend", "extension-granted", ("Орындау мерзімі ұзартылды (1 іс-шара)", "Срок исполнения продлён (1 мероприятие)"),
+     ("Жаңа мерзімі: 2022 жылғы 20 желтоқсан", "Новый срок: 20 декабря 2022 г.")),
+    ("close", "deadline-closed", ("Бақылаудан алынды (1 іс-шара)", "Снято с контроля (1 мероприятие)"),
+     ("Мерзімі: 2022 жылғы 20 желтоқсан", "Срок: 20 декабря 2022 г.")),
+    ("reopen", "deadline-reopened", ("Шешімнің күші жойылды (1 іс-шара)", "Решение отменено (1 мероприятие)"),
+     ("Ақпарат қайтадан күтіледі: еске салулар жалғасады.", "Информация снова ожидается: напоминания возобновятся.")),
+]
+REASONS = {"kk": "Себебі: {} себебі", "ru": "Причина: {} причина"}
+
+
+def test_every_answer_and_decision_reaches_the_focal_point_in_her_language(service_at, smtp_server):
+    """Kazakh for the Ministry of Finance's focal point, Russian for the Ministry of Labour's: an email
+    for each answer received (hers on the web; labour's entered by the secretariat from paper),
+    accepted, reopened, returned, extension refused and granted, closed and reopened again — each
+    with its reason, the deadline's own page and her personal link; nothing twice."""
+    service = service_at()
+    staff(service, ("reviewer@gov.kz", "reviewer"))
+    people = {OID: (AIGUL, FOCAL_AIGUL, "kk"), LABOUR: (ENBEK, FOCAL_ENBEK, "ru")}
+    seen = len(smtp_server.mailbox.messages)
+    for hour, (action, step, subjects, words) in enumerate(STORY, start=10):
+        when = at(12, 5, hour)
+        for oid, (_, focal, language) in people.items():
+            reason = f"{action} {'себебі' if language == 'kk' else 'причина'}"
+            if action == "submit":
+                submit(service, when, oid=oid, actor=focal if oid == OID else REVIEWER, ref="12-3/45")
+            elif action == "refuse-extension":
+                answer.act(service.engine, service.timing, oid, "request-extension", now=when, actor=focal,
+                           until=dt.date(2022, 12, 20), reason="деректер кешігеді")
+                act(service, action, when, oid=oid, reason=reason)
+            else:
+                act(service, action, when, oid=oid, reason=None if action == "accept" else reason,
+                    until=dt.date(2022, 12, 20) if action == "extend" else None)
+        service.tick(at(12, 5, hour, 1))
+        told = agency_news(smtp_server.mailbox, seen)
+        seen = len(smtp_server.mailbox.messages)
+        assert sorted((to(m), m["X-Scheduler-Step"], listed(m)) for m in told) == [
+            (AIGUL, step, [OID]), (ENBEK, step, [LABOUR])], action
+        for message in told:
+            oid = listed(message)[0]
+            language = people[oid][2]
+            kazakh = language == "kk"
+            body, html = text(message), message.get_body(("html",)).get_content()
+            assert message["Subject"] == subjects[not kazakh], (action, message["Subject"])
+            assert words[not kazakh] in body, (action, body)
+            assert f'<html lang="{language}">' in html
+            assert ("Құрметті Айгүл Серікова," if kazakh else "Уважаемый(ая) Еңбек,") in body
+            if action not in ("submit", "accept"):
+                assert REASONS[language].format(action) in body, (action, body)
+            assert f"{BASE}/occurrences/{oid}" in body and f'href="{BASE}/occurrences/{oid}"' in html
+            link = LINK.search(body).group(1)
+            assert link.startswith(f"{BASE}/l/") and link in html and body.index(link) < body.index(f"{BASE}/occurrences/")
+            assert raw_codes(message) == [], (action, raw_codes(message))
+            assert len(message.as_bytes()) < 40 * 1024
+
+    # nothing is told twice: the next ticks send no notice
+    for later in (at(12, 5, 18, 2), at(12, 6, 9), at(12, 9, 9)):
+        service.tick(later)
+    assert agency_news(smtp_server.mailbox, seen) == []
+    rows = [r for r in notice_rows(service) if r.step != notices.ANSWER_RECEIVED]
+    assert len(rows) == 2 * len(STORY) and {r.state for r in rows} == {"sent"}
+    assert {(r.recipient, r.language) for r in rows} == {(AIGUL, "kk"), (ENBEK, "ru")}
+
+
+def test_several_decisions_in_one_tick_make_one_email(service_at, smtp_server):
+    """Two answers accepted and an extension granted since the last tick: one email to each focal
+    point listing the three, each saying what happened, in her language; the secretariat's own
+    email unchanged beside it; nothing sent again."""
+    service = service_at()
+    staff(service, ("reviewer@gov.kz", "reviewer"))
+    bodies = {"finance": (AIGUL, FOCAL_AIGUL), "labour": (ENBEK, FOCAL_ENBEK)}
+    for agency, (_, focal) in bodies.items():
+        submit(service, at(12, 5, 10), oid=f"7:{agency}:2022" if agency == "finance" else LABOUR, actor=focal)
+        submit(service, at(12, 5, 10), oid=f"6:{agency}:2022", actor=focal)
+        answer.act(service.engine, service.timing, f"17:{agency}:2022", "request-extension", now=at(12, 5, 10),
+                   actor=focal, until=dt.date(2022, 12, 23), reason="деректер кешігеді")
+    service.tick(at(12, 5, 10, 1))
+    acknowledged = agency_news(smtp_server.mailbox)
+    assert sorted((to(m), m["X-Scheduler-Step"], len(listed(m))) for m in acknowledged) == [
+        (AIGUL, "answer-acknowledged", 2), (ENBEK, "answer-acknowledged", 2)], "both answers in one email"
+    seen = len(smtp_server.mailbox.messages)
+
+    for agency in bodies:
+        act(service, "accept", at(12, 5, 11), oid=f"7:{agency}:2022" if agency == "finance" else LABOUR)
+        act(service, "accept", at(12, 5, 11, 5), oid=f"6:{agency}:2022")
+        act(service, "extend", at(12, 5, 11, 10), oid=f"17:{agency}:2022", until=dt.date(2022, 12, 23),
+            reason="Хат № 5" if agency == "finance" else "Письмо № 5")
+    service.tick(at(12, 5, 11, 11))
+    told = agency_news(smtp_server.mailbox, seen)
+    assert sorted(to(m) for m in told) == [AIGUL, ENBEK] and {m["X-Scheduler-Step"] for m in told} == {"decisions"}
+    kazakh = next(m for m in told if to(m) == AIGUL)
+    assert sorted(listed(kazakh)) == ["17:finance:2022", "6:finance:2022", OID]
+    assert kazakh["Subject"] == "Орындау мерзімі ұзартылды; жауап қабылданды (3 іс-шара)"
+    body = text(kazakh)
+    assert body.count("- Жауап қабылданды:") == 2 and body.count("- Орындау мерзімі ұзартылды:") == 1
+    assert "Жаңа мерзімі: 2022 жылғы 23 желтоқсан" in body and "Сұралған мерзім: 2022 жылғы 23 желтоқсан" in body
+    assert "Себебі: Хат № 5" in body and "Бұрынғы мерзімі: 2022 жылғы 9 желтоқсан" in body
+    for oid in listed(kazakh):
+        assert f"{BASE}/occurrences/{oid}" in body
+    assert LINK.search(body) and raw_codes(kazakh) == []
+    calendar = next(p for p in kazakh.iter_attachments() if p.get_content_type() == "text/calendar")
+    assert [str(e["UID"]).split("@")[0] for e in Calendar.from_ical(calendar.get_content()).walk("VEVENT")] == \
+        ["17:finance:2022"], "the new date of the deadline extended"
+    russian = next(m for m in told if to(m) == ENBEK)
+    assert sorted(listed(russian)) == sorted(["17:labour:2022", "6:labour:2022", LABOUR])
+    assert russian["Subject"] == "Срок исполнения продлён; ответ принят (3 мероприятия)"
+    body = text(russian)
+    assert body.count("- Ответ принят:") == 2 and "- Срок исполнения продлён:" in body and "Причина: Письмо № 5" in body
+    assert "Новый срок: 23 декабря 2022 г." in body and raw_codes(russian) == []
+    received = notices_of(smtp_server.mailbox, notices.ANSWER_RECEIVED)
+    assert [(to(m), len(listed(m))) for m in received] == [("reviewer@gov.kz", 4)], "the secretariat's as before"
+
+    for later in (at(12, 5, 11, 12), at(12, 6, 9)):
+        service.tick(later)
+    assert agency_news(smtp_server.mailbox, seen + len(told)) == [], "nothing twice"
+    assert {r.state for r in notice_rows(service)} == {"sent"}
+
+
+def test_answers_entered_by_the_secretariat_are_acknowledged_to_the_focal_point(service_at, smtp_server):
+    """Whoever records the answer — a reviewer from a paper letter, the operator with `scheduler
+    submit` — the body's focal point hears it was received; a contact who submitted hears it too;
+    the one who recorded it, if she is staff and no contact, does not."""
+    service = service_at()
+    staff(service, ("reviewer@gov.kz", "reviewer"), (IVANOV, "reviewer"))
+    submit(service, at(12, 6, 15), actor=REVIEWER, at=at(12, 6, 11), ref="12-3/45")  # from paper
+    submit(service, at(12, 6, 16), oid="6:finance:2022", actor=OPERATOR_ACTOR, ref="12-3/46")  # the command line
+    submit(service, at(12, 6, 16), oid="17:finance:2022", actor=Actor(IVANOV, "reviewer"))  # the supervisor, a contact
+    service.tick(at(12, 6, 16, 1))
+    told = agency_news(smtp_server.mailbox)
+    assert sorted((to(m), m["X-Scheduler-Step"], sorted(listed(m))) for m in told) == [
+        (AIGUL, "answer-acknowledged", ["17:finance:2022", "6:finance:2022", OID]),
+        (IVANOV, "answer-acknowledged", ["17:finance:2022"])]
+    aigul = next(m for m in told if to(m) == AIGUL)
+    body = text(aigul)
+    assert aigul["Subject"] == "Жауабыңыз келіп түсті (3 іс-шара)"
+    assert "Келген уақыты: 2022 жылғы 6 желтоқсан, 11:00" in body, "when the paper letter came"
+    assert "Шығыс хат: № 12-3/45" in body and "Шығыс хат: № 12-3/46" in body
+    assert "хатшылықтың қарауын күтуде" in body and LINK.search(body)
+    ivanov = next(m for m in told if to(m) == IVANOV)
+    assert ivanov["Subject"] == "Ваш ответ получен (1 мероприятие)" and "Напоминания по этим мероприятиям прекращены" in text(ivanov)
+    assert "reviewer@gov.kz" not in {to(m) for m in told}
+
+
+def test_a_users_own_language_rules_her_notices(service_at, smtp_server):
+    """A focal point who is also a user with a language of her own reads her notices in it."""
+    service = service_at()
+    users.add(service.engine, AIGUL, "observer", at(11, 1), language="ru")
+    submit(service, at(12, 6, 15))
+    act(service, "return", at(12, 6, 16), reason="Нет подписи", actor=OPERATOR_ACTOR)
+    service.tick(at(12, 6, 16, 1))
+    (told,) = agency_news(smtp_server.mailbox)
+    assert to(told) == AIGUL and told["X-Scheduler-Step"] == "decisions"
+    assert told["Subject"] == "Ответ возвращён на доработку; ваш ответ получен (1 мероприятие)"
+    body = text(told)
+    assert "Уважаемый(ая) Айгүл Серікова," in body and "- Ваш ответ получен:" in body and "Причина: Нет подписи" in body
+    assert body.index("- Ваш ответ получен:") < body.index("- Ответ возвращён на доработку:"), "as it happened"
+
+
+def test_a_claim_never_splits_a_persons_notices(service_at):
+    """However few groups a claim may take, all of an agency person's notices of every kind come in
+    one (they make one email); the secretariat's answers received are a group of their own."""
+    service = service_at()
+    staff(service, ("reviewer@gov.kz", "reviewer"))
+    submit(service, at(12, 5, 10))
+    act(service, "return", at(12, 5, 11), reason="incomplete")
+    submit(service, at(12, 5, 12), oid="6:finance:2022")
+    act(service, "accept", at(12, 5, 13), oid="6:finance:2022")
+    claimed = claim(service.engine, at(12, 5, 13, 1), limit=1)
+    assert sorted((r.recipient, r.step) for r in claimed) == [("reviewer@gov.kz", "answer-received")] * 2
+    claimed = claim(service.engine, at(12, 5, 13, 1), limit=1)
+    assert sorted(r.step for r in claimed) == ["answer-accepted", "answer-acknowledged", "answer-acknowledged",
+                                               "answer-returned"] and {r.recipient for r in claimed} == {AIGUL}
+    assert [len(g) for g in groups_of(claimed)] == [4]

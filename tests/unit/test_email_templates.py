@@ -98,11 +98,21 @@ NOTICE_WORDS = {  # (kind, language): what the subject says
     ("extension-granted", "en"): "Deadline extended",
     ("extension-refused", "kk"): "Мерзімді ұзартудан бас тартылды", ("extension-refused", "ru"): "В продлении срока отказано",
     ("extension-refused", "en"): "Extension refused",
+    ("answer-acknowledged", "kk"): "Жауабыңыз келіп түсті (2 іс-шара)", ("answer-acknowledged", "ru"): "Ваш ответ получен",
+    ("answer-acknowledged", "en"): "Your answer received: 2 deadlines",
+    ("answer-accepted", "kk"): "Жауап қабылданды (2 іс-шара)", ("answer-accepted", "ru"): "Ответ принят (2 мероприятия)",
+    ("answer-accepted", "en"): "Answer accepted: 2 deadlines",
+    ("deadline-closed", "kk"): "Бақылаудан алынды (2 іс-шара)", ("deadline-closed", "ru"): "Снято с контроля (2 мероприятия)",
+    ("deadline-closed", "en"): "Removed from control: 2 deadlines",
+    ("deadline-reopened", "kk"): "Шешімнің күші жойылды (2 іс-шара)", ("deadline-reopened", "ru"): "Решение отменено",
+    ("deadline-reopened", "en"): "Decision undone: 2 deadlines",
 }
+AGENCY_NOTICES = ["answer-acknowledged", "answer-accepted", "answer-returned", "deadline-closed", "deadline-reopened",
+                  "extension-granted", "extension-refused"]
 
 
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
-@pytest.mark.parametrize("kind", ["answer-received", "answer-returned", "extension-granted", "extension-refused"])
+@pytest.mark.parametrize("kind", ["answer-received", *AGENCY_NOTICES])
 def test_notices(kind, language):
     """Each notice kind in each language: the contract headers (the kind as the step), what the
     event says — the reason, the dates, the letter — escaped in HTML; the secretariat's with links
@@ -111,9 +121,10 @@ def test_notices(kind, language):
     received = kind == "answer-received"
     letterhead = compose.Letterhead("scheduler@ministry.example.kz", "Жоспар", base,
                                     personal_url=None if received else url, link_until=dt.date(2023, 1, 7))
+    receipt = kind in ("answer-received", "answer-acknowledged")
     notices = [
         compose.Notice(ITEMS[0], NOTICE_AT, f"{base}/occurrences/7:finance:2022", reason="Кесте <жоқ>",
-                       received=NOTICE_AT if received else None, ref="12-3/45", ref_date=dt.date(2022, 12, 5),
+                       received=NOTICE_AT if receipt else None, ref="12-3/45", ref_date=dt.date(2022, 12, 5),
                        documents=2, previous_due=dt.date(2022, 12, 1) if kind == "extension-granted" else None,
                        requested=dt.date(2022, 12, 20)),
         compose.Notice(ITEMS[1], NOTICE_AT, f"{base}/occurrences/6:finance:2022"),
@@ -177,7 +188,10 @@ from scheduler.store.tables import OccurrenceRow  # noqa: E402
 KAZAKH_LETTERS = re.compile("[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
 NAME = "Айгүл Серікова"  # a person's name keeps its letters in every language
 DEADLINE_KINDS = [("reminder", "reminder-14d"), ("due", "due"), ("escalation", "escalation-1wd")]
-NOTICE_KINDS = ["answer-received", "answer-returned", "extension-granted", "extension-refused"]
+NOTICE_KINDS = ["answer-received", *AGENCY_NOTICES]
+# A focal point's news of one tick, of several kinds: one email ("decisions"), each deadline saying what happened.
+DECISIONS = ["answer-returned", "extension-granted", "answer-accepted", "deadline-closed", "deadline-reopened",
+             "answer-acknowledged"]
 # (obligation, agency, recipient): a heading's sub-row by a body by agreement, a ministry's row with
 # the working body as recipient, an akimat, the Government as recipient, a resolution paragraph
 ROWS = [("17", "finance", "mvd"), ("8.2", "knb", "mvd"), ("6", "finance", None), ("8.1", "mvd", "mvd"),
@@ -214,16 +228,31 @@ def every_email(plan, language, **settings):
     sent_at = {"reminder": NOW, "due": dt.datetime(2022, 12, 9, 3, tzinfo=dt.timezone.utc),
                "escalation": dt.datetime(2022, 12, 16, 3, tzinfo=dt.timezone.utc)}  # 14 days before, the day, 5 working days late
     emails = {kind: compose.COMPOSERS[kind](to, step, items, letterhead, sent_at[kind]) for kind, step in DEADLINE_KINDS}
+    reasons = ({"answer-returned": "Кесте толтырылмаған", "extension-granted": "Хат № 5, 5 желтоқсан",
+                "deadline-closed": "Іс-шара бұл органға қолданылмайды", "deadline-reopened": "Қате қабылданды"}
+               if language == "kk" else  # a reason is the secretariat's own words, in the reader's language here
+               {"answer-returned": "Таблица не заполнена", "extension-granted": "Письмо № 5 от 5 декабря",
+                "deadline-closed": "Мероприятие к органу не относится", "deadline-reopened": "Принято ошибочно"})
     for kind in NOTICE_KINDS:
         received = kind == "answer-received"
+        new = kind in ("answer-acknowledged", "answer-accepted", "deadline-closed", "deadline-reopened")
         notices = [compose.Notice(item, NOTICE_AT, f"https://deadlines.example.gov.kz/occurrences/{item.occurrence_id}",
-                                  reason="—", received=NOTICE_AT if received else None, ref="12-3/45",
-                                  ref_date=dt.date(2022, 12, 5), documents=1,
+                                  reason=reasons.get(kind) if new else "—",
+                                  received=NOTICE_AT if kind in ("answer-received", "answer-acknowledged") else None,
+                                  ref="12-3/45", ref_date=dt.date(2022, 12, 5), documents=1,
                                   previous_due=dt.date(2022, 12, 1) if kind == "extension-granted" else None,
-                                  requested=dt.date(2022, 12, 20)) for item in items]
+                                  requested=None if new else dt.date(2022, 12, 20), state="returned") for item in items]
         head = letterhead if not received else Service.letterhead(fake, language, NOW)
         emails[kind] = compose.notice(kind, to, notices, head, NOW,
                                       review_url="https://deadlines.example.gov.kz/review" if received else None)
+    emails["decisions"] = compose.notice("answer-accepted", to, [
+        compose.Notice(item, NOTICE_AT, f"https://deadlines.example.gov.kz/occurrences/{item.occurrence_id}",
+                       reason=reasons.get(kind), kind=kind, state="submitted",
+                       received=NOTICE_AT if kind == "answer-acknowledged" else None, ref="12-3/45",
+                       ref_date=dt.date(2022, 12, 5), documents=2,
+                       previous_due=dt.date(2022, 12, 1) if kind == "extension-granted" else None,
+                       requested=dt.date(2022, 12, 20) if kind == "extension-granted" else None)
+        for item, kind in zip(items, DECISIONS, strict=True)], letterhead, NOW)
     person = people.Person(email="aigul@minfin.example.kz", name=NAME, language=language)
     issued = signin.Issued(person, "T0KEN", dt.datetime(2022, 12, 9, 3, 15, tzinfo=dt.timezone.utc))
     emails["sign-in"] = signin.message(issued, "https://deadlines.example.gov.kz", "scheduler@ministry.example.kz",
@@ -246,10 +275,10 @@ def test_every_kind_renders_from_one_template_in_every_language(shipped_plan, la
     from scheduler.templating import templates_dir
 
     folder = templates_dir() / "email"
-    for kind in [k for k, _ in DEADLINE_KINDS] + NOTICE_KINDS + ["sign-in"]:
+    for kind in [k for k, _ in DEADLINE_KINDS] + NOTICE_KINDS + ["decisions", "sign-in"]:
         assert (folder / f"{kind}.j2").is_file() and not list(folder.glob(f"{kind}.??.j2")), kind
     emails = every_email(shipped_plan, language)
-    assert len(emails) == 8
+    assert len(emails) == 13
     for kind, message in emails.items():
         text = message.get_body(("plain",)).get_content()
         html = message.get_body(("html",)).get_content()
@@ -376,3 +405,67 @@ def test_the_email_catalog_wins_over_the_pages_where_they_translate_an_id_differ
     assert "Келген уақыты: 2022 жылғы 6 желтоқсан, 15:30" in text
     text = every_email(shipped_plan, "ru")["answer-received"].get_body(("plain",)).get_content()
     assert "Поступил: 6 декабря 2022 г., 15:30" in text
+
+
+# --- an agency's news of one tick, whatever happened: one email ----------------------------------------
+
+RAW_CODES = [re.compile(r"\b[\w.-]+:[a-z][a-z-]*:\d{4}(-[QH]\d|-\d\d-\d\d)?\b"), re.compile(r"\bres-\d"),
+             re.compile(r"\b\d{4}-[QH]\d\b")]  # occurrence ids, the resolution's codes, period labels
+
+
+def people_read(text):
+    """What people read: the text without the links' addresses (which carry ids for machines)."""
+    return re.sub(r"https?://\S+", "", text)
+
+
+@pytest.mark.parametrize(("language", "subject", "said"), [
+    ("kk", ("Жауап пысықтауға қайтарылды; орындау мерзімі ұзартылды; жауап қабылданды; бақылаудан алынды; "
+            "соңғы шешімнің күші жойылды; жауабыңыз келіп түсті (6 іс-шара)"),
+     ["Жауап пысықтауға қайтарылды:", "Орындау мерзімі ұзартылды:", "Жауап қабылданды:", "Бақылаудан алынды:",
+      "Соңғы шешімнің күші жойылды:", "Жауабыңыз келіп түсті:", "Жауабыңыз қайтадан хатшылықтың қарауын күтуде.",
+      "Себебі: Кесте толтырылмаған", "Жаңа мерзімі: 2022 жылғы 9 желтоқсан", "Мерзімі: 2022 жылғы 9 желтоқсан",
+      "Қаулының 3.2-тармағы"]),
+    ("ru", ("Ответ возвращён на доработку; срок исполнения продлён; ответ принят; снято с контроля; "
+            "последнее решение отменено; ваш ответ получен (6 мероприятий)"),
+     ["Ответ возвращён на доработку:", "Срок исполнения продлён:", "Ответ принят:", "Снято с контроля:",
+      "Последнее решение отменено:", "Ваш ответ получен:", "Ваш ответ снова ожидает рассмотрения секретариатом.",
+      "Причина: Таблица не заполнена", "Новый срок: 9 декабря 2022 г.", "Срок: 9 декабря 2022 г.",
+      "П. 3.2 постановления"]),
+])
+def test_news_of_several_kinds_make_one_email_each_deadline_saying_what_happened(shipped_plan, language, subject, said):
+    message = every_email(shipped_plan, language)["decisions"]
+    assert message["X-Scheduler-Step"] == "decisions" and message["Subject"] == subject
+    assert sorted(message["X-Scheduler-Occurrences"].split(", ")) == sorted(f"{o}:{a}:2022" for o, a, _ in ROWS)
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for words in said:
+        assert words in text, words
+    link = "https://deadlines.example.gov.kz/l/MXxh.Zm9v"
+    assert f"\n{link}\n" in text and f'href="{link}"' in html
+    for obligation, agency, _ in ROWS:  # each deadline's own page, after what happened to it
+        url = f"https://deadlines.example.gov.kz/occurrences/{obligation}:{agency}:2022"
+        assert url in text and f'href="{url}"' in html and text.index(link) < text.index(url)
+    assert text.count(": https://deadlines.example.gov.kz/occurrences/") == len(ROWS)
+    for part in (text, html):
+        assert [p.pattern for p in RAW_CODES if p.search(people_read(part))] == [], "no raw codes for people to read"
+    (calendar,) = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    events = Calendar.from_ical(calendar.get_content()).walk("VEVENT")
+    assert [str(e["UID"]) for e in events] == ["8.2:knb:2022@obligation-scheduler"], "the extended deadline's new date only"
+
+
+def test_a_notice_of_many_events_stays_small_and_counts_the_rest(shipped_plan):
+    """A bulk closing or a day of answers: as many as fit are listed, the rest counted; the subject and
+    the header count them all."""
+    items = plan_items(shipped_plan, "ru", rows=[(str(n), "mvd", None) for n in range(1, 37) if n != 8])
+    notices = [compose.Notice(item, NOTICE_AT, f"https://deadlines.example.gov.kz/occurrences/{item.occurrence_id}",
+                              reason="Не относится к компетенции органа. " * 55, kind=kind)
+               for item in items for kind in ("deadline-closed", "answer-acknowledged")]
+    letterhead = compose.Letterhead("scheduler@ministry.example.kz", "Жоспар", "https://deadlines.example.gov.kz",
+                                    personal_url="https://deadlines.example.gov.kz/l/MXxh.Zm9v")
+    message = compose.notice("deadline-closed", compose.Recipient("a@mvd.kz", "Асқар", "ru"), notices, letterhead, NOW)
+    assert len(message.as_bytes()) <= compose.NOTICE_BUDGET < 100 * 1024
+    assert message["Subject"] == "Снято с контроля; ваш ответ получен (35 мероприятий)"
+    assert len(message["X-Scheduler-Occurrences"].split(", ")) == 35
+    text = reparse(message).get_body(("plain",)).get_content()
+    shown = text.count("Открыть: https://")
+    assert 1 < shown < 70 and f"Ещё {70 - shown} " in text and "История каждого мероприятия — на его странице." in text

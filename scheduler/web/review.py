@@ -269,7 +269,7 @@ def routes(auth: Auth, guard) -> list[Route]:
                 reason=field("reason") or None, until=until, expected_version=version, client=client_of(request)))
         except UnknownOccurrence:
             return auth.refusal(request, 404, "not_found", visitor.language)
-        except Conflict as conflict:
+        except Conflict:  # the words say it all (its text names the occurrence: for the CLI)
             return auth.refusal(request, 409, "conflict", visitor.language, back=page)
         except BadInput as refused:
             return auth.refusal(request, 400, "not_recorded", visitor.language, detail=refusal_words(refused, visitor.language),

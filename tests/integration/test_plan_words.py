@@ -19,11 +19,6 @@ FINANCE_DAY = ["6:finance:2022", "7:finance:2022", "8.4:finance:2022", "17:finan
 CODES = [re.compile(r"\b[\w.-]+:[a-z][a-z-]*:\d{4}"), re.compile(r"\bres-\d"), re.compile(r"\b\d{4}-[QH]\d\b")]
 
 
-@pytest.fixture
-def database_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'scheduler.db'}"
-
-
 class _Text(HTMLParser):
     """The page's text nodes (scripts and styles left out), attribute values not read."""
 
@@ -102,10 +97,10 @@ def test_no_codes_where_people_read(site):  # noqa: F811
         for name, (status, _, page) in shown.items():
             assert status == 200, (lang, name, status)
             assert codes_shown(page) == [], (lang, name, codes_shown(page)[:8])
-            title = re.search(r"<title>(.*?)</title>", page, re.S)[1]
+            title = re.search(r"<title>(.*?)</title>", page, re.DOTALL)[1]
             assert web.service.plan.file.plan.id not in title, (lang, name, title)
             assert "superseded" not in page and "a later step" not in page, (lang, name)
-        plan_titles[lang] = re.search(r"<title>(.*?)</title>", shown["my (finance)"][2], re.S)[1]
+        plan_titles[lang] = re.search(r"<title>(.*?)</title>", shown["my (finance)"][2], re.DOTALL)[1]
     assert plan_titles["kk"] != plan_titles["ru"]
     assert "План по противодействию торговле людьми" in plan_titles["ru"]
     # the resolution's paragraph by its name, its words going on after a colon
@@ -122,7 +117,7 @@ def test_a_refused_upload_is_said_in_the_pages_language(site, lang, words):  # n
                                                              ("occurrence", "7:finance:2022"), ("ref", "12-3/45")],
                                  [("files", "fake.pdf", b"this is no PDF at all")])
     assert status == 400
-    problem = re.search(r'<p[^>]*class="[^"]*(?:error|problem)[^"]*"[^>]*>(.*?)</p>', page, re.S)
+    problem = re.search(r'<p[^>]*class="[^"]*(?:error|problem)[^"]*"[^>]*>(.*?)</p>', page, re.DOTALL)
     text = problem[1] if problem else page
     assert "fake.pdf" in text
     assert "not a PDF" not in page and "judged by its content" not in page

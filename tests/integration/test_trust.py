@@ -153,7 +153,7 @@ def test_a_slow_server_gets_a_retry_it_can_recognise(database_url, smtp_server, 
     smtp_server.mailbox.slow_reply = 1.0
     service.tick(at(11, 25))
     first = {m["Message-ID"] for m in smtp_server.mailbox.messages}
-    assert len(first) == 5
+    assert len(first) == 4  # the four reminders; Monday's digest, four days late on Friday, is skipped
     # every email the tick tried is to be retried; the training courses' period-start reminders of
     # 3 October (events, rows 31-35) were long past at the first tick and are skipped, not tried
     rows = [r for r in ledger(service) if r.occurrence_id != "digest:2022-W47"]

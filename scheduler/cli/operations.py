@@ -268,6 +268,7 @@ def simulate(plan_path, start, end, fmt) -> None:
     if end < start:
         raise BadInput(f"--to {end.date()} is before --from {start.date()}")
     from scheduler.app.notices import KINDS as NOTICES
+    from scheduler.app.notices import email_step
 
     service = open_service(settings, plan)
     timeline = service.simulate(start.date(), end.date())
@@ -295,7 +296,7 @@ def simulate(plan_path, start, end, fmt) -> None:
     sys.stdout.write(table(["when", "step", "occurrence", "recipient", "state"], rows))
     for label, states in (("to send", {"to send"}), ("already sent", {"sent"})):
         chosen = [(at, p) for at, p, state in timeline if state in states]
-        emails = len({(p.email, p.step, at) for at, p in chosen})
+        emails = len({(p.email, email_step(p.step), at) for at, p in chosen})  # a person's notices: one email
         print(f"{label}: {len(chosen)} notification(s) in {emails} email(s)")
     others = Counter(state for _, _, state in timeline if state not in ("to send", "sent"))
     if others:

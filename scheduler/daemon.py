@@ -187,8 +187,10 @@ class Daemon:
         # The form key derives from the deployment's key: the same in every instance. Personal links
         # need the key whether or not there is an admin credential.
         secret_key = load_or_create_key(self.service.settings.secret_key_file)
+        # Sessions and sign-in links expire by the real time, also while the clock replays the past.
         app = create_app(lambda: self.service, self._clock, credential, secret_key=secret_key,
-                         reload_problem=lambda: self.reload_problem, replay=self._replay)
+                         reload_problem=lambda: self.reload_problem, replay=self._replay,
+                         wall=lambda: dt.datetime.now(dt.timezone.utc))
         # Slow or stalled clients must not starve /healthz or the process's file descriptors:
         # - a request's head must arrive within 10 s, and the longest-waiting of too many such
         #   connections is dropped first (web/protocol.py; uvicorn alone waits forever for it);

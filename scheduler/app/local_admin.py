@@ -3,7 +3,8 @@ one-time sign-in URL (as notebook servers do) instead of leaving the dashboard s
 
 The local admin is the user `admin@localhost` with the admin role, added on first need and named so
 in every event it records. Its URL is a one-time sign-in link (the `sign_in` table, as the sign-in
-page's links are) good for LASTS; each start prints a new one. Nothing of this happens when a
+page's links are) good for LASTS of real time (also when `run --clock` replays the past), and
+lands on the dashboard; each start prints a new one. Nothing of this happens when a
 credential is configured or the server listens beyond loopback.
 """
 
@@ -38,4 +39,4 @@ def sign_in_url(engine: Engine, base_url: str, now: dt.datetime) -> str:
             db.add(user)
         db.add(SignInRow(id_hash=digest(token), email=EMAIL, created_at=moment, expires_at=moment + LASTS,
                          client="run"))
-    return f"{base_url}{PATH}{token}"
+    return f"{base_url}{PATH}{token}?next=%2F"  # signed in, the local admin lands on the dashboard

@@ -128,14 +128,15 @@ def redeem(engine: Engine, token: str, now: dt.datetime) -> str:
 
 
 def message(issued: Issued, base_url: str, sender: str, zone: ZoneInfo, now: dt.datetime, *,
-            sender_name: str | None = None, reply_to: str | None = None) -> EmailMessage:
+            sender_name: str | None = None, reply_to: str | None = None, query: str = "") -> EmailMessage:
     """The email that carries the link, in the person's language (`email/sign-in.j2` through the
-    `email` catalog); From with `sender_name` when given, Reply-To `reply_to` when given."""
+    `email` catalog); From with `sender_name` when given, Reply-To `reply_to` when given; `query`
+    (`?next=…`, already checked) goes on the link: where the browser lands once signed in."""
     person = issued.person
     lang = person.language if person.language in LANGUAGES else "kk"
     ends = aware(issued.expires).astimezone(zone)
     name = " ".join(person.name.split()) if person.name.lower() != person.email else ""  # staff: no name but the address
     rendered = compose.render("sign-in", lang, {
-        "url": f"{base_url}{PATH}{issued.token}", "minutes": round((aware(issued.expires) - as_utc(now)).total_seconds() / 60),
+        "url": f"{base_url}{PATH}{issued.token}{query}", "minutes": round((aware(issued.expires) - as_utc(now)).total_seconds() / 60),
         "time": ends.strftime("%H:%M"), "day": long_date(ends.date(), lang), "name": name, "lang": lang})
     return compose.envelope(compose.Recipient(person.email, name, lang), sender, sender_name, reply_to, rendered, now)

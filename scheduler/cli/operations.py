@@ -222,7 +222,8 @@ def run(plan_path, contacts_path, clock_text, speed) -> None:
     if credential is None:  # on loopback (checked above): a one-time link for the local admin
         from scheduler.app import local_admin
 
-        url = local_admin.sign_in_url(service.engine, settings.public_base_url(), now_of())
+        # On the real time, as every sign-in link: a replayed clock would end it within seconds.
+        url = local_admin.sign_in_url(service.engine, settings.public_base_url(), clock())
         log.info("no admin credential is set: open %s to sign in as the local admin (%s; the link works once, "
                  "within %d hours; each start prints a new one)", url, local_admin.EMAIL,
                  local_admin.LASTS.total_seconds() // 3600)

@@ -41,13 +41,15 @@ def matches(if_none_match: str | None, etag: str) -> bool:
 
 def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
                credential: tuple[str, str] | None = None, *, secret_key: bytes | None = None,
-               reload_problem: Callable[[], str | None] = lambda: None, replay: bool = False) -> Starlette:
+               reload_problem: Callable[[], str | None] = lambda: None, replay: bool = False,
+               wall: Callable[[], dt.datetime] | None = None) -> Starlette:
     """`secret_key`: the deployment's key, from which the dashboard's form key is derived;
     `reload_problem`: why the last reload was refused (None when it was not), shown on /healthz;
-    `replay`: `clock` replays the past (`run --clock`), which the dashboard says on every page."""
+    `replay`: `clock` replays the past (`run --clock`), which every page says; `wall`: the real
+    time, which sessions and sign-in links expire by (default: `clock`)."""
 
     guard = dashboard.Guard(credential, secret_key, LoginThrottle(lambda: current().engine))
-    auth = Auth(current, clock, guard)
+    auth = Auth(current, clock, guard, wall=wall, replay=replay)
 
     async def feed(request: Request) -> Response:
         found = await run_in_threadpool(current().feed, request.path_params["token"], clock(),
@@ -78,7 +80,7 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
         Route("/feeds/{token}.ics", feed, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_view, methods=["GET"]),
-        *dashboard.routes(current, clock, guard, replay=replay),
+        *dashboard.routes(current, clock, guard, replay=replay, auth=auth),
         *auth.routes(),
         *signin.routes(auth),
         *agency.routes(auth),

@@ -1,6 +1,10 @@
 """Who is asking: a browser signed in by a personal link (a server-side session), or the admin's
 HTTP Basic credential; and the personal link's landing, sign-out, the pages' language and their
-form tokens.
+form tokens. A page that needs a session, opened without one, sends the browser to the sign-in
+page (303 to `/signin?next=<the path and query>`), never to an HTTP Basic prompt; a script's
+`Authorization: Basic` is checked (SCHEDULER_ADMIN_PASSWORD set), and a wrong one is 401. Signed
+in (a personal link, a one-time link), the browser lands on `next` when it is a path of this site.
+Sessions and one-time links expire by the wall clock (`Auth.wall`), also under `run --clock`.
 
 `GET /l/<token>` checks the link (altered: 403; expired or revoked: 410; the page says only that),
 opens a session for its person and redirects to `/my`, so the token leaves the address bar and is
@@ -22,6 +26,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, pass_context
 from starlette.concurrency import run_in_threadpool
@@ -40,6 +45,31 @@ from scheduler.web.words import LANGUAGES, MESSAGES
 COOKIE = "scheduler_session"
 SECURE_COOKIE = "__Host-scheduler_session"  # the prefix: only over https, for this host, path /
 LANGUAGE_COOKIE = "lang"
+SIGN_IN = "/signin"
+# Where `next` may not lead: the links and forms that sign in or out (a loop, or a used-up link).
+NOT_NEXT = ("/signin", "/signout", "/s/", "/l/")
+
+
+def safe_next(value: str | None) -> str | None:
+    """`value` when it is a path of this site (a local path and its query: no scheme, no host, no
+    `//` or backslash, no control characters) that does not sign in or out; None otherwise. Where a
+    sign-in may send the browser afterwards, so that it is never sent to another site."""
+    if not value or len(value) > 2000 or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    if any(parts.path == gone.rstrip("/") or parts.path.startswith(gone) for gone in NOT_NEXT):
+        return None
+    return value
+
+
+def here(request: Request) -> str:
+    """The path and query a request asked for, as `next` carries it."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
 
 def _as_moment(value) -> dt.datetime | None:
     if isinstance(value, str):
@@ -123,8 +153,13 @@ def https(service: Service) -> bool:
 
 
 class Auth:
-    def __init__(self, current: Callable[[], Service], clock: Callable[[], dt.datetime], guard):
+    def __init__(self, current: Callable[[], Service], clock: Callable[[], dt.datetime], guard, *,
+                 wall: Callable[[], dt.datetime] | None = None, replay: bool = False):
+        """`clock`: the plan's now (replayed under `run --clock`), for what people do and see;
+        `wall`: the real time (default: `clock`), which sessions and sign-in links expire by, so a
+        replay at speed does not end them within seconds; `replay`: every page says so."""
         self.current, self.clock, self.guard = current, clock, guard
+        self.wall, self.replay = wall or clock, replay
 
     # --- pages --------------------------------------------------------------------------------
 
@@ -136,8 +171,10 @@ class Auth:
         heading = getattr(meta, f"title_{lang}", None) or meta.title_kk
         working = lang != "kk" and meta.translation_status(lang) == "working"
         context.setdefault("zone", service.timing.zone)
+        if self.replay:  # the banner of base.html.j2, as the dashboard's
+            context.setdefault("replayed_at", self.clock().astimezone(service.timing.zone))
         response = HTMLResponse(page_environment(lang).get_template(f"web/{name}.html.j2").render(
-            lang=lang, heading=heading, working_translation=working, **context),
+            lang=lang, heading=heading, working_translation=working, replay=self.replay, **context),
             status_code=status, headers={"Referrer-Policy": "same-origin"})
         if request is not None and request.query_params.get("lang") in LANGUAGES:
             response.set_cookie(LANGUAGE_COOKIE, request.query_params["lang"], max_age=365 * 86400, path="/",
@@ -161,12 +198,14 @@ class Auth:
         return response
 
     def refusal(self, request: Request, status: int, key: str, lang: str, *, detail: str | None = None,
-                back: str | None = None, back_key: str = "back_to_page") -> Response:
+                back: str | None = None, back_key: str = "back_to_page", **context) -> Response:
         """The message page for a refused request, in `lang`, with the same status: the words under
-        `key`, the reason given (`detail`, e.g. a refused decision's) and a link back to `back`."""
+        `key`, the reason given (`detail`, e.g. a refused decision's) and a link back to `back`;
+        `context`: more for the page (`person`, `csrf_out`: who is signed in, in the header)."""
         service = self.current()
         return self.page("message", lang, status, request, text=self.words(lang, key), detail=detail, back=back,
-                         back_label=self.words(lang, back_key) if back else None, plan=service.plan.file.plan)
+                         back_label=self.words(lang, back_key) if back else None, plan=service.plan.file.plan,
+                         **context)
 
     @staticmethod
     def accepted_languages(header: str) -> list[str]:
@@ -209,9 +248,11 @@ class Auth:
     # --- who is asking --------------------------------------------------------------------------
 
     async def visitor(self, request: Request, *, challenge: bool = True) -> Visitor | Response:
-        """The signed-in person, or the answer to give. `challenge`: without a session, ask for the
-        admin's Basic credential (the dashboard's pages); otherwise say to open the personal link."""
-        service, now = self.current(), self.clock()
+        """The signed-in person, or the answer to give. Without a session a browser is sent to the
+        sign-in page (303 to `/signin?next=<here>`), never asked for a Basic credential; a script
+        that sends `Authorization: Basic` with the admin's credential (SCHEDULER_ADMIN_PASSWORD set)
+        is served as the admin, a wrong one gets 401. (`challenge` is no longer read.)"""
+        service, now = self.current(), self.wall()
         cookie = request.cookies.get(self.cookie_name(service))
         if cookie:
             idle = dt.timedelta(minutes=service.settings.session_idle_minutes)
@@ -219,14 +260,40 @@ class Auth:
             person = await run_in_threadpool(people.who, service.engine, row.email) if row is not None else None
             if person is not None:
                 return Visitor(person, row.id_hash, self.language(request, person))
-            if "authorization" not in request.headers:
-                return self.message(request, 401, "sign_in", clear=True)
-        if not challenge and "authorization" not in request.headers:
-            return self.message(request, 401, "sign_in")
-        refusal = await self.guard.refusal(request)
-        if refusal is not None:
-            return refusal
-        return Visitor(people.admin(self.guard.credential[0]), None, self.language(request, None))
+        if "authorization" in request.headers:  # a script's: a wrong or unusable credential is 401
+            if self.guard is None or self.guard.credential is None:
+                return Response("HTTP Basic is not accepted: no admin credential is set (SCHEDULER_ADMIN_PASSWORD)\n",
+                                status_code=401, media_type="text/plain; charset=utf-8")
+            refusal = await self.guard.refusal(request)
+            if refusal is not None:
+                return refusal
+            return Visitor(people.admin(self.guard.credential[0]), None, self.language(request, None))
+        return self.to_sign_in(request, clear=bool(cookie))
+
+    def to_sign_in(self, request: Request, clear: bool = False) -> Response:
+        """303 to the sign-in page, which brings the browser back here (a page asked for; after a
+        form's post, back to the page it came from when that is one of ours) in its language.
+        `clear`: the session cookie is dropped (it named a session that ended)."""
+        given: dict[str, str] = {}
+        back = here(request) if request.method in ("GET", "HEAD") else self.came_from(request)
+        if safe_next(back):
+            given["next"] = back
+        if request.query_params.get("lang") in LANGUAGES:
+            given["lang"] = request.query_params["lang"]
+        response = RedirectResponse(SIGN_IN + (f"?{urlencode(given)}" if given else ""), status_code=303)
+        if clear:
+            service = self.current()
+            response.delete_cookie(self.cookie_name(service), path="/", secure=https(service), httponly=True,
+                                   samesite="lax")
+        return response
+
+    def came_from(self, request: Request) -> str | None:
+        """The path of this site's page a form was posted from (its Referer), if any."""
+        referer = urlsplit(request.headers.get("referer", ""))
+        public = urlsplit(self.current().settings.public_base_url())
+        if not referer.path or referer.netloc.lower() not in (public.netloc.lower(), request.headers.get("host", "").lower()):
+            return None
+        return referer.path + (f"?{referer.query}" if referer.query else "")
 
     def token(self, visitor: Visitor, purpose: str) -> str:
         return self.guard.token(purpose, visitor.session or "")
@@ -237,18 +304,20 @@ class Auth:
         return _same_origin(request, self.current().settings.public_base_url()) and \
             self.guard.token_ok(purpose, given or "", visitor.session or "")
 
-    async def open_session(self, request: Request, email: str) -> Response:
+    async def open_session(self, request: Request, email: str, next_path: str | None = None) -> Response:
         """Sign the browser in as `email` (a good personal or one-time link): a new session, its
-        cookie, and a redirect to her page, so the link leaves the address bar. Someone who is no
-        longer a contact or an enabled user gets 410: the link is good for nothing."""
-        service, now = self.current(), self.clock()
+        cookie, and a redirect to `next_path` when it is a page of this site (`safe_next`), else
+        to her page, so the link leaves the address bar. Someone who is no longer a contact or an
+        enabled user gets 410: the link is good for nothing."""
+        service, now = self.current(), self.wall()
         person = await run_in_threadpool(people.who, service.engine, email)
         if person is None:
             return self.message(request, 410, "link_gone")
         lasts = dt.timedelta(hours=service.settings.session_hours)
         client = request.client.host if request.client else None
         token = await run_in_threadpool(sessions.open_session, service.engine, person.email, now, lasts, client)
-        response = RedirectResponse("/review" if person.staff and not person.roles else "/my", status_code=303)
+        landing = safe_next(next_path) or ("/review" if person.staff and not person.roles else "/my")
+        response = RedirectResponse(landing, status_code=303)
         response.set_cookie(self.cookie_name(service), token, max_age=int(lasts.total_seconds()), path="/",
                             secure=https(service), httponly=True, samesite="lax")
         return response
@@ -264,7 +333,7 @@ class Auth:
                                                 request.path_params["token"], now, valid)
             except links.LinkRefused as refused:
                 return self.message(request, refused.status, "link_altered" if refused.status == 403 else "link_gone")
-            return await self.open_session(request, claim.email)
+            return await self.open_session(request, claim.email, request.query_params.get("next"))
 
         async def sign_out(request: Request) -> Response:
             visitor = await self.visitor(request, challenge=False)
@@ -279,7 +348,7 @@ class Auth:
                 return self.message(request, 403, "stale", visitor.language)
             cookie = request.cookies.get(self.cookie_name(self.current()))
             if cookie:
-                await run_in_threadpool(sessions.close, self.current().engine, cookie, self.clock())
+                await run_in_threadpool(sessions.close, self.current().engine, cookie, self.wall())
             return self.message(request, 200, "signed_out", visitor.language, clear=True)
 
         return [

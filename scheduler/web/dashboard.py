@@ -3,8 +3,11 @@ and words, the month's calendar and a day's full list, the year's compliance wit
 downloads; each agency's page (`/agencies/<code>`); recording a submission (each occurrence's page:
 web/review.py). In the page's language (web/dashboard_view.py says what the pages show).
 
-Behind HTTP Basic auth with the admin credential from the environment (no credential, no
-dashboard), or a signed-in member of the secretariat; an address that keeps guessing wrong is refused for a while (429). The submission form
+For a signed-in member of the secretariat (admin, reviewer, observer), whether or not an admin
+credential is set; a signed-in person who is not staff gets 403 and a link to her own page, and a
+browser without a session is sent to the sign-in page (web/auth.py). Scripts may send HTTP Basic
+with the admin credential from the environment (SCHEDULER_ADMIN_PASSWORD); an address that keeps
+guessing wrong is refused for a while (429). The submission form
 carries an HMAC token bound to the occurrence, under a key derived from the deployment's secret key
 file (so a form rendered by one instance is good on another, and after a restart), and a
 cross-site Origin is refused: a browser that remembers the Basic credential cannot be made to post
@@ -35,7 +38,7 @@ from starlette.routing import Route
 
 from scheduler import report, templating
 from scheduler.answers.machine import ADMIN
-from scheduler.app import dashboard_queries, people, sessions
+from scheduler.app import dashboard_queries
 from scheduler.errors import BadInput, UnknownOccurrence
 from scheduler.feeds import tokens
 from scheduler.service import Service
@@ -184,26 +187,24 @@ class Viewer:
     admin: bool
 
 
-# The people's pages' session cookie (web/auth.py): a signed-in member of the secretariat reads the
-# dashboard without the admin's Basic credential.
-SESSION_COOKIES = ("__Host-scheduler_session", "scheduler_session")
-
-
 def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], guard: Guard,
-           replay: bool = False) -> list[Route]:
+           replay: bool = False, auth=None) -> list[Route]:
+    """`auth`: the people's sign-in (web/auth.py's Auth; one on `clock` when not given)."""
+    if auth is None:
+        from scheduler.web.auth import Auth
+
+        auth = Auth(current, clock, guard, replay=replay)
+
     async def viewer(request: Request) -> Viewer | Response:
-        service = current()
-        cookie = next((request.cookies[c] for c in SESSION_COOKIES if request.cookies.get(c)), None)
-        if cookie and "authorization" not in request.headers and guard.credential is not None:
-            idle = dt.timedelta(minutes=service.settings.session_idle_minutes)
-            row = await run_in_threadpool(sessions.find, service.engine, cookie, clock(), idle)
-            person = await run_in_threadpool(people.who, service.engine, row.email) if row is not None else None
-            if person is not None and person.staff:
-                return Viewer(person.email, person.staff_role == ADMIN)
-        refusal = await guard.refusal(request)
-        if refusal is not None:
-            return refusal
-        return Viewer(guard.credential[0], True)
+        """Staff signed in (or the admin's Basic credential, for scripts); a person who is not
+        staff: 403 in her language with the way to her own page; nobody: the sign-in page."""
+        found = await auth.visitor(request)
+        if isinstance(found, Response):
+            return found
+        if not found.person.staff:
+            return auth.refusal(request, 403, "staff_only", found.language, back="/my", back_key="to_my_page",
+                                person=found.person, csrf_out=auth.token(found, "sign-out") if found.session else None)
+        return Viewer(found.person.email, found.person.staff_role == ADMIN)
 
     def context(request: Request, service: Service, now: dt.datetime, lang: str) -> dict:
         meta = service.plan.file.plan
@@ -390,6 +391,8 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         return respond(request, await LANES.heavy(build))
 
     async def submit(request: Request) -> Response:
+        if "authorization" not in request.headers:  # the form of the admin's Basic credential; never a prompt
+            return auth.to_sign_in(request)
         refusal = await guard.refusal(request)
         if refusal is not None:
             return refusal

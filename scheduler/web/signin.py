@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from urllib.parse import urlencode
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -27,7 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from scheduler.app import people, signin
-from scheduler.web.auth import Auth
+from scheduler.web.auth import Auth, safe_next
 from scheduler.web.security import LoginThrottle
 
 log = logging.getLogger("scheduler")
@@ -52,15 +53,24 @@ def routes(auth: Auth) -> list[Route]:
         service = auth.current()
         return auth.page("signin", lang, status, request, plan=service.plan.file.plan,
                          minutes=service.settings.sign_in_minutes,
-                         **{"email": "", "problem": None, "sent": False, "confirm": False,
+                         **{"email": "", "problem": None, "sent": False, "confirm": False, "next": None,
                             "csrf": auth.guard.token(PURPOSE), "action": "/signin", **context})
 
-    async def ask(request: Request) -> Response:
-        return form(request, auth.language(request, None))
+    def onward(given: str | None) -> str:
+        """The query that carries a good `next` on (the emailed link, the confirming form)."""
+        return f"?{urlencode({'next': given})}" if safe_next(given) else ""
 
-    async def send(email: str, client: str | None, mark: str) -> None:
-        """After the answer: the person behind `email`, if any, gets a link by email."""
-        service, now = auth.current(), auth.clock()
+    async def ask(request: Request) -> Response:
+        wanted = safe_next(request.query_params.get("next"))
+        # The language switch keeps `next`: a sign-in in another language still leads there.
+        return form(request, auth.language(request, None), next=wanted,
+                    switch_keep=f"{urlencode({'next': wanted})}&" if wanted else "")
+
+    async def send(email: str, client: str | None, mark: str, next_path: str | None = None) -> None:
+        """After the answer: the person behind `email`, if any, gets a link by email (that brings
+        her to `next_path` once signed in)."""
+        # Sign-in links expire by the real time, also while `run --clock` replays the past.
+        service, now = auth.current(), auth.wall()
         lasts = dt.timedelta(minutes=service.settings.sign_in_minutes)
         try:
             issued = await run_in_threadpool(signin.issue, service.engine, email, now, lasts, client)
@@ -70,7 +80,7 @@ def routes(auth: Auth) -> list[Route]:
             lang = issued.person.language if issued.person.language in signin.LANGUAGES else "kk"
             message = signin.message(issued, service.settings.public_base_url(), service.settings.mail_from,
                                      service.timing.zone, now, sender_name=service.sender_name(lang, now),
-                                     reply_to=service.settings.reply_to)
+                                     reply_to=service.settings.reply_to, query=onward(next_path))
             delivery = (await service.transport.deliver([message]))[0]
         except Exception as error:  # noqa: BLE001 - after the answer there is nobody to tell but the log
             log.error("sign-in link asked for address=%s from=%s: not sent: %s", mark, client, error.__class__.__name__)
@@ -93,27 +103,29 @@ def routes(auth: Auth) -> list[Route]:
             return auth.message(request, 403, "stale", lang)
         email = given.get("email", [""])[0].strip()
         if not signin.plausible(email):
-            return form(request, lang, 400, email=email[:320], problem=auth.words(lang, "signin_bad_address"))
+            return form(request, lang, 400, email=email[:320], problem=auth.words(lang, "signin_bad_address"),
+                        next=safe_next(given.get("next", [""])[0]))
         client = request.client.host if request.client else None
         mark = signin.fingerprint(service.link_key(), email)
         answer = form(request, lang, sent=True)
         if not await run_in_threadpool(counted, client or "unknown"):
             log.info("sign-in link asked for address=%s from=%s: client throttled, nothing sent", mark, client)
             return answer
-        answer.background = BackgroundTask(send, email, client, mark)
+        answer.background = BackgroundTask(send, email, client, mark, safe_next(given.get("next", [""])[0]))
         return answer
 
     async def landing(request: Request) -> Response:
         """The link opened: a page with one button (its POST signs in), the link still unused."""
         service, token = auth.current(), request.path_params["token"]
         try:
-            email = await run_in_threadpool(signin.check, service.engine, token, auth.clock())
+            email = await run_in_threadpool(signin.check, service.engine, token, auth.wall())
         except signin.SignInRefused as refused:
             return auth.message(request, refused.status, "link_altered" if refused.status == 403 else "link_gone")
         if await run_in_threadpool(people.who, service.engine, email) is None:  # no longer a contact or user
             return auth.message(request, 410, "link_gone")
         return form(request, auth.language(request, None), confirm=True, email=email,
-                    csrf=auth.guard.token(CONFIRM, token), action=signin.PATH + token)
+                    csrf=auth.guard.token(CONFIRM, token),
+                    action=signin.PATH + token + onward(request.query_params.get("next")))
 
     async def confirm(request: Request) -> Response:
         from scheduler.web.dashboard import _read_form, _same_origin
@@ -126,10 +138,10 @@ def routes(auth: Auth) -> list[Route]:
                 not auth.guard.token_ok(CONFIRM, given.get("csrf", [""])[0], token):
             return auth.message(request, 403, "stale", auth.language(request, None))
         try:
-            email = await run_in_threadpool(signin.redeem, service.engine, token, auth.clock())
+            email = await run_in_threadpool(signin.redeem, service.engine, token, auth.wall())
         except signin.SignInRefused as refused:
             return auth.message(request, refused.status, "link_altered" if refused.status == 403 else "link_gone")
-        return await auth.open_session(request, email)
+        return await auth.open_session(request, email, request.query_params.get("next"))
 
     return [
         Route("/signin", ask, methods=["GET"]),

@@ -47,6 +47,7 @@ MESSAGES: dict[str, str] = {
                    "open the page again and retry."),
     "back_to_page": N_("Back to the deadline"),
     "back_to_queue": N_("Back to the queue"),
+    "to_my_page": N_("Go to my deadlines"),
     "need_received": N_("Give the day the letter came."),
     "received_future": N_("The date received cannot be in the future."),
     "received_early": N_("The date received cannot be before the plan's adoption (%(date)s)."),

@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -32,14 +33,17 @@ def open_link(url):
     from urllib.parse import urlencode, urlsplit
 
     parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")  # `?next=`: where it lands
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    connection.request("GET", parts.path)
+    connection.request("GET", target)
     response = connection.getresponse()
     page = response.read().decode()
     if response.status != 200:
         return {"status": response.status, "location": "", "cookie": ""}
     csrf = page.split('id="confirm-form"')[1].split('name="csrf" value="')[1].split('"')[0]
-    connection.request("POST", parts.path, body=urlencode({"csrf": csrf}),
+    action = page.split('id="confirm-form"')[0].rsplit('action="', 1)[1].split('"')[0].replace("&amp;", "&")
+    assert action == target, "the page's button keeps where the link leads"
+    connection.request("POST", action, body=urlencode({"csrf": csrf}),
                        headers={"Content-Type": "application/x-www-form-urlencoded",
                                 "Origin": f"{parts.scheme}://{parts.netloc}"})
     response = connection.getresponse()
@@ -64,7 +68,10 @@ def test_the_first_run_says_the_plan_has_ended_nobody_is_mailed_and_where_to_loo
         url = re.search(r"open (http://127\.0\.0\.1:\d+/s/\S+) to sign in as the local admin", log).group(1)
         signed_in = open_link(url)
         assert signed_in["status"] == 303 and signed_in["cookie"].startswith("scheduler_session=")
-        page = http_get(f"http://127.0.0.1:{port}{signed_in['location']}", {"Cookie": signed_in["cookie"].split(";")[0]})
+        assert signed_in["location"] == "/", "the local admin lands on the dashboard"
+        page = http_get(f"http://127.0.0.1:{port}/", {"Cookie": signed_in["cookie"].split(";")[0]})
+        assert page[0] == 200 and b'id="calendar"' in page[2], "the dashboard, without SCHEDULER_ADMIN_PASSWORD"
+        page = http_get(f"http://127.0.0.1:{port}/review", {"Cookie": signed_in["cookie"].split(";")[0]})
         assert page[0] == 200 and b"admin@localhost" in page[2]
         assert open_link(url)["status"] == 410, "the link works once"
         log += stop(process)
@@ -99,6 +106,17 @@ def test_a_replay_runs_through_past_deadlines_into_the_maildir(scheduler):
         log += wait_for(process, "tick now=2022-12-09T0", timeout=60)  # 09:00 in Almaty is 03:00 UTC
         status, _, _ = http_get(f"http://127.0.0.1:{port}/healthz")
         assert status == 200
+        # The local admin's link and session keep the wall clock: a replayed day (6 s) later, both still work.
+        url = re.search(r"open (http://127\.0\.0\.1:\d+/s/\S+) to sign in as the local admin", log).group(1)
+        signed_in = open_link(url)
+        assert signed_in["status"] == 303 and signed_in["location"] == "/", signed_in
+        cookie = {"Cookie": signed_in["cookie"].split(";")[0]}
+        status, _, page = http_get(f"http://127.0.0.1:{port}/?lang=en", cookie)
+        assert status == 200 and b'class="replay"' in page
+        time.sleep(7)  # more than a replayed day
+        for path in ("/review?lang=en", "/occurrences/7:finance:2022?lang=en"):
+            status, _, page = http_get(f"http://127.0.0.1:{port}{path}", cookie)
+            assert status == 200 and b'id="replay"' in page and b"Replay: these pages show the plan" in page, path
         stop(process)
     finally:
         if process.poll() is None:

@@ -62,18 +62,23 @@ def served(make_service, tmp_path):
         thread.join(timeout=10)
 
 
-def test_no_credential_means_no_dashboard(served):
+def test_no_credential_means_no_basic_but_the_sign_in_page(served):
+    """Without SCHEDULER_ADMIN_PASSWORD a script's Basic credential is refused (401, no challenge);
+    a browser is sent to the sign-in page (the dashboard is for signed-in staff)."""
     base, _ = served(credential=None)
-    status, _, body = call(base + "/")
-    assert status == 404 and "SCHEDULER_ADMIN_PASSWORD" in body
-    assert call(base + "/occurrences/7:finance:2022")[0] == 404
+    status, headers, body = call(base + "/")
+    assert status == 401 and "SCHEDULER_ADMIN_PASSWORD" in body and "www-authenticate" not in headers
+    assert call(base + "/occurrences/7:finance:2022")[0] == 401
+    status, headers, _ = call(base + "/", auth=None)
+    assert status == 303 and headers["location"] == "/signin?next=%2F" and "www-authenticate" not in headers
 
 
 def test_the_credential_is_required(served):
     base, service = served()
     status, headers, _ = call(base + "/", auth=None)
-    assert status == 401 and headers["www-authenticate"].startswith("Basic")
-    assert call(base + "/", auth=("admin", "wrong"))[0] == 401
+    assert status == 303 and headers["location"] == "/signin?next=%2F" and "www-authenticate" not in headers
+    status, headers, _ = call(base + "/", auth=("admin", "wrong"))
+    assert status == 401 and headers["www-authenticate"].startswith("Basic"), "a script's wrong credential"
     status, _, page = call(base + "/?lang=en")
     assert status == 200
     assert 'id="calendar"' in page and 'id="compliance"' in page and "December 2022" in page and "January 2023" in page
@@ -93,7 +98,8 @@ def test_recording_a_submission_through_the_form(served):
     assert call(url, data=form(note="x"))[0] == 403, "no token"
     assert call(url, data=form(csrf="0" * 64, note="x"))[0] == 403, "a forged token"
     assert call(url, data=form(csrf=token, note="x"), headers={"Origin": "https://evil.example"})[0] == 403
-    assert call(url, data=form(csrf=token, note="x"), auth=None)[0] == 401
+    status, headers, _ = call(url, data=form(csrf=token, note="x"), auth=None)
+    assert status == 303 and headers["location"].startswith("/signin") and "www-authenticate" not in headers
     assert service.history("7:finance:2022")[1] is None, "nothing recorded by refused posts"
     status, headers, _ = call(url, data=form(csrf=token, note="Хат № 12-3/45 <b>"), headers={"Origin": base})
     assert status == 303 and headers["location"] == "/occurrences/7:finance:2022"
@@ -289,7 +295,8 @@ def test_the_agency_page(served):
     assert status == 200 and "7:finance:2022" in body
     assert feed == re.search(r'id="feed-link">([^<]+)<', call(base + "/agencies/finance")[2]).group(1), "the same link every time"
     assert call(base + "/agencies/nowhere?lang=en")[0] == 404
-    assert call(base + "/agencies/finance", auth=None)[0] == 401
+    status, headers, _ = call(base + "/agencies/finance?lang=ru", auth=None)
+    assert status == 303 and headers["location"] == "/signin?next=%2Fagencies%2Ffinance%3Flang%3Dru&lang=ru"
 
 
 def test_a_reviewer_sees_the_dashboard_without_the_feed_link(served):

@@ -25,7 +25,8 @@ def test_log_in_record_a_submission_and_see_it(served):  # noqa: F811
                             capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
-    assert seen["dashboardStatus"] == 200 and seen["withoutCredential"] == 401
+    assert seen["dashboardStatus"] == 200 and seen["withoutCredential"] == 303 and not seen["prompted"]
+    assert seen["withoutCredentialTo"] == "/signin?next=%2F"
     assert seen["overdueRows"] > 0 and seen["calendarLinks"] > 0
     seen["before"], seen["after"] = (text.lstrip("○✉✓↩—⚠ ") for text in (seen["before"], seen["after"]))  # the state's sign
     assert seen["before"] == "not submitted"

@@ -19,7 +19,8 @@ from tests.integration.web_client import field
 SCRIPT = ROOT / "tests" / "js" / "pages.mjs"
 ARTIFACTS = ROOT / "test-artifacts" / "pages"
 OID = "7:finance:2022"
-PAGES = {"my", "occurrence-focal", "occurrence-reviewer", "queue", "message-refusal", "message-sign-in", "signin"}
+PAGES = {"my", "occurrence-focal", "occurrence-reviewer", "queue", "message-refusal", "message-sign-in", "signin",
+         "dashboard-refusal", "signin-ended"}
 
 
 @pytest.fixture
@@ -61,10 +62,14 @@ def test_every_page_in_kazakh_and_russian_on_a_laptop_and_a_phone(site):  # noqa
         where = (shown["name"], shown["lang"], shown["width"])
         assert shown["htmlLang"] == shown["lang"], where
         assert shown["landmarks"] == ["header", "nav", "main"], where
-        assert shown["switch"] == ["?lang=kk", "?lang=ru", "?lang=en"], where
+        # the sign-in page reached from another keeps where it leads (`next`) when the language is switched
+        kept = {"signin-ended": "?next=%2Freview%3Flang%3D{}&", "message-sign-in": "?next=%2Fmy%3Flang%3D{}&"}.get(
+            shown["name"], "?").format(shown["lang"])
+        assert shown["switch"] == [f"{kept}lang=kk", f"{kept}lang=ru", f"{kept}lang=en"], where
         assert shown["width"] != 390 or shown["scrollWidth"] <= 390, where
         assert shown["kazakh"] == [], (where, shown["kazakh"])
         assert shown["codes"] == [] and shown["stepCodes"] == [], (where, shown["codes"], shown["stepCodes"])
         assert shown["serious"] == [], (where, shown["serious"])
     statuses = {s["name"]: s["status"] for s in seen}
-    assert statuses["message-refusal"] == 403 and statuses["message-sign-in"] == 401 and statuses["queue"] == 200
+    assert statuses["message-refusal"] == 403 and statuses["message-sign-in"] == 303 and statuses["queue"] == 200
+    assert statuses["dashboard-refusal"] == 403 and statuses["signin-ended"] == 303

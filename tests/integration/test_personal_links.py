@@ -134,8 +134,8 @@ def test_an_altered_expired_or_revoked_link_shows_nothing(site):
     assert generation == 1 and ended == 2
     status, _, page = web.client().get(url)
     assert status == 410 and "7:finance:2022" not in page
-    status, _, page = signed_in.get("/my")
-    assert status == 401 and "7:finance:2022" not in page
+    status, headers, page = signed_in.get("/my")
+    assert status == 303 and headers["location"] == "/signin?next=%2Fmy" and "7:finance:2022" not in page
     assert web.client().get(web.link("aigul@minfin.example.kz"))[0] == 303, "a link minted after it works"
     # someone who is neither a contact nor a user gets nothing, even with a well-signed link
     assert web.client().get(web.link("stranger@example.kz"))[0] == 410
@@ -147,15 +147,16 @@ def test_sessions_time_out_and_sign_out(site):
     web.at(NOW + dt.timedelta(minutes=119))
     assert browser.get("/my")[0] == 200
     web.at(NOW + dt.timedelta(minutes=119 + 121))
-    status, _, page = browser.get("/my")
-    assert status == 401 and "7:finance:2022" not in page, "idle for more than 120 minutes"
+    status, headers, page = browser.get("/my")
+    assert status == 303 and "7:finance:2022" not in page, "idle for more than 120 minutes"
+    assert headers["location"] == "/signin?next=%2Fmy" and "www-authenticate" not in headers
     web.at(NOW)
     browser = web.signed_in("aigul@minfin.example.kz")
     for hours in range(1, 12):
         web.at(NOW + dt.timedelta(hours=hours))
         assert browser.get("/my")[0] == 200
     web.at(NOW + dt.timedelta(hours=12))
-    assert browser.get("/my")[0] == 401, "12 hours after sign-in, used or not"
+    assert browser.get("/my")[0] == 303, "12 hours after sign-in, used or not: to the sign-in page"
     web.at(NOW)
     browser = web.signed_in("aigul@minfin.example.kz")
     page = browser.get("/my")[2]
@@ -166,7 +167,7 @@ def test_sessions_time_out_and_sign_out(site):
     with session(web.service.engine) as db:
         assert db.get(WebSessionRow, sessions.digest(cookie)).revoked_at is not None
     browser.cookies["scheduler_session"] = cookie
-    assert browser.get("/my")[0] == 401, "a signed-out session is over, whoever kept its cookie"
+    assert browser.get("/my")[0] == 303, "a signed-out session is over, whoever kept its cookie"
 
 
 def test_behind_https_the_cookie_is_secure_and_host_only(site):

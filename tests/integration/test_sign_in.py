@@ -232,10 +232,12 @@ def test_a_cross_site_or_forged_request_is_refused(site, smtp_server, logged):  
 def test_visitors_without_a_session_are_offered_the_sign_in_page(site):  # noqa: F811
     web = site()
     for lang, words in (("kk", "Кіру"), ("ru", "Вход"), ("en", "Sign in")):
-        status, _, page = web.client().get(f"/my?lang={lang}")
-        assert status == 401 and 'href="/signin"' in page
-        status, _, form = web.client().get(f"/signin?lang={lang}")
+        status, headers, _ = web.client().get(f"/my?lang={lang}")
+        assert status == 303 and "www-authenticate" not in headers
+        assert headers["location"] == f"/signin?next=%2Fmy%3Flang%3D{lang}&lang={lang}"
+        status, _, form = web.client().get(headers["location"])
         assert status == 200 and f'<html lang="{lang}">' in form and f"<h1>{words}</h1>" in form
+        assert field(form, "next", "sign-in-form") == f"/my?lang={lang}"
 
 
 def test_behind_https_the_cookie_is_secure_and_host_only(site, smtp_server, logged):  # noqa: F811
@@ -287,7 +289,7 @@ def test_asking_for_a_link_and_opening_it_in_a_browser(site, smtp_server, logged
         return json.loads(result.stdout.strip().splitlines()[-1])
 
     asked = node("ask", web.base, "ivanov@minfin.example.kz", ARTIFACTS)
-    assert asked["refused"] == 401 and asked["formPath"] == "/signin" and asked["lang"] == "ru"
+    assert asked["refused"] == 303 and asked["formPath"] == "/signin" and asked["next"] == "/my" and asked["lang"] == "ru"
     assert asked["label"] == "Адрес электронной почты" and asked["answered"] == 200
     assert "Если этот адрес здесь известен" in asked["sent"] and asked["width"] <= 390
     assert asked["violations"] == []

@@ -85,14 +85,14 @@ def test_every_response_carries_the_security_headers(service, serve):
         "dashboard": call(base, "/"),
         "occurrence": call(base, "/occurrences/7:finance:2022"),
         "report": call(base, "/report/2022.csv"),
-        "challenge": call(base, "/", auth=None),
+        "no session": call(base, "/", auth=None),  # to the sign-in page, never a Basic prompt
         "healthz": call(base, "/healthz"),
         "metrics": call(base, "/metrics"),
         "feed": call(base, f"/feeds/{feed}.ics", auth=None),
         "unknown feed": call(base, f"/feeds/{'A' * 32}.ics", auth=None),
         "no route": call(base, "/nothing-here", auth=None),
     }
-    assert [answers[k][0] for k in answers] == [200, 200, 200, 401, 200, 200, 200, 404, 404]
+    assert [answers[k][0] for k in answers] == [200, 200, 200, 303, 200, 200, 200, 404, 404]
     for name, (_, headers, _) in answers.items():
         policy = headers.get("content-security-policy", "")
         assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy, name
@@ -103,7 +103,7 @@ def test_every_response_carries_the_security_headers(service, serve):
         # only, or a browser would post their form with `Origin: null`.
         pages = name in ("dashboard", "occurrence")
         assert headers.get("referrer-policy") == ("same-origin" if pages else "no-referrer"), name
-    for name in ("dashboard", "occurrence", "report", "challenge"):
+    for name in ("dashboard", "occurrence", "report", "no session"):
         assert answers[name][1]["cache-control"] == "no-store", name
     feed_headers = answers["feed"][1]
     assert feed_headers["cache-control"] == "private, max-age=300" and feed_headers["etag"]
@@ -134,7 +134,7 @@ def test_failed_logins_from_one_address_are_refused_for_a_while(service, serve, 
         assert call(base, "/occurrences/7:finance:2022/submit", data=b"csrf=x")[0] == 429
         assert call(base, "/", source="127.0.0.2")[0] == 200, "another address is not affected"
         assert call(base, "/", auth=("admin", "wrong"), source="127.0.0.2")[0] == 401
-        assert call(base, "/", auth=None)[0] == 429
+        assert call(base, "/", auth=None)[0] == 303, "no credential tried: the sign-in page (throttled on its own)"
         assert call(base, "/healthz", auth=None)[0] == 200, "only the dashboard is guarded"
     refused = [r for r in caplog.records if "login refused" in r.getMessage()]
     assert len(refused) == 1 and refused[0].levelno == logging.WARNING

@@ -3,11 +3,14 @@
 // Without `pages`: log in, find an open occurrence, record a submission, check the page changed;
 // screenshots on a laptop and a phone. With `pages`: the dashboard, a day's list and an agency's
 // page in Kazakh and Russian at 1280 and 390 px (screenshots into ARTIFACT_DIR), axe-core's
-// findings, the visible text, sideways overflow, and the touch targets' sizes.
+// findings, the visible text, sideways overflow, and the touch targets' sizes. The admin's Basic
+// credential goes with every request, as a script sends it: the server never prompts for it.
 import { readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 
 const [base, username, password, occurrence, artifacts, mode] = process.argv.slice(2);
+// The admin's credential on every request, as a script sends it (no page prompts for it any more).
+const basic = { Authorization: "Basic " + Buffer.from(`${username}:${password}`).toString("base64") };
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -52,7 +55,7 @@ async function look(page, url, shot) {
 try {
   if (mode === "pages") {
     for (const width of [1280, 390]) {
-      const context = await browser.newContext({ httpCredentials: { username, password }, viewport: { width, height: 900 },
+      const context = await browser.newContext({ extraHTTPHeaders: basic, viewport: { width, height: 900 },
                                                  isMobile: width < 500 });
       for (const lang of ["kk", "ru"]) {
         const page = await context.newPage();
@@ -64,7 +67,7 @@ try {
       await context.close();
     }
     // The switch: from Kazakh to Russian by its link, remembered on the next visit.
-    const context = await browser.newContext({ httpCredentials: { username, password } });
+    const context = await browser.newContext({ extraHTTPHeaders: basic });
     const page = await context.newPage();
     await page.goto(base + "/?lang=kk");
     await Promise.all([page.waitForURL("**lang=ru**"), page.click('nav.langs a[hreflang="ru"]')]);
@@ -75,7 +78,7 @@ try {
     await Promise.all([page.waitForURL("**day=2022-12-09**"), page.click('#calendar a[href*="day=2022-12-09"]')]);
     seen.dayHeading = await page.locator("#list-heading").innerText();
   } else {
-    const laptop = await browser.newContext({ httpCredentials: { username, password }, viewport: { width: 1366, height: 900 } });
+    const laptop = await browser.newContext({ extraHTTPHeaders: basic, viewport: { width: 1366, height: 900 } });
     const page = await laptop.newPage();
     const refused = [];  // what the Content-Security-Policy blocked, as Chromium reports it
     page.on("console", (message) => { if (/Content Security Policy/i.test(message.text())) refused.push(message.text()); });
@@ -96,15 +99,18 @@ try {
     await page.screenshot({ path: `${artifacts}/occurrence-after-submission.png`, fullPage: true });
     seen.policyViolations = refused;
 
-    const phone = await browser.newContext({ httpCredentials: { username, password }, viewport: { width: 390, height: 844 }, isMobile: true });
+    const phone = await browser.newContext({ extraHTTPHeaders: basic, viewport: { width: 390, height: 844 }, isMobile: true });
     const small = await phone.newPage();
     await small.goto(base + "/");
     seen.phoneWidth = await small.evaluate(() => document.documentElement.scrollWidth);
     await small.screenshot({ path: `${artifacts}/dashboard-phone.png`, fullPage: true });
 
-    // Without a credential a browser would prompt; ask the same URL without navigating.
+    // Without a credential or a session a browser is sent to the sign-in page, never prompted.
     const stranger = await browser.newContext();
-    seen.withoutCredential = (await stranger.request.get(base + "/")).status();
+    const answer = await stranger.request.get(base + "/", { maxRedirects: 0 });
+    seen.withoutCredential = answer.status();
+    seen.withoutCredentialTo = answer.headers()["location"];
+    seen.prompted = "www-authenticate" in answer.headers();
   }
 } finally {
   await browser.close();

@@ -1,5 +1,6 @@
 // The people's pages in headless Chromium, in Kazakh and Russian, 1280 and 390 px wide: my deadlines,
-// an occurrence's page (the focal point's and the reviewer's), the review queue, a refusal, sign-in.
+// an occurrence's page (the focal point's and the reviewer's), the review queue, refusals (the
+// dashboard's to a focal point too), sign-in (asked for, and reached from a page without or after a session).
 // For each: <html lang>, no sideways scrolling on a phone, no Kazakh letters in the Russian page's
 // text (but in words marked with another lang, such as "Қазақша" in the language switch), no agency
 // or step code in the text, and axe-core's serious or critical violations. Screenshots in ARTIFACT_DIR.
@@ -59,7 +60,8 @@ async function check(page, name, lang, width, status) {
 async function visit(context, name, lang, width, path) {
   const page = await context.newPage();
   const response = await page.goto(`${base}${path}${path.includes("?") ? "&" : "?"}lang=${lang}`);
-  await check(page, name, lang, width, response.status());
+  const first = response.request().redirectedFrom();  // a page that sent the browser on: its status
+  await check(page, name, lang, width, first ? (await first.response()).status() : response.status());
   await page.close();
 }
 
@@ -72,6 +74,7 @@ try {
       await visit(focal, "my", lang, width, "/my");
       await visit(focal, "occurrence-focal", lang, width, `/occurrences/${occurrence}`);
       await visit(focal, "message-refusal", lang, width, "/review");
+      await visit(focal, "dashboard-refusal", lang, width, "/");
       await focal.close();
       const reviewer = await browser.newContext(options);
       await (await reviewer.newPage()).goto(reviewerLink);
@@ -82,6 +85,10 @@ try {
       await visit(stranger, "signin", lang, width, "/signin");
       await visit(stranger, "message-sign-in", lang, width, "/my");
       await stranger.close();
+      const ended = await browser.newContext(options);  // a session that ended: its cookie names nothing live
+      await ended.addCookies([{ name: "scheduler_session", value: "ended-session-0000", url: base }]);
+      await visit(ended, "signin-ended", lang, width, "/review");
+      await ended.close();
     }
   }
 } finally {

@@ -97,7 +97,8 @@ def routes(auth: Auth, guard) -> list[Route]:
         if isinstance(visitor, Response):
             return visitor
         if not visitor.person.staff:
-            return auth.refusal(request, 403, "staff_only", visitor.language)
+            return auth.refusal(request, 403, "staff_only", visitor.language, back="/my", back_key="to_my_page",
+                                person=visitor.person, csrf_out=auth.token(visitor, "sign-out") if visitor.session else None)
         return await render_queue(request, visitor)
 
     async def close_history(request: Request) -> Response:
@@ -165,7 +166,8 @@ def routes(auth: Auth, guard) -> list[Route]:
         if isinstance(visitor, Response):
             return visitor
         if not visitor.person.staff:
-            return auth.refusal(request, 403, "staff_only", visitor.language)
+            return auth.refusal(request, 403, "staff_only", visitor.language, back="/my", back_key="to_my_page",
+                                person=visitor.person, csrf_out=auth.token(visitor, "sign-out") if visitor.session else None)
         service, now = current(), clock()
         given = request.query_params
         span, lang, fmt = given.get("year", ""), given.get("lang", "kk"), given.get("format", "docx")

@@ -152,7 +152,7 @@ def test_a_focal_point_is_told_the_dashboard_is_not_hers_in_her_language(served)
     browser = web.signed_in(AIGUL)
     for lang, words, link in (("kk", "Бұл бет тек хатшылыққа арналған.", "Менің мерзімдеріме өту"),
                               ("ru", "Эта страница только для секретариата.", "Перейти к моим срокам")):
-        for page in (f"/?lang={lang}", f"/agencies/finance?lang={lang}"):
+        for page in (f"/?lang={lang}", f"/agencies/finance?lang={lang}", f"/review?lang={lang}"):
             status, headers, body = browser.get(page)
             assert status == 403 and "www-authenticate" not in headers, page
             assert f'<html lang="{lang}">' in body and words in body and f'href="/my" id="back" class="back">{link}<' in body

@@ -211,9 +211,15 @@ def _claim_statement(limit: int):
     # Constants written into the SQL, not bound: the select list and GROUP BY must be the same expression.
     said = lambda word: literal_column(f"'{word}'")  # noqa: E731 - the kinds' names, plain ASCII
     step = case((c.step.in_([said(k) for k in sorted(AGENCY_KINDS)]), said(DECISIONS)), else_=c.step)
-    groups = sa_select(c.recipient, step).where(sendable).group_by(c.recipient, step).order_by(func.min(c.id)).limit(limit)
+    groups = (sa_select(c.recipient, step.label("step")).where(sendable).group_by(c.recipient, step)
+              .order_by(func.min(c.id)).limit(limit).cte("groups"))
+    # The rows of those groups, matched on the columns themselves where the step is its own group
+    # (the (recipient, step) index serves it), and an agency's notices on the group they make.
+    chosen = or_(tuple_(c.recipient, c.step).in_(sa_select(groups.c.recipient, groups.c.step)),
+                 and_(c.step.in_([said(k) for k in sorted(AGENCY_KINDS)]),
+                      c.recipient.in_(sa_select(groups.c.recipient).where(groups.c.step == said(DECISIONS)))))
     return (update(table)
-            .where(tuple_(c.recipient, step).in_(groups), sendable)
+            .where(chosen, sendable)
             .values(state="claimed", claim_token=bindparam("token"), lease_until=bindparam("lease", type_=c.lease_until.type),
                     attempts=c.attempts + 1)
             .returning(*table.c))

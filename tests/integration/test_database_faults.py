@@ -25,7 +25,7 @@ NOW = dt.datetime(2022, 12, 12, 9, 0, tzinfo=ALMATY)  # a Monday: reminders, esc
 # The first statement of each phase, as SQLAlchemy writes it for PostgreSQL.
 PHASES = {
     "planning": r"^INSERT INTO notification ",
-    "claiming": r"^UPDATE notification SET state=.*claim_token=",
+    "claiming": r"(?s)^WITH groups AS .*UPDATE notification SET state=.*claim_token=",
     "withdrawing": r"^SELECT occurrence\.id, occurrence\.status, occurrence\.state, occurrence\.due",
     "reading the deadlines": r"^SELECT occurrence\.id, occurrence\.obligation, ",
     "composing the digest": r"^SELECT min\(notification\.sent_at\)",

@@ -276,8 +276,13 @@ def _claim_ahead(engine: Engine, compose_batch: BatchComposer, domain: str, now:
     at = time.monotonic()
     # One token for every try: a claim whose commit went through before its connection dropped is
     # found again under it, rather than left to lapse.
-    token = new_token()
-    rows = retrying("claiming notifications", lambda: claim(engine, now, limit, held_at=clock(), token=token), CLAIM_BUDGET)
+    token, tries = new_token(), []
+
+    def claiming() -> list:
+        tries.append(1)  # only a try after the first asks what the one before may have taken
+        return claim(engine, now, limit, held_at=clock(), token=token, again=len(tries) > 1)
+
+    rows = retrying("claiming notifications", claiming, CLAIM_BUDGET)
     if not rows:
         return None
     live = retrying("withdrawing answered notifications", lambda: withdraw_closed(engine, rows), CLAIM_BUDGET)

@@ -230,15 +230,15 @@ def new_token() -> str:
 
 
 def claim(engine: Engine, now: dt.datetime, limit: int = CLAIM_BATCH, held_at: dt.datetime | None = None,
-          token: str | None = None) -> list[NotificationRow]:
+          token: str | None = None, again: bool = False) -> list[NotificationRow]:
     """Take every sendable row of up to `limit` (recipient, step) groups for this process (see
     `_claim_statement`); returns them with their new token, as plain rows with NotificationRow's
     attributes, in id order. A group is never split between two claims made at the same time.
     `held_at`: the lease clock's reading (`lease_clock`; `now` when not given), from which the
     lease runs and against which others' leases are judged. `token`: the claim's own (a new one
-    when not given); a claim tried again after its connection dropped passes the same token, and
-    gets back what the first try took if its commit went through (`claimed_under`)."""
-    if token is not None:
+    when not given); `again`: a try after the last one's connection dropped, with the same token,
+    which gets back what that try took if its commit went through (`claimed_under`)."""
+    if again and token is not None:
         already = claimed_under(engine, token)
         if already:
             return already

@@ -149,9 +149,15 @@ class _Marker:
 
     def add(self, group: Sequence[NotificationRow], delivery: Delivery, kind: str | None = None) -> None:
         self.waiting.append((group, delivery, kind))
+        self._soon()
+
+    def _soon(self) -> None:
+        """Start a marking when MARK_EVERY wait, or MARK_DELAY after the first of them arrived: at
+        full speed each marking takes MARK_EVERY (one every few milliseconds would cost the loop
+        more than the sending does)."""
         if len(self.waiting) >= MARK_EVERY:
             self._start()
-        elif self.timer is None and self.running is None:
+        elif self.waiting and self.timer is None and self.running is None:
             self.timer = asyncio.get_running_loop().call_later(MARK_DELAY, self._start)
 
     def _start(self) -> None:
@@ -168,8 +174,7 @@ class _Marker:
         self.running = None
         if not running.cancelled() and running.exception() is not None and self.error is None:
             self.error = running.exception()
-        if self.waiting:
-            self._start()
+        self._soon()
 
     async def close(self) -> None:
         """Mark everything that waits; raise the first marking's error, if one failed for good."""

@@ -4,12 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench clean catalogs
+.PHONY: run test bench clean catalogs docs docs-screenshots docs-serve
 
 $(BIN)/scheduler: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,docs]'
 	touch $@
 
 run: $(BIN)/scheduler
@@ -24,6 +24,19 @@ tests/js/node_modules: tests/js/package.json tests/js/package-lock.json
 test: $(BIN)/scheduler tests/js/node_modules
 	@scripts/install-browser
 	$(BIN)/python -m pytest
+	$(BIN)/mkdocs build --strict --quiet
+
+# The manual (docs/, MkDocs) in site/. Its screenshots are written by the browser tests of the
+# user guides (tests/integration/test_guide_screenshots.py): `make docs` runs them first.
+docs-screenshots: $(BIN)/scheduler tests/js/node_modules
+	@scripts/install-browser
+	$(BIN)/python -m pytest -q tests/integration/test_guide_screenshots.py
+
+docs: docs-screenshots
+	$(BIN)/mkdocs build --strict
+
+docs-serve: docs-screenshots
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 # After marking or changing strings in templates or code: the catalogs take the new message ids
 # (translations kept, changed ones marked fuzzy), then translate what is new in each .po file.
@@ -43,4 +56,4 @@ bench: $(BIN)/scheduler
 	$(BIN)/python bench/all.py
 
 clean:
-	rm -rf $(VENV) var build *.egg-info tests/js/node_modules test-artifacts
+	rm -rf $(VENV) var build *.egg-info tests/js/node_modules test-artifacts site docs/screenshots

@@ -2,7 +2,7 @@
 
 These models check each table on its own (types, allowed values, unknown keys). Whether the tables
 agree with one another (a party that names a real agency, a unique id) is checked in `load.py`,
-which needs the whole file. The README's "Plan file" section explains every table with examples.
+which needs the whole file. The manual's plan-file reference (docs/reference/plan-file.md) explains every table with examples.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ OID = "7:finance:2022"
 PLAN_DUE = dt.date(2022, 12, 9)
 LATER = dt.date(2022, 12, 20)
 
-# The table the README gives, written out independently of the code: what each action leads to in
+# The table the manual gives (docs/manual/answering.md), written out independently of the code: what each action leads to in
 # each state. "=" is a repeat (nothing recorded), "-" is illegal. `reopen` goes back to the state
 # before the latest submission, acceptance or closing; with the histories below that is the state
 # named here. Extending and revoking keep the state (only the due date moves); revoking needs an

@@ -31,24 +31,24 @@ def test_the_image_runs_as_a_user_with_a_healthcheck_and_a_state_volume():
     assert "USER scheduler" in final and "HEALTHCHECK" in final and 'VOLUME ["/app/var"]' in final
     image = re.search(r"^    image: ([\w-]+):latest$", (ROOT / "compose.yaml").read_text(), re.M).group(1)
     build = f"docker build -t {image} ."
-    assert build in dockerfile and build in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert build in dockerfile and build in (ROOT / "docs" / "admin" / "install.md").read_text(encoding="utf-8")
 
 
 def readme_block(heading: str) -> str:
-    """The first ```sh block after a README heading."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The first ```sh block after a heading of the administrator's install page."""
+    text = (ROOT / "docs" / "admin" / "install.md").read_text(encoding="utf-8")
     after = text[text.index(heading):]
     return after[after.index("```sh\n") + 6: after.index("\n```", after.index("```sh\n"))]
 
 
 def readme_section(heading: str) -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "admin" / "install.md").read_text(encoding="utf-8")
     after = text[text.index(heading) + len(heading):]
-    return after[: after.index("\n### ")]
+    return after[: after.index("\n## ")]
 
 
 def install_commands() -> list[list[str]]:
-    block = readme_block("### Installing on a server (systemd)")
+    block = readme_block("## Installing on a server (systemd)")
     return [shlex.split(line, comments=True) for line in block.splitlines() if line.strip()]
 
 
@@ -74,14 +74,14 @@ def test_every_file_the_install_copies_is_in_the_repository():
 
 def test_every_file_the_settings_name_is_made_by_an_install_step():
     env = (ROOT / "deploy" / "scheduler.env.example").read_text(encoding="utf-8")
-    block = readme_block("### Installing on a server (systemd)")
+    block = readme_block("## Installing on a server (systemd)")
     named = dict(re.findall(r"^(SCHEDULER_\w+_FILE)=(\S+)", env, re.M))
     optional = dict(re.findall(r"^#\s*(SCHEDULER_\w+_FILE)=(\S+)", env, re.M))
     assert "SCHEDULER_ADMIN_PASSWORD_FILE" in named and "SCHEDULER_SMTP_PASSWORD_FILE" in optional
     # the feed-link key is made by the program itself on first use (mode 0600, in its state directory)
     unmade = [f"{k}={v}" for k, v in named.items() if k != "SCHEDULER_SECRET_KEY_FILE" and v not in block]
     assert unmade == [], f"no install step creates {unmade}"
-    section = readme_section("### Installing on a server (systemd)")
+    section = readme_section("## Installing on a server (systemd)")
     unexplained = [f"{k}={v}" for k, v in optional.items() if v not in section]
     assert unexplained == [], f"the README does not say how to make {unexplained}"
     service = (ROOT / "deploy" / "scheduler.service").read_text(encoding="utf-8")
@@ -93,7 +93,7 @@ def test_every_file_the_settings_name_is_made_by_an_install_step():
 
 
 def test_deployment_files_name_only_real_settings():
-    files = ["deploy/scheduler.env.example", "deploy/scheduler.service", "compose.yaml", "Dockerfile", "README.md"]
+    files = ["deploy/scheduler.env.example", "deploy/scheduler.service", "compose.yaml", "Dockerfile", "README.md", "docs/admin/install.md"]
     known = settings_names() | {"SCHEDULER_TEST_DATABASE_URL"}  # the test suite's own variable
     for name in files:
         used = set(re.findall(r"\bSCHEDULER_[A-Z0-9_]*[A-Z0-9]\b", (ROOT / name).read_text(encoding="utf-8")))
@@ -109,16 +109,16 @@ def test_compose_publishes_only_on_loopback_and_passes_the_database_password_as_
     assert "$(cat" not in compose and "$$(cat" not in compose and "entrypoint" not in compose
     assert "SCHEDULER_DATABASE_PASSWORD_FILE: /run/secrets/postgres_password" in compose
     assert re.search(r"SCHEDULER_DATABASE_URL: postgresql\+psycopg://scheduler@postgres:5432/scheduler\n", compose)
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "admin" / "install.md").read_text(encoding="utf-8")
     for secret in re.findall(r"file: \./(secrets/\w+)", compose):
         assert f"> {secret}" in readme, f"the README does not say to create ./{secret}"
-    docker = readme[readme.index("### Docker"):readme.index("### Backups")]
+    docker = readme[readme.index("## Docker"):readme.index("## Backups")]
     assert "TLS" in docker and "127.0.0.1:8080" in docker
 
 
 def test_the_readmes_docker_steps_make_every_secret_compose_mounts(tmp_path):
     compose = (ROOT / "compose.yaml").read_text(encoding="utf-8")
-    subprocess.run(["sh", "-ec", readme_block("### Docker")], cwd=tmp_path, check=True, timeout=60)
+    subprocess.run(["sh", "-ec", readme_block("## Docker")], cwd=tmp_path, check=True, timeout=60)
     assert stat.S_IMODE((tmp_path / "secrets").stat().st_mode) == 0o700
     for secret in re.findall(r"file: \./(secrets/\w+)", compose):
         path = tmp_path / secret

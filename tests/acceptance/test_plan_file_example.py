@@ -1,4 +1,4 @@
-"""The README's worked example of adding an obligation does what the README says."""
+"""The plan-file reference's worked example of adding an obligation does what it says."""
 
 import re
 
@@ -10,8 +10,8 @@ pytestmark = pytest.mark.acceptance
 
 
 def test_adding_an_obligation_as_the_readme_shows(scheduler):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    example = re.search(r"### Example: adding an obligation.*?```toml\n(.*?)```", readme, re.S).group(1)
+    readme = (ROOT / "docs" / "reference" / "plan-file.md").read_text(encoding="utf-8")
+    example = re.search(r"## Example: adding an obligation.*?```toml\n(.*?)```", readme, re.S).group(1)
     plan = scheduler.cwd / "obligations.toml"
     plan.write_text(plan.read_text(encoding="utf-8") + "\n" + example, encoding="utf-8")
 

@@ -146,6 +146,7 @@ class _Marker:
         self.running: asyncio.Future | None = None
         self.timer: asyncio.TimerHandle | None = None
         self.error: BaseException | None = None
+        self.closing = False  # `close` waits for the last marking: nothing waits for a timer any more
 
     def add(self, group: Sequence[NotificationRow], delivery: Delivery, kind: str | None = None) -> None:
         self.waiting.append((group, delivery, kind))
@@ -155,7 +156,7 @@ class _Marker:
         """Start a marking when MARK_EVERY wait, or MARK_DELAY after the first of them arrived: at
         full speed each marking takes MARK_EVERY (one every few milliseconds would cost the loop
         more than the sending does)."""
-        if len(self.waiting) >= MARK_EVERY:
+        if len(self.waiting) >= MARK_EVERY or (self.closing and self.waiting):
             self._start()
         elif self.waiting and self.timer is None and self.running is None:
             self.timer = asyncio.get_running_loop().call_later(MARK_DELAY, self._start)
@@ -178,6 +179,7 @@ class _Marker:
 
     async def close(self) -> None:
         """Mark everything that waits; raise the first marking's error, if one failed for good."""
+        self.closing = True
         self._start()
         while self.running is not None:
             await asyncio.wait([self.running])

@@ -232,3 +232,34 @@ def test_each_occurrence_points_at_its_next_step(database_url, smtp_server, make
     sync(service.engine, service.plan, load_contacts(tmp_path / "c.csv", service.plan), at(12, 14))
     assert next_step(service, "7:finance:2022") is None
     assert next_step(service, "7:mvd:2022") == at(12, 19)
+
+
+
+def test_what_is_sent_while_the_last_marking_runs_is_marked_before_the_tick_ends(database_url, smtp_server, make_service):
+    """The marker's last round: outcomes that arrive while a marking is under way (fewer than a
+    marking's batch) are marked when the delivery closes, not left for a timer that no longer runs."""
+    import asyncio
+
+    from scheduler.app.deliver import MARK_EVERY, TickReport, _Marker
+    from scheduler.store.ledger import claim
+    from scheduler.transport import Delivery
+
+    service = make_service(database_url, smtp_server)
+    daily(service, dt.date(2022, 11, 21), dt.date(2022, 12, 9))  # the ledger's rows of three weeks
+    with session(service.engine) as db:
+        db.exec(NotificationRow.__table__.update().values(state="pending", sent_at=None, message_id=None))
+    moment = at(12, 9)
+    groups = [[row] for row in claim(service.engine, moment, limit=10_000)][: MARK_EVERY + 5]
+    assert len(groups) == MARK_EVERY + 5
+
+    async def run():
+        marker = _Marker(service.engine, moment, TickReport())
+        for group in groups:  # the first MARK_EVERY start a marking; the last 5 arrive while it runs
+            marker.add(group, Delivery({"Message-ID": f"<{group[0].id}@test>"}))
+        assert marker.running is not None and len(marker.waiting) == 5
+        await marker.close()
+
+    asyncio.run(run())
+    with session(service.engine) as db:
+        states = Counter(db.get(NotificationRow, group[0].id).state for group in groups)
+    assert states == {"sent": MARK_EVERY + 5}

@@ -431,7 +431,8 @@ def routes(auth: Auth, guard) -> list[Route]:
             auth.words(lang, f"done_{done_key}", what=what, date=long_date(row.due, lang),
                        state=state_said(row.state, lang)) if done_key in DECISIONS else None
         names = await run_in_threadpool(pages.names, service.engine, [e["actor"] for e in shown["events"]] +
-                                        [(shown["submission"] or {}).get("by") or ""])
+                                        [(shown["submission"] or {}).get("by") or ""] +
+                                        [n.recipient for n in ledger])
         return auth.page(
             "occurrence", lang, status, request, service=service, row=row, submission=submission, ledger=ledger,
             shown=shown, item=service.item(row, lang), plan=service.plan.plan_of(oid).file.plan, person=person,

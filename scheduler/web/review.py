@@ -83,7 +83,7 @@ def outcome_words(query, describe, lang: str) -> dict | None:
         key, _, state = rest.partition("|")
         if oid and key in REFUSAL_KEYS:
             reason = Auth.words(lang, key, state=state_said(state, lang)) if key != "not_found" \
-                else Auth.words(lang, key)
+                else Auth.words(lang, key)[:1].lower() + Auth.words(lang, key)[1:]  # mid-sentence
             refused.append((describe(oid), reason.rstrip(".")))
     if not (accepted or refused or recorded):
         return None
@@ -269,12 +269,7 @@ def routes(auth: Auth, guard) -> list[Route]:
                     refused.append(f"{oid}|{'already_accepted' if state == 'accepted' else 'not_answered'}|{state}")
             return accepted, refused
 
-        rows = await run_in_threadpool(pages.occurrences, service.engine, [oid for oid, _ in chosen])
-        unseen = [oid for oid, _ in chosen if oid not in rows or not visitor.person.sees(rows[oid].agency)]
-        if unseen:
-            return auth.refusal(request, 404, "not_found", visitor.language, back="/review", back_key="back_to_queue",
-                                detail=", ".join(unseen))
-        accepted, refused = await run_in_threadpool(accept_each)
+        accepted, refused = await run_in_threadpool(accept_each)  # one that does not exist is named, not a stop
         query = urlencode([("accepted", oid) for oid in accepted] + [("refused", item) for item in refused] +
                           ([("lang", lang_given(request))] if lang_given(request) else []))
         return RedirectResponse(f"/review?{query}#done", status_code=303)

@@ -135,13 +135,20 @@ def test_accepting_refuses_a_bad_form_and_anyone_who_does_not_decide(site):  # n
     status, _, page = reviewer.post_form("/review/accept", {"csrf": token})
     assert status == 400 and "Кемінде бір іс-шараны белгілеңіз." in visible(page) and 'id="problem"' in page
     assert reviewer.post_form("/review/accept", {"csrf": "forged", "pick": "7:finance:2022|1", "confirm": "yes"})[0] == 403
-    status, _, page = reviewer.post_form("/review/accept", {"csrf": token, "pick": "no-such:thing:2022|1", "confirm": "yes"})
-    assert status == 404 and "no-such:thing:2022" in page
+    # an id that is no deadline is named, and does not stop the others
+    status, headers, _ = reviewer.post_form("/review/accept", [("csrf", token), ("confirm", "yes"), ("pick", "99:finance:2022|1"),
+                                                               ("pick", picks(queue)["7:finance:2022"])])
+    assert status == 303
+    page = visible(reviewer.get(headers["location"].split("#")[0])[2])
+    assert "1 жауап қабылданды; 1 жауап қабылданбады: мұндай іс-шара табылмады." in page, page
+    assert f"✕ {FINANCE_KK} — № 99, 2022 жыл: мұндай іс-шара табылмады" in page
+    assert web.row("7:finance:2022").state == "accepted"
+    answer.act(web.service.engine, web.service.timing, "7:finance:2022", "reopen", now=NOW, reason="қайта қарау")
     observer = web.signed_in("observer@gov.kz")
     page = observer.get("/review")[2]
     assert 'id="accept-form"' not in page and 'name="pick"' not in page
     assert observer.post_form("/review/accept", {"csrf": token, "pick": "7:finance:2022|1", "confirm": "yes"})[0] == 403
-    assert web.row("7:finance:2022").state == "submitted" and not accept_events(web, "7:finance:2022")
+    assert web.row("7:finance:2022").state == "submitted" and len(accept_events(web, "7:finance:2022")) == 1
 
 
 def test_every_decision_on_a_deadlines_page_ends_with_what_happened(site):  # noqa: F811

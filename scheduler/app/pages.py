@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from scheduler.answers import ACCEPTED, CLOSED, LADDER_RUNS, REQUEST, RETURN, SUBMITTED
 from scheduler.store.db import session
 from scheduler.store.order import plan_position
-from scheduler.store.tables import EventRow, FileRow, OccurrenceRow, SubmissionRow
+from scheduler.store.tables import ContactRow, EventRow, FileRow, OccurrenceRow, SubmissionRow
 
 AHEAD = dt.timedelta(days=92)  # owed deadlines shown ahead of today (every overdue one is shown)
 BEHIND = dt.timedelta(days=366)  # answered ones shown by their due date back from today
@@ -148,3 +148,25 @@ def document(engine: Engine, file_id: int) -> tuple[FileRow, str] | None:
         found = db.exec(select(FileRow, OccurrenceRow.agency).join(OccurrenceRow, col(OccurrenceRow.id) == col(FileRow.occurrence_id))
                         .where(FileRow.id == file_id)).first()
         return (found[0], found[1]) if found else None
+
+
+def names(engine: Engine, emails: Iterable[str]) -> dict[str, str]:
+    """People by name: {address (lower case): the contacts file's name} for the addresses that are
+    a contact's (secretariat staff who are none are shown by their address)."""
+    wanted = sorted({e.lower() for e in emails if e and "@" in e})
+    found: dict[str, str] = {}
+    if not wanted:
+        return found
+    with session(engine) as db:
+        for i in range(0, len(wanted), 500):
+            for email, name in db.exec(select(ContactRow.email, ContactRow.name)
+                                       .where(col(ContactRow.email).in_(wanted[i:i + 500])).order_by(ContactRow.id)):
+                if name and name.strip():
+                    found.setdefault(email.lower(), name.strip())
+    return found
+
+
+def owed_of(engine: Engine, agency: str, today: dt.date, *, page: int = 1, size: int = PAGE_SIZE) -> Page:
+    """A body's deadlines still owed (open or returned), due by today + AHEAD, oldest first: what a
+    paper backlog answers."""
+    return agency_deadlines(engine, frozenset({agency}), today, owed_page=page, size=size)[0]

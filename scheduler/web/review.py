@@ -10,7 +10,7 @@ see their own occurrences' pages (and answer from them)."""
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -28,6 +28,7 @@ from scheduler.web.agency import outside_extension, read_form, read_letter, reco
 from scheduler.web.agency import lang_given, page_link
 from scheduler.web.auth import Auth, Visitor, page_environment
 from scheduler.web.dashboard import _read_form
+from scheduler.web import words
 from scheduler.web.lanes import LANES
 
 DECISIONS = (ACCEPT, RETURN, CLOSE, REOPEN, EXTEND, REVOKE, REFUSE)
@@ -46,6 +47,73 @@ def decisions(state: str, extended: bool, requested: bool) -> list[str]:
     return offered
 
 
+REFUSAL_KEYS = ("already_accepted", "changed_meanwhile", "not_answered", "not_found")
+MAX_PICKS = 200  # answers accepted in one post: two pages of the queue
+
+
+def describer(service, lang: str, today: dt.date):
+    """An occurrence as the secretariat reads it: the body's name, the row, the period — never its code."""
+    environment = page_environment(lang).globals
+    period, said = environment["period"], templating.translations(lang)
+
+    def describe(oid: str) -> str:
+        obligation, _, rest = oid.partition(":")
+        agency, _, label = rest.partition(":")
+        name = service.plan.display_name(agency, today, lang) if service.plan.agency(agency) else agency
+        if obligation.startswith("res-"):  # a paragraph of the resolution by its name, never its code
+            return f"{name} — {environment['row_number'](obligation)}, {period(label)}"
+        return f"{name} — " + said.gettext("No. %(number)s, %(period)s") % {"number": obligation, "period": period(label)}
+
+    return describe
+
+
+def state_said(state: str, lang: str) -> str:
+    return words.say(templating.translations(lang), words.STATES.get(state), state)
+
+
+def outcome_words(query, describe, lang: str) -> dict | None:
+    """What the queue says after answers were accepted or entered from paper (`?accepted=ID`,
+    `?refused=ID|KEY|STATE`, `?recorded=ID`, each repeated): a sentence, and each item by name."""
+    said = templating.translations(lang)
+    accepted = [oid for oid in query.getlist("accepted") if oid][:MAX_PICKS]
+    recorded = [oid for oid in query.getlist("recorded") if oid][:MAX_PICKS]
+    refused = []
+    for given in query.getlist("refused")[:MAX_PICKS]:
+        oid, _, rest = given.partition("|")
+        key, _, state = rest.partition("|")
+        if oid and key in REFUSAL_KEYS:
+            reason = Auth.words(lang, key, state=state_said(state, lang)) if key != "not_found" \
+                else Auth.words(lang, key)[:1].lower() + Auth.words(lang, key)[1:]  # mid-sentence
+            refused.append((describe(oid), reason.rstrip(".")))
+    if not (accepted or refused or recorded):
+        return None
+    if recorded:
+        sentence = said.ngettext("%(num)d answer received on paper is recorded.",
+                                 "%(num)d answers received on paper are recorded.", len(recorded)) % {"num": len(recorded)}
+        return {"sentence": sentence, "done": [describe(oid) for oid in recorded], "refused": refused}
+    if len(accepted) == 1 and not refused:
+        return {"sentence": Auth.words(lang, "done_accept", what=describe(accepted[0])), "done": [], "refused": []}
+    parts = []
+    if accepted:
+        parts.append(said.ngettext("%(num)d answer accepted", "%(num)d answers accepted", len(accepted)) % {"num": len(accepted)})
+    if refused:
+        part = said.ngettext("%(num)d not accepted", "%(num)d not accepted", len(refused)) % {"num": len(refused)}
+        reasons = {reason for _, reason in refused}
+        parts.append(part + (": " + reasons.pop() if len(reasons) == 1 else ""))
+    return {"sentence": "; ".join(parts) + ".", "done": [describe(oid) for oid in accepted], "refused": refused}
+
+
+def picks(values: list[str]) -> list[tuple[str, int | None]] | None:
+    """The answers ticked: `ID|VERSION` each (the version the page showed); None when one is not one."""
+    found: dict[str, int | None] = {}
+    for value in values:
+        oid, _, version = value.strip().rpartition("|") if "|" in value else (value.strip(), "", "")
+        if not oid or len(oid) > 200 or (version and not version.isdigit()):
+            return None
+        found.setdefault(oid, int(version) if version else None)
+    return list(found.items())
+
+
 def routes(auth: Auth, guard) -> list[Route]:
     current, clock = auth.current, auth.clock
 
@@ -55,15 +123,17 @@ def routes(auth: Auth, guard) -> list[Route]:
     # --- the queue, closing a history ---------------------------------------------------------------
 
     async def render_queue(request: Request, visitor: Visitor, status: int = 200, *, error: str | None = None,
-                           values: dict | None = None, confirm: dict | None = None) -> Response:
+                           values: dict | None = None, confirm: dict | None = None,
+                           accept_confirm: list | None = None) -> Response:
         service, now = current(), clock()
         given = {name: request.query_params.get(name, "") for name in ("answers", "requests")}
         numbers = {name: int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1 for name, value in given.items()}
         return await LANES.heavy(queue_page, request, visitor, service, now, numbers, status, error=error, values=values,
-                                 confirm=confirm)
+                                 confirm=confirm, accept_confirm=accept_confirm)
 
     def queue_page(request: Request, visitor: Visitor, service, now: dt.datetime, numbers: dict[str, int], status: int,
-                   *, error: str | None, values: dict | None, confirm: dict | None) -> Response:
+                   *, error: str | None, values: dict | None, confirm: dict | None,
+                   accept_confirm: list | None) -> Response:
         """The queue, a page of each list (`?answers=N`, `?requests=N`), read and rendered in the heavy lane."""
         answers, requests = pages.queue(service.engine, answers_page=numbers["answers"], requests_page=numbers["requests"])
         lang, today = visitor.language, service.timing.local_day(now)
@@ -71,23 +141,18 @@ def routes(auth: Auth, guard) -> list[Route]:
         bodies = sorted(((code, service.plan.display_name(code, today, lang)) for code in service.plan.file.agencies),
                         key=lambda pair: pair[1].casefold())
         closed = request.query_params.get("closed", "")
-        period = page_environment(lang).globals["period"]
-        said = templating.translations(lang)
-
-        def describe(oid: str) -> str:
-            """An occurrence as the secretariat reads it: the body's name, the row, the period."""
-            obligation, _, rest = oid.partition(":")
-            agency, _, label = rest.partition(":")
-            name = service.plan.display_name(agency, today, lang) if service.plan.agency(agency) else agency
-            if obligation.startswith("res-"):  # a paragraph of the resolution by its name, never its code
-                return f"{name} — {page_environment(lang).globals['row_number'](obligation)}, {period(label)}"
-            return f"{name} — " + said.gettext("No. %(number)s, %(period)s") % {"number": obligation, "period": period(label)}
+        describe = describer(service, lang, today)
+        told = outcome_words(request.query_params, describe, lang)
+        names = pages.names(service.engine, [e.submission.by for e in answers if e.submission and e.submission.by] +
+                            [e.request.get("actor", "") for e in requests if e.request])
 
         return auth.page("queue", lang, status, request, describe=describe, service=service, person=visitor.person, answers=answers,
                          requests=requests, items=items, today=today, zone=service.timing.zone,
                          plan=service.plan.file.plan, home="/review", aware=aware, bodies=bodies,
                          years=list(service.plan.years), error=error, values=values or {}, confirm=confirm,
-                         closed=bounds.number(closed),
+                         closed=bounds.number(closed), told=told, name_of=lambda email: names.get((email or "").lower()),
+                         accept_confirm=accept_confirm,
+                         csrf_accept=auth.token(visitor, "accept-answers") if visitor.person.reviews else None,
                          csrf_close=auth.token(visitor, "close-history") if visitor.person.reviews else None,
                          csrf_out=auth.token(visitor, "sign-out") if visitor.session else None,
                          page_link=lambda name, number: page_link("/review", numbers, name, number, lang_given(request)))
@@ -159,6 +224,155 @@ def routes(auth: Auth, guard) -> list[Route]:
                                 back_key="back_to_queue")
         return RedirectResponse(f"/review?closed={len(closed)}", status_code=303)
 
+
+    # --- accepting from the queue: one answer or several, confirmed ---------------------------------
+
+    async def accept_answers(request: Request) -> Response:
+        """Answers ticked in the queue (or the one whose button was pressed): first the confirmation,
+        which lists them; then, with `confirm`, each accepted in its own transaction with the version
+        the queue showed — one that someone changed meanwhile, or that was accepted already, is
+        named and left as it is, the others accepted. Each acceptance is the event `accept` writes."""
+        visitor = await auth.visitor(request)
+        if isinstance(visitor, Response):
+            return visitor
+        if not visitor.person.reviews:
+            return auth.refusal(request, 403, "reviewers_only", visitor.language, back="/review", back_key="back_to_queue")
+        form = await _read_form(request)
+        if isinstance(form, Response):
+            return form
+        if not auth.token_ok(request, visitor, "accept-answers", (form.get("csrf") or [""])[0]):
+            return auth.message(request, 403, "stale", visitor.language)
+        chosen = picks((form.get("one") or []) or (form.get("pick") or []))
+        if chosen is None or len(chosen) > MAX_PICKS:
+            return await render_queue(request, visitor, 400, error=auth.page_words(visitor, "not_found"))
+        if not chosen:
+            return await render_queue(request, visitor, 400, error=auth.page_words(visitor, "need_choice"))
+        if (form.get("confirm") or [""])[0] != "yes":
+            return await render_queue(request, visitor, accept_confirm=chosen)
+        service, now = current(), clock()
+
+        def accept_each() -> tuple[list[str], list[str]]:
+            accepted, refused = [], []
+            for oid, version in chosen:
+                try:
+                    answer.act(service.engine, service.timing, oid, ACCEPT, now=now, actor=visitor.person.actor(),
+                               expected_version=version, client=client_of(request))
+                    accepted.append(oid)
+                except UnknownOccurrence:
+                    refused.append(f"{oid}|not_found|")
+                except Conflict as changed:  # the queue showed another version: someone acted meanwhile
+                    state = changed.state or ""
+                    refused.append(f"{oid}|{'already_accepted' if state == 'accepted' else 'changed_meanwhile'}|{state}")
+                except BadInput:  # not (or no longer) waiting for a decision
+                    row = pages.occurrences(service.engine, [oid]).get(oid)
+                    state = row.state if row is not None and row.status == "active" else "cancelled"
+                    refused.append(f"{oid}|{'already_accepted' if state == 'accepted' else 'not_answered'}|{state}")
+            return accepted, refused
+
+        accepted, refused = await run_in_threadpool(accept_each)  # one that does not exist is named, not a stop
+        query = urlencode([("accepted", oid) for oid in accepted] + [("refused", item) for item in refused] +
+                          ([("lang", lang_given(request))] if lang_given(request) else []))
+        return RedirectResponse(f"/review?{query}#done", status_code=303)
+
+    # --- a paper backlog: one body's letter for several deadlines -----------------------------------
+
+    async def render_backlog(request: Request, visitor: Visitor, agency: str, status: int = 200, *,
+                             error: str | None = None, values: dict | None = None, ticked: list[str] | None = None) -> Response:
+        service, now = current(), clock()
+        lang, today = visitor.language, service.timing.local_day(now)
+        bodies = sorted(((code, service.plan.display_name(code, today, lang)) for code in service.plan.file.agencies),
+                        key=lambda pair: pair[1].casefold())
+        known = agency if agency and service.plan.agency(agency) is not None else ""
+        owed = await run_in_threadpool(pages.owed_of, service.engine, known, today) if known else None
+        items = {e.row.id: service.item(e.row, lang) for e in owed} if owed else {}
+        adopted = min((p.adopted for p in service.plan.plans if p.adopted), default=None)
+        return auth.page("paper", lang, status, request, service=service, person=visitor.person, plan=service.plan.file.plan,
+                         home="/review", bodies=bodies, agency=known, owed=owed, items=items, today=today,
+                         adopted=adopted, error=error, values=values or {}, ticked=set(ticked or []),
+                         limit_mb=service.settings.max_upload_mb,
+                         csrf_paper=auth.token(visitor, "paper-backlog"),
+                         csrf_out=auth.token(visitor, "sign-out") if visitor.session else None)
+
+    async def backlog_page(request: Request) -> Response:
+        visitor = await auth.visitor(request)
+        if isinstance(visitor, Response):
+            return visitor
+        if not visitor.person.reviews:
+            return auth.refusal(request, 403, "reviewers_only", visitor.language, back="/review", back_key="back_to_queue")
+        agency = request.query_params.get("agency", "")
+        if agency and current().plan.agency(agency) is None:
+            return await render_backlog(request, visitor, "", 404, error=auth.page_words(visitor, "unknown_agency"))
+        return await render_backlog(request, visitor, agency)
+
+    async def backlog_post(request: Request) -> Response:
+        """One letter on paper answering several of a body's deadlines: each ticked deadline gets
+        its own submission (the same letter, date received, text and documents), as the single
+        paper entry records it. The whole form is checked first: a deadline that is not the body's,
+        or not owed, is named and nothing is stored."""
+        visitor = await auth.visitor(request)
+        if isinstance(visitor, Response):
+            return visitor
+        if not visitor.person.reviews:
+            return auth.refusal(request, 403, "reviewers_only", visitor.language, back="/review", back_key="back_to_queue")
+        service, now = current(), clock()
+        form = await read_form(request, service.settings.max_upload_mb << 20)
+        if isinstance(form, Response):
+            return form
+        text = lambda name: form.get(name).strip() if isinstance(form.get(name), str) else ""  # noqa: E731
+        if not auth.token_ok(request, visitor, "paper-backlog", text("csrf")):
+            await form.close()
+            return auth.message(request, 403, "stale", visitor.language)
+        words_ = lambda key, **given: auth.page_words(visitor, key, **given)  # noqa: E731
+        agency = text("agency")
+        ids = list(dict.fromkeys(v.strip() for v in form.getlist("occurrence") if isinstance(v, str) and v.strip()))
+        letter, problem = await read_letter(form, service.settings.max_upload_mb << 20, visitor.language)
+        values = {**letter.values, "received": text("received")}
+        if not agency or service.plan.agency(agency) is None:
+            await form.close()
+            return await render_backlog(request, visitor, "", 400, error=words_("need_body" if not agency else "unknown_agency"),
+                                        values=values)
+        today = service.timing.local_day(now)
+        rows = await run_in_threadpool(pages.occurrences, service.engine, ids) if ids else {}
+        wrong = [oid for oid in ids if oid not in rows or rows[oid].agency != agency or rows[oid].status != "active"
+                 or rows[oid].state not in ("open", "returned")]
+        received = None
+        try:
+            received = dt.date.fromisoformat(values["received"]) if values["received"] else None
+        except ValueError:
+            problem = problem or words_("not_a_date")
+        adopted = max((service.plan.plan_of(oid).adopted for oid in ids if oid in rows and service.plan.plan_of(oid).adopted),
+                      default=None)
+        if problem is None:
+            problem = words_("need_choice") if not ids else \
+                words_("not_this_body", id=describer(service, visitor.language, today)(wrong[0])) if wrong else \
+                words_("need_received") if received is None else \
+                words_("received_future") if received > today else \
+                words_("received_early", date=long_date(adopted, visitor.language)) if adopted and received < adopted else \
+                words_("letter_after") if letter.ref_date and letter.ref_date > received else \
+                words_("need_something") if letter.empty else None
+        if problem:
+            await form.close()
+            return await render_backlog(request, visitor, agency, 400, error=problem, values=values, ticked=ids)
+        at = now if received == today else dt.datetime.combine(received, dt.time(0), tzinfo=service.timing.zone)
+
+        def record_each() -> tuple[list[str], list[str]]:
+            recorded, refused = [], []
+            for oid in ids:
+                try:
+                    record_answers(service, [oid], visitor.person, letter, at=at, now=now, client=client_of(request))
+                    recorded.append(oid)
+                except (UnknownOccurrence, BadInput):  # answered or closed meanwhile
+                    row = pages.occurrences(service.engine, [oid]).get(oid)
+                    refused.append(f"{oid}|not_answered|{row.state if row else ''}")
+            return recorded, refused
+
+        try:
+            recorded, refused = await run_in_threadpool(record_each)
+        finally:
+            await form.close()
+        query = urlencode([("recorded", oid) for oid in recorded] + [("refused", item) for item in refused])
+        return RedirectResponse(f"/review?{query}#done", status_code=303)
+
     # --- the consolidated report ---------------------------------------------------------------------
 
     async def consolidated(request: Request) -> Response:
@@ -206,7 +420,14 @@ def routes(auth: Auth, guard) -> list[Route]:
         offered = decisions(row.state, row.extended_until is not None, row.extension_requested is not None) if reviews else []
         requested = next((e for e in reversed(shown["events"]) if e["action"] == "request-extension"), None) \
             if row.extension_requested is not None and row.state in ("open", "returned") else None
-        done = auth.words(lang, "done_answer") if status == 200 and request.query_params.get("done") == "answer" else None
+        done_key = request.query_params.get("done", "") if status == 200 else ""
+        what = describer(service, lang, service.timing.local_day(now))(oid)
+        done = auth.words(lang, "done_answer") if done_key == "answer" else \
+            auth.words(lang, f"done_{done_key}", what=what, date=long_date(row.due, lang),
+                       state=state_said(row.state, lang)) if done_key in DECISIONS else None
+        names = await run_in_threadpool(pages.names, service.engine, [e["actor"] for e in shown["events"]] +
+                                        [(shown["submission"] or {}).get("by") or ""] +
+                                        [n.recipient for n in ledger])
         return auth.page(
             "occurrence", lang, status, request, service=service, row=row, submission=submission, ledger=ledger,
             shown=shown, item=service.item(row, lang), plan=service.plan.plan_of(oid).file.plan, person=person,
@@ -219,7 +440,8 @@ def routes(auth: Auth, guard) -> list[Route]:
             csrf_answer=auth.token(visitor, "answer"), csrf_extension=auth.token(visitor, "extension"),
             csrf_out=auth.token(visitor, "sign-out") if visitor.session else None,
             answers=person.answers(row.agency) and row.status == "active" and row.state in ("open", "returned"),
-            limit_mb=service.settings.max_upload_mb, show_ledger=person.staff)
+            limit_mb=service.settings.max_upload_mb, show_ledger=person.staff,
+            name_of=lambda email: names.get((email or "").lower()))
 
     async def occurrence(request: Request) -> Response:
         visitor = await auth.visitor(request)
@@ -276,7 +498,7 @@ def routes(auth: Auth, guard) -> list[Route]:
         except BadInput as refused:
             return auth.refusal(request, 400, "not_recorded", visitor.language, detail=refusal_words(refused, visitor.language),
                                 back=page)
-        return RedirectResponse(page, status_code=303)
+        return RedirectResponse(f"{page}?{urlencode({'done': action})}#done", status_code=303)
 
     async def paper(request: Request) -> Response:
         """An answer that came on paper, recorded by the secretariat on the body's behalf with the
@@ -330,6 +552,9 @@ def routes(auth: Auth, guard) -> list[Route]:
     return [
         Route("/review", queue, methods=["GET"]),
         Route("/review/close", close_history, methods=["POST"]),
+        Route("/review/accept", accept_answers, methods=["POST"]),
+        Route("/review/paper", backlog_page, methods=["GET"]),
+        Route("/review/paper", backlog_post, methods=["POST"]),
         Route("/reports/consolidated", consolidated, methods=["GET"]),
         Route("/occurrences/{occurrence_id:path}", occurrence, methods=["GET"]),
         Route("/occurrences/{occurrence_id:path}/act", act, methods=["POST"]),

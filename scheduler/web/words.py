@@ -87,6 +87,19 @@ MESSAGES: dict[str, str] = {
     "not_now": N_("This cannot be done now: the deadline is %(state)s."),
     "not_later": N_("The new date, %(date)s, must be later than the plan's due date, %(due)s."),
     "already_extended": N_("The deadline is already extended to %(date)s."),
+    # What the page says after a decision (`%(what)s`: the body and the row, e.g. "Қаржы министрлігі — № 7, 2022").
+    "done_accept": N_("The answer is accepted: %(what)s."),
+    "done_return": N_("The answer is returned for completion: %(what)s. The body is told the reason."),
+    "done_close": N_("The deadline is closed: %(what)s."),
+    "done_reopen": N_("The latest decision is undone: %(what)s. It is now: %(state)s."),
+    "done_extend": N_("The deadline is extended to %(date)s: %(what)s."),
+    "done_revoke-extension": N_("The extension is revoked: %(what)s. It is due again on %(date)s."),
+    "done_refuse-extension": N_("The extension asked for is refused: %(what)s."),
+    "already_accepted": N_("already accepted earlier"),
+    "changed_meanwhile": N_("changed by someone else meanwhile; it is now: %(state)s"),
+    "not_answered": N_("no answer is waiting for a decision; it is: %(state)s"),
+    "not_this_body": N_("%(id)s: not a deadline of this body still owed."),
+    "need_body": N_("Choose the body."),
     # A paragraph of the resolution as a row's number (templating's `row_number`, compose.row_name).
     "resolution_paragraph": N_("paragraph %(number)s of the resolution"),
 }
@@ -124,9 +137,15 @@ STEPS: dict[str, tuple[str, str]] = {
     "escalation-1wd": pgettext("step", "first escalation, the working day after"),
     "escalation-5wd": pgettext("step", "second escalation, 5 working days after"),
     "answer-received": pgettext("step", "answer received (to the secretariat)"),
+    "answer-acknowledged": pgettext("step", "receipt of the answer (to the body)"),
+    "answer-accepted": pgettext("step", "answer accepted (to the body)"),
     "answer-returned": pgettext("step", "answer returned (to the body)"),
+    "deadline-closed": pgettext("step", "deadline closed (to the body)"),
+    "deadline-reopened": pgettext("step", "decision undone (to the body)"),
     "extension-granted": pgettext("step", "extension granted (to the body)"),
     "extension-refused": pgettext("step", "extension refused (to the body)"),
+    "decisions": pgettext("step", "the secretariat's decisions (to the body)"),
+    "digest": pgettext("step", "weekly digest"),
 }
 STEP_OTHER = pgettext("step", "other notification")
 

@@ -59,6 +59,7 @@ def test_answer_return_resume_answer_again_accept_in_a_browser(site, smtp_server
     assert first["reviewerLanded"] == "/review" and first["queued"] == 1
     assert first["documents"] == ["Хат 12-3-45.pdf"] and first["downloaded"] == "Хат 12-3-45.pdf"
     assert first["afterReturn"].startswith("↩ пысықтауға қайтарылды"), first["afterReturn"]
+    assert first["returnSaid"].startswith("Жауап пысықтауға қайтарылды: Қазақстан Республикасы Қаржы министрлігі — № 7, 2022 жыл.")
     assert web.row(OID).state == "returned"
 
     # The ladder resumes: the next step due after the return is the escalation a working day late.
@@ -77,6 +78,7 @@ def test_answer_return_resume_answer_again_accept_in_a_browser(site, smtp_server
     assert second["langRu"] == "ru" and second["phoneLang"] == "ru"
     assert second["phoneWidthRu"] <= 390 and second["reviewerPhoneWidth"] <= 390 and second["laptopWidth"] <= 1280
     assert second["afterAccept"].startswith("✓ қабылданды"), second["afterAccept"]
+    assert second["acceptSaid"] == "Жауап қабылданды: Қазақстан Республикасы Қаржы министрлігі — № 7, 2022 жыл."
     assert second["history"] == ["submit", "return", "submit", "accept"]
     for words in ("aigul@minfin.example.kz", "reviewer@gov.kz", "Кесте жоқ", "12-3/45", "12-3/51", "Хат 12-3-45.pdf"):
         assert words in second["historyText"], words

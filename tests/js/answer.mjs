@@ -62,7 +62,8 @@ try {
     await reviewer.page.click("#documents a");
     seen.downloaded = (await download).suggestedFilename();
     await reviewer.page.fill("#reason-return", "Кесте жоқ: 2-қосымшаны толтырыңыз");
-    await Promise.all([reviewer.page.waitForURL(`**/occurrences/${occurrence}`), reviewer.page.click("#do-return button")]);
+    await Promise.all([reviewer.page.waitForURL((u) => u.searchParams.get("done") === "return"), reviewer.page.click("#do-return button")]);
+    seen.returnSaid = (await reviewer.page.locator("#done").innerText()).trim();
     seen.afterReturn = (await reviewer.page.locator("#status").innerText()).trim();
     await shot(reviewer.page, "occurrence-kk-1280-returned");
   } else {
@@ -90,7 +91,8 @@ try {
 
     const reviewer = await open({ ...phone, locale: "kk-KZ" }, reviewerLink);
     await reviewer.page.goto(`${base}/occurrences/${occurrence}`);
-    await Promise.all([reviewer.page.waitForURL(`**/occurrences/${occurrence}`), reviewer.page.click("#do-accept button")]);
+    await Promise.all([reviewer.page.waitForURL((u) => u.searchParams.get("done") === "accept"), reviewer.page.click("#do-accept button")]);
+    seen.acceptSaid = (await reviewer.page.locator("#done").innerText()).trim();
     seen.afterAccept = (await reviewer.page.locator("#status").innerText()).trim();
     seen.history = await reviewer.page.locator("#events tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.action));
     seen.historyText = await reviewer.page.locator("#events").innerText();

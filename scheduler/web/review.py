@@ -206,13 +206,15 @@ def routes(auth: Auth, guard) -> list[Route]:
         offered = decisions(row.state, row.extended_until is not None, row.extension_requested is not None) if reviews else []
         requested = next((e for e in reversed(shown["events"]) if e["action"] == "request-extension"), None) \
             if row.extension_requested is not None and row.state in ("open", "returned") else None
-        done = auth.words(lang, "done_answer") if status == 200 and request.query_params.get("done") == "answer" else None
+        done_key = {"answer": "done_answer", "request": "done_request"}.get(request.query_params.get("done", ""))
+        done = auth.words(lang, done_key) if status == 200 and done_key else None
         return auth.page(
             "occurrence", lang, status, request, service=service, row=row, submission=submission, ledger=ledger,
             shown=shown, item=service.item(row, lang), plan=service.plan.plan_of(oid).file.plan, person=person,
             today=service.timing.local_day(now), offered=offered, requested=requested,
             home="/review" if person.staff and (visitor.session or not person.roles) else "/my",
             basic=visitor.session is None, error=error, values=values or {}, done=done,
+            start_answer=request.query_params.get("answer") == "1" and not done,  # from her page's "Answer"
             adopted=service.plan.plan_of(oid).adopted,
             csrf=guard.token(oid), csrf_act=auth.token(visitor, f"act:{oid}"),
             csrf_paper=auth.token(visitor, f"paper:{oid}") if person.reviews else None,

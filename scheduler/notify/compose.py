@@ -404,16 +404,19 @@ def _deadline_context(to: Recipient, step: str, items: list[Item], letterhead: L
     today = now.date()
     earliest = min(i.due for i in items)
     bodies = {i.agency_name for i in items}
+    own = to.role in OWN_ROLES or to.role not in ROLES
     return {
         "to": to,
         "step": step,
         "items": items,
         "rows": rows_of(items),
         "one_body": next(iter(bodies)) if len(bodies) == 1 else None,
-        "item_url": lambda item: signed_item_url(letterhead.base_url, letterhead.personal_url, item.occurrence_id),
-        # her page opened on these deadlines (her own body's: a page shows no other body's)
-        "focus_url": focus_url(letterhead.personal_url, [i.occurrence_id for i in items])
-        if to.role in OWN_ROLES or to.role not in ROLES else letterhead.personal_url,
+        # Her own body's deadlines: each page through her personal link, and the link opening her
+        # page on them; told of another body's (the working body, the coordinator), the pages'
+        # own addresses and her page as it is (hers shows no other body's deadlines).
+        "item_url": (lambda item: signed_item_url(letterhead.base_url, letterhead.personal_url, item.occurrence_id))
+        if own else (lambda item: item_url(letterhead.base_url, item)),
+        "focus_url": focus_url(letterhead.personal_url, [i.occurrence_id for i in items]) if own else letterhead.personal_url,
         # Told for information (the body owed the information, the coordinator): a row's title in
         # brief, its page one tap away; the whole title for those who answer for it or head them.
         "title_of": (lambda row: _shortened(row.title, BRIEF_TITLE)) if to.role in ("recipient", "coordinator") else (lambda row: row.title),

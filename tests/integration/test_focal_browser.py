@@ -61,6 +61,7 @@ def test_from_the_email_to_her_answer_in_three_taps(site, smtp_server, tmp_path,
 
     web.at(NOW + dt.timedelta(hours=2))
     seen = node(web.base, lang, page, items[-1], ARTIFACTS, ids[0], ids[1])
+    (ARTIFACTS / f"focal-{lang}.json").write_text(json.dumps(seen, ensure_ascii=False, indent=1), encoding="utf-8")
 
     for width, got in seen["widths"].items():
         assert got["taps"] == 3, (width, got["taps"])  # the email's button, "Answer", "Send"

@@ -208,7 +208,7 @@ def after_post(form: FormData, done: str) -> str:
     """Where a post sends the browser: the page it came from, saying what was done (her page opened
     on the same deadlines as before)."""
     target = back_to(form)
-    focus = focus_ids(_field(form, "items")) if target == "/my" else []
+    focus = focus_ids(_field(form, "items"))
     return target + f"?done={done}" + ("&items=" + ",".join(focus) if focus else "")
 
 

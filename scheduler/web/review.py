@@ -26,7 +26,7 @@ from scheduler.i18n import long_date
 from scheduler.store.ledger import aware
 from scheduler.web.agency import outside_extension, read_form, read_letter, record_answers, refusal_words
 from scheduler.web.agency import lang_given, page_link
-from scheduler.web.auth import Auth, Visitor, page_environment
+from scheduler.web.auth import Auth, Visitor, focus_ids, page_environment
 from scheduler.web.dashboard import _read_form
 from scheduler.web.lanes import LANES
 
@@ -215,6 +215,7 @@ def routes(auth: Auth, guard) -> list[Route]:
             home="/review" if person.staff and (visitor.session or not person.roles) else "/my",
             basic=visitor.session is None, error=error, values=values or {}, done=done,
             start_answer=request.query_params.get("answer") == "1" and not done,  # from her page's "Answer"
+            focus_ids=focus_ids(request.query_params.get("items")),  # her page's email's deadlines: the way back
             adopted=service.plan.plan_of(oid).adopted,
             csrf=guard.token(oid), csrf_act=auth.token(visitor, f"act:{oid}"),
             csrf_paper=auth.token(visitor, f"paper:{oid}") if person.reviews else None,

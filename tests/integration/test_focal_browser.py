@@ -77,6 +77,7 @@ def test_from_the_email_to_her_answer_in_three_taps(site, smtp_server, tmp_path,
         answered = ids[0] if width == "390" else ids[1]
         assert got["answerPage"] == f"/occurrences/{answered}" and got["focused"] == "ref"
         assert got["done"] and got["status"], got
+        assert got["back"] == got["landed"], "from the answer back to the email's deadlines"
         assert got["afterOrder"] == ids, "her page on the same deadlines, the answered ones still first"
         assert answered not in got["afterAnswerable"] and all(i not in got["afterAnswerable"] for i in answered_before)
         assert got["switched"] != lang and got["remembered"] == got["switched"], "?lang= switches and is remembered"

@@ -55,7 +55,7 @@ def test_an_emails_link_opens_her_page_on_its_deadlines_first(site, smtp_server)
     assert "Бұрыннан мерзімі өткендер" in page and "Электрондық хатыңыздағы мерзімдер (5)" in page
     # each of them has its own answer, one tap away; the form that answers several stays
     for oid in ids:
-        assert f'href="/occurrences/{oid}?answer=1" data-answer="{oid}"' in page
+        assert f'href="/occurrences/{oid}?answer=1&amp;items={",".join(ids)}" data-answer="{oid}"' in page
     assert 'id="answer-form"' in page and 'name="occurrence" value="7:finance:2022"' in page
     assert f'name="items" value="{",".join(ids)}"' in page
     # an answer from the several-at-once form comes back to the same page, on the same deadlines
@@ -64,6 +64,15 @@ def test_an_emails_link_opens_her_page_on_its_deadlines_first(site, smtp_server)
     assert status == 303 and headers["location"] == "/my?done=answer&items=" + ",".join(ids)
     page = browser.get(headers["location"])[2]
     assert cards(page, "focus") == ids and 'id="done"' in page and f'data-answer="{ids[1]}"' not in page
+    # one deadline answered from its own page, reached by its "Answer": back to the email's deadlines
+    one = browser.get(f"/occurrences/{ids[2]}?answer=1&items={','.join(ids)}")[2]
+    assert re.search(r'id="ref"[^>]* autofocus', one) and f'name="items" value="{",".join(ids)}"' in one
+    status, headers, _ = browser.post("/my/answer", [("csrf", field(one, "csrf", "answer-form")), ("occurrence", ids[2]),
+                                                     ("back", f"/occurrences/{ids[2]}"), ("items", ",".join(ids)),
+                                                     ("ref", "12-3/47")])
+    assert status == 303 and headers["location"] == f"/occurrences/{ids[2]}?done=answer&items=" + ",".join(ids)
+    done = browser.get(headers["location"])[2]
+    assert f'<a href="/my?items={",".join(ids)}" id="back-to-email">' in done and web.row(ids[2]).state == "submitted"
     # the plain link and the page without items are as before; `next` leads where it says
     assert browser.get(link.split("?")[0])[1]["location"] == "/my"
     assert browser.get(link.split("?")[0] + "?next=/occurrences/7:finance:2022&items=6:finance:2022")[1]["location"] == \

@@ -70,14 +70,15 @@ try {
     // typing is not a tap: the letter's number field has the focus on arrival
     await page.keyboard.type(width === "390" ? "12-3/45" : "12-3/46");
     // tap 3: send
-    await Promise.all([page.waitForURL(`**/occurrences/${oid}?done=answer`), page.locator("#send").click()]);
+    await Promise.all([page.waitForURL(`**/occurrences/${oid}?done=answer*`), page.locator("#send").click()]);
     got.taps += 1;
     got.done = (await page.locator("#done").innerText()).trim();
     got.status = (await page.locator("#status").innerText()).trim();
     got.doneRaw = rawCodes(await visibleText(page));
     await page.screenshot({ path: `${artifacts}/focal-answered-${lang}-${width}.png`, fullPage: true });
-    // her page again, on the same deadlines: the answered one stays first, answered
-    await page.goto(base + got.landed);
+    // back to her page on the same deadlines (a link beside "Answer recorded"): the answered one stays first, answered
+    got.back = await page.locator("#back-to-email").getAttribute("href");
+    await Promise.all([page.waitForURL("**/my?items=*"), page.locator("#back-to-email").click()]);
     got.afterOrder = await page.locator("#focus li.card").evaluateAll((cards) => cards.map((c) => c.dataset.occurrence));
     got.afterAnswerable = await page.locator("#focus a.act").evaluateAll((links) => links.map((a) => a.dataset.answer));
     // ?lang= switches the page and is remembered

@@ -117,6 +117,48 @@ def agency_deadlines(engine: Engine, agencies: frozenset[str] | None, today: dt.
         return owed, answered
 
 
+RECENT = dt.timedelta(days=92)  # owed deadlines due since then lead; those due earlier are folded below them
+
+
+@dataclass(frozen=True)
+class Focal:
+    """A focal point's page: the deadlines an email was about (`focus`, in its order, whatever their
+    state), then the rest of what is owed, soonest first (`owed`: due from today - RECENT to today
+    + AHEAD), what is owed since earlier (`older`, oldest first: folded on the page), and what was
+    answered (`answered`, latest first) — each a page at a time; the focus is never in the others."""
+
+    focus: list[Entry]
+    owed: Page
+    older: Page
+    answered: Page
+
+
+def focal_deadlines(engine: Engine, agencies: frozenset[str] | None, today: dt.date, focus: list[str] = (), *,
+                    owed_page: int = 1, older_page: int = 1, answered_page: int = 1, size: int = PAGE_SIZE) -> Focal:
+    """The focal point's page for these agencies (None: all): `focus`, the ids an email named, those
+    of these agencies first."""
+    with session(engine) as db:
+        base = select(OccurrenceRow).where(OccurrenceRow.status == "active")
+        position = plan_position(db.connection())
+        if agencies is not None:
+            base = base.where(col(OccurrenceRow.agency).in_(sorted(agencies)))
+        shown: list[Entry] = []
+        if focus:
+            found = {r.id: r for r in db.exec(base.where(col(OccurrenceRow.id).in_(list(focus))))}
+            shown = _entries(db, [found[oid] for oid in focus if oid in found])
+        rest = base.where(col(OccurrenceRow.id).not_in([e.row.id for e in shown])) if shown else base
+        owing = rest.where(col(OccurrenceRow.state).in_(sorted(LADDER_RUNS)))
+        owed = _page(db, owing.where(col(OccurrenceRow.due) >= today - RECENT, col(OccurrenceRow.due) <= today + AHEAD)
+                     .order_by(OccurrenceRow.due, position, OccurrenceRow.agency, OccurrenceRow.id), owed_page, size)
+        older = _page(db, owing.where(col(OccurrenceRow.due) < today - RECENT)
+                      .order_by(OccurrenceRow.due, position, OccurrenceRow.agency, OccurrenceRow.id), older_page, size)
+        answered = _page(db, rest.where(col(OccurrenceRow.state).in_([SUBMITTED, ACCEPTED, CLOSED]),
+                                        col(OccurrenceRow.due) >= today - BEHIND)
+                         .order_by(col(OccurrenceRow.due).desc(), position, OccurrenceRow.agency, OccurrenceRow.id),
+                         answered_page, size)
+        return Focal(shown, owed, older, answered)
+
+
 def queue(engine: Engine, *, answers_page: int = 1, requests_page: int = 1, size: int = PAGE_SIZE) -> tuple[Page, Page]:
     """The secretariat's queue: (answers waiting for a decision, oldest first; extension requests
     waiting for one, oldest asked first), the page asked for of each."""

@@ -149,6 +149,26 @@ def item_url(base_url: str, item: Item) -> str:
     return f"{base_url}/occurrences/{quote(item.occurrence_id, safe=':.-/')}"
 
 
+FOCUS_MAX = 60  # deadlines a link names for the page to show first: a body's email lists fewer
+
+
+def focus_url(personal_url: str | None, occurrence_ids: Sequence[str]) -> str | None:
+    """The personal link that opens her page on what the email is about: `?items=<id>,<id>` (ids
+    keep `:` and `.`, which a query may hold as they are), the first FOCUS_MAX of them; the landing
+    sends the browser on to `/my?items=…` (scheduler/web/auth.py)."""
+    if not personal_url:
+        return None
+    ids = [quote(oid, safe=":.-/") for oid in dict.fromkeys(occurrence_ids)][:FOCUS_MAX]
+    return f"{personal_url}?items={','.join(ids)}" if ids else personal_url
+
+
+def signed_item_url(base_url: str, personal_url: str | None, occurrence_id: str) -> str:
+    """A deadline's own page reached through the personal link (`?next=/occurrences/<id>`), so it
+    opens even in a browser with no session yet; the page's own address without a personal link."""
+    path = f"/occurrences/{quote(occurrence_id, safe=':.-/')}"
+    return f"{personal_url}?next={path}" if personal_url else f"{base_url}{path}"
+
+
 BRIEF_TITLE = 160  # characters of a row's title in an email sent for information
 
 # The .ics attached to a deadline email carries the reader's own deadlines only: those of the body
@@ -384,13 +404,19 @@ def _deadline_context(to: Recipient, step: str, items: list[Item], letterhead: L
     today = now.date()
     earliest = min(i.due for i in items)
     bodies = {i.agency_name for i in items}
+    own = to.role in OWN_ROLES or to.role not in ROLES
     return {
         "to": to,
         "step": step,
         "items": items,
         "rows": rows_of(items),
         "one_body": next(iter(bodies)) if len(bodies) == 1 else None,
-        "item_url": lambda item: item_url(letterhead.base_url, item),
+        # Her own body's deadlines: each page through her personal link, and the link opening her
+        # page on them; told of another body's (the working body, the coordinator), the pages'
+        # own addresses and her page as it is (hers shows no other body's deadlines).
+        "item_url": (lambda item: signed_item_url(letterhead.base_url, letterhead.personal_url, item.occurrence_id))
+        if own else (lambda item: item_url(letterhead.base_url, item)),
+        "focus_url": focus_url(letterhead.personal_url, [i.occurrence_id for i in items]) if own else letterhead.personal_url,
         # Told for information (the body owed the information, the coordinator): a row's title in
         # brief, its page one tap away; the whole title for those who answer for it or head them.
         "title_of": (lambda row: _shortened(row.title, BRIEF_TITLE)) if to.role in ("recipient", "coordinator") else (lambda row: row.title),
@@ -605,7 +631,11 @@ def notice(kind: str, to: Recipient, notices: Sequence[Notice], letterhead: Lett
     step = kinds[0] if len(kinds) == 1 else DECISIONS
     said = [headlines.get(k, k) for k in kinds]
     ids = list(dict.fromkeys(n.item.occurrence_id for n in notices))
+    if letterhead.personal_url:  # each deadline's page through her personal link: it opens without a session
+        notices = [replace(n, url=signed_item_url(letterhead.base_url, letterhead.personal_url, n.item.occurrence_id))
+                   for n in notices]
     context = {"to": to, "count": len(notices), "letterhead": letterhead, "lang": to.language,
+               "focus_url": focus_url(letterhead.personal_url, ids),
                "today": now.date(), "review_url": review_url, "role": to.role if to.role in ROLES else "focal",
                "mixed": step == DECISIONS, "headlines": headlines, "reopened": reopened_words(to.language),
                # the personal link asks her to answer or ask for more time, unless nothing listed is owed

@@ -26,13 +26,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from scheduler import bounds, templating
-from scheduler.answers import REQUEST
+from scheduler.answers import LADDER_RUNS, REQUEST
 from scheduler.answers.files import TooLarge, Upload, check_file
 from scheduler.app import answer, pages
 from scheduler.errors import BadInput, UnknownOccurrence
 from scheduler.i18n import long_date
 from scheduler.web import words
-from scheduler.web.auth import Auth, Visitor
+from scheduler.web.auth import Auth, Visitor, focus_ids
 from scheduler.web.lanes import LANES
 
 MAX_FILES = 10
@@ -192,11 +192,24 @@ def lang_given(request: Request) -> str | None:
     return request.query_params.get("lang") if request.query_params.get("lang") in ("kk", "ru", "en") else None
 
 
-def page_link(path: str, numbers: dict[str, int], name: str, number: int, lang: str | None) -> str:
-    """The address of page `number` of the list `name`, the other lists staying on their pages."""
+def page_link(path: str, numbers: dict[str, int], name: str, number: int, lang: str | None,
+              focus: list[str] = ()) -> str:
+    """The address of page `number` of the list `name`, the other lists staying on their pages (and
+    the deadlines an email named staying first)."""
     wanted = {**numbers, name: number}
     pairs = [(key, str(value)) for key, value in wanted.items() if value > 1] + ([("lang", lang)] if lang else [])
-    return path + ("?" + urlencode(pairs) if pairs else "") + f"#{name}"
+    address = path + ("?" + urlencode(pairs) if pairs else "")
+    if focus:
+        address += ("&" if pairs else "?") + "items=" + ",".join(focus)
+    return address + f"#{name}"
+
+
+def after_post(form: FormData, done: str) -> str:
+    """Where a post sends the browser: the page it came from, saying what was done (her page opened
+    on the same deadlines as before)."""
+    target = back_to(form)
+    focus = focus_ids(_field(form, "items"))
+    return target + f"?done={done}" + ("&items=" + ",".join(focus) if focus else "")
 
 
 def routes(auth: Auth) -> list[Route]:
@@ -211,23 +224,30 @@ def routes(auth: Auth) -> list[Route]:
         person = visitor.person
         scope = None if person.staff else person.agencies
         given = {name: _field(form, name) if form is not None else request.query_params.get(name, "")
-                 for name in ("owed", "answered")}
+                 for name in ("owed", "older", "answered")}
+        # the deadlines an email's link named (`?items=<id>,<id>`): first, whatever their state
+        focus = focus_ids(_field(form, "items") if form is not None else request.query_params.get("items"))
         numbers = {name: int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1 for name, value in given.items()}
         lang = visitor.language
 
         def build() -> Response:
-            owed, answered = pages.agency_deadlines(service.engine, scope, today, owed_page=numbers["owed"],
-                                                    answered_page=numbers["answered"])
-            items = {e.row.id: service.item(e.row, lang) for e in (*owed, *answered)}
+            found = pages.focal_deadlines(service.engine, scope, today, focus, owed_page=numbers["owed"],
+                                          older_page=numbers["older"], answered_page=numbers["answered"])
+            owed, older, answered = found.owed, found.older, found.answered
+            items = {e.row.id: service.item(e.row, lang) for e in (*found.focus, *owed, *older, *answered)}
+            owing = [e for e in (*found.focus, *owed, *older) if e.row.state in LADDER_RUNS]
             names = [service.plan.display_name(a, today, lang) for a in sorted(person.agencies) if service.plan.agency(a)]
             return auth.page("my", lang, status, request, service=service, person=person, owed=owed, answered=answered,
+                             focus=found.focus, focus_ids=[e.row.id for e in found.focus], older=older,
+                             since=today - pages.RECENT,
                              items=items, today=today, names=names, error=error, values=values or {},
                              csrf_answer=auth.token(visitor, "answer"), csrf_extension=auth.token(visitor, "extension"),
                              csrf_out=auth.token(visitor, "sign-out") if visitor.session else None,
                              limit_mb=service.settings.max_upload_mb, plan=service.plan.file.plan, home="/my",
                              done=auth.words(lang, done) if done else None,
-                             answerable={e.row.id for e in owed if person.answers(e.row.agency)},
-                             page_link=lambda name, number: page_link("/my", numbers, name, number, lang_given(request)))
+                             answerable={e.row.id for e in owing if person.answers(e.row.agency)},
+                             page_link=lambda name, number: page_link("/my", numbers, name, number, lang_given(request),
+                                                                      [e.row.id for e in found.focus]))
 
         return await LANES.heavy(build)
 
@@ -287,8 +307,7 @@ def routes(auth: Auth) -> list[Route]:
             return auth.refusal(request, 404, "not_found", visitor.language)
         except BadInput as refused:  # answered or closed meanwhile, a text too long, a letter dated later
             return await render(request, visitor, 409, refusal_words(refused, visitor.language), values, form=form)
-        target = back_to(form)
-        return RedirectResponse(target + ("?done=answer" if target == "/my" else ""), status_code=303)
+        return RedirectResponse(after_post(form, "answer"), status_code=303)
 
     async def extension_post(request: Request) -> Response:
         visitor, form = await post(request, "extension", "csrf_extension")
@@ -321,8 +340,7 @@ def routes(auth: Auth) -> list[Route]:
             await run_in_threadpool(record)
         except BadInput as refused:
             return await render(request, visitor, 409, refusal_words(refused, visitor.language), values, form=form)
-        target = back_to(form)
-        return RedirectResponse(target + ("?done=request" if target == "/my" else ""), status_code=303)
+        return RedirectResponse(after_post(form, "request"), status_code=303)
 
     async def download(request: Request) -> Response:
         visitor = await auth.visitor(request)

@@ -7,8 +7,9 @@ in (a personal link, a one-time link), the browser lands on `next` when it is a 
 Sessions and one-time links expire by the wall clock (`Auth.wall`), also under `run --clock`.
 
 `GET /l/<token>` checks the link (altered: 403; expired or revoked: 410; the page says only that),
-opens a session for its person and redirects to `/my`, so the token leaves the address bar and is
-never sent on as a Referer (`open_session`, shared with the one-time links of web/signin.py). The
+opens a session for its person and redirects to `/my` (`?items=<id>,<id>`, an email's deadlines:
+to `/my?items=…`, the page opened on them; `?next=`, a page of this site: there), so the token
+leaves the address bar and is never sent on as a Referer (`open_session`, shared with the one-time links of web/signin.py). The
 session cookie is `HttpOnly`, `SameSite=Lax`, and `Secure` with the `__Host-` prefix when
 SCHEDULER_BASE_URL is https. A page's language (`language`): `?lang=` (remembered in a
 cookie), the cookie, the browser's Accept-Language (by its weights), the person's language in the
@@ -64,6 +65,23 @@ def safe_next(value: str | None) -> str | None:
     if any(parts.path == gone.rstrip("/") or parts.path.startswith(gone) for gone in NOT_NEXT):
         return None
     return value
+
+
+FOCUS_ID = re.compile(r"[A-Za-z0-9._/-]+(:[A-Za-z0-9._-]+){2}")  # an occurrence id, as links carry it
+FOCUS_MAX = 100
+
+
+def focus_ids(value: str | None) -> list[str]:
+    """The occurrence ids an email's link names (`items=<id>,<id>`), in its order, each once; what
+    is not an occurrence id is left out (the page shows what its reader may see of the rest)."""
+    found = [part.strip() for part in (value or "")[:8000].split(",")]
+    return list(dict.fromkeys(part for part in found if len(part) <= 200 and FOCUS_ID.fullmatch(part)))[:FOCUS_MAX]
+
+
+def focus_path(value: str | None) -> str | None:
+    """Where a personal link with `items=` lands: her page opened on those deadlines."""
+    ids = focus_ids(value)
+    return "/my?items=" + ",".join(ids) if ids else None
 
 
 def here(request: Request) -> str:
@@ -333,7 +351,8 @@ class Auth:
                                                 request.path_params["token"], now, valid)
             except links.LinkRefused as refused:
                 return self.message(request, refused.status, "link_altered" if refused.status == 403 else "link_gone")
-            return await self.open_session(request, claim.email, request.query_params.get("next"))
+            return await self.open_session(request, claim.email, request.query_params.get("next") or
+                                           focus_path(request.query_params.get("items")))
 
         async def sign_out(request: Request) -> Response:
             visitor = await self.visitor(request, challenge=False)

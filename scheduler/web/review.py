@@ -26,7 +26,7 @@ from scheduler.i18n import long_date
 from scheduler.store.ledger import aware
 from scheduler.web.agency import outside_extension, read_form, read_letter, record_answers, refusal_words
 from scheduler.web.agency import lang_given, page_link
-from scheduler.web.auth import Auth, Visitor, page_environment
+from scheduler.web.auth import Auth, Visitor, focus_ids, page_environment
 from scheduler.web.dashboard import _read_form
 from scheduler.web import words
 from scheduler.web.lanes import LANES
@@ -423,6 +423,7 @@ def routes(auth: Auth, guard) -> list[Route]:
         done_key = request.query_params.get("done", "") if status == 200 else ""
         what = describer(service, lang, service.timing.local_day(now))(oid)
         done = auth.words(lang, "done_answer") if done_key == "answer" else \
+            auth.words(lang, "done_request") if done_key == "request" else \
             auth.words(lang, f"done_{done_key}", what=what, date=long_date(row.due, lang),
                        state=state_said(row.state, lang)) if done_key in DECISIONS else None
         names = await run_in_threadpool(pages.names, service.engine, [e["actor"] for e in shown["events"]] +
@@ -434,6 +435,8 @@ def routes(auth: Auth, guard) -> list[Route]:
             today=service.timing.local_day(now), offered=offered, requested=requested,
             home="/review" if person.staff and (visitor.session or not person.roles) else "/my",
             basic=visitor.session is None, error=error, values=values or {}, done=done,
+            start_answer=request.query_params.get("answer") == "1" and not done,  # from her page's "Answer"
+            focus_ids=focus_ids(request.query_params.get("items")),  # her page's email's deadlines: the way back
             adopted=service.plan.plan_of(oid).adopted,
             csrf=guard.token(oid), csrf_act=auth.token(visitor, f"act:{oid}"),
             csrf_paper=auth.token(visitor, f"paper:{oid}") if person.reviews else None,

@@ -461,9 +461,10 @@ def test_every_answer_and_decision_reaches_the_focal_point_in_her_language(servi
             assert ("Құрметті Айгүл Серікова," if kazakh else "Уважаемый(ая) Еңбек,") in body
             if action not in ("submit", "accept"):
                 assert REASONS[language].format(action) in body, (action, body)
-            assert f"{BASE}/occurrences/{oid}" in body and f'href="{BASE}/occurrences/{oid}"' in html
             link = LINK.search(body).group(1)
-            assert link.startswith(f"{BASE}/l/") and link in html and body.index(link) < body.index(f"{BASE}/occurrences/")
+            # its page, through her personal link: it opens without a session
+            assert f"{link}?next=/occurrences/{oid}" in body and f'href="{link}?next=/occurrences/{oid}"' in html
+            assert link.startswith(f"{BASE}/l/") and link in html and body.index(link) < body.index("?next=/occurrences/")
             assert raw_codes(message) == [], (action, raw_codes(message))
             assert len(message.as_bytes()) < 40 * 1024
 
@@ -510,7 +511,7 @@ def test_several_decisions_in_one_tick_make_one_email(service_at, smtp_server):
     assert "Жаңа мерзімі: 2022 жылғы 23 желтоқсан" in body and "Сұралған мерзім: 2022 жылғы 23 желтоқсан" in body
     assert "Себебі: Хат № 5" in body and "Бұрынғы мерзімі: 2022 жылғы 9 желтоқсан" in body
     for oid in listed(kazakh):
-        assert f"{BASE}/occurrences/{oid}" in body
+        assert f"{LINK.search(body).group(1)}?next=/occurrences/{oid}" in body
     assert LINK.search(body) and raw_codes(kazakh) == []
     calendar = next(p for p in kazakh.iter_attachments() if p.get_content_type() == "text/calendar")
     assert [str(e["UID"]).split("@")[0] for e in Calendar.from_ical(calendar.get_content()).walk("VEVENT")] == \

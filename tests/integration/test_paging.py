@@ -186,24 +186,34 @@ def test_my_page_lists_a_page_of_each_list(served):
     answered(service)
     today = service.timing.local_day(NOW)
     owed, done = pages.agency_deadlines(service.engine, None, today, size=10 ** 6)
-    assert owed.total > 2 * pages.PAGE_SIZE and done.total > pages.PAGE_SIZE
+    found = pages.focal_deadlines(service.engine, None, today, size=10 ** 6)
+    current, older = found.owed, found.older
+    assert current.total > pages.PAGE_SIZE and older.total > 2 * pages.PAGE_SIZE and done.total > pages.PAGE_SIZE
+    assert current.total + older.total == owed.total
     status, _, page = client.get("/my?lang=en")
     assert status == 200 and f"Awaiting your answer ({owed.total})" in page and f"Answered ({done.total})" in page
-    assert page.count('data-occurrence="') == pages.PAGE_SIZE * 2
-    assert f"Shown 1–{pages.PAGE_SIZE} of {owed.total}" in page and 'id="owed-next"' in page and 'id="owed-previous"' not in page
-    section = lambda page: page.split('id="owed"')[1].split("</ul>")[0]  # noqa: E731
+    assert page.count('data-occurrence="') == pages.PAGE_SIZE * 3
+    assert f"Shown 1–{pages.PAGE_SIZE} of {current.total}" in page and 'id="owed-next"' in page and 'id="owed-previous"' not in page
+    # each card's own link (its "Answer" link leads to the same page)
+    unanswered = lambda text: re.sub(r'<a class="act".*?</a>', "", text)  # noqa: E731
+    section = lambda page: unanswered(page.split('id="owed"')[1].split("</ul>")[0])  # noqa: E731
     listed, seen = walk(client, "/my?lang=en", "owed", section)
-    assert len(listed) == owed.total == len(set(listed))
-    assert listed == [e.row.id for e in owed.entries], "the longest overdue first, across the pages"
-    assert all('id="answered-next"' in p for p in seen), "the other list stays on its page"
+    assert len(listed) == current.total == len(set(listed))
+    assert listed == [e.row.id for e in current.entries], "the soonest due first, across the pages"
+    assert all('id="answered-next"' in p and 'id="older-next"' in p for p in seen), "the other lists stay on their pages"
+    earlier, folded = walk(client, "/my?lang=en", "older", lambda page: unanswered(page.split('id="older-cards"')[1].split("</ul>")[0]))
+    assert earlier == [e.row.id for e in older.entries], "the earlier overdue, folded, the longest overdue first"
+    assert sorted(listed + earlier) == sorted(e.row.id for e in owed.entries), "nothing owed is left out"
+    assert '<details id="older">' in folded[0] and '<details id="older" open>' in folded[1], "a later page shows it open"
     answered_ids, _ = walk(client, "/my?lang=en", "answered", lambda page: page.split('id="answered"')[1].split("</ul>")[0])
     assert answered_ids == [e.row.id for e in done.entries], "the latest due first"
-    ru = client.get("/my?lang=ru&owed=2")[2]
-    assert f"Показаны {pages.PAGE_SIZE + 1}–{2 * pages.PAGE_SIZE} из" in ru and "Следующая страница" in ru
+    ru = client.get("/my?lang=ru&older=2")[2]
+    assert f"Показаны {pages.PAGE_SIZE + 1}–{2 * pages.PAGE_SIZE} из {older.total}" in ru and "Следующая страница" in ru
     assert "Предыдущая страница" in ru
-    assert 'href="/my?owed=3&amp;lang=ru#owed"' in ru and 'href="/my?lang=ru#owed"' in ru
+    assert 'href="/my?older=3&amp;lang=ru#older"' in ru and 'href="/my?lang=ru#older"' in ru
+    assert 'href="/my?owed=2&amp;older=2&amp;lang=ru#owed"' in ru, "the other list's pager keeps this one's page"
     kk = client.get("/my?lang=kk&owed=2")[2]
-    assert "Келесі бет" in kk and "Алдыңғы бет" in kk
+    assert "Алдыңғы бет" in kk and f"{pages.PAGE_SIZE + 1}–{current.total}" in kk
     assert 'name="owed" value="2"' in kk, "a refused answer shows the page it came from again"
 
 

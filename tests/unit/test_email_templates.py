@@ -82,10 +82,16 @@ def test_deadline_messages_carry_the_personal_link_in_both_parts(kind, language)
     message = reparse(compose.COMPOSERS[kind](to, "due", ITEMS, letterhead, NOW))
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert f"\n{url}\n" in text and f'href="{url}"' in html
+    # the link opens her page on this email's deadlines, in its order; each item's own page opens
+    # through it, without a session
+    focus = url + "?items=" + ",".join(i.occurrence_id for i in compose.in_plan_order(ITEMS))
+    assert f"\n{focus}\n" in text and f'href="{focus}"' in html
+    for item in ITEMS:
+        assert f"{url}?next=/occurrences/{item.occurrence_id}\n" in text
+        assert f'href="{url}?next=/occurrences/{item.occurrence_id}"' in html
     until = {"kk": "2023 жылғы 7 қаңтар.", "ru": "до 7 января 2023 г.", "en": "until 7 January 2023."}[language]
     assert until in text
-    assert text.index(url) < text.index("7:finance:2022"), "the link comes before the list, where a phone shows it"
+    assert text.index(focus) < text.index("next=/occurrences/"), "the link comes before the list, where a phone shows it"
 
 
 NOTICE_AT = dt.datetime(2022, 12, 6, 15, 30, tzinfo=dt.timezone(dt.timedelta(hours=6)))
@@ -144,10 +150,12 @@ def test_notices(kind, language):
         assert f"{base}/occurrences/7:finance:2022" in text and f'href="{base}/occurrences/6:finance:2022"' in html
         assert "12-3/45" in text and "/l/" not in text
     else:
-        assert f"\n{url}\n" in text and f'href="{url}"' in html
+        # the link opens her page on these deadlines, in the email's order
+        focus = url + "?items=" + message["X-Scheduler-Occurrences"].replace(", ", ",")
+        assert f"\n{focus}\n" in text and f'href="{focus}"' in html
         assert text.index(url) < text.index("7:finance:2022"), "the link comes before the list, where a phone shows it"
-        # each deadline links to its own page, which opens once the personal link has signed her in
-        assert f"{base}/occurrences/7:finance:2022" in text and f'href="{base}/occurrences/6:finance:2022"' in html
+        # each deadline links to its own page through the personal link: it opens without a session
+        assert f"{url}?next=/occurrences/7:finance:2022" in text and f'href="{url}?next=/occurrences/6:finance:2022"' in html
     assert "(7:finance:2022)" not in text and ">7:finance:2022<" not in html, "no raw ids for people to read"
     attached = [p.get_content_type() for p in message.iter_attachments()]
     assert attached == (["text/calendar"] if kind == "extension-granted" else [])
@@ -441,11 +449,12 @@ def test_news_of_several_kinds_make_one_email_each_deadline_saying_what_happened
     for words in said:
         assert words in text, words
     link = "https://deadlines.example.gov.kz/l/MXxh.Zm9v"
-    assert f"\n{link}\n" in text and f'href="{link}"' in html
-    for obligation, agency, _ in ROWS:  # each deadline's own page, after what happened to it
-        url = f"https://deadlines.example.gov.kz/occurrences/{obligation}:{agency}:2022"
-        assert url in text and f'href="{url}"' in html and text.index(link) < text.index(url)
-    assert text.count(": https://deadlines.example.gov.kz/occurrences/") == len(ROWS)
+    focus = link + "?items=" + message["X-Scheduler-Occurrences"].replace(", ", ",")
+    assert f"\n{focus}\n" in text and f'href="{focus}"' in html
+    for obligation, agency, _ in ROWS:  # each deadline's own page, through her link, after what happened to it
+        url = f"{link}?next=/occurrences/{obligation}:{agency}:2022"
+        assert url in text and f'href="{url}"' in html and text.index(focus) < text.index(url)
+    assert text.count(f": {link}?next=/occurrences/") == len(ROWS)
     for part in (text, html):
         assert [p.pattern for p in RAW_CODES if p.search(people_read(part))] == [], "no raw codes for people to read"
     (calendar,) = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]

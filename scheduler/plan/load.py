@@ -6,7 +6,6 @@ consistent `Plan` or one `PlanError` listing them all. Nothing is half-loaded.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import stat
@@ -21,6 +20,8 @@ from scheduler.plan import schema
 from scheduler.plan.model import GOVERNMENT, Plan, party_code
 from scheduler.plan.schema import GroupMember, PlanFile, ScopedParty
 from scheduler.plan.sourcemap import SourceMap
+from scheduler.plan.suggest import closest as _closest
+from scheduler.plan.suggest import did_you_mean as _did_you_mean
 
 _ARRAY_SUBJECTS = {"obligation": "obligation", "heading": "heading", "section": "section"}
 _TABLE_SUBJECTS = {"agency": "agency", "group": "group", "office": "office"}
@@ -592,27 +593,6 @@ def _repeated_key(text: str, error: tomllib.TOMLDecodeError) -> tuple[int, str] 
                       f"{start}: each row starts with its own {header}")
     return line, (f"key {name!r} is set twice in {table} (first on line {first}, again on line {line}): "
                   "keep one, or start a new table above the second")
-
-
-def did_you_mean(word: str, candidates) -> str:
-    """": did you mean 'labour'?" for the candidate closest to a misspelt `word`, or "". The one
-    suggestion of the program: the plan's checks, the contacts and the command line's codes."""
-    return _did_you_mean(word, candidates)
-
-
-def _did_you_mean(word: str, candidates) -> str:
-    """": did you mean 'labour'?" for the candidate closest to a misspelt `word`, or ""."""
-    close = _closest(word, candidates)
-    return f": did you mean {close!r}?" if close else ""
-
-
-def _closest(word: str, candidates) -> str | None:
-    word, candidates = str(word), list(candidates)
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    if close:
-        return close[0]
-    started = [c for c in candidates if len(word) >= 3 and (c.startswith(word) or word.startswith(c))]
-    return started[0] if len(started) == 1 else None
 
 
 def _code_of_name(word: str, agencies: dict) -> str | None:

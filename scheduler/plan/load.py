@@ -398,25 +398,20 @@ def _refined(errors, raw) -> list[tuple[tuple, dict]]:
 
 def _typos_first(errors: list[tuple[tuple, dict]]) -> list[tuple[tuple, dict]]:
     """Unknown keys first, each with the key it was probably meant to be ("responsable" →
-    "responsible"); a required key that is missing because it was misspelt is not reported again
-    (the typo explains it)."""
+    "responsible": a required key missing from the same table first, else any key the table takes);
+    the rest after, in their order (a required key missing because it was misspelt among them)."""
     missing = {loc[:-1]: [] for loc, e in errors if e["type"] == "missing"}
     for loc, e in errors:
         if e["type"] == "missing":
             missing[loc[:-1]].append(loc[-1])
-    explained: set[tuple] = set()
     typos: list[tuple[tuple, dict]] = []
     for loc, e in errors:
         if e["type"] != "extra_forbidden" or not loc:
             continue
         parent, key = loc[:-1], str(loc[-1])
-        meant = _closest(key, missing.get(parent, ()))
-        if meant is not None:
-            explained.add(parent + (meant,))
-        else:
-            meant = _closest(key, [f for f in _keys_at(parent) if f != key])
+        meant = _closest(key, missing.get(parent, ())) or _closest(key, [f for f in _keys_at(parent) if f != key])
         typos.append((loc, {**e, "meant": meant}))
-    rest = [(loc, e) for loc, e in errors if e["type"] != "extra_forbidden" and loc not in explained]
+    rest = [(loc, e) for loc, e in errors if e["type"] != "extra_forbidden"]
     return typos + rest
 
 

@@ -563,12 +563,13 @@ def _repeated_key(text: str, error: tomllib.TOMLDecodeError) -> tuple[int, str] 
     if key is None:
         return None
     name = key.group(1).strip('"')
-    header, first = None, None
+    header, header_line, first = None, 0, None
     for number in range(line - 1, 0, -1):
         source = lines[number - 1]
         heading = _HEADER.match(source)
         if heading:
             header = f"{heading.group(1)}{heading.group(2)}{']' * len(heading.group(1))}"
+            header_line = number
             break
         match = _REPEATED.match(source)
         if match and match.group(1).strip('"') == name and first is None:
@@ -583,6 +584,14 @@ def _repeated_key(text: str, error: tomllib.TOMLDecodeError) -> tuple[int, str] 
             if not source or source.startswith("#"):
                 break
             start = number
+        if header.startswith("[[obligation."):  # a row's keys run into the previous row's last instance
+            new_row = next((n for n in range(header_line + 1, line)
+                            if (m := _REPEATED.match(lines[n - 1])) and m.group(1).strip('"') == "id"), None)
+            if new_row is not None:
+                return line, (f"key {name!r} is set twice in one {header} table (first on line {first}, again on "
+                              f"line {line}): the row that starts on line {new_row} runs into the instance above it; a "
+                              f"[[obligation]] line is probably missing above line {new_row}: each row starts with its "
+                              "own [[obligation]]")
         return line, (f"key {name!r} is set twice in one {header} table (first on line {first}, again on line "
                       f"{line}): two rows' keys run together; a {header} line is probably missing above line "
                       f"{start}: each row starts with its own {header}")

@@ -75,6 +75,19 @@ def test_in_the_shipped_plan_the_missing_line_is_placed_above_the_rows_first_key
     assert f"a [[obligation]] line is probably missing above line {again}" in stderr
 
 
+def test_a_row_run_into_the_instance_above_it_is_placed_at_its_id(scheduler):
+    path = scheduler.cwd / "obligations.toml"
+    text = path.read_text(encoding="utf-8")
+    row = text.index('[[obligation]]\nid = "res-4"')
+    broken = text[:row] + text[row + len("[[obligation]]\n"):]
+    path.write_text(broken, encoding="utf-8")
+    starts, again = line_of(broken, 'id = "res-4"'), line_of(broken, "recipient = ", row)
+    refused(scheduler("validate"),
+            f"obligations.toml:{again}: TOML syntax: key 'recipient' is set twice in one [[obligation.instance]] table",
+            f"the row that starts on line {starts} runs into the instance above it; a [[obligation]] line is "
+            f"probably missing above line {starts}")
+
+
 # --- 2. the Government by its name ----------------------------------------------------------------
 
 

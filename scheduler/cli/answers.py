@@ -218,9 +218,10 @@ def close(plan_path, occurrence_id, agency, year, before, reason, by) -> None:
         raise BadInput("close: give an occurrence id, or --agency CODE, --year YYYY and/or --before DATE")
     plan = _plan(plan_path)
     if agency is not None and plan.agency(agency) is None:
-        from scheduler.plan.suggest import unknown_agency
+        from scheduler.plan.suggest import did_you_mean
 
-        raise BadInput(f"--agency: {unknown_agency(plan, agency)} (in {plan.source}); nothing closed")
+        raise BadInput(f"--agency: agency {agency!r}: no such agency in the plan{did_you_mean(agency, plan.file.agencies)}; "
+                       "nothing closed")
     backlog.check(selection, plan)
     actor = _actor(by)
     service = open_service(_settings(), plan)

@@ -200,7 +200,7 @@ def test_close_suggests_the_id_and_the_agency_meant(scheduler):
     refused(scheduler("close", "7:finanse:2022", "--reason", "x"),
             "7:finanse:2022: no such occurrence in the plan: unknown agency code 'finanse': did you mean '7:finance:2022'?")
     refused(scheduler("close", "--agency", "finanse", "--reason", "x"),
-            "--agency: unknown agency code 'finanse': did you mean 'finance'?", "nothing closed")
+            "--agency: agency 'finanse': no such agency in the plan: did you mean 'finance'?; nothing closed")
     shown = scheduler("show", "7:finance:2022", "--format", "json")
     assert json.loads(shown.stdout)["state"] == "open" and json.loads(shown.stdout)["events"] == []
     assert database.read_bytes() == before

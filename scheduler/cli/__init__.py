@@ -165,7 +165,11 @@ def expand_command(plan_path, start, end, agency, obligation_id, fmt, as_of=None
 
         raise BadInput(f"--agency: {unknown_agency(plan, agency)} (in {plan.source})")
     if obligation_id is not None and plan.obligation(obligation_id) is None:
-        raise BadInput(f"--obligation: the plan {plan.source} has no obligation {obligation_id!r}")
+        from scheduler.plan.suggest import did_you_mean
+
+        known = [o.id for o in plan.obligations]
+        raise BadInput(f"--obligation: the plan {plan.source} has no obligation {obligation_id!r}"
+                       f"{did_you_mean(obligation_id, known)}")
     start_day = start.date() if start else None
     end_day = end.date() if end else None
     if start_day and end_day and end_day < start_day:

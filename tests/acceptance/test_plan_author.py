@@ -188,7 +188,9 @@ def test_the_skeleton_leaves_out_bodies_abolished_before_the_plan(scheduler, ske
     (("explain", "7:finance:2O22"), "its occurrences for finance: 7:finance:2021, 7:finance:2022, 7:finance:2023"),
     (("explain", "res-3.3:mvd:2022"), "the plan has no obligation 'res-3.3': did you mean 'res-3.2:mvd:2022'?"),
     (("feeds", "issue", "--agency", "helth"), "--agency: unknown agency code 'helth': did you mean 'health'?"),
-], ids=["expand", "explain-agency", "explain-period", "explain-obligation", "feeds"])
+    (("expand", "--from", "2022-01-01", "--to", "2022-12-31", "--obligation", "res-32"),
+     "--obligation: the plan obligations.toml has no obligation 'res-32': did you mean 'res-3.2'?"),
+], ids=["expand", "explain-agency", "explain-period", "explain-obligation", "feeds", "expand-obligation"])
 def test_a_mistyped_code_gets_did_you_mean(scheduler, args, message):
     refused(scheduler(*args), message)
 

@@ -12,6 +12,7 @@ from scheduler.errors import UnknownOccurrence
 from scheduler.plan.dating import dated_directory, own_report
 from scheduler.plan.model import Plan, Resolution
 from scheduler.plan.schema import Before, Obligation
+from scheduler.plan.suggest import did_you_mean, meant_occurrence
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,17 @@ def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanati
     obligation_id, agency, period = parts
     obligation = plan.obligation(obligation_id)
     if obligation is None:
-        raise UnknownOccurrence(f"{occurrence}: the plan has no obligation {obligation_id!r}")
+        meant = meant_occurrence(plan, calendar, occurrence)
+        guess = f": did you mean {meant!r}?" if meant else did_you_mean(obligation_id, [o.id for o in plan.obligations])
+        raise UnknownOccurrence(f"{occurrence}: the plan has no obligation {obligation_id!r}{guess}")
     found = next(
         (o for o in expand(plan, calendar, obligation=obligation_id, agency=agency) if o.period == period),
         None,
     )
+    if found is None and plan.agency(agency) is None:
+        meant = meant_occurrence(plan, calendar, occurrence)
+        guess = f": did you mean {meant!r}?" if meant else did_you_mean(agency, plan.file.agencies)
+        raise UnknownOccurrence(f"{occurrence}: unknown agency code {agency!r}{guess}")
     if found is None:
         owed = [o.id for o in expand(plan, calendar, obligation=obligation_id, agency=agency)]
         hint = f"; its occurrences for {agency}: {', '.join(owed)}" if owed else f"; {agency} owes nothing under it"

@@ -161,9 +161,15 @@ def expand_command(plan_path, start, end, agency, obligation_id, fmt, as_of=None
     if as_of is not None:
         plan = plan.as_of(as_of.date())
     if agency is not None and plan.agency(agency) is None:
-        raise BadInput(f"--agency: unknown agency code {agency!r} in {plan.source}")
+        from scheduler.plan.suggest import unknown_agency
+
+        raise BadInput(f"--agency: {unknown_agency(plan, agency)} (in {plan.source})")
     if obligation_id is not None and plan.obligation(obligation_id) is None:
-        raise BadInput(f"--obligation: the plan {plan.source} has no obligation {obligation_id!r}")
+        from scheduler.plan.suggest import did_you_mean
+
+        known = [o.id for o in plan.obligations]
+        raise BadInput(f"--obligation: the plan {plan.source} has no obligation {obligation_id!r}"
+                       f"{did_you_mean(obligation_id, known)}")
     start_day = start.date() if start else None
     end_day = end.date() if end else None
     if start_day and end_day and end_day < start_day:

@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -110,10 +111,11 @@ def submit(plan_path, occurrence_id, at_text, ref, ref_date, text, files, note, 
     except BadInput as error:
         raise _named(occurrence_id, error) from None
     service = open_service(settings, plan)
-    done = answer.submit(service.engine, service.timing, occurrence_id, at=at, now=clock(), actor=actor, ref=ref,
-                         ref_date=ref_date.date() if ref_date else None, text=text, note=note, uploads=documents,
-                         earliest=plan.plan_of(occurrence_id).adopted, held_on=held_on.date() if held_on else None,
-                         event=event_of(plan, occurrence_id))
+    with _hinted(plan, occurrence_id):
+        done = answer.submit(service.engine, service.timing, occurrence_id, at=at, now=clock(), actor=actor, ref=ref,
+                             ref_date=ref_date.date() if ref_date else None, text=text, note=note, uploads=documents,
+                             earliest=plan.plan_of(occurrence_id).adopted, held_on=held_on.date() if held_on else None,
+                             event=event_of(plan, occurrence_id))
     from scheduler.store.ledger import aware
 
     when = aware(done.submission.submitted_at).astimezone(zone).isoformat(timespec="minutes")
@@ -148,7 +150,26 @@ def _act(plan_path, occurrence_id: str, action: str, by: str | None, **extra):
     if extra.get("until") is not None:
         _check_extension(plan, occurrence_id, extra["until"])
     service = open_service(settings, plan)
-    return service, answer.act(service.engine, service.timing, occurrence_id, action, now=clock(), actor=actor, **extra)
+    with _hinted(plan, occurrence_id):
+        return service, answer.act(service.engine, service.timing, occurrence_id, action, now=clock(), actor=actor, **extra)
+
+
+@contextmanager
+def _hinted(plan, occurrence_id: str):
+    """An occurrence id the database does not hold, refused with what the plan makes of it: the
+    obligation or agency it does not know and the id probably meant ("did you mean …?"); one the
+    plan produces keeps its advice to run `scheduler sync`."""
+    from scheduler.cli import _calendar
+    from scheduler.errors import UnknownOccurrence
+    from scheduler.plan.suggest import occurrence_hint
+
+    try:
+        yield
+    except UnknownOccurrence as error:
+        hint = occurrence_hint(plan, _calendar(plan), occurrence_id)
+        if not hint:
+            raise
+        raise UnknownOccurrence(f"{occurrence_id}: no such occurrence in the plan{hint}") from None
 
 
 @cli.command()
@@ -196,6 +217,11 @@ def close(plan_path, occurrence_id, agency, year, before, reason, by) -> None:
     if selection.empty:
         raise BadInput("close: give an occurrence id, or --agency CODE, --year YYYY and/or --before DATE")
     plan = _plan(plan_path)
+    if agency is not None and plan.agency(agency) is None:
+        from scheduler.plan.suggest import did_you_mean
+
+        raise BadInput(f"--agency: agency {agency!r}: no such agency in the plan{did_you_mean(agency, plan.file.agencies)}; "
+                       "nothing closed")
     backlog.check(selection, plan)
     actor = _actor(by)
     service = open_service(_settings(), plan)
@@ -248,7 +274,8 @@ def show(plan_path, occurrence_id, fmt) -> None:
     settings = _settings()
     plan = _plan(plan_path)
     service = open_service(settings, plan)
-    shown = answer.show(service.engine, occurrence_id, service.timing.zone)
+    with _hinted(plan, occurrence_id):
+        shown = answer.show(service.engine, occurrence_id, service.timing.zone)
     from scheduler.calendar.periods import period_info, split_id
 
     info = period_info(plan, *split_id(occurrence_id)) if split_id(occurrence_id) else None

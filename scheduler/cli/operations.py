@@ -342,7 +342,9 @@ def feeds_issue(plan_path, agency, email, everything) -> None:
     settings = _settings()
     plan = _plan(plan_path)
     if agency and plan.agency(agency) is None:
-        raise BadInput(f"--agency: unknown agency code {agency!r} in {plan.source}")
+        from scheduler.plan.suggest import unknown_agency
+
+        raise BadInput(f"--agency: {unknown_agency(plan, agency)} (in {plan.source})")
     service = open_service(settings, plan)
     if email and not service.is_focal_contact(email):
         raise BadInput(f"--contact: {email} is no agency's focal point in the contacts (run `scheduler sync`?)")

@@ -14,6 +14,7 @@ from scheduler.errors import ContactsError, Problem
 from scheduler.i18n import LANGUAGES
 from scheduler.plan.load import read_text
 from scheduler.plan.model import Plan
+from scheduler.plan.suggest import did_you_mean
 
 COLUMNS = ("agency", "name", "email", "role", "language")
 ROLES = ("focal", "supervisor", "head")
@@ -90,7 +91,7 @@ def _check_row(cells: dict[str, str], plan: Plan, smtputf8: bool = False) -> lis
     found = []
     agency = plan.agency(cells["agency"])
     if agency is None:
-        found.append(f"unknown agency {cells['agency']!r}")
+        found.append(f"unknown agency {cells['agency']!r}{did_you_mean(cells['agency'], plan.file.agencies)}")
     elif agency.placeholder:
         found.append(f"agency {cells['agency']!r} is a placeholder in the plan (placeholder = true: named with no "
                      "addressee), and nothing is ever mailed to it; remove the row, or name the body in the plan "

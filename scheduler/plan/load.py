@@ -6,7 +6,6 @@ consistent `Plan` or one `PlanError` listing them all. Nothing is half-loaded.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import stat
@@ -21,6 +20,8 @@ from scheduler.plan import schema
 from scheduler.plan.model import GOVERNMENT, Plan, party_code
 from scheduler.plan.schema import GroupMember, PlanFile, ScopedParty
 from scheduler.plan.sourcemap import SourceMap
+from scheduler.plan.suggest import closest as _closest
+from scheduler.plan.suggest import did_you_mean as _did_you_mean
 
 _ARRAY_SUBJECTS = {"obligation": "obligation", "heading": "heading", "section": "section"}
 _TABLE_SUBJECTS = {"agency": "agency", "group": "group", "office": "office"}
@@ -111,6 +112,10 @@ def _parse(path: Path) -> tuple[PlanFile, _Locator]:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
+        repeated = _repeated_key(text, error)
+        if repeated is not None:
+            line, message = repeated
+            raise PlanError([Problem(path, f"TOML syntax: {message}", line=line)]) from None
         raise PlanError([Problem(path, f"TOML syntax: {error}{_syntax_hint(text, error)}")]) from None
     except RecursionError:
         message = "TOML syntax: arrays or inline tables nested too deeply (hundreds of levels)"
@@ -120,7 +125,7 @@ def _parse(path: Path) -> tuple[PlanFile, _Locator]:
     try:
         file = PlanFile.model_validate(raw)
     except ValidationError as error:
-        found = [(loc, _message(e, loc, raw)) for loc, e in _refined(error.errors(), raw)]
+        found = [(loc, _message(e, loc, raw)) for loc, e in _typos_first(_refined(error.errors(), raw))]
         raise PlanError([where.problem(loc, message) for loc, message in found]) from None
     return file, where
 
@@ -329,6 +334,8 @@ _NOTHING = object()
 _MODEL_NAMES = frozenset(name for name, value in vars(schema).items() if isinstance(value, type) and issubclass(value, BaseModel))
 _DATE_TYPES = {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_future", "date_past"}
 _INT_TYPES = {"int_type", "int_parsing", "int_from_float"}
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")
 _MONTHS = (  # the first letters of each month's name, in Kazakh, Russian and English
     ("қаң", "янв", "jan"), ("ақп", "фев", "feb"), ("нау", "мар", "mar"), ("сәу", "апр", "apr"),
     ("мам", "мая", "май", "may"), ("мау", "июн", "jun"), ("шіл", "июл", "jul"), ("там", "авг", "aug"),
@@ -368,7 +375,7 @@ def _refined(errors, raw) -> list[tuple[tuple, dict]]:
         if "responsible" in plain:
             key = plain[: plain.index("responsible") + 1]
             whole = _walk(raw, key)
-            if not isinstance(whole, list) and whole != "all":
+            if whole is not _NOTHING and not isinstance(whole, list) and whole != "all":
                 if key not in said:
                     said.add(key)
                     kept.append((key, {"type": "responsible_shape", "loc": key, "input": whole, "msg": ""}))
@@ -387,6 +394,62 @@ def _refined(errors, raw) -> list[tuple[tuple, dict]]:
         if fits:
             kept.append((plain, error))
     return kept or [(tuple(p for p in e["loc"] if not _is_label(p)), e) for e in errors]
+
+
+def _typos_first(errors: list[tuple[tuple, dict]]) -> list[tuple[tuple, dict]]:
+    """Unknown keys first, each with the key it was probably meant to be ("responsable" →
+    "responsible": a required key missing from the same table first, else any key the table takes);
+    the rest after, in their order (a required key missing because it was misspelt among them)."""
+    missing = {loc[:-1]: [] for loc, e in errors if e["type"] == "missing"}
+    for loc, e in errors:
+        if e["type"] == "missing":
+            missing[loc[:-1]].append(loc[-1])
+    typos: list[tuple[tuple, dict]] = []
+    for loc, e in errors:
+        if e["type"] != "extra_forbidden" or not loc:
+            continue
+        parent, key = loc[:-1], str(loc[-1])
+        meant = _closest(key, missing.get(parent, ())) or _closest(key, [f for f in _keys_at(parent) if f != key])
+        typos.append((loc, {**e, "meant": meant}))
+    rest = [(loc, e) for loc, e in errors if e["type"] != "extra_forbidden"]
+    return typos + rest
+
+
+def _keys_at(loc: tuple) -> list[str]:
+    """The keys the plan file allows in the table at `loc` (every branch of a union)."""
+    import typing
+
+    def leaves(annotation) -> list:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            return leaves(typing.get_args(annotation)[0])
+        if origin is typing.Union or type(annotation).__name__ == "UnionType":
+            return [leaf for arg in typing.get_args(annotation) for leaf in leaves(arg)]
+        return [annotation]
+
+    def step(annotation, part) -> list:
+        found = []
+        for leaf in leaves(annotation):
+            origin, args = typing.get_origin(leaf), typing.get_args(leaf)
+            if isinstance(leaf, type) and issubclass(leaf, BaseModel) and isinstance(part, str):
+                found += [f.annotation for name, f in leaf.model_fields.items() if part in (name, f.alias)]
+            elif origin is tuple and isinstance(part, int) and args:
+                found.append(args[0])
+            elif origin is dict and isinstance(part, str) and len(args) == 2:
+                found.append(args[1])
+        return found
+
+    current = [schema.PlanFile]
+    for part in loc:
+        if _is_label(part):
+            continue
+        current = [after for annotation in current for after in step(annotation, part)]
+    keys: dict[str, None] = {}
+    for annotation in current:
+        for leaf in leaves(annotation):
+            if isinstance(leaf, type) and issubclass(leaf, BaseModel):
+                keys.update((f.alias or name, None) for name, f in leaf.model_fields.items() if not f.exclude)
+    return list(keys)
 
 
 def _is_label(part) -> bool:
@@ -412,6 +475,9 @@ def _message(error, loc=None, raw=None) -> str:
     if kind == "missing":
         return f"{at}required key is missing"
     if kind == "extra_forbidden":
+        meant = error.get("meant")
+        if meant:
+            return f"{at}unknown key: did you mean {meant!r}? (write {meant} = …)"
         return f"{at}unknown key (a typo?)"
     if kind == "responsible_shape":
         if isinstance(value, str):
@@ -478,19 +544,59 @@ def _month_number(value) -> int | None:
     return None
 
 
-def _did_you_mean(word: str, candidates) -> str:
-    """": did you mean 'labour'?" for the candidate closest to a misspelt `word`, or ""."""
-    close = _closest(word, candidates)
-    return f": did you mean {close!r}?" if close else ""
+_REPEATED = re.compile(r"^\s*([A-Za-z0-9_-]+|\"[^\"]*\")\s*(?:\.|=)")
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
 
 
-def _closest(word: str, candidates) -> str | None:
-    word, candidates = str(word), list(candidates)
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    if close:
-        return close[0]
-    started = [c for c in candidates if len(word) >= 3 and (c.startswith(word) or word.startswith(c))]
-    return started[0] if len(started) == 1 else None
+def _repeated_key(text: str, error: tomllib.TOMLDecodeError) -> tuple[int, str] | None:
+    """For tomllib's "Cannot overwrite a value": (the line, what to do) naming the key that repeats,
+    where it was first set, and, in an array of tables (two rows' keys run together), the
+    `[[obligation]]` line that is probably missing; None for other syntax errors."""
+    if not str(error).startswith("Cannot overwrite a value"):
+        return None
+    found = re.search(r"at line (\d+)", str(error))
+    lines = text.splitlines()
+    if found is None or not 0 < int(found.group(1)) <= len(lines):
+        return None
+    line = int(found.group(1))
+    key = _REPEATED.match(lines[line - 1])
+    if key is None:
+        return None
+    name = key.group(1).strip('"')
+    header, header_line, first = None, 0, None
+    for number in range(line - 1, 0, -1):
+        source = lines[number - 1]
+        heading = _HEADER.match(source)
+        if heading:
+            header = f"{heading.group(1)}{heading.group(2)}{']' * len(heading.group(1))}"
+            header_line = number
+            break
+        match = _REPEATED.match(source)
+        if match and match.group(1).strip('"') == name and first is None:
+            first = number
+    if first is None:
+        return None
+    table = header or "the top of the file"
+    if header is not None and header.startswith("[["):
+        start = line  # the second row: its first key after the blank line or comment that parts the rows
+        for number in range(line - 1, first, -1):
+            source = lines[number - 1].strip()
+            if not source or source.startswith("#"):
+                break
+            start = number
+        if header.startswith("[[obligation."):  # a row's keys run into the previous row's last instance
+            new_row = next((n for n in range(header_line + 1, line)
+                            if (m := _REPEATED.match(lines[n - 1])) and m.group(1).strip('"') == "id"), None)
+            if new_row is not None:
+                return line, (f"key {name!r} is set twice in one {header} table (first on line {first}, again on "
+                              f"line {line}): the row that starts on line {new_row} runs into the instance above it; a "
+                              f"[[obligation]] line is probably missing above line {new_row}: each row starts with its "
+                              "own [[obligation]]")
+        return line, (f"key {name!r} is set twice in one {header} table (first on line {first}, again on line "
+                      f"{line}): two rows' keys run together; a {header} line is probably missing above line "
+                      f"{start}: each row starts with its own {header}")
+    return line, (f"key {name!r} is set twice in {table} (first on line {first}, again on line {line}): "
+                  "keep one, or start a new table above the second")
 
 
 def _code_of_name(word: str, agencies: dict) -> str | None:
@@ -506,10 +612,16 @@ def _code_of_name(word: str, agencies: dict) -> str | None:
     return None
 
 
+_GOVERNMENT_NAMES = re.compile(r"үкімет|правительств|government", re.IGNORECASE)
+"""The Government as the plan's text names it (Үкімет, Правительство, Government): its code is `government`."""
+
+
 def _code_hint(value, raw: dict) -> str:
     agencies = raw.get("agency") if isinstance(raw.get("agency"), dict) else {}
     if not isinstance(value, str):
         return f"{value!r} is not a code: write the body's code in quotes, e.g. \"mvd\""
+    if _GOVERNMENT_NAMES.search(value):
+        return f"{value!r} is the Government's name, not a code: write {GOVERNMENT!r} (recipient = \"{GOVERNMENT}\")"
     code = _code_of_name(value, agencies)
     if code is not None:
         return f"{value!r} is a body's name, not its code: write its code {code!r}"
@@ -676,6 +788,17 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
         if rule is None:
             problem(loc, "due: required key is missing (no rule here or in its heading)")
             continue
+        if ob.kind == "event" and rule.kind == "annual" and (rule.month, rule.day) != (12, 31):
+            # An event's period runs from its first day to its deadline, and a year's ends on
+            # 31 December: "by 20 January" would make the whole year the period of an event due in its
+            # third week (and explain would say it may take place until then).
+            day = f"{rule.day} {_MONTH_NAMES[rule.month - 1]}"
+            problem(loc + ("kind",), (
+                f'kind = "event" with an annual rule due {day}: an annual event\'s period is the calendar year, '
+                f"and its period must end on its due date, 31 December. For an event held once each year write "
+                f'due = {{ kind = "annual", month = 12, day = 31 }}; for a report due by {day} leave out '
+                f'kind = "event" (a report on the year before is written with a "dates" rule, one '
+                f'[[obligation.instance]] per year, period = the year it covers)'))
         if rule.kind == "dates" and not ob.instances:
             problem(loc + ("due",), "a 'dates' rule needs at least one [[obligation.instance]]")
         if rule.kind != "dates" and ob.instances:

@@ -2,13 +2,18 @@
 without an engineer. Every field carries a short comment in Kazakh and Russian with the values it
 takes; the placeholders are valid values, so the file passes `scheduler validate` as written.
 
-The directory of bodies is the shipped plan's (`directory.py`), so the codes stay the same; the
-commission's working body is held by the Ministry of Internal Affairs in every year of the new plan.
+The directory of bodies is the shipped plan's (`directory.py`), so the codes stay the same, less the
+bodies abolished before the new plan starts (`valid_until` before its first 1 January: БҒМ, gone on
+10 June 2022, is not in a 2024 plan, and no body names it as predecessor there); the commission's
+working body is held by the Ministry of Internal Affairs in every year of the new plan.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
+import tomllib
 
 from scheduler.plan.directory import AGENCIES, GROUPS
 
@@ -24,7 +29,8 @@ def toml_string(text: str) -> str:
 def render(plan_id: str, first: int, last: int, title_kk: str | None = None) -> str:
     """The skeleton for a plan `plan_id` running from `first` to `last` (years)."""
     title_kk = title_kk if title_kk is not None else DEFAULT_TITLE_KK.format(first=first, last=last)
-    years = ", ".join(str(y) for y in range(first, last + 1))
+    # and the year after: the report on the plan's last year is due then (as in the shipped plan)
+    years = ", ".join(str(y) for y in range(first, last + 2))
     values = {
         "id": toml_string(plan_id),
         "title_kk": toml_string(title_kk),
@@ -32,9 +38,56 @@ def render(plan_id: str, first: int, last: int, title_kk: str | None = None) -> 
         "first": first,
         "last": last,
         "years": years,
+        "after": last + 1,
     }
-    return _HEAD.format(**values) + _DIRECTORY_HEAD + AGENCIES + "\n" + _GROUPS_HEAD + GROUPS + "\n" + \
-        _OFFICE.format(**values) + _ROWS.format(**values)
+    agencies, groups, gone = bodies_in_force(first)
+    return _HEAD.format(**values) + _DIRECTORY_HEAD + _gone_note(gone) + agencies + "\n" + _GROUPS_HEAD + groups + \
+        "\n" + _OFFICE.format(**values) + _ROWS.format(**values) + _report_on_the_year_before(first, last)
+
+
+def bodies_in_force(first: int) -> tuple[str, str, dict[str, dt.date]]:
+    """The shipped directory's `[agency.*]` and `[group.*]` text without the bodies abolished before
+    1 January of `first` (and without what names them: a `predecessor`, a group member), and those
+    bodies with the day they ceased to exist."""
+    start = dt.date(first, 1, 1)
+    tables = tomllib.loads(AGENCIES)["agency"]
+    gone = {code: body["valid_until"] for code, body in tables.items()
+            if body.get("valid_until") is not None and body["valid_until"] < start}
+    if not gone:
+        return AGENCIES, GROUPS, gone
+    names = "|".join(re.escape(code) for code in gone)
+    kept = []
+    for block in re.split(r"(?m)^(?=\[agency\.)", AGENCIES):
+        table = re.match(r"\[agency\.([a-z0-9-]+)\]", block)
+        if table and table.group(1) in gone:
+            continue
+        cut = re.sub(rf'(?m)^predecessor = "(?:{names})"\n', "", block)
+        if cut != block:  # its note tells of the predecessor too
+            cut = re.sub(r"(?m)^note = .*\n", "", cut)
+        kept.append(cut)
+    agencies = "".join(kept).rstrip("\n") + "\n"
+    groups = re.sub(rf'(?m)^  (?:"(?:{names})"|{{ agency = "(?:{names})"[^\n]*}}),\n', "", GROUPS)
+    return agencies, groups, gone
+
+
+def _gone_note(gone: dict[str, dt.date]) -> str:
+    if not gone:
+        return ""
+    listed = ", ".join(f"{code} ({day.isoformat()})" for code, day in sorted(gone.items()))
+    return (f"# kk: Жоспар басталғанға дейін таратылған органдар енгізілмеді / ru: органы, упразднённые до начала плана,\n"
+            f"#     не включены: {listed}\n\n")
+
+
+def _report_on_the_year_before(first: int, last: int) -> str:
+    """The commented example of a yearly report on the year before, due in January of the next year:
+    a `dates` rule, one instance a year, each labelled by the year it covers; the final year's is
+    due after the plan's period ends, as in the shipped plan (paragraphs 3.2 and 4)."""
+    instances = "".join(
+        f"#\n# [[obligation.instance]]\n# date = {year + 1}-01-20   # kk: {year} жыл туралы есеп | ru: отчёт за {year} год\n"
+        f'# period = "{year}"\n'
+        for year in range(first, last + 1)
+    )
+    return _YEAR_BEFORE.format(first=first, last=last, next=first + 1, after=last + 1) + instances
 
 
 _HEAD = """\
@@ -164,6 +217,8 @@ _OFFICE = """\
 #     жазылуы керек.
 # ru: Функция, которую по годам выполняют разные органы: held_by — какой орган в какой год. Каждый
 #     год плана должен быть указан.
+# kk/ru: {after} — жоспардан кейінгі жыл: соңғы жыл туралы есеп сол жылы беріледі (файлдың соңындағы мысал) /
+#     год после плана: отчёт за последний год сдаётся в нём (пример в конце файла).
 
 [office.vak-working-body]
 name_kk = "ВАК жұмыс органы"
@@ -191,6 +246,10 @@ title_ru = "НАПИШИТЕ НАЗВАНИЕ РАЗДЕЛА"   # kk: орысш
 # due — мерзім ережесі / правило срока:
 #   {{ kind = "annual", month = 12, day = 10 }}   kk: жыл сайын, 10 желтоқсанға дейін (ай — 1…12 санмен)
 #                                               ru: ежегодно, до 10 декабря (месяц — числом 1…12)
+#       kk: кезең мерзім түскен жылмен белгіленеді ("{first}"): есеп сол жыл туралы болғанда ғана.
+#           Өткен жыл туралы есеп (қаңтарда, ақпанда) — "dates" ережесімен, файлдың соңындағы мысалды қараңыз.
+#       ru: период помечается годом срока ("{first}"): годится, только если отчёт за тот же год.
+#           Отчёт за прошедший год (в январе, феврале) — правилом "dates", см. пример в конце файла.
 #   {{ kind = "half-yearly" }}   kk: жарты жылда бір рет (30.06, 31.12) | ru: раз в полугодие
 #   {{ kind = "quarterly" }}     kk: тоқсан сайын, тоқсанның соңғы күні | ru: ежеквартально, последний день квартала
 #   {{ kind = "monthly" }}       kk: ай сайын, айдың соңғы күні | ru: ежемесячно, последний день месяца
@@ -198,12 +257,15 @@ title_ru = "НАПИШИТЕ НАЗВАНИЕ РАЗДЕЛА"   # kk: орысш
 #   {{ kind = "within", months = 1 }}   kk: жоспар қабылданғаннан кейін бір ай ішінде | ru: в течение месяца после принятия
 #   {{ kind = "year-end", year = {first} }}   kk: жылдың соңына дейін | ru: до конца года
 #   {{ kind = "dates" }}   kk: бірнеше күн, әрқайсысы [[obligation.instance]] кестесінде | ru: несколько дат, каждая в [[obligation.instance]]
+#       kk: period = есеп қамтитын жыл ("{first}"), күні келесі жылда болса да | ru: period = год, за который отчёт ("{first}"), даже если срок в следующем году
 # kind = "event" — kk: жол құжатты емес, әр кезеңде өтетін іс-шараны талап етеді (отырыс "жарты жылда
 #     бір рет", тренинг "тоқсанына бір рет", басқа органдардың отырыстарына қатысу); мерзімі — кезеңнің
-#     соңғы күні. Тек half-yearly, quarterly, monthly, annual ережелерімен.
+#     соңғы күні. Тек half-yearly, quarterly, monthly, annual ережелерімен; annual іс-шараның мерзімі — 31
+#     желтоқсан (month = 12, day = 31): кезеңі — күнтізбелік жыл.
 #   ru: строка требует не документ, а событие в каждом периоде (заседание «раз в полугодие», тренинг
 #     «раз в квартал», участие в заседаниях других органов); срок — последний день периода. Только с
-#     правилами half-yearly, quarterly, monthly, annual.
+#     правилами half-yearly, quarterly, monthly, annual; у annual-события срок — 31 декабря (month = 12,
+#     day = 31): его период — календарный год.
 # kk: Мерзім жоспардың жылдарының ішінде болуы керек ({first}–{last}).
 # ru: Срок должен лежать в годах плана ({first}–{last}).
 
@@ -251,4 +313,32 @@ deadline_kk = "{first} жылғы 1 шілде"
 deadline_ru = "1 июля {first} года"
 due = {{ kind = "once", date = {first}-07-01 }}   # kk: бір рет, ЖЖЖЖ-АА-КК | ru: один раз, ГГГГ-ММ-ДД
 recipient = "government"
+"""
+
+_YEAR_BEFORE = """
+# ── Өткен жыл туралы есеп / Отчёт за прошедший год ───────────────────────────────────────────
+# kk: "жыл сайын, 20 қаңтардан кешіктірмей" өткен жыл туралы ақпарат: annual ережесі емес (ол кезеңді
+#     мерзім түскен жылмен белгілейді және жоспардың соңғы жылы туралы есепті бермейді), "dates" ережесі:
+#     әр жылға бір [[obligation.instance]], period — есеп қамтитын жыл, date — келесі жылдың күні.
+#     Соңғы жыл туралы есеп ({last}) жоспар біткеннен кейін, {after}-01-20 беріледі: оны да жазыңыз
+#     (2021–2023 жоспары да солай: 3.2 және 4-тармақтар). Мысалды қолдану үшін төмендегі жолдардың
+#     басындағы "# " белгісін алып тастаңыз; id-ді өз нөміріңізбен ауыстырыңыз.
+# ru: «ежегодно, не позднее 20 января» — информация за прошедший год: не правило annual (оно помечает
+#     период годом срока и не даёт отчёта за последний год плана), а правило "dates": по одной
+#     [[obligation.instance]] на год, period — год, за который отчёт, date — дата в следующем году.
+#     Отчёт за последний год ({last}) сдаётся уже после окончания плана, {after}-01-20: впишите и его
+#     (так и в плане 2021–2023: пункты 3.2 и 4). Чтобы применить пример, уберите "# " в начале строк
+#     ниже; замените id своим номером.
+#
+# [[obligation]]
+# id = "4"
+# section = 1
+# title_kk = "МЫСАЛ: Жоспардың орындалуы туралы ақпарат беру"
+# title_ru = "ПРИМЕР: Информация об исполнении Плана"
+# responsible = "all"
+# form_kk = "Жоспардың орындалуы туралы ақпарат"
+# deadline_kk = "жыл сайын, 20 қаңтардан кешіктірмей"
+# deadline_ru = "ежегодно, не позднее 20 января"
+# due = {{ kind = "dates" }}
+# recipient = "vak-working-body"
 """

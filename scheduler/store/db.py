@@ -98,11 +98,46 @@ def connect(url: str) -> Engine:
         raise BadInput(f"SCHEDULER_DATABASE_URL: the driver {parsed.drivername!r} is not supported: write "
                        f"{'sqlite:///PATH' if backend == 'sqlite' else 'postgresql+psycopg://USER@HOST/DATABASE'} "
                        f"(in {parsed.render_as_string(hide_password=True)!r})")
+    if backend == "sqlite":
+        _check_directory(parsed)
     try:
         return _engine(parsed)
     except (ArgumentError, ImportError, ValueError, TypeError) as error:  # a query option the driver refuses
         raise BadInput(f"SCHEDULER_DATABASE_URL: {parsed.render_as_string(hide_password=True)!r}: "
                        f"{_first_line(error)}") from None
+
+
+DEFAULT_DIRECTORY = Path("var")
+"""Where the embedded defaults live (`sqlite:///var/scheduler.db`, `var/mail/`, `var/secret.key`),
+under the current directory: the one directory the program makes when it is missing, so that a
+clean clone runs (`make run`). Any other directory a database URL names must exist."""
+
+
+def _is_default_directory(folder: Path) -> bool:
+    """`var/` of the current directory, however the URL writes it (`var`, `./var`, its absolute path)."""
+    return os.path.abspath(folder) == os.path.abspath(DEFAULT_DIRECTORY)
+
+
+def _check_directory(parsed) -> None:
+    """BadInput (exit 2) when a SQLite database's folder does not exist or is not a folder: the
+    program never makes a directory the user named (a typo would otherwise scatter databases over
+    the disk); only the defaults' own `var/` is made, by the first `sync`."""
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    folder = Path(database).parent
+    shown_url = parsed.render_as_string(hide_password=True)
+    if folder.is_dir() or (_is_default_directory(folder) and not folder.exists()):
+        return
+    if folder.exists():
+        raise BadInput(f"SCHEDULER_DATABASE_URL: {folder} is not a directory (in {shown_url!r}): name a file in an "
+                       "existing directory")
+    missing = folder
+    while not missing.parent.is_dir() and missing.parent != missing:
+        missing = missing.parent
+    raise BadInput(f"SCHEDULER_DATABASE_URL: the directory {folder} does not exist ({missing} is missing; in "
+                   f"{shown_url!r}): create it first (mkdir -p {folder}) or name a database in an existing directory; "
+                   "the scheduler never creates a directory it was given")
 
 
 def _engine(parsed) -> Engine:
@@ -145,7 +180,8 @@ def _sqlite_file(engine: Engine) -> Path | None:
 
 @contextmanager
 def _file_lock(path: Path, purpose: str, timeout: float) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if _is_default_directory(path.parent):  # the defaults' own folder (`connect` refused any other missing one)
+        path.parent.mkdir(exist_ok=True)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         deadline = time.monotonic() + timeout

@@ -39,7 +39,8 @@ def test_the_skeleton_validates_and_expands_as_written(scheduler, skeleton):
     plan = tomllib.loads(path.read_text(encoding="utf-8"))
     assert plan["plan"]["title_kk"] == "Адам саудасына қарсы 2024 – 2026 жылдарға арналған іс-шаралар жоспары"
     assert plan["plan"]["period"] == {"from": 2024, "to": 2026}
-    assert plan["office"]["vak-working-body"]["held_by"] == [{"agency": "mvd", "years": [2024, 2025, 2026]}]
+    # and 2027, when the report on 2026 is due (the commented `dates` example at the end of the file)
+    assert plan["office"]["vak-working-body"]["held_by"] == [{"agency": "mvd", "years": [2024, 2025, 2026, 2027]}]
     assert [step["step"] for step in plan["policy"]["ladder"]] == [
         "reminder-14d", "reminder-7d", "reminder-1wd", "due", "escalation-1wd", "escalation-5wd", "period-start"]
     assert plan["policy"]["ladder"][-1]["anchor"] == "period-start"  # an event's reminder early in its period
@@ -65,11 +66,14 @@ def test_every_field_is_explained_in_kazakh_and_russian(skeleton):
         assert value in text
 
 
-def test_the_directory_is_the_shipped_plans(skeleton):
+def test_the_directory_is_the_shipped_plans_less_the_bodies_abolished_before_it(skeleton):
     _, path = skeleton
     new = tomllib.loads(path.read_text(encoding="utf-8"))
     shipped = tomllib.loads((ROOT / "obligations.toml").read_text(encoding="utf-8"))
-    assert new["agency"] == shipped["agency"]
+    # БҒМ (mes) ceased to exist on 2022-06-10: a 2024–2026 plan neither lists it nor names it predecessor
+    expected = {code: body for code, body in shipped["agency"].items() if code != "mes"}
+    expected["enlightenment"] = {k: v for k, v in expected["enlightenment"].items() if k not in ("predecessor", "note")}
+    assert new["agency"] == expected
     assert new["group"] == shipped["group"]
     assert new["office"].keys() == shipped["office"].keys()
 

@@ -83,8 +83,9 @@ def test_no_database_yet(scheduler, args):
 
 def test_a_mistyped_path_creates_nothing(scheduler):
     url = "sqlite:///vra/schedular.db"
-    for args in READING:
-        assert_refused(scheduler(*args, env_extra={"SCHEDULER_DATABASE_URL": url}), f"{url}: no database yet")
+    for args in [*READING, ("sync",)]:  # not even sync: a directory the user names must exist
+        assert_refused(scheduler(*args, env_extra={"SCHEDULER_DATABASE_URL": url}),
+                       f"SCHEDULER_DATABASE_URL: the directory vra does not exist", "mkdir -p vra")
     assert not (scheduler.cwd / "vra").exists()
 
 

@@ -112,7 +112,10 @@ def test_misspelt_key_is_reported_not_ignored(write_plan):
     text = MINIMAL_PLAN.replace("responsible =", "responsable =")
     path, found = problems_of(write_plan, text)
     line = line_of(text, "responsable")
-    assert f"{path}:{line}: obligation 7: responsable: unknown key (a typo?)" in found
+    # the first message, with the key meant; then the "missing responsible" it causes
+    assert found[0] == (f"{path}:{line}: obligation 7: responsable: unknown key: did you mean 'responsible'? "
+                        "(write responsible = …)")
+    assert found[1:] == [f"{path}:{line_of(text, '[[obligation]]')}: obligation 7: responsible: required key is missing"]
 
 
 def test_wrong_type(write_plan):

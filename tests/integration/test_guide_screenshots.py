@@ -23,7 +23,7 @@ FOCAL = {"kk": ("aigul@minfin.example.kz", "7:finance:2022"), "ru": ("focal@enbe
 # What each page says, in each language, where a reader looks first.
 WORDS = {
     "email": {"kk": "Мерзім", "ru": "Срок"},
-    "my": {"kk": "Менің мерзімдерім", "ru": "Мои сроки"},
+    "my": {"kk": "Электрондық хатыңыздағы мерзімдер", "ru": "Сроки из вашего письма"},  # opened on the email's
     "answered": {"kk": "Жауап", "ru": "Ответ"},
     "signin": {"kk": "Кіру", "ru": "Вход"},
     "queue": {"kk": "Хатшылық", "ru": "Секретариат"},
@@ -66,7 +66,7 @@ def test_the_guides_screenshots_show_each_page_in_its_readers_language(site, smt
         other = "ru-RU" if lang == "kk" else "en-US"  # a browser in another language: the page follows her
         shots += [
             {"name": f"{lang}-email-390", "width": 390, "file": str(html)},
-            {"name": f"{lang}-my-390", "width": 390, "link": link, "path": "/my", "browserLocale": other},
+            {"name": f"{lang}-my-390", "width": 390, "link": link, "browserLocale": other},  # lands on /my?items=
             {"name": f"{lang}-answered-390", "width": 390, "link": web.link(email), "browserLocale": other,
              "path": f"/occurrences/{answered}"},
             {"name": f"{lang}-signin-1280", "width": 1280, "path": f"/signin?lang={lang}"},

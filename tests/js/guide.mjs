@@ -22,9 +22,9 @@ try {
       viewport: { width: shot.width, height: phone ? 844 : 800 }, isMobile: phone, hasTouch: phone,
       deviceScaleFactor: phone ? 2 : 1, locale: shot.browserLocale || "en-US" });
     const page = await context.newPage();
-    if (shot.link) await page.goto(shot.link);
-    const target = shot.file ? pathToFileURL(shot.file).href : base + shot.path;
-    const response = await page.goto(target);
+    let response = shot.link ? await page.goto(shot.link) : null;
+    // Without a path of its own, the shot is where the link lands (an email's link: her deadlines).
+    if (shot.file || shot.path) response = await page.goto(shot.file ? pathToFileURL(shot.file).href : base + shot.path);
     await page.screenshot({ path: `${out}/${shot.name}.png`, fullPage: false });
     seen.push({
       name: shot.name,

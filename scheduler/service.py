@@ -284,7 +284,11 @@ class Service:
         to = compose.Recipient(first.recipient, first.name, first.language)
         with session(self.engine) as db:
             report = self.digest_report(db, now, first.occurrence_id, first.language)
-        return compose.digest(to, report, self.letterhead(first.language, now), now, message_id)
+            # Her personal link signs her in and opens the dashboard (plan-wide, read-only: she is a
+            # focal point of the coordinator), so every link of the digest opens after it.
+            url, until = self.personal_link(db, first.recipient, now)
+        return compose.digest(to, report, self.letterhead(first.language, now, None, (f"{url}?next=%2F", until)),
+                              now, message_id)
 
     def compose_batch(self, groups: Sequence[Sequence[NotificationRow]], message_ids: Sequence[str], now: dt.datetime,
                       shared: compose.Batch, memo: dict[tuple, object]):

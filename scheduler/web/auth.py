@@ -247,6 +247,12 @@ class Auth:
 
     # --- who is asking --------------------------------------------------------------------------
 
+    def person(self, service: Service, email: str) -> people.Person | None:
+        """`people.who`, with what the plan lets her read beyond her own bodies on the plan's today
+        (the coordinator's focal points: the whole plan; a recipient's: what is owed to it)."""
+        scope = people.Scope.of_plan(service.plan, service.timing.local_day(self.clock()))
+        return people.who(service.engine, email, scope)
+
     async def visitor(self, request: Request, *, challenge: bool = True) -> Visitor | Response:
         """The signed-in person, or the answer to give. Without a session a browser is sent to the
         sign-in page (303 to `/signin?next=<here>`), never asked for a Basic credential; a script
@@ -257,7 +263,7 @@ class Auth:
         if cookie:
             idle = dt.timedelta(minutes=service.settings.session_idle_minutes)
             row = await run_in_threadpool(sessions.find, service.engine, cookie, now, idle)
-            person = await run_in_threadpool(people.who, service.engine, row.email) if row is not None else None
+            person = await run_in_threadpool(self.person, service, row.email) if row is not None else None
             if person is not None:
                 return Visitor(person, row.id_hash, self.language(request, person))
         if "authorization" in request.headers:  # a script's: a wrong or unusable credential is 401
@@ -310,7 +316,7 @@ class Auth:
         to her page, so the link leaves the address bar. Someone who is no longer a contact or an
         enabled user gets 410: the link is good for nothing."""
         service, now = self.current(), self.wall()
-        person = await run_in_threadpool(people.who, service.engine, email)
+        person = await run_in_threadpool(self.person, service, email)
         if person is None:
             return self.message(request, 410, "link_gone")
         lasts = dt.timedelta(hours=service.settings.session_hours)

@@ -34,13 +34,14 @@ ARTIFACTS = ROOT / "test-artifacts" / "email-links"
 MONDAY = dt.datetime(2022, 12, 12, 9, 0, tzinfo=ALMATY)  # 7:finance:2022 and its row fell due on Friday the 9th
 LATER = dt.datetime(2022, 12, 19, 9, 0, tzinfo=ALMATY)  # 5 working days after (16-17 December are holidays): the body owed the information is told
 KAZAKH = re.compile("[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
-CONTACTS = """agency,name,email,role,language
-mvd,Асқар Нұрланов,askar@mvd.example.kz,focal,kk
-mvd,Ольга Петрова,olga@mvd.example.kz,focal,ru
-finance,Айгүл Серікова,aigul@minfin.example.kz,focal,kk
-finance,Пётр Иванов,ivanov@minfin.example.kz,supervisor,ru
-finance,Серік Ахметов,serik@minfin.example.kz,supervisor,kk
-finance,Head of Finance,head@minfin.example.kz,head,en
+PHONE = "+7 7172 74 00 00"
+CONTACTS = f"""agency,name,email,role,language,phone
+mvd,Асқар Нұрланов,askar@mvd.example.kz,focal,kk,
+mvd,Ольга Петрова,olga@mvd.example.kz,focal,ru,
+finance,Айгүл Серікова,aigul@minfin.example.kz,focal,kk,{PHONE}
+finance,Пётр Иванов,ivanov@minfin.example.kz,supervisor,ru,
+finance,Серік Ахметов,serik@minfin.example.kz,supervisor,kk,
+finance,Head of Finance,head@minfin.example.kz,head,en,
 """
 # people's names, and the official Russian names of two oblasts that keep their Kazakh letters
 PEOPLE = [line.split(",")[1] for line in CONTACTS.splitlines()[1:]] + ["Жетісу", "Ұлытау"]
@@ -132,6 +133,9 @@ def test_every_link_of_every_email_opens_for_its_reader(site, tmp_path):
             for person in PEOPLE:  # people's names are as they write them
                 rest = rest.replace(person, "")
             assert not KAZAKH.search(rest), (name, re.findall(r"\S*[әғқңөұүһіӘҒҚҢӨҰҮҺІ]\S*", rest)[:5])
+        if "supervisor" in name:  # who the focal point is, and how to reach her
+            assert f"Айгүл Серікова, aigul@minfin.example.kz, {PHONE}" in text and \
+                f"Айгүл Серікова, aigul@minfin.example.kz, {PHONE}" in html, name
         page = tmp_path / f"{name}.html"
         page.write_text(html, encoding="utf-8")
         others = [link for link in links if link != personal[0]]

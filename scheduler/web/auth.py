@@ -154,12 +154,14 @@ def https(service: Service) -> bool:
 
 class Auth:
     def __init__(self, current: Callable[[], Service], clock: Callable[[], dt.datetime], guard, *,
-                 wall: Callable[[], dt.datetime] | None = None, replay: bool = False):
+                 wall: Callable[[], dt.datetime] | None = None, replay: bool = False, speed: float = 1.0):
         """`clock`: the plan's now (replayed under `run --clock`), for what people do and see;
         `wall`: the real time (default: `clock`), which sessions and sign-in links expire by, so a
-        replay at speed does not end them within seconds; `replay`: every page says so."""
+        replay at speed does not end them within seconds; `replay`: every page says so; `speed`:
+        how much faster than the wall clock `clock` runs (a replay's), by which a personal link's
+        span, minted on the replayed clock, is stretched: it lasts its real days too."""
         self.current, self.clock, self.guard = current, clock, guard
-        self.wall, self.replay = wall or clock, replay
+        self.wall, self.replay, self.speed = wall or clock, replay, max(1.0, speed)
 
     # --- pages --------------------------------------------------------------------------------
 
@@ -333,7 +335,9 @@ class Auth:
     def routes(self) -> list[Route]:
         async def landing(request: Request) -> Response:
             service, now = self.current(), self.clock()
-            valid = dt.timedelta(days=service.settings.link_days)
+            # Minted at the (replayed) time of its email, checked on the same clock: under a replay
+            # its span is stretched by the speed, so it expires after its days of real time.
+            valid = dt.timedelta(days=service.settings.link_days) * self.speed
             try:
                 claim = await run_in_threadpool(links.check, service.engine, service.link_key(),
                                                 request.path_params["token"], now, valid)

@@ -3,7 +3,7 @@
 wall clock. A session opened in the replayed past — by the digest reader's personal link, by a
 one-time sign-in link, by the local admin's link — stays valid while the replay runs days ahead in
 seconds of wall time, and ends on the wall clock (12 real hours); a one-time link asked for stays
-good for its real 15 minutes; and every page says it is a replay: the dashboard, an agency's,
+good for its real 15 minutes, a personal link for its real days; and every page says it is a replay: the dashboard, an agency's,
 `/my`, `/review`, an occurrence's, the sign-in page and the one-time link's page."""
 
 from __future__ import annotations
@@ -93,6 +93,13 @@ def test_sessions_opened_in_the_replayed_past_keep_the_wall_clock_and_every_page
     assert signed.get("/")[0] == 200
     status, _, page = Client(base).get("/signin")
     assert status == 200 and BANNER in page
+
+    # a personal link of the replay's first day, opened ten real minutes later (100 replayed days,
+    # past its 30 days on the replayed clock): it lasts its real days
+    wall[0] += dt.timedelta(minutes=9)
+    assert clock().astimezone(ALMATY).date() > dt.date(2023, 3, 1)
+    late = Client(base)
+    assert late.get(url)[0] == 303 and late.get("/my")[0] == 200
 
     # twelve real hours end the sessions, however far the replay has run
     wall[0] += dt.timedelta(hours=12, minutes=1)

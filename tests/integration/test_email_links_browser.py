@@ -112,11 +112,14 @@ def test_every_link_of_every_email_opens_for_its_reader(site, tmp_path):
         pytest.skip("needs `npm ci --prefix tests/js` (make test runs it)")
     base, service, mailbox = site
     codes = set(service.plan.file.agencies) | set(service.plan.file.offices)
-    readers, feeds = [], []
+    readers, feeds, sizes = [], [], {}
     for name, step, address, language in READERS:
         found = [m for m in mailbox.by_step(step) if address in m["To"]]
         assert found, (name, [(m["To"], m["X-Scheduler-Step"]) for m in mailbox.messages])
         message = found[0]  # the first of its kind (the digest goes out again on the 19th)
+        size = len(message.as_bytes())
+        assert size < 100_000, (name, size)  # Gmail clips a message at about 102 KB
+        sizes[name] = size
         text = message.get_body(("plain",)).get_content()
         html = message.get_body(("html",)).get_content()
         links = hrefs(html)
@@ -176,7 +179,7 @@ def test_every_link_of_every_email_opens_for_its_reader(site, tmp_path):
             assert response.status == 200
     clicked = sum(len(r["links"]) for r in readers)
     print(f"clicked {clicked} links of {len(readers)} emails after their personal links: statuses {statuses}; "
-          f"{len(feeds)} feed(s) fetched")
+          f"{len(feeds)} feed(s) fetched; sizes {sizes}; links per email {({r['name']: len(r['links']) for r in readers})}")
     assert set(statuses) == {200}
     for reader in readers:
         for width in (390, 1280):

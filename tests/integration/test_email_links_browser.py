@@ -185,3 +185,29 @@ def test_every_link_of_every_email_opens_for_its_reader(site, tmp_path):
         for width in (390, 1280):
             assert (ARTIFACTS / f"{reader['name']}-email-{width}.png").is_file()
             assert (ARTIFACTS / f"{reader['name']}-view-{width}.png").is_file()
+
+
+def test_a_recipients_focal_point_reads_what_is_owed_to_her_body_and_nothing_else(site):
+    """The focal points of a body information is owed to (here the Ministry of Finance, which the
+    akimats and the Ministry of Internal Affairs report a row to) are told of a miss by escalation-5wd,
+    whose links are those deadlines' pages: they open for her; another body's deadline owed to
+    someone else does not, and she answers none of them."""
+    from sqlmodel import select
+
+    from scheduler.store.db import session
+    from scheduler.store.tables import OccurrenceRow
+    from tests.integration.web_client import Client
+
+    base, service, _ = site
+    with session(service.engine) as db:
+        rows = db.exec(select(OccurrenceRow).where(OccurrenceRow.status == "active")).all()
+    owed = next(r for r in rows if r.recipient == "finance" and r.agency != "finance")
+    other = next(r for r in rows if r.agency == "mvd" and r.recipient not in ("finance", None))
+    browser = Client(base)
+    with session(service.engine) as db:
+        url, _ = service.personal_link(db, "aigul@minfin.example.kz", LATER)
+    assert browser.get(url)[0] == 303
+    status, _, page = browser.get(f"/occurrences/{owed.id}")
+    assert status == 200 and 'action="/my/answer"' not in page
+    assert browser.get(f"/occurrences/{other.id}")[0] == 404
+    assert browser.get("/")[0] == 403, "the dashboard is the secretariat's and the coordinator's"

@@ -105,10 +105,11 @@ class Service:
         if self._directory is None or self._directory[0] != version:
             contacts: dict[tuple[str, str], list[Person]] = defaultdict(list)
             table = ContactRow.__table__
-            for agency, role, email, name, language in db.connection().execute(
-                select(table.c.agency, table.c.role, table.c.email, table.c.name, table.c.language).order_by(table.c.id)
+            for agency, role, email, name, language, phone in db.connection().execute(
+                select(table.c.agency, table.c.role, table.c.email, table.c.name, table.c.language, table.c.phone)
+                .order_by(table.c.id)
             ):
-                contacts[(agency, role)].append(Person(email, name, language))
+                contacts[(agency, role)].append(Person(email, name, language, phone))
             self._directory = (version, Directory(
                 contacts=dict(contacts),
                 by_agreement=frozenset(c for c, a in self.plan.file.agencies.items() if a.by_agreement),
@@ -260,7 +261,7 @@ class Service:
             heading=heading,
             by_agreement=bool(agency and agency.by_agreement),
             agency_short=content.short_name(self.plan, row.agency, row.nominal_due, language) if agency else None,
-            focal=tuple(f"{p.name}, {p.email}" if p.name else p.email for p in focal),
+            focal=tuple(", ".join(filter(None, (p.name, p.email, getattr(p, "phone", None)))) for p in focal),
             **plan_named(self.plan, row.obligation, language),
             **period_named(self.plan, row.obligation, row.period),
         )
@@ -284,7 +285,11 @@ class Service:
         to = compose.Recipient(first.recipient, first.name, first.language)
         with session(self.engine) as db:
             report = self.digest_report(db, now, first.occurrence_id, first.language)
-        return compose.digest(to, report, self.letterhead(first.language, now), now, message_id)
+            # Her personal link signs her in and opens the dashboard (plan-wide, read-only: she is a
+            # focal point of the coordinator), so every link of the digest opens after it.
+            url, until = self.personal_link(db, first.recipient, now)
+        return compose.digest(to, report, self.letterhead(first.language, now, None, (f"{url}?next=%2F", until)),
+                              now, message_id)
 
     def compose_batch(self, groups: Sequence[Sequence[NotificationRow]], message_ids: Sequence[str], now: dt.datetime,
                       shared: compose.Batch, memo: dict[tuple, object]):

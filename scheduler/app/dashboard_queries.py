@@ -162,12 +162,17 @@ def _day(value) -> dt.date | None:
 
 
 def late_by_agency(engine: Engine, today: dt.date, epochs: dict[str, list[dt.date]], *, agency: str | None = None,
-                   obligation: str | None = None) -> list[tuple[str, dt.date | None, int]]:
+                   obligation: str | None = None, first: dt.date | None = None, last: dt.date | None = None,
+                   state: str | None = None, match=None) -> list[tuple[str, dt.date | None, int]]:
     """(agency, the day its name is taken on or None for the present one, overdue deadlines) for
-    every agency with a deadline past its day and still owed."""
+    every agency with a deadline past its day and still owed, within the page's filters: the body,
+    the item, the due dates [first, last], the state (late ones are `overdue`: another state has
+    none), `match` (a search's narrowing)."""
     named = _named_on(epochs)
+    before = today - dt.timedelta(days=1)
     query = (sa_select(_o.agency, named, func.count())
-             .where(*_where(agency=agency, obligation=obligation, last=today - dt.timedelta(days=1)),
+             .where(*_where(agency=agency, obligation=obligation, first=first, last=min(last or before, before),
+                            state=state, today=today, match=match),
                     _o.state.in_(OWED))
              .group_by(_o.agency, *([named] if epochs else [])))
     with engine.connect() as connection:
@@ -215,12 +220,16 @@ def year_counts(engine: Engine, first: dt.date, last: dt.date, today: dt.date, z
                 agency: str | None = None, obligation: str | None = None) -> tuple[list[tuple], list[tuple]]:
     """The compliance of the deadlines due in [first, last] (closed ones and `uncounted` agencies
     left out), counted by the database: ([(agency, month of the due date, owed, on time, late,
-    missing, pending)], [(agency, due, submitted_at) of every late answer]: the working days late
+    missing, pending: not yet due, answered or not)], [(agency, due, submitted_at) of every late answer]: the working days late
     are the calendar's to count)."""
     s = SubmissionRow.__table__.c
     answered = and_(_o.state.in_(ANSWERED), s.submitted_at.is_not(None))
     ends = _day_ends(engine, first, last, zone)
-    on_time, late = and_(answered, s.submitted_at < ends), and_(answered, s.submitted_at >= ends)
+    # Only the deadlines already due count (their day has passed): an answer in early for a deadline
+    # due tomorrow is pending like an unanswered one, so 300 deadlines due tomorrow, a few answered,
+    # never read as 100 % on time today.
+    come = _o.due < today
+    on_time, late = and_(answered, s.submitted_at < ends, come), and_(answered, s.submitted_at >= ends, come)
     month = extract("month", _o.due)
     where = [*_where(agency=agency, obligation=obligation, first=first, last=last), _o.state != "closed"]
     if uncounted := sorted(uncounted):
@@ -228,7 +237,7 @@ def year_counts(engine: Engine, first: dt.date, last: dt.date, today: dt.date, z
     joined = OccurrenceRow.__table__.outerjoin(SubmissionRow.__table__, s.id == _o.submission_id)
     counted = lambda condition: func.sum(case((condition, 1), else_=0))  # noqa: E731
     query = (sa_select(_o.agency, month, func.count(), counted(on_time), counted(late),
-                       counted(and_(not_(answered), _o.due < today)), counted(and_(not_(answered), _o.due >= today)))
+                       counted(and_(not_(answered), come)), counted(not_(come)))
              .select_from(joined).where(*where).group_by(_o.agency, month))
     late_ones = sa_select(_o.agency, _o.due, s.submitted_at).select_from(joined).where(*where, late)
     with engine.connect() as connection:

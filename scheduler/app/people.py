@@ -3,7 +3,13 @@ secretariat (from the users), her language, and so what she may see and do.
 
 A focal point sees and answers her agencies' occurrences; a supervisor or head sees his agency's;
 the secretariat's users see everything (reviewers and admins act, observers only read). Someone who
-is neither a contact nor an enabled user is nobody: her links and sessions show nothing."""
+is neither a contact nor an enabled user is nobody: her links and sessions show nothing.
+
+Read beyond her own bodies, never acting there (`Scope`, from the plan, given by the pages): a focal
+point of the plan's coordinator (the body that gets the weekly digest) reads the whole plan — the
+dashboard and every occurrence — as the digest's links need; a focal point of a body that
+information is owed to (a recipient, told of misses by escalation-5wd) reads the occurrences owed
+to it. Neither is a member of the secretariat: no decisions, no review queue's buttons."""
 
 from __future__ import annotations
 
@@ -25,6 +31,8 @@ class Person:
     language: str | None  # from the contacts; None for staff who are no contact
     staff_role: str | None = None  # admin | reviewer | observer
     roles: dict[str, frozenset[str]] = field(default_factory=dict)  # agency → focal / supervisor / head
+    reads_plan: bool = False  # a focal point of the plan's coordinator: reads every body's deadlines
+    told_of: frozenset[str] = frozenset()  # recipient codes (bodies, offices) whose owed deadlines she reads
 
     @property
     def staff(self) -> bool:
@@ -43,8 +51,14 @@ class Person:
     def focal_for(self) -> frozenset[str]:
         return frozenset(a for a, roles in self.roles.items() if FOCAL in roles)
 
-    def sees(self, agency: str) -> bool:
-        return self.staff or agency in self.roles
+    def sees(self, agency: str, recipient: str | None = None) -> bool:
+        """May read an occurrence of `agency` (owed to `recipient`, when given)."""
+        return self.staff or self.reads_plan or agency in self.roles or (recipient is not None and recipient in self.told_of)
+
+    @property
+    def reads_dashboard(self) -> bool:
+        """The secretariat, and the coordinator's focal points (read-only, plan-wide)."""
+        return self.staff or self.reads_plan
 
     def answers(self, agency: str) -> bool:
         return self.reviews or agency in self.focal_for
@@ -66,7 +80,29 @@ def admin(user: str) -> Person:
     return Person(user, user, None, ADMIN)
 
 
-def who(engine: Engine, email: str) -> Person | None:
+@dataclass(frozen=True)
+class Scope:
+    """What the plan says about reading beyond one's own bodies: `readers`, the bodies whose focal
+    points read the whole plan (the coordinators' holders today); `told`, per body, the recipient
+    codes its focal points are told of (the body itself and the offices it holds in some year)."""
+
+    readers: frozenset[str] = frozenset()
+    told: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of_plan(cls, plan, day) -> Scope:
+        readers = {plan.recipient_on(member.file.plan.coordinator, day) for member in plan.plans}
+        told: dict[str, set[str]] = {}
+        for office in plan.file.offices:
+            for year in plan.years:
+                holder = plan.office_holder(office, year)
+                if holder is not None:
+                    told.setdefault(holder, set()).add(office)
+        return cls(frozenset(r for r in readers if r), {a: frozenset(c) for a, c in told.items()})
+
+
+def who(engine: Engine, email: str, scope: Scope | None = None) -> Person | None:
+    """The person behind `email` (None: nobody); `scope`: what she reads beyond her own bodies."""
     address = email.lower()
     with session(engine) as db:
         contacts = db.exec(select(ContactRow).where(ContactRow.email == address).order_by(ContactRow.id)).all()
@@ -78,5 +114,9 @@ def who(engine: Engine, email: str) -> Person | None:
         roles.setdefault(contact.agency, set()).add(contact.role)
     # Her own language: the one she set as a user, else the contacts file's.
     language = (user.language if user is not None else None) or (contacts[0].language if contacts else None)
+    focal = {a for a, r in roles.items() if FOCAL in r}
+    scope = scope or Scope()
+    told = frozenset(focal) | frozenset(code for a in focal for code in scope.told.get(a, ()))
     return Person(address, contacts[0].name if contacts else address, language,
-                  user.role if user else None, {a: frozenset(r) for a, r in roles.items()})
+                  user.role if user else None, {a: frozenset(r) for a, r in roles.items()},
+                  reads_plan=bool(focal & scope.readers), told_of=told)

@@ -42,6 +42,7 @@ class Person:
     email: str
     name: str
     language: str
+    phone: str | None = None  # the contacts file's, when it has one
 
 
 @dataclass(frozen=True)

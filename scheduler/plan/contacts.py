@@ -17,6 +17,8 @@ from scheduler.plan.model import Plan
 from scheduler.plan.suggest import did_you_mean
 
 COLUMNS = ("agency", "name", "email", "role", "language")
+OPTIONAL = ("phone",)  # may follow: how to reach her by telephone, said to her supervisors and heads
+PHONE_CHARS = 40
 ROLES = ("focal", "supervisor", "head")
 # Excel saves "CSV" in the system's code page (cp1251 for Cyrillic) and, in a Russian locale, with
 # semicolons; its "CSV UTF-8" format is the one this program reads.
@@ -30,6 +32,7 @@ class Contact:
     email: str
     role: str
     language: str
+    phone: str | None = None
 
 
 def mailbox(address: str, smtputf8: bool = False) -> str:
@@ -54,13 +57,13 @@ def load_contacts(path: Path | str, plan: Plan, smtputf8: bool = False) -> tuple
     except csv.Error as error:
         raise ContactsError([Problem(path, f"CSV syntax: {error}", line=1)]) from None
     missing = [c for c in COLUMNS if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
+    unknown = [c for c in header if c not in COLUMNS + OPTIONAL]
     if missing or unknown or len(header) != len(set(header)):
-        message = f"the header must be {','.join(COLUMNS)}; found {','.join(header)}"
+        message = f"the header must be {','.join(COLUMNS)} (and may add {','.join(OPTIONAL)}); found {','.join(header)}"
         if any(";" in cell for cell in header):
             message += f" (semicolons separate the columns; {EXCEL_HINT})"
         raise ContactsError([Problem(path, message, line=1)])
-    position = {c: header.index(c) for c in COLUMNS}
+    position = {c: header.index(c) for c in COLUMNS + OPTIONAL if c in header}
     contacts: list[Contact] = []
     line = 1
     try:
@@ -72,11 +75,14 @@ def load_contacts(path: Path | str, plan: Plan, smtputf8: bool = False) -> tuple
                 problems.append(Problem(path, f"expected {len(header)} fields, found {len(row)}", line=first_line))
                 continue
             cells = {c: row[position[c]].strip() for c in COLUMNS}
+            phone = " ".join(row[position["phone"]].split()) if "phone" in position else ""
             found = _check_row(cells, plan, smtputf8)
+            if len(phone) > PHONE_CHARS:
+                found.append(f"the phone is longer than {PHONE_CHARS} characters")
             problems += [Problem(path, message, line=first_line, subject=cells["email"] or None) for message in found]
             if not found:
                 cells["email"] = mailbox(cells["email"], smtputf8)
-                contacts.append(Contact(**cells))
+                contacts.append(Contact(**cells, phone=phone or None))
     except csv.Error as error:
         problems.append(Problem(path, f"CSV syntax: {error}", line=line + 1))
     for (agency, email, role), count in Counter((c.agency, c.email.lower(), c.role) for c in contacts).items():

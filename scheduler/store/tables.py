@@ -34,6 +34,7 @@ class ContactRow(SQLModel, table=True):
     email: str = Field(max_length=320)
     role: str = Field(max_length=16)
     language: str = Field(max_length=2)
+    phone: str | None = Field(default=None, max_length=40)
 
 
 class OccurrenceRow(SQLModel, table=True):

@@ -49,7 +49,8 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
     time, which sessions and sign-in links expire by (default: `clock`)."""
 
     guard = dashboard.Guard(credential, secret_key, LoginThrottle(lambda: current().engine))
-    auth = Auth(current, clock, guard, wall=wall, replay=replay)
+    # A replay's clock (`run --clock --speed N`) says its speed: personal links last their real days.
+    auth = Auth(current, clock, guard, wall=wall, replay=replay, speed=getattr(clock, "speed", 1.0) if replay else 1.0)
 
     async def feed(request: Request) -> Response:
         found = await run_in_threadpool(current().feed, request.path_params["token"], clock(),

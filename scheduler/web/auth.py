@@ -172,12 +172,14 @@ def https(service: Service) -> bool:
 
 class Auth:
     def __init__(self, current: Callable[[], Service], clock: Callable[[], dt.datetime], guard, *,
-                 wall: Callable[[], dt.datetime] | None = None, replay: bool = False):
+                 wall: Callable[[], dt.datetime] | None = None, replay: bool = False, speed: float = 1.0):
         """`clock`: the plan's now (replayed under `run --clock`), for what people do and see;
         `wall`: the real time (default: `clock`), which sessions and sign-in links expire by, so a
-        replay at speed does not end them within seconds; `replay`: every page says so."""
+        replay at speed does not end them within seconds; `replay`: every page says so; `speed`:
+        how much faster than the wall clock `clock` runs (a replay's), by which a personal link's
+        span, minted on the replayed clock, is stretched: it lasts its real days too."""
         self.current, self.clock, self.guard = current, clock, guard
-        self.wall, self.replay = wall or clock, replay
+        self.wall, self.replay, self.speed = wall or clock, replay, max(1.0, speed)
 
     # --- pages --------------------------------------------------------------------------------
 
@@ -265,6 +267,12 @@ class Auth:
 
     # --- who is asking --------------------------------------------------------------------------
 
+    def person(self, service: Service, email: str) -> people.Person | None:
+        """`people.who`, with what the plan lets her read beyond her own bodies on the plan's today
+        (the coordinator's focal points: the whole plan; a recipient's: what is owed to it)."""
+        scope = people.Scope.of_plan(service.plan, service.timing.local_day(self.clock()))
+        return people.who(service.engine, email, scope)
+
     async def visitor(self, request: Request, *, challenge: bool = True) -> Visitor | Response:
         """The signed-in person, or the answer to give. Without a session a browser is sent to the
         sign-in page (303 to `/signin?next=<here>`), never asked for a Basic credential; a script
@@ -275,7 +283,7 @@ class Auth:
         if cookie:
             idle = dt.timedelta(minutes=service.settings.session_idle_minutes)
             row = await run_in_threadpool(sessions.find, service.engine, cookie, now, idle)
-            person = await run_in_threadpool(people.who, service.engine, row.email) if row is not None else None
+            person = await run_in_threadpool(self.person, service, row.email) if row is not None else None
             if person is not None:
                 return Visitor(person, row.id_hash, self.language(request, person))
         if "authorization" in request.headers:  # a script's: a wrong or unusable credential is 401
@@ -328,7 +336,7 @@ class Auth:
         to her page, so the link leaves the address bar. Someone who is no longer a contact or an
         enabled user gets 410: the link is good for nothing."""
         service, now = self.current(), self.wall()
-        person = await run_in_threadpool(people.who, service.engine, email)
+        person = await run_in_threadpool(self.person, service, email)
         if person is None:
             return self.message(request, 410, "link_gone")
         lasts = dt.timedelta(hours=service.settings.session_hours)
@@ -345,7 +353,9 @@ class Auth:
     def routes(self) -> list[Route]:
         async def landing(request: Request) -> Response:
             service, now = self.current(), self.clock()
-            valid = dt.timedelta(days=service.settings.link_days)
+            # Minted at the (replayed) time of its email, checked on the same clock: under a replay
+            # its span is stretched by the speed, so it expires after its days of real time.
+            valid = dt.timedelta(days=service.settings.link_days) * self.speed
             try:
                 claim = await run_in_threadpool(links.check, service.engine, service.link_key(),
                                                 request.path_params["token"], now, valid)

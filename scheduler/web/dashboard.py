@@ -185,6 +185,7 @@ class Viewer:
 
     name: str
     admin: bool
+    language: str = "kk"  # the contract's order: ?lang=, the cookie, her own language, the browser's
 
 
 def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], guard: Guard,
@@ -201,10 +202,10 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         found = await auth.visitor(request)
         if isinstance(found, Response):
             return found
-        if not found.person.staff:
+        if not found.person.reads_dashboard:  # the coordinator's focal points read it too, never act
             return auth.refusal(request, 403, "staff_only", found.language, back="/my", back_key="to_my_page",
                                 person=found.person, csrf_out=auth.token(found, "sign-out") if found.session else None)
-        return Viewer(found.person.email, found.person.staff_role == ADMIN)
+        return Viewer(found.person.email, found.person.staff_role == ADMIN, found.language)
 
     def context(request: Request, service: Service, now: dt.datetime, lang: str) -> dict:
         meta = service.plan.file.plan
@@ -254,7 +255,7 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         if isinstance(who, Response):
             return who
         service, now = current(), clock()
-        lang = view.negotiate(request)
+        lang = who.language
         return who, service, now, lang, context(request, service, now, lang)
 
     flights: weakref.WeakKeyDictionary[Service, Flights] = weakref.WeakKeyDictionary()
@@ -264,16 +265,15 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
     figures_lock = threading.Lock()
 
     def figures_of(service: Service, version: tuple, today: dt.date, year: int, selection: dict, words: view.Words):
-        """(the year's figures, the late per agency) for this data version: computed once for every
-        language and every page of the list."""
+        """The year's figures for this data version: computed once for every language and every page
+        of the list."""
         key = (id(service), version, today, year, selection.get("agency"), selection.get("obligation"))
         with figures_lock:
             found = figures.get(key)
             if found is not None:
                 figures.move_to_end(key)
                 return found
-        found = (view.year_figures(service.engine, year, today, service.calendar, words, **selection),
-                 dashboard_queries.late_by_agency(service.engine, today, words.epochs, **selection))
+        found = view.year_figures(service.engine, year, today, service.calendar, words, **selection)
         with figures_lock:
             figures[key] = found
             while len(figures) > 16:
@@ -295,6 +295,19 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
             mine = flights[service] = Flights()
         return await mine.get(key, lambda: LANES.heavy(lambda: Built.of(build(version))))
 
+    def late_of(engine, filters: view.Filters, search: view.Search | None, today: dt.date,
+                words: view.Words) -> list[tuple[str, dt.date | None, int]]:
+        """Who is late, within every filter of the page: the body, the item, the period asked for (a
+        day, a month, a year: the deadlines due in it; none: the whole plan), the state and the
+        words searched for. (agency, the day its name is taken on, overdue deadlines)."""
+        first, last = view.period_of(filters, today) if filters.day or filters.month or filters.year else (None, None)
+        chosen = {"agency": filters.agency, "obligation": filters.obligation, "first": first, "last": last}
+        if search is None:
+            return dashboard_queries.late_by_agency(engine, today, words.epochs, state=filters.state, **chosen)
+        if filters.state not in (None, "overdue"):
+            return []  # a late deadline shows as overdue: no other state has one
+        return [(row[2], row[4], 1) for row in search.rows(engine, state="overdue", today=today, **chosen)]
+
     def home_page(request: Request, service: Service, now: dt.datetime, lang: str, version: tuple) -> str:
         values = context(request, service, now, lang)
         words, today = values["words"], values["today"]
@@ -313,7 +326,8 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         else:
             month = listing.search.by_day(engine, today, first=shown_month, last=view.last_of_month(shown_month),
                                           state=filters.state, **selection)
-        year_figures, late = figures_of(service, version, today, year, selection, words)
+        year_figures = figures_of(service, version, today, year, selection, words)
+        late = late_of(engine, filters, listing.search, today, words)
         by_agency, by_month, total = view.compliance_of(year_figures, words), year_figures.months, year_figures.total
         late_agencies: dict[tuple[str, str], int] = defaultdict(int)
         for code, named_on, count in late:
@@ -341,7 +355,7 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         if isinstance(who, Response):
             return who
         service, now = current(), clock()
-        lang = view.negotiate(request)
+        lang = who.language
         body = await cached(request, service, now, lang, "home",
                             lambda version: home_page(request, service, now, lang, version))
         # A filter that cannot be read (a day past 2200, an unknown agency) is left out and said on
@@ -423,7 +437,7 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         outside = report.year_outside(service.plan.years, year)
         if outside:
             return Response(f"no report: the year {outside}\n", status_code=404, media_type="text/plain; charset=utf-8")
-        lang = view.negotiate(request)
+        lang = who.language
         today = service.timing.local_day(now)
         table = await LANES.heavy(service.compliance, year, now, lang)
         meta = service.plan.file.plan

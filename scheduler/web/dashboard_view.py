@@ -451,11 +451,10 @@ class Tally:
             return
         self.owed += 1
         answered = state in ANSWERED and submitted_on is not None
-        if not answered:
-            if due < today:
-                self.missing += 1
-            else:
-                self.pending += 1
+        if due >= today:  # not yet due, answered or not: the rate counts only deadlines that have come
+            self.pending += 1
+        elif not answered:
+            self.missing += 1
         elif submitted_on <= due:
             self.on_time += 1
         else:

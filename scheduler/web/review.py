@@ -410,7 +410,7 @@ def routes(auth: Auth, guard) -> list[Route]:
                                 error: str | None = None, values: dict | None = None) -> Response:
         service, now = current(), clock()
         found = await run_in_threadpool(service.history, oid)
-        if found is None or not visitor.person.sees(found[0].agency):
+        if found is None or not visitor.person.sees(found[0].agency, found[0].recipient):
             return auth.refusal(request, 404, "not_found", visitor.language)
         row, submission, ledger = found
         shown = await run_in_threadpool(answer.show, service.engine, oid, service.timing.zone)

@@ -220,9 +220,15 @@ def test_a_focal_point_answers_several_deadlines_with_a_document_and_sees_only_h
     page = browser.get("/my?done=answer")[2]
     assert 'id="done"' in page and 'id="a-7:finance:2022"' in page
     # another agency's focal point can neither see nor download it
+    other = web.signed_in("focal@gpo.example.kz")
+    assert other.get(f"/files/{stored.id}")[0] == 404
+    assert other.get("/occurrences/7:finance:2022")[0] == 404
+    assert "7:finance:2022" not in other.get("/my")[2]
+    # the coordinator's focal point (the Ministry of Internal Affairs in 2022) reads the whole plan,
+    # as her digest's links need, and answers nothing but her own
     askar = web.signed_in("askar@mvd.example.kz")
-    assert askar.get(f"/files/{stored.id}")[0] == 404
-    assert askar.get("/occurrences/7:finance:2022")[0] == 404
+    status, _, page = askar.get("/occurrences/7:finance:2022")
+    assert status == 200 and "<form method=\"post\" action=\"/my/answer\"" not in page and "/act\"" not in page
     assert "7:finance:2022" not in askar.get("/my")[2]
     # a supervisor sees his agency's page but has no form to answer with
     ivanov = web.signed_in("ivanov@minfin.example.kz")

@@ -86,3 +86,15 @@ def test_a_non_latin_mailbox_name_is_refused_unless_the_server_takes_smtputf8(sh
     assert "contacts.csv:2" in message and "айгүл@денсаулық.қаз" in message and "SCHEDULER_SMTP_UTF8" in message
     (contact,) = load_contacts(path, shipped_plan, smtputf8=True)
     assert contact.email == "айгүл@xn--80ahdziyp9dx5b.xn--80ao21a"
+
+
+def test_a_phone_column_may_follow(shipped_plan, write_csv):
+    """`phone` is optional: the focal point's number, which her supervisors' and heads' escalations say."""
+    path = write_csv("agency,name,email,role,language,phone\n"
+                     "finance,Айгүл Серікова,aigul@minfin.example.kz,focal,kk, +7  7172 74-00-00 \n"
+                     "finance,Пётр Иванов,ivanov@minfin.example.kz,supervisor,ru,\n")
+    assert [c.phone for c in load_contacts(path, shipped_plan)] == ["+7 7172 74-00-00", None]
+    assert load_contacts(write_csv(HEADER + "mvd,Асқар,x@example.kz,focal,kk\n"), shipped_plan)[0].phone is None
+    with pytest.raises(ContactsError, match="the phone is longer than 40 characters"):
+        load_contacts(write_csv("agency,name,email,role,language,phone\nmvd,Асқар,x@example.kz,focal,kk," + "1" * 41 + "\n"),
+                      shipped_plan)

@@ -132,8 +132,9 @@ def test_every_item_of_every_email_opens_for_her_without_a_session(site, smtp_se
     assert '<html lang="ru">' in page and cards(page, "focus") == ids_of(supervisor), "his language, his email's deadlines"
     assert "Сроки из вашего письма" in page and 'data-answer="' not in page, "a supervisor reads, answers nothing"
     # another body's focal point, with her own session, gets 404 for it; with the link, it is not hers
-    askar = web.signed_in("askar@mvd.example.kz")
-    assert askar.get(f"/occurrences/{listed[0][1]}")[0] == 404
+    # (the prosecutor's: the working body's focal points read the whole plan, as the digest's readers)
+    other = web.signed_in("focal@gpo.example.kz")
+    assert other.get(f"/occurrences/{listed[0][1]}")[0] == 404
 
     # she answers one from its own page; the acknowledgement's links open on it too
     browser = web.client()

@@ -7,6 +7,7 @@ whatever the browser's, its own words, no sideways scrolling on the phone."""
 
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 
@@ -14,10 +15,11 @@ import pytest
 
 from scheduler.app import users
 from tests.conftest import ROOT
-from tests.integration.test_personal_links import LINK, NOW, PDF, site  # noqa: F401 - the fixture
+from tests.integration.test_personal_links import NOW, PDF, site  # noqa: F401 - the fixture
 from tests.integration.web_client import field
 
 SCRIPT = ROOT / "tests" / "js" / "guide.mjs"
+EMAIL_LINK = re.compile(r"(https?://\S+/l/[A-Za-z0-9_.-]+\?items=[^\s>]+)")
 OUT = ROOT / "docs" / "screenshots"
 FOCAL = {"kk": ("aigul@minfin.example.kz", "7:finance:2022"), "ru": ("focal@enbek.example.kz", None)}
 # What each page says, in each language, where a reader looks first.
@@ -55,7 +57,7 @@ def test_the_guides_screenshots_show_each_page_in_its_readers_language(site, smt
         message = received[0]
         html = tmp_path / f"{lang}-email.html"
         html.write_text(message.get_body(("html",)).get_content(), encoding="utf-8")
-        link = LINK.search(message.get_body(("plain",)).get_content()).group(1)
+        link = EMAIL_LINK.search(message.get_body(("plain",)).get_content()).group(1)  # her page on its deadlines
         answered = message["X-Scheduler-Occurrences"].split(", ")[0]
         # She answers her first deadline (as the page's form does), so the guide can show it answered.
         client = web.signed_in(email)
@@ -88,7 +90,7 @@ def test_the_guides_screenshots_show_each_page_in_its_readers_language(site, smt
         if shown["scrollWidth"] > int(width):
             wrong.append((shown["name"], "scrolls sideways", shown["scrollWidth"]))
         if WORDS[kind][lang] not in shown["text"]:
-            wrong.append((shown["name"], "does not say", WORDS[kind][lang], shown["text"][:200]))
+            wrong.append((shown["name"], shown["path"], "does not say", WORDS[kind][lang], shown["text"][:600]))
         assert (OUT / f"{shown['name']}.png").stat().st_size > 5_000
     assert wrong == [], "\n".join(map(str, wrong))
     # The guides show exactly these: a screenshot named in a guide and not taken fails the manual's build.

@@ -130,7 +130,7 @@ class _Plain:
 # Emails the server has taken are marked sent once this many wait, or MARK_DELAY seconds after the
 # first of them was taken, whichever comes first; one marking at a time, which takes all that wait.
 # A kill -9 can cost at most these (and the ones being marked): they go out again.
-MARK_EVERY = 25
+MARK_EVERY = 50
 MARK_DELAY = 0.1
 MARK_BUDGET = 120.0  # seconds a marking waits for a database that dropped its connections
 CLAIM_BUDGET = 30.0  # and a claim (nothing is lost by giving up: the rows stay claimable)

@@ -120,6 +120,28 @@ def routes(auth: Auth, guard) -> list[Route]:
     def client_of(request: Request) -> str | None:
         return request.client.host if request.client else None
 
+    async def queue_reviewer(request: Request) -> Visitor | Response:
+        """The signed-in reviewer (or admin) of the queue's pages; otherwise the answer to give."""
+        visitor = await auth.visitor(request)
+        if isinstance(visitor, Response):
+            return visitor
+        if not visitor.person.reviews:
+            return auth.refusal(request, 403, "reviewers_only", visitor.language, back="/review", back_key="back_to_queue")
+        return visitor
+
+    async def reviewer_form(request: Request, purpose: str):
+        """(visitor, form) of a reviewer's post whose form token is good for `purpose`; otherwise
+        the answer to give."""
+        visitor = await queue_reviewer(request)
+        if isinstance(visitor, Response):
+            return visitor
+        form = await _read_form(request)
+        if isinstance(form, Response):
+            return form
+        if not auth.token_ok(request, visitor, purpose, (form.get("csrf") or [""])[0].strip()):
+            return auth.message(request, 403, "stale", visitor.language)
+        return visitor, form
+
     # --- the queue, closing a history ---------------------------------------------------------------
 
     async def render_queue(request: Request, visitor: Visitor, status: int = 200, *, error: str | None = None,
@@ -169,17 +191,11 @@ def routes(auth: Auth, guard) -> list[Route]:
     async def close_history(request: Request) -> Response:
         """The close-a-history form: first how many it would close (the confirmation), then, with
         `confirm` and that number, closing them in one transaction."""
-        visitor = await auth.visitor(request)
-        if isinstance(visitor, Response):
-            return visitor
-        if not visitor.person.reviews:
-            return auth.refusal(request, 403, "reviewers_only", visitor.language, back="/review", back_key="back_to_queue")
-        form = await _read_form(request)
-        if isinstance(form, Response):
-            return form
+        found = await reviewer_form(request, "close-history")
+        if isinstance(found, Response):
+            return found
+        visitor, form = found
         field = lambda name: (form.get(name) or [""])[0].strip()  # noqa: E731
-        if not auth.token_ok(request, visitor, "close-history", field("csrf")):
-            return auth.message(request, 403, "stale", visitor.language)
         service, now = current(), clock()
         words = lambda key, **given: auth.page_words(visitor, key, **given)  # noqa: E731
         values = {name: field(name) for name in ("agency", "year", "before", "reason")}
@@ -232,16 +248,10 @@ def routes(auth: Auth, guard) -> list[Route]:
         which lists them; then, with `confirm`, each accepted in its own transaction with the version
         the queue showed — one that someone changed meanwhile, or that was accepted already, is
         named and left as it is, the others accepted. Each acceptance is the event `accept` writes."""
-        visitor = await auth.visitor(request)
-        if isinstance(visitor, Response):
-            return visitor
-        if not visitor.person.reviews:
-            return auth.refusal(request, 403, "reviewers_only", visitor.language, back="/review", back_key="back_to_queue")
-        form = await _read_form(request)
-        if isinstance(form, Response):
-            return form
-        if not auth.token_ok(request, visitor, "accept-answers", (form.get("csrf") or [""])[0]):
-            return auth.message(request, 403, "stale", visitor.language)
+        found = await reviewer_form(request, "accept-answers")
+        if isinstance(found, Response):
+            return found
+        visitor, form = found
         chosen = picks((form.get("one") or []) or (form.get("pick") or []))
         if chosen is None or len(chosen) > MAX_PICKS:
             return await render_queue(request, visitor, 400, error=auth.page_words(visitor, "not_found"))
@@ -294,11 +304,9 @@ def routes(auth: Auth, guard) -> list[Route]:
                          csrf_out=auth.token(visitor, "sign-out") if visitor.session else None)
 
     async def backlog_page(request: Request) -> Response:
-        visitor = await auth.visitor(request)
+        visitor = await queue_reviewer(request)
         if isinstance(visitor, Response):
             return visitor
-        if not visitor.person.reviews:
-            return auth.refusal(request, 403, "reviewers_only", visitor.language, back="/review", back_key="back_to_queue")
         agency = request.query_params.get("agency", "")
         if agency and current().plan.agency(agency) is None:
             return await render_backlog(request, visitor, "", 404, error=auth.page_words(visitor, "unknown_agency"))
@@ -309,11 +317,9 @@ def routes(auth: Auth, guard) -> list[Route]:
         its own submission (the same letter, date received, text and documents), as the single
         paper entry records it. The whole form is checked first: a deadline that is not the body's,
         or not owed, is named and nothing is stored."""
-        visitor = await auth.visitor(request)
+        visitor = await queue_reviewer(request)
         if isinstance(visitor, Response):
             return visitor
-        if not visitor.person.reviews:
-            return auth.refusal(request, 403, "reviewers_only", visitor.language, back="/review", back_key="back_to_queue")
         service, now = current(), clock()
         form = await read_form(request, service.settings.max_upload_mb << 20)
         if isinstance(form, Response):

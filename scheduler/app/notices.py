@@ -207,9 +207,9 @@ def compose_group(service, group: Sequence[NotificationRow], message_id: str, no
             submissions = {s.id: s for s in db.exec(select(SubmissionRow).where(col(SubmissionRow.id).in_(ids)))}
             documents = dict(db.exec(select(FileRow.submission_id, func.count()).where(col(FileRow.submission_id).in_(ids))
                                      .group_by(FileRow.submission_id)).all())
-        if kind == ANSWER_RECEIVED:
+        if kind == ANSWER_RECEIVED and first.agency is None:  # to staff: the queue is theirs
             letterhead = service.letterhead(language, now)
-        else:
+        else:  # a body's people, the coordinator's focal points standing in for staff too: their link
             letterhead = service.letterhead(language, now, None, service.personal_link(db, first.recipient, now))
     day = lambda value: dt.date.fromisoformat(value) if value else None  # noqa: E731
     notices = []
@@ -236,4 +236,4 @@ def compose_group(service, group: Sequence[NotificationRow], message_id: str, no
             state=event.to_state,
         ))
     return compose.notice(kind, to, notices, letterhead, now, message_id,
-                          review_url=f"{base}/review" if kind == ANSWER_RECEIVED else None)
+                          review_url=f"{base}/review" if kind == ANSWER_RECEIVED and first.agency is None else None)

@@ -157,11 +157,15 @@ def test_without_reviewers_the_coordinator_hears_of_answers(service_at, smtp_ser
     digests = smtp_server.mailbox.by_step("digest")
     assert digests and {to(m) for m in received} == {to(m) for m in digests} == {ASKAR}
     assert "Құрметті Асқар Нұрланов," in text(received[0])
+    # not staff: his own personal link (the deadlines' pages open for him after it), no queue's
+    assert "/l/" in text(received[0]) and "/review" not in text(received[0])
 
     staff(service, ("reviewer@gov.kz", "reviewer"), ("admin@gov.kz", "admin"))
     submit(service, at(12, 5, 10), oid="6:finance:2022", actor=REVIEWER)
     service.tick(at(12, 5, 10, 1))
-    assert [to(m) for m in notices_of(smtp_server.mailbox, notices.ANSWER_RECEIVED)[1:]] == ["admin@gov.kz"]
+    told = notices_of(smtp_server.mailbox, notices.ANSWER_RECEIVED)[1:]
+    assert [to(m) for m in told] == ["admin@gov.kz"]
+    assert "/review" in text(told[0]) and "/l/" not in text(told[0]), "staff: the queue, signed in as staff sign in"
 
 
 def serve(service, clock):

@@ -29,6 +29,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler import metrics
+from scheduler.clocks import clock as wall_clock
 from scheduler.errors import SchedulerError
 from scheduler.service import Service
 from scheduler.store.ledger import lapse_of_claims
@@ -190,7 +191,7 @@ class Daemon:
         # Sessions and sign-in links expire by the real time, also while the clock replays the past.
         app = create_app(lambda: self.service, self._clock, credential, secret_key=secret_key,
                          reload_problem=lambda: self.reload_problem, replay=self._replay,
-                         wall=lambda: dt.datetime.now(dt.timezone.utc))
+                         wall=wall_clock)
         # Slow or stalled clients must not starve /healthz or the process's file descriptors:
         # - a request's head must arrive within 10 s, and the longest-waiting of too many such
         #   connections is dropped first (web/protocol.py; uvicorn alone waits forever for it);
@@ -232,7 +233,7 @@ class Daemon:
         zone = self.service.timing.zone
         scheduler = self._scheduler = BackgroundScheduler(timezone=zone)
         scheduler.add_job(self.tick, IntervalTrigger(seconds=self._tick_every.total_seconds(), timezone=zone),
-                          id="tick", max_instances=1, coalesce=True, next_run_time=dt.datetime.now(zone))
+                          id="tick", max_instances=1, coalesce=True, next_run_time=wall_clock().astimezone(zone))
         if not self._replay:
             scheduler.add_job(self.tick, CronTrigger(day_of_week=policy.digest_weekday[:3], hour=policy.send_time.hour,
                                                      minute=policy.send_time.minute, timezone=zone),

@@ -17,7 +17,8 @@ from pathlib import Path
 import click
 
 from scheduler.cli import ISO_DATE, _plan, _settings, cli, plan_option
-from scheduler.cli.operations import _zone, clock, open_service, parse_instant
+from scheduler.cli.operations import _zone, open_service, parse_instant
+from scheduler.clocks import clock
 from scheduler.cli.output import table
 from scheduler.errors import BadInput
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import click
 
 from scheduler.cli import _plan, _settings, cli, plan_option
-from scheduler.cli.operations import clock, open_service
+from scheduler.cli.operations import open_service
+from scheduler.clocks import clock
 from scheduler.errors import BadInput
 
 

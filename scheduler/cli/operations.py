@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from scheduler.bounds import ROW_ID_MAX
+from scheduler.clocks import ReplayClock, clock
 from scheduler.cli import ISO_DATE, _plan, _settings, cli, plan_option
 from scheduler.cli.output import table
 from scheduler.errors import BadInput
@@ -48,23 +49,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def clock() -> dt.datetime:
-    """The only place that reads the wall clock; everything else is handed `now`."""
-    return dt.datetime.now(dt.timezone.utc)
-
-
-class ReplayClock:
-    """A clock that starts at `start` and runs `speed` times as fast as the wall clock: `run --clock`
-    replays a past stretch of the plan (for training, and to see it at work)."""
-
-    def __init__(self, start: dt.datetime, speed: float, wall=clock):
-        self.start, self.speed, self._wall = start, speed, wall
-        self._began = wall()
-
-    def __call__(self) -> dt.datetime:
-        return (self.start + (self._wall() - self._began) * self.speed).astimezone(dt.timezone.utc)
 
 
 def parse_instant(text: str | None, option: str, zone: ZoneInfo) -> dt.datetime:

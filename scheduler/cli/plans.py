@@ -89,7 +89,7 @@ def new_plan_command(path: Path, plan_id: str | None, title_kk: str | None, firs
     import re
     import tempfile
 
-    from scheduler.cli.operations import clock
+    from scheduler.clocks import clock
     from scheduler.errors import BadInput
     from scheduler.plan.skeleton import render
 

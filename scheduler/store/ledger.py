@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from scheduler.answers import LADDER_RUNS
+from scheduler.clocks import clock
 from scheduler.notify.ladder import OpenOccurrence, Planned
 from scheduler.store.db import session
 from scheduler.store.tables import NotificationRow, OccurrenceRow
@@ -54,7 +55,7 @@ CLAIM_LOCK = 0x636C61696D
 def lease_clock() -> dt.datetime:
     """The wall clock leases are measured on: a lease is about a process being alive, so a tick at a
     replayed or given instant (`tick --now`, `run --clock`) still holds its claims for real seconds."""
-    return dt.datetime.now(dt.timezone.utc)
+    return clock()
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:

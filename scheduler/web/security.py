@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler import templating
 from scheduler.app import throttle
+from scheduler.clocks import clock as wall_clock
 from scheduler.store.db import StoreError
 
 log = logging.getLogger("scheduler")
@@ -127,7 +128,7 @@ class LoginThrottle:
         `purpose`: the throttle's name in the table; `clock`: now, aware (default: the real time,
         not the replayed clock of `run --clock`: throttling keeps real time)."""
         self._engine, self.purpose, self.limit, self.window = engine, purpose, limit, window
-        self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._clock = clock or wall_clock
         self.what, self.counted = what, counted  # for the log line: what is refused, after how many what
         self._span = dt.timedelta(seconds=window)
         self._pruned = -math.inf  # time.monotonic() of the last deletion

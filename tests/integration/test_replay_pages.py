@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 
 from scheduler.app import local_admin
-from scheduler.cli.operations import ReplayClock
+from scheduler.clocks import ReplayClock
 from scheduler.store.db import session
 from scheduler.web.app import create_app
 from tests.integration.test_sign_in import ask, eventually, link_in, open_link

@@ -123,7 +123,7 @@ def build_store(url: str, obligations: int, scratch: Path) -> int:
 def serve(url: str, obligations: int, port: int) -> None:
     """The server process: the daemon's HTTP app on the store, until stdin closes or SIGTERM."""
     from scheduler.daemon import Daemon
-    from scheduler.service import Service
+    from scheduler.app.context import Context
     from scheduler.settings import Settings
     from scheduler.store.db import connect
     from scheduler.transport import MaildirTransport
@@ -132,7 +132,7 @@ def serve(url: str, obligations: int, port: int) -> None:
         plan = _plan(obligations, Path(scratch))
         settings = Settings(database_url=url, secret_key_file=str(Path(scratch) / "secret.key"),
                             http_host="127.0.0.1", http_port=port)
-        service = Service(settings, plan, connect(url), MaildirTransport(str(Path(scratch) / "mail")))
+        service = Context(settings, plan, connect(url), MaildirTransport(str(Path(scratch) / "mail")))
         daemon = Daemon(service, lambda: service, lambda: NOW)
         server, thread = daemon.serve_http("127.0.0.1", port, CREDENTIAL)
         print("ready", flush=True)

@@ -39,7 +39,8 @@ from bench.common import Row, print_table  # noqa: E402
 from scheduler.notify import compose  # noqa: E402
 from scheduler.notify.ladder import Planned  # noqa: E402
 from scheduler.plan import load_plan  # noqa: E402
-from scheduler.service import Service, TickReport  # noqa: E402
+from scheduler.app.context import Context  # noqa: E402
+from scheduler.app.tick import TickReport  # noqa: E402
 from scheduler.settings import Settings  # noqa: E402
 from scheduler.store.db import connect, migrate, session  # noqa: E402
 from scheduler.store.ledger import record  # noqa: E402
@@ -47,6 +48,7 @@ from scheduler.store.sync import sync  # noqa: E402
 from scheduler.store.tables import NotificationRow, OccurrenceRow  # noqa: E402
 from scheduler.transport import SmtpTransport  # noqa: E402
 from scheduler.transport.smtp import CONCURRENCY  # noqa: E402
+from scheduler.app.tick import deliver  # noqa: E402
 
 NOW = dt.datetime(2022, 11, 25, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=6)))
 
@@ -171,7 +173,7 @@ def whole_tick(url: str, port: int, count: int, runs: int = 5) -> tuple[float, f
             plant(engine, contacts)
             capture = Capture()
             report = TickReport()
-            Service(settings, plan, engine, capture).deliver(NOW, report)
+            deliver(Context(settings, plan, engine, capture), NOW, report)
             emails = len(capture.sent)
             assert report.emails_sent == emails and not report.errors, report
             tick = bare = float("inf")
@@ -180,10 +182,10 @@ def whole_tick(url: str, port: int, count: int, runs: int = 5) -> tuple[float, f
                 asyncio.run(bare_bytes(port, capture.sent))
                 bare = min(bare, time.perf_counter() - started)
                 plant(engine, contacts)
-                service = Service(settings, plan, engine, SmtpTransport("127.0.0.1", port, tls="none"))
+                service = Context(settings, plan, engine, SmtpTransport("127.0.0.1", port, tls="none"))
                 report = TickReport()
                 started = time.perf_counter()
-                service.deliver(NOW, report)
+                deliver(service, NOW, report)
                 tick = min(tick, time.perf_counter() - started)
                 assert report.emails_sent == emails and not report.errors, report
         finally:

@@ -34,12 +34,13 @@ import uvicorn  # noqa: E402
 from bench.common import Row, print_table  # noqa: E402
 from scheduler.feeds import tokens  # noqa: E402
 from scheduler.plan import load_plan  # noqa: E402
-from scheduler.service import Service  # noqa: E402
+from scheduler.app.context import Context  # noqa: E402
 from scheduler.settings import Settings  # noqa: E402
 from scheduler.store.db import connect, migrate  # noqa: E402
 from scheduler.store.tables import OccurrenceRow  # noqa: E402
 from scheduler.transport import MaildirTransport  # noqa: E402
 from scheduler.web.app import create_app  # noqa: E402
+from scheduler.feeds import serve  # noqa: E402
 
 NOW = dt.datetime(2022, 12, 1, 4, 0, tzinfo=dt.timezone.utc)
 
@@ -100,8 +101,8 @@ def measure(argv: list[str] | None = None) -> list[Row]:
         token = tokens.issue(engine, NOW, agency="finance")
 
         def cold():
-            service = Service(Settings(database_url=url), plan, engine, MaildirTransport(scratch))
-            return service.feed(token, NOW)
+            service = Context(Settings(database_url=url), plan, engine, MaildirTransport(scratch))
+            return serve.feed(service, token, NOW)
 
         body = cold().body
         cold_seconds = timed(cold)
@@ -109,9 +110,9 @@ def measure(argv: list[str] | None = None) -> list[Row]:
         assert len(props) == args.events
         bare_seconds = timed(lambda: bare(props))
 
-        service = Service(Settings(database_url=url), plan, engine, MaildirTransport(scratch))
-        service.feed(token, NOW)
-        warm = [timed(lambda: service.feed(token, NOW), repeat=1) for _ in range(50)]
+        service = Context(Settings(database_url=url), plan, engine, MaildirTransport(scratch))
+        serve.feed(service, token, NOW)
+        warm = [timed(lambda: serve.feed(service, token, NOW), repeat=1) for _ in range(50)]
 
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))

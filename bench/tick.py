@@ -47,7 +47,8 @@ from bench.common import Row, print_table  # noqa: E402
 from scheduler.answers import LADDER_RUNS  # noqa: E402
 from scheduler.notify.ladder import DIGEST  # noqa: E402
 from scheduler.plan import load_plan  # noqa: E402
-from scheduler.service import Service  # noqa: E402
+from scheduler.app.context import Context  # noqa: E402
+from scheduler.app.tick import plan_and_record, plan_due  # noqa: E402
 from scheduler.settings import Settings  # noqa: E402
 from scheduler.store.db import connect, migrate, session  # noqa: E402
 from scheduler.store.ledger import record  # noqa: E402
@@ -162,11 +163,11 @@ def best_of_each(functions, reset, repeat: int) -> list[tuple[float, object]]:
 def measure_backend(url: str, count: int, plan, levels) -> list[tuple]:
     engine = connect(url)
     migrate(engine)
-    service = Service(Settings(database_url=url), plan, engine, MaildirTransport(tempfile.mkdtemp()))
+    service = Context(Settings(database_url=url), plan, engine, MaildirTransport(tempfile.mkdtemp()))
     timing = service.timing
     fill(engine, count, max(levels), timing)
     with session(engine) as db:  # this week's digest went out with the week's first tick, as in a running daemon
-        record(db, [p for p in service.plan_due(db, NOW)[1] if p.step == DIGEST])
+        record(db, [p for p in plan_due(service, db, NOW)[1] if p.step == DIGEST])
     with engine.connect() as connection:
         ledger_from = connection.execute(select(func.max(NotificationRow.__table__.c.id))).scalar() or 0
     low, high = timing.open_window(NOW)
@@ -202,7 +203,7 @@ def measure_backend(url: str, count: int, plan, levels) -> list[tuple]:
         return rows, notifications
 
     def real():
-        return service.plan_and_record(NOW)
+        return plan_and_record(service, NOW)
 
     results = []
     for level in levels:
@@ -225,15 +226,16 @@ RSS_SCRIPT = """
 import datetime as dt, json, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
+from scheduler.app.context import Context
+from scheduler.app.tick import tick
 from scheduler.plan import load_plan
-from scheduler.service import Service
 from scheduler.settings import Settings
 from scheduler.store.db import connect
 from scheduler.transport import MaildirTransport
 url, now = sys.argv[2], dt.datetime.fromisoformat(sys.argv[3])
 plan = load_plan(Path(sys.argv[1]) / "obligations.toml")
-service = Service(Settings(database_url=url), plan, connect(url), MaildirTransport(tempfile.mkdtemp()))
-report = service.tick(now)
+service = Context(Settings(database_url=url), plan, connect(url), MaildirTransport(tempfile.mkdtemp()))
+report = tick(service, now)
 status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
 print(json.dumps({"rss": int(status["VmRSS"].split()[0]) / 1024, "peak": int(status["VmHWM"].split()[0]) / 1024,
                   "planned": report.planned}))

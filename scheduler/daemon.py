@@ -2,7 +2,7 @@
 never holds a job per reminder: what is due is always decided from the database.
 
 SIGTERM and SIGINT stop it within systemd's stop timeout (TimeoutStopSec=30s in
-deploy/scheduler.service): the HTTP server stops accepting and gives requests in flight a few
+deploy/scheduler.ctx): the HTTP server stops accepting and gives requests in flight a few
 seconds, the delivery under way claims no further batch and finishes the one in hand, and whatever
 still runs after STOP_DEADLINE is left behind. SIGHUP reloads the plan and contacts, validated
 first: on any error the old plan keeps running, and /healthz and the metrics say so.
@@ -31,8 +31,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from scheduler import metrics
 from scheduler.clocks import clock as wall_clock
 from scheduler.errors import SchedulerError
-from scheduler.service import Service
+from scheduler.app.context import Context
 from scheduler.store.ledger import lapse_of_claims
+from scheduler.app import standing
+from scheduler.app.tick import tick
 
 log = logging.getLogger("scheduler")
 
@@ -88,12 +90,12 @@ def raise_open_files_limit() -> None:
 
 
 class Daemon:
-    def __init__(self, service: Service, reload: Callable[[], Service], clock: Callable[[], dt.datetime],
+    def __init__(self, ctx: Context, reload: Callable[[], Context], clock: Callable[[], dt.datetime],
                  tick_every: dt.timedelta = dt.timedelta(minutes=1), replay: bool = False):
         """`tick_every`: the wall-clock interval between ticks; `replay`: `clock` runs through a past
         stretch at speed, so ticks are driven by the interval only (the digest's hour is reached by
         the replayed clock, not by the wall clock's Monday)."""
-        self.service = service
+        self.ctx = ctx
         self._reload = reload
         self._clock = clock
         self._tick_every = tick_every
@@ -107,7 +109,7 @@ class Daemon:
     def measure(self, now: dt.datetime) -> None:
         """The overdue gauge, measured here once per tick rather than on every scrape of /metrics."""
         try:
-            rows = self.service.status(now)
+            rows = standing.by_agency(self.ctx, now)
         except Exception as error:  # noqa: BLE001 - the gauge keeps its last value; the tick's own error is logged
             log.warning("overdue gauge not measured now=%s error=%s", now.isoformat(), one_line(error))
             return
@@ -117,7 +119,7 @@ class Daemon:
         now = self._clock()  # the one read of the clock for this pass
         with self._lock:
             try:
-                self.service.tick(now)
+                tick(self.ctx, now)
             except SchedulerError as error:
                 log.error("tick failed now=%s error=%s", now.isoformat(), one_line(error))
             except Exception:  # a bug must not kill the daemon; it is logged with its traceback
@@ -132,11 +134,11 @@ class Daemon:
         if scheduler is None:
             return
         try:
-            lapse = lapse_of_claims(self.service.engine)
+            lapse = lapse_of_claims(self.ctx.engine)
         except SchedulerError as error:
             log.warning("claims' leases not read: %s", one_line(error))
             return
-        wall = self.service.lease_clock()
+        wall = self.ctx.lease_clock()
         if lapse is None or lapse <= wall:
             return
         at = lapse + dt.timedelta(seconds=1)
@@ -151,7 +153,7 @@ class Daemon:
                 return
         with self._lock_held():
             try:
-                self.service = self._reload()
+                self.ctx = self._reload()
             except Exception as error:  # noqa: BLE001 - whatever the cause, the running plan stays
                 if not isinstance(error, SchedulerError):
                     log.exception("reload crashed")
@@ -163,7 +165,7 @@ class Daemon:
                 return
             self.reload_problem = None
             metrics.last_reload_ok.set(1)
-            log.info("reloaded plan=%s", self.service.plan.source)
+            log.info("reloaded plan=%s", self.ctx.plan.source)
 
     @contextlib.contextmanager
     def _lock_held(self):
@@ -174,9 +176,9 @@ class Daemon:
 
     def _stopping(self) -> threading.Event:
         """The service's signal to its delivery loop: claim no further batch."""
-        event = getattr(self.service, "stopping", None)
+        event = getattr(self.ctx, "stopping", None)
         if event is None:
-            event = self.service.stopping = threading.Event()
+            event = self.ctx.stopping = threading.Event()
         return event
 
     def serve_http(self, host: str, port: int, credential=None) -> tuple[uvicorn.Server, threading.Thread]:
@@ -187,9 +189,9 @@ class Daemon:
 
         # The form key derives from the deployment's key: the same in every instance. Personal links
         # need the key whether or not there is an admin credential.
-        secret_key = load_or_create_key(self.service.settings.secret_key_file)
+        secret_key = load_or_create_key(self.ctx.settings.secret_key_file)
         # Sessions and sign-in links expire by the real time, also while the clock replays the past.
-        app = create_app(lambda: self.service, self._clock, credential, secret_key=secret_key,
+        app = create_app(lambda: self.ctx, self._clock, credential, secret_key=secret_key,
                          reload_problem=lambda: self.reload_problem, replay=self._replay,
                          wall=wall_clock)
         # Slow or stalled clients must not starve /healthz or the process's file descriptors:
@@ -207,7 +209,7 @@ class Daemon:
         # headers middleware); none named, none believed, whatever uvicorn's FORWARDED_ALLOW_IPS says:
         # the login and sign-in throttles count the address a request really comes from.
         # log_config=None: uvicorn's warnings go through this process's handler, one line each.
-        proxies = self.service.settings.proxies()
+        proxies = self.ctx.settings.proxies()
         if os.environ.get("FORWARDED_ALLOW_IPS"):  # as an older README advised
             log.warning("FORWARDED_ALLOW_IPS is not read: name the reverse proxies in SCHEDULER_TRUSTED_PROXIES")
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
@@ -229,8 +231,8 @@ class Daemon:
     def run(self, http: tuple[str, int, tuple[str, str] | None] | None = None, *, owns_process: bool = False) -> None:
         """Until SIGTERM or SIGINT. `owns_process` (the `run` command): stopping may end the process
         when something overruns its deadline, rather than let systemd kill it mid-write."""
-        policy = self.service.plan.policy
-        zone = self.service.timing.zone
+        policy = self.ctx.plan.policy
+        zone = self.ctx.timing.zone
         scheduler = self._scheduler = BackgroundScheduler(timezone=zone)
         scheduler.add_job(self.tick, IntervalTrigger(seconds=self._tick_every.total_seconds(), timezone=zone),
                           id="tick", max_instances=1, coalesce=True, next_run_time=wall_clock().astimezone(zone))
@@ -248,8 +250,8 @@ class Daemon:
         if http is not None:
             server, thread = self.serve_http(*http)
         scheduler.start()
-        log.info("started plan=%s database=%s transport=%s", self.service.plan.source,
-                 self.service.engine.url.render_as_string(hide_password=True), self.service.transport.name)
+        log.info("started plan=%s database=%s transport=%s", self.ctx.plan.source,
+                 self.ctx.engine.url.render_as_string(hide_password=True), self.ctx.transport.name)
         try:
             while not self._stop.is_set():
                 if self._reload_requested.wait(timeout=0.5):

@@ -144,6 +144,15 @@ def _outcome(row: OccurrenceRow, action: str, decision: Decision, values: dict, 
                    aware(values.get("next_step_at", row.next_step_at)), submission, values.get("version", row.version))
 
 
+def operator_submit(ctx, occurrence_id: str, at: dt.datetime, note: str | None, now: dt.datetime,
+                    client: str | None = None) -> tuple[bool, SubmissionRow]:
+    """A submission recorded by the operator (the dashboard's form without a sign-in), no earlier
+    than the plan's adoption; returns (new, row). A second submission keeps the first."""
+    done = submit(ctx.engine, ctx.timing, occurrence_id, at=at, now=now, note=note,
+                  earliest=ctx.plan.plan_of(occurrence_id).adopted, client=client)
+    return not done.repeat, done.submission
+
+
 def submit(
     engine: Engine,
     timing,

@@ -27,12 +27,13 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from scheduler.answers import LADDER_RUNS, OPEN, RETURNED, SUBMITTED
+from scheduler.notify import items
 from scheduler.notify.compose import DigestReport
 from scheduler.store.ledger import as_utc, aware
 from scheduler.store.tables import ContactRow, NotificationRow, OccurrenceRow
 
 if TYPE_CHECKING:
-    from scheduler.service import Service
+    from scheduler.app.context import Context
 
 UPCOMING_DAYS = 14  # "due soon": today and the 13 days after
 FAILURE_DAYS = 7  # undelivered emails of the last week
@@ -74,10 +75,10 @@ def started_on(db: Session, timing, now: dt.datetime) -> dt.date | None:
     return timing.local_day(aware(first))
 
 
-def report(service: Service, db: Session, now: dt.datetime, key: str, language: str) -> DigestReport:
+def report(ctx: Context, db: Session, now: dt.datetime, key: str, language: str) -> DigestReport:
     """This week's digest (`key`, "digest:2022-W48") in `language`, as of `now`."""
-    timing, plan = service.timing, service.plan
-    base = service.settings.public_base_url()
+    timing, plan = ctx.timing, ctx.plan
+    base = ctx.settings.public_base_url()
     today = timing.local_day(now)
     soon = today + dt.timedelta(days=UPCOMING_DAYS - 1)
     start = started_on(db, timing, now)
@@ -132,11 +133,11 @@ def report(service: Service, db: Session, now: dt.datetime, key: str, language: 
         found = {row.id: row for row in db.exec(select(OccurrenceRow).where(col(OccurrenceRow.id).in_(ids)))}
         result = []
         for oid in ids:
-            item = service.item(found[oid], language)
+            item = items.item(plan, found[oid], language)
             item = replace(item, title=cut(item.title, TITLE_CHARS), agency_name=cut(item.agency_name, NAME_CHARS),
                            form=None, recipient_name=None)
             # late: in working days, as the ladder counts them; to come: in calendar days
-            days = service.working_days_between(item.due, today) if item.due < today else (item.due - today).days
+            days = items.working_days_between(timing.calendar, item.due, today) if item.due < today else (item.due - today).days
             result.append(DigestReport.Line(item, occurrence_url(base, oid), days))
         return result
 

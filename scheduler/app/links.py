@@ -112,6 +112,16 @@ def url(base_url: str, key: bytes, db: Session, email: str, now: dt.datetime) ->
     return f"{base_url}{PATH}{mint(key, email, generation(db, email), now)}"
 
 
+def until(ctx, now: dt.datetime) -> dt.date:
+    """The last day a personal link made at `now` is good for (`ctx`: the use cases' context)."""
+    return ctx.timing.local_day(now + dt.timedelta(days=ctx.settings.link_days)) - dt.timedelta(days=1)
+
+
+def personal_link(ctx, db: Session, email: str, now: dt.datetime) -> tuple[str, dt.date]:
+    """The person's personal link as of `now`, and the last day it is good for."""
+    return url(ctx.settings.public_base_url(), ctx.link_key(), db, email, now), until(ctx, now)
+
+
 def revoke(engine: Engine, email: str, now: dt.datetime) -> tuple[int, int]:
     """Make every link of `email` minted so far stale and end its sessions: (new generation,
     sessions ended)."""

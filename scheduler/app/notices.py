@@ -46,7 +46,8 @@ from sqlmodel import Session, col, select
 
 from scheduler.answers import ACCEPT, CLOSE, EXTEND, REFUSE, REOPEN, REQUEST, RETURN, SUBMIT
 from scheduler.answers.machine import ADMIN, FOCAL, REVIEWER
-from scheduler.notify import compose
+from scheduler.app import links
+from scheduler.notify import compose, items
 from scheduler.store.db import session
 from scheduler.store.ledger import as_utc, aware
 from scheduler.store.tables import ContactRow, EventRow, FileRow, NotificationRow, OccurrenceRow, SubmissionRow, UserRow
@@ -186,15 +187,15 @@ def occurrence_url(base_url: str, occurrence_id: str) -> str:
 RECEIPTS = frozenset({ANSWER_RECEIVED, ANSWER_ACKNOWLEDGED})  # they say when the answer came, its letter, documents
 
 
-def compose_group(service, group: Sequence[NotificationRow], message_id: str, now: dt.datetime):
+def compose_group(ctx, group: Sequence[NotificationRow], message_id: str, now: dt.datetime):
     """The one email for a group of notices: the secretariat's answers received, or everything an
     agency's recipient is told of at once (`email_step`)."""
     first = group[0]
-    kind, language, zone = first.step, first.language, service.timing.zone
-    base = service.settings.public_base_url()
+    kind, language, zone = first.step, first.language, ctx.timing.zone
+    base = ctx.settings.public_base_url()
     to = compose.Recipient(first.recipient, first.name, language)
     local = lambda moment: aware(moment).astimezone(zone) if moment is not None else None  # noqa: E731
-    with session(service.engine) as db:
+    with session(ctx.engine) as db:
         events = {e.id: e for e in db.exec(select(EventRow).where(col(EventRow.id).in_([r.event_id for r in group])))}
         occurrences = {o.id: o for o in db.exec(select(OccurrenceRow).where(
             col(OccurrenceRow.id).in_(sorted({r.occurrence_id for r in group}))))}
@@ -208,9 +209,9 @@ def compose_group(service, group: Sequence[NotificationRow], message_id: str, no
             documents = dict(db.exec(select(FileRow.submission_id, func.count()).where(col(FileRow.submission_id).in_(ids))
                                      .group_by(FileRow.submission_id)).all())
         if kind == ANSWER_RECEIVED and first.agency is None:  # to staff: the queue is theirs
-            letterhead = service.letterhead(language, now)
+            letterhead = items.letterhead(ctx, language, now)
         else:  # a body's people, the coordinator's focal points standing in for staff too: their link
-            letterhead = service.letterhead(language, now, None, service.personal_link(db, first.recipient, now))
+            letterhead = items.letterhead(ctx, language, now, None, links.personal_link(ctx, db, first.recipient, now))
     day = lambda value: dt.date.fromisoformat(value) if value else None  # noqa: E731
     notices = []
     for r in group:
@@ -222,7 +223,7 @@ def compose_group(service, group: Sequence[NotificationRow], message_id: str, no
         submission = submissions.get(said.get("submission")) if receipt and said.get("submission") else None
         requested = said.get("requested")  # the date asked for, when the event settled a request
         notices.append(compose.Notice(
-            item=replace(service.item(occurrence, language), due=r.due),
+            item=replace(items.item(ctx.plan, occurrence, language), due=r.due),
             at=local(event.at),
             url=occurrence_url(base, r.occurrence_id),
             reason=said.get("reason"),

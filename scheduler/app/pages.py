@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from scheduler.answers import ACCEPTED, CLOSED, LADDER_RUNS, REQUEST, RETURN, SUBMITTED
 from scheduler.store.db import session
 from scheduler.store.order import plan_position
-from scheduler.store.tables import ContactRow, EventRow, FileRow, OccurrenceRow, SubmissionRow
+from scheduler.store.tables import ContactRow, EventRow, FileRow, NotificationRow, OccurrenceRow, SubmissionRow
 
 AHEAD = dt.timedelta(days=92)  # owed deadlines shown ahead of today (every overdue one is shown)
 BEHIND = dt.timedelta(days=366)  # answered ones shown by their due date back from today
@@ -212,3 +212,15 @@ def owed_of(engine: Engine, agency: str, today: dt.date, *, page: int = 1, size:
     """A body's deadlines still owed (open or returned), due by today + AHEAD, oldest first: what a
     paper backlog answers."""
     return agency_deadlines(engine, frozenset({agency}), today, owed_page=page, size=size)[0]
+
+
+def history(engine: Engine, occurrence_id: str):
+    """(occurrence, the submission in force or None, its ledger rows) or None when there is no such occurrence."""
+    with session(engine) as db:
+        row = db.get(OccurrenceRow, occurrence_id)
+        if row is None:
+            return None
+        ledger = list(db.exec(select(NotificationRow).where(NotificationRow.occurrence_id == occurrence_id)
+                              .order_by(NotificationRow.scheduled_at, NotificationRow.id)))
+        submission = db.get(SubmissionRow, row.submission_id) if row.submission_id is not None else None
+        return row, submission, ledger

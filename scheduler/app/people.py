@@ -120,3 +120,9 @@ def who(engine: Engine, email: str, scope: Scope | None = None) -> Person | None
     return Person(address, contacts[0].name if contacts else address, language,
                   user.role if user else None, {a: frozenset(r) for a, r in roles.items()},
                   reads_plan=bool(focal & scope.readers), told_of=told)
+
+
+def is_focal(engine: Engine, email: str) -> bool:
+    """Whether `email` is a focal point of some body (in the contacts as last synced)."""
+    with session(engine) as db:
+        return db.exec(select(ContactRow.id).where(ContactRow.email == email.lower(), ContactRow.role == "focal")).first() is not None

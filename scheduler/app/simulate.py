@@ -30,12 +30,12 @@ class Forecast(NamedTuple):
     state: str  # a ledger state (sent, skipped, failed, retry, pending, claimed, withdrawn) or "to send"
 
 
-def simulate(service, start: dt.date, end: dt.date) -> list[Forecast]:
-    timing = service.timing
+def simulate(ctx, start: dt.date, end: dt.date) -> list[Forecast]:
+    timing = ctx.timing
     first_window = timing.open_window(timing.instant(start))
     last_window = timing.open_window(timing.instant(end))
     span = (as_utc(timing.instant(start - dt.timedelta(days=1))), as_utc(timing.instant(end + dt.timedelta(days=1))))
-    with session(service.engine) as db:
+    with session(ctx.engine) as db:
         everything = open_occurrences(db, first_window[0], last_window[1])
         recorded = recorded_keys(db, [o.id for o in everything])
         table = NotificationRow.__table__.c
@@ -47,7 +47,7 @@ def simulate(service, start: dt.date, end: dt.date) -> list[Forecast]:
         history = list(db.exec(
             select(NotificationRow).where(col(NotificationRow.scheduled_at).between(*span)).order_by(NotificationRow.id)
         ))
-        directory = service.directory(db)
+        directory = ctx.directory(db)
     timeline = [
         Forecast(row.sent_at or row.scheduled_at, Planned(
             row.occurrence_id, row.step, row.recipient, row.name, row.language, row.agency, row.due, row.scheduled_at,

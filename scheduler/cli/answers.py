@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from scheduler.cli import ISO_DATE, _plan, _settings, cli, plan_option
-from scheduler.cli.operations import _zone, open_service, parse_instant
+from scheduler.cli.operations import _zone, open_context, parse_instant
 from scheduler.clocks import clock
 from scheduler.cli.output import table
 from scheduler.errors import BadInput
@@ -75,11 +75,11 @@ def _named(occurrence_id: str, error: BadInput) -> BadInput:
     return error if text.startswith(occurrence_id) else BadInput(f"{occurrence_id}: {text}")
 
 
-def _next_step(service, due: dt.date, moment: dt.datetime | None, occurrence_id: str = "") -> str:
+def _next_step(ctx, due: dt.date, moment: dt.datetime | None, occurrence_id: str = "") -> str:
     if moment is None:
         return "no reminder is left to send"
-    step = next((s.step for m, s in service.timing.steps_for(occurrence_id, due) if m == moment), "next step")
-    return f"reminders resume with {step} on {moment.astimezone(service.timing.zone).isoformat(timespec='minutes')}"
+    step = next((s.step for m, s in ctx.timing.steps_for(occurrence_id, due) if m == moment), "next step")
+    return f"reminders resume with {step} on {moment.astimezone(ctx.timing.zone).isoformat(timespec='minutes')}"
 
 
 @cli.command()
@@ -111,9 +111,9 @@ def submit(plan_path, occurrence_id, at_text, ref, ref_date, text, files, note, 
         documents = [_read_document(path, settings.max_upload_mb) for path in files]
     except BadInput as error:
         raise _named(occurrence_id, error) from None
-    service = open_service(settings, plan)
+    ctx = open_context(settings, plan)
     with _hinted(plan, occurrence_id):
-        done = answer.submit(service.engine, service.timing, occurrence_id, at=at, now=clock(), actor=actor, ref=ref,
+        done = answer.submit(ctx.engine, ctx.timing, occurrence_id, at=at, now=clock(), actor=actor, ref=ref,
                              ref_date=ref_date.date() if ref_date else None, text=text, note=note, uploads=documents,
                              earliest=plan.plan_of(occurrence_id).adopted, held_on=held_on.date() if held_on else None,
                              event=event_of(plan, occurrence_id))
@@ -150,9 +150,9 @@ def _act(plan_path, occurrence_id: str, action: str, by: str | None, **extra):
     actor = _actor(by, occurrence_id)
     if extra.get("until") is not None:
         _check_extension(plan, occurrence_id, extra["until"])
-    service = open_service(settings, plan)
+    ctx = open_context(settings, plan)
     with _hinted(plan, occurrence_id):
-        return service, answer.act(service.engine, service.timing, occurrence_id, action, now=clock(), actor=actor, **extra)
+        return ctx, answer.act(ctx.engine, ctx.timing, occurrence_id, action, now=clock(), actor=actor, **extra)
 
 
 @contextmanager
@@ -190,8 +190,8 @@ def accept(plan_path, occurrence_id, by) -> None:
 @by_option
 def return_command(plan_path, occurrence_id, reason, by) -> None:
     """Send the answer back: owed again, the ladder resumes from the next step due."""
-    service, done = _act(plan_path, occurrence_id, "return", by, reason=reason)
-    print(f"{occurrence_id}: returned (was {done.before}); {_next_step(service, done.due, done.next_step_at, occurrence_id)}")
+    ctx, done = _act(plan_path, occurrence_id, "return", by, reason=reason)
+    print(f"{occurrence_id}: returned (was {done.before}); {_next_step(ctx, done.due, done.next_step_at, occurrence_id)}")
 
 
 @cli.command()
@@ -225,8 +225,8 @@ def close(plan_path, occurrence_id, agency, year, before, reason, by) -> None:
                        "nothing closed")
     backlog.check(selection, plan)
     actor = _actor(by)
-    service = open_service(_settings(), plan)
-    closed = backlog.close(service.engine, service.timing, selection, reason=reason, now=clock(), actor=actor)
+    ctx = open_context(_settings(), plan)
+    closed = backlog.close(ctx.engine, ctx.timing, selection, reason=reason, now=clock(), actor=actor)
     print(f"{len(closed)} closed ({selection.described()}); no more reminders for them")
 
 
@@ -237,8 +237,8 @@ def close(plan_path, occurrence_id, agency, year, before, reason, by) -> None:
 @by_option
 def reopen(plan_path, occurrence_id, reason, by) -> None:
     """Undo the latest submission, acceptance or closing: back to the state before it."""
-    service, done = _act(plan_path, occurrence_id, "reopen", by, reason=reason)
-    ladder = _next_step(service, done.due, done.next_step_at, occurrence_id) if done.next_step_at or done.after in ("open", "returned") \
+    ctx, done = _act(plan_path, occurrence_id, "reopen", by, reason=reason)
+    ladder = _next_step(ctx, done.due, done.next_step_at, occurrence_id) if done.next_step_at or done.after in ("open", "returned") \
         else "no reminders while it is " + done.after
     print(f"{occurrence_id}: reopened: {done.after} (was {done.before}); {ladder}")
 
@@ -255,13 +255,13 @@ def extend(plan_path, occurrence_id, until, revoke, reason, by) -> None:
     if (until is None) == (not revoke):
         raise BadInput(f"{occurrence_id}: give --to DATE or --revoke (one of them)")
     if revoke:
-        service, done = _act(plan_path, occurrence_id, "revoke-extension", by, reason=reason)
+        ctx, done = _act(plan_path, occurrence_id, "revoke-extension", by, reason=reason)
         print(f"{occurrence_id}: extension revoked: due {done.due.isoformat()} (the plan's date); "
-              f"{_next_step(service, done.due, done.next_step_at, occurrence_id)}")
+              f"{_next_step(ctx, done.due, done.next_step_at, occurrence_id)}")
         return
-    service, done = _act(plan_path, occurrence_id, "extend", by, reason=reason, until=until.date())
+    ctx, done = _act(plan_path, occurrence_id, "extend", by, reason=reason, until=until.date())
     print(f"{occurrence_id}: due extended to {done.due.isoformat()} (the plan: {done.plan_due.isoformat()}); "
-          f"{_next_step(service, done.due, done.next_step_at, occurrence_id)}")
+          f"{_next_step(ctx, done.due, done.next_step_at, occurrence_id)}")
 
 
 @cli.command()
@@ -274,9 +274,9 @@ def show(plan_path, occurrence_id, fmt) -> None:
 
     settings = _settings()
     plan = _plan(plan_path)
-    service = open_service(settings, plan)
+    ctx = open_context(settings, plan)
     with _hinted(plan, occurrence_id):
-        shown = answer.show(service.engine, occurrence_id, service.timing.zone)
+        shown = answer.show(ctx.engine, occurrence_id, ctx.timing.zone)
     from scheduler.calendar.periods import period_info, split_id
 
     info = period_info(plan, *split_id(occurrence_id)) if split_id(occurrence_id) else None
@@ -343,8 +343,8 @@ def users_add(plan_path, email, role, language) -> None:
     from scheduler.app import users as staff
 
     settings = _settings()
-    service = open_service(settings, _plan(plan_path))
-    row, again = staff.add(service.engine, email, role, clock(), smtputf8=settings.smtp_utf8, language=language)
+    ctx = open_context(settings, _plan(plan_path))
+    row, again = staff.add(ctx.engine, email, role, clock(), smtputf8=settings.smtp_utf8, language=language)
     said = f", language {row.language}" if row.language else ""
     print(f"{row.email}: {'enabled again' if again else 'added'} as {row.role}{said}")
 
@@ -357,8 +357,8 @@ def users_language(plan_path, email, language) -> None:
     """Set a user's own language (her pages and emails)."""
     from scheduler.app import users as staff
 
-    service = open_service(_settings(), _plan(plan_path))
-    row = staff.set_language(service.engine, email, language)
+    ctx = open_context(_settings(), _plan(plan_path))
+    row = staff.set_language(ctx.engine, email, language)
     print(f"{row.email}: language {row.language}")
 
 
@@ -369,9 +369,9 @@ def users_list(plan_path) -> None:
     from scheduler.app import users as staff
     from scheduler.store.ledger import aware
 
-    service = open_service(_settings(), _plan(plan_path))
-    local = lambda moment: aware(moment).astimezone(service.timing.zone).isoformat(timespec="minutes") if moment else ""  # noqa: E731
-    rows = [[u.email, u.role, u.language or "", local(u.created_at), local(u.disabled_at)] for u in staff.listing(service.engine)]
+    ctx = open_context(_settings(), _plan(plan_path))
+    local = lambda moment: aware(moment).astimezone(ctx.timing.zone).isoformat(timespec="minutes") if moment else ""  # noqa: E731
+    rows = [[u.email, u.role, u.language or "", local(u.created_at), local(u.disabled_at)] for u in staff.listing(ctx.engine)]
     sys.stdout.write(table(["email", "role", "language", "added", "disabled"], rows))
 
 
@@ -382,8 +382,8 @@ def users_disable(plan_path, email) -> None:
     """Disable a user: kept in the records, no longer able to act."""
     from scheduler.app import users as staff
 
-    service = open_service(_settings(), _plan(plan_path))
-    row = staff.disable(service.engine, email, clock())
+    ctx = open_context(_settings(), _plan(plan_path))
+    row = staff.disable(ctx.engine, email, clock())
     print(f"{row.email}: disabled")
 
 

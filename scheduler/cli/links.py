@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from scheduler.cli import _plan, _settings, cli, plan_option
-from scheduler.cli.operations import open_service
+from scheduler.cli.operations import open_context
 from scheduler.clocks import clock
 from scheduler.errors import BadInput
 
@@ -16,10 +16,10 @@ def links() -> None:
     """Personal links: the URL in every email that signs its person in."""
 
 
-def _person(service, email: str):
+def _person(ctx, email: str):
     from scheduler.app import people
 
-    person = people.who(service.engine, email)
+    person = people.who(ctx.engine, email)
     if person is None:
         raise BadInput(f"{email}: neither a contact (run `scheduler sync`?) nor an enabled user "
                        "(`scheduler users add EMAIL --role …`)")
@@ -31,14 +31,15 @@ def _person(service, email: str):
 @click.argument("email")
 def links_issue(plan_path, email) -> None:
     """Print a person's personal link (good for SCHEDULER_LINK_DAYS days); the URL is the last line."""
+    from scheduler.app import links as personal
     from scheduler.store.db import session
 
     settings = _settings()
-    service = open_service(settings, _plan(plan_path))
-    person = _person(service, email)
+    ctx = open_context(settings, _plan(plan_path))
+    person = _person(ctx, email)
     now = clock()
-    with session(service.engine) as db:
-        url, until = service.personal_link(db, person.email, now)
+    with session(ctx.engine) as db:
+        url, until = personal.personal_link(ctx, db, person.email, now)
     what = person.staff_role or ", ".join(sorted({r for roles in person.roles.values() for r in roles}))
     print(f"personal link for {person.email} ({what}), good until {until.isoformat()}; anyone who has it "
           "signs in as this person:")
@@ -53,9 +54,9 @@ def links_revoke(plan_path, email) -> None:
     emails carry a new link."""
     from scheduler.app import links as personal
 
-    service = open_service(_settings(), _plan(plan_path))
+    ctx = open_context(_settings(), _plan(plan_path))
     address = email.strip().lower()
     if "@" not in address:
         raise BadInput(f"{email!r} is not an email address")
-    generation, ended = personal.revoke(service.engine, address, clock())
+    generation, ended = personal.revoke(ctx.engine, address, clock())
     print(f"{address}: every link issued so far is revoked (generation {generation}); {ended} session(s) ended")

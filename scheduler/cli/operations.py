@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from scheduler.plan import Plan
-    from scheduler.service import Service
+    from scheduler.app.context import Context
     from scheduler.settings import Settings
 
 # The store, the service and the transports are imported inside the commands that use them: the
@@ -67,10 +67,10 @@ def parse_instant(text: str | None, option: str, zone: ZoneInfo) -> dt.datetime:
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
-def open_service(settings: Settings, plan: Plan, *, migrate_schema: bool = False) -> Service:
-    """The service on the configured database. Only sync and run create or migrate the schema
+def open_context(settings: Settings, plan: Plan, *, migrate_schema: bool = False) -> Context:
+    """The use cases' context on the configured database. Only sync and run create or migrate the schema
     (`migrate_schema`); every other command checks that it is current and changes nothing."""
-    from scheduler.service import Service
+    from scheduler.app.context import Context
     from scheduler.store.db import check_schema, connect, migrate
     from scheduler.transport import for_settings
 
@@ -79,7 +79,7 @@ def open_service(settings: Settings, plan: Plan, *, migrate_schema: bool = False
         migrate(engine)
     else:
         check_schema(engine)
-    return Service(settings, plan, engine, for_settings(settings))
+    return Context(settings, plan, engine, for_settings(settings))
 
 
 def _zone(settings: Settings, plan: Plan) -> ZoneInfo:
@@ -88,14 +88,14 @@ def _zone(settings: Settings, plan: Plan) -> ZoneInfo:
     return ZoneInfo(settings.timezone or plan.policy.timezone)
 
 
-def _service_at(plan_path: Path | None, now_text: str | None) -> tuple[Service, dt.datetime]:
-    """The service on the configured database, and the --now instant (the clock when not given)."""
+def _context_at(plan_path: Path | None, now_text: str | None) -> tuple[Context, dt.datetime]:
+    """The use cases' context on the configured database, and the --now instant (the clock when not given)."""
     settings = _settings()
     plan = _plan(plan_path)
-    return open_service(settings, plan), parse_instant(now_text, "--now", _zone(settings, plan))
+    return open_context(settings, plan), parse_instant(now_text, "--now", _zone(settings, plan))
 
 
-def load_and_sync(settings: Settings, plan_path: Path | None, contacts_path: Path | None, now: dt.datetime) -> tuple[Service, str]:
+def load_and_sync(settings: Settings, plan_path: Path | None, contacts_path: Path | None, now: dt.datetime) -> tuple[Context, str]:
     """Validate plan and contacts first; only then touch the database (in one transaction)."""
     from scheduler.plan import load_contacts, load_plan
     from scheduler.store.db import exclusive
@@ -104,10 +104,10 @@ def load_and_sync(settings: Settings, plan_path: Path | None, contacts_path: Pat
     plan = load_plan(plan_path or settings.plan)
     contacts_path = contacts_path or settings.contacts_path()
     contacts = load_contacts(contacts_path, plan, settings.smtp_utf8) if contacts_path else None
-    service = open_service(settings, plan, migrate_schema=True)
-    with exclusive(service.engine, "sync"):  # instances started together sync one after another
-        report = sync_store(service.engine, plan, contacts, now, settings.timezone)
-    return service, str(report)
+    ctx = open_context(settings, plan, migrate_schema=True)
+    with exclusive(ctx.engine, "sync"):  # instances started together sync one after another
+        report = sync_store(ctx.engine, plan, contacts, now, settings.timezone)
+    return ctx, str(report)
 
 
 def _configure_logging() -> None:
@@ -135,8 +135,8 @@ def sync(plan_path, contacts_path, dry_run, fmt) -> None:
 
         show_dry_run(settings, plan_path, contacts_path, fmt)
         return
-    service, report = load_and_sync(settings, plan_path, contacts_path, clock())
-    print(f"synced {service.engine.url.render_as_string(hide_password=True)}: {report}")
+    ctx, report = load_and_sync(settings, plan_path, contacts_path, clock())
+    print(f"synced {ctx.engine.url.render_as_string(hide_password=True)}: {report}")
 
 
 @cli.command()
@@ -144,8 +144,10 @@ def sync(plan_path, contacts_path, dry_run, fmt) -> None:
 @click.option("--now", "now_text", metavar="ISO_DATETIME", help="The instant to act at (default: now).")
 def tick(plan_path, now_text) -> None:
     """One pass of the daemon's work at that instant: plan what is due and deliver it."""
-    service, now = _service_at(plan_path, now_text)
-    report = service.tick(now)
+    ctx, now = _context_at(plan_path, now_text)
+    from scheduler.app.tick import tick as run_tick
+
+    report = run_tick(ctx, now)
     print(f"tick at {now.isoformat()}: {report}")
     _print_failures(report.errors)
     if report.all_failed:
@@ -194,32 +196,32 @@ def run(plan_path, contacts_path, clock_text, speed) -> None:
         )
     _configure_logging()
     log = logging.getLogger("scheduler")
-    service, report = load_and_sync(settings, plan_path, contacts_path, now_of())
+    ctx, report = load_and_sync(settings, plan_path, contacts_path, now_of())
     log.info("synced %s", report)
     if isinstance(now_of, ReplayClock):
         log.info("replaying from %s at %g times the wall clock's speed; mail goes to %s",
                  now_of.start.astimezone(dt.timezone.utc).isoformat(),
                  now_of.speed, settings.mail_dir)
-    for line in outlook(service.engine, service.timing.local_day(now_of())).lines(
+    for line in outlook(ctx.engine, ctx.timing.local_day(now_of())).lines(
             f"{settings.public_base_url()}/"):
         log.info("%s", line)
     if credential is None:  # on loopback (checked above): a one-time link for the local admin
         from scheduler.app import local_admin
 
         # On the real time, as every sign-in link: a replayed clock would end it within seconds.
-        url = local_admin.sign_in_url(service.engine, settings.public_base_url(), clock())
+        url = local_admin.sign_in_url(ctx.engine, settings.public_base_url(), clock())
         log.info("no admin credential is set: open %s to sign in as the local admin (%s; the link works once, "
                  "within %d hours; each start prints a new one)", url, local_admin.EMAIL,
                  local_admin.LASTS.total_seconds() // 3600)
 
-    def reload() -> Service:
+    def reload() -> Context:
         return load_and_sync(_replay_settings(load_settings()) if clock_text else load_settings(),
                              plan_path, contacts_path, now_of())[0]
 
     tick_every = dt.timedelta(minutes=1)
     if isinstance(now_of, ReplayClock):  # a replayed minute must not take longer than a real one
         tick_every = max(dt.timedelta(seconds=1), tick_every / now_of.speed)
-    Daemon(service, reload, now_of, tick_every=tick_every, replay=isinstance(now_of, ReplayClock)).run(
+    Daemon(ctx, reload, now_of, tick_every=tick_every, replay=isinstance(now_of, ReplayClock)).run(
         http=(settings.http_host, settings.http_port, credential), owns_process=True)
 
 
@@ -254,10 +256,11 @@ def simulate(plan_path, start, end, fmt) -> None:
         raise BadInput(f"--to {end.date()} is before --from {start.date()}")
     from scheduler.app.notices import KINDS as NOTICES
     from scheduler.app.notices import email_step
+    from scheduler.app.simulate import simulate
 
-    service = open_service(settings, plan)
-    timeline = service.simulate(start.date(), end.date())
-    zone = service.timing.zone
+    ctx = open_context(settings, plan)
+    timeline = simulate(ctx, start.date(), end.date())
+    zone = ctx.timing.zone
     records = [
         {
             "at": at.astimezone(zone).isoformat(),
@@ -297,11 +300,13 @@ def simulate(plan_path, start, end, fmt) -> None:
 @click.option("--now", "now_text", metavar="ISO_DATETIME", help="The instant to report at (default: now).")
 def status(plan_path, now_text) -> None:
     """Overdue and upcoming occurrences per agency."""
-    service, now = _service_at(plan_path, now_text)
-    rows = service.status(now)
+    ctx, now = _context_at(plan_path, now_text)
+    from scheduler.app import standing
+
+    rows = standing.by_agency(ctx, now)
     body = [[agency, str(o), str(w), str(m), str(s)] for agency, o, w, m, s in rows]
     sys.stdout.write(table(["agency", "overdue", "due ≤ 7 days", "due ≤ 30 days", "submitted"], body))
-    failures = service.undelivered(now)
+    failures = standing.undelivered(ctx, now)
     if failures:
         print(f"undelivered in the last {UNDELIVERED_DAYS} days: {len(failures)} email(s) that will not be retried")
         sys.stdout.write(table(["recipient", "step", "occurrences", "why"], [list(f) for f in failures]))
@@ -329,10 +334,12 @@ def feeds_issue(plan_path, agency, email, everything) -> None:
         from scheduler.plan.suggest import unknown_agency
 
         raise BadInput(f"--agency: {unknown_agency(plan, agency)} (in {plan.source})")
-    service = open_service(settings, plan)
-    if email and not service.is_focal_contact(email):
+    ctx = open_context(settings, plan)
+    from scheduler.app import people
+
+    if email and not people.is_focal(ctx.engine, email):
         raise BadInput(f"--contact: {email} is no agency's focal point in the contacts (run `scheduler sync`?)")
-    token = tokens.issue(service.engine, clock(), agency=agency, email=email)
+    token = tokens.issue(ctx.engine, clock(), agency=agency, email=email)
     scope = f"agency {agency}" if agency else f"contact {email}" if email else "the whole plan"
     print(f"feed for {scope}; the token is shown only now:")
     print(f"{settings.public_base_url()}/feeds/{token}.ics")
@@ -349,11 +356,11 @@ def feeds_revoke(plan_path, token_or_url, token_id) -> None:
 
     if (token_or_url is None) == (token_id is None):
         raise BadInput("give a token or feed URL, or --id N (one of them)")
-    service = open_service(_settings(), _plan(plan_path))
+    ctx = open_context(_settings(), _plan(plan_path))
     if token_id is not None:
-        done = tokens.revoke_id(service.engine, token_id, clock())
+        done = tokens.revoke_id(ctx.engine, token_id, clock())
     else:
-        done = tokens.revoke(service.engine, tokens.token_from(token_or_url), clock())
+        done = tokens.revoke(ctx.engine, tokens.token_from(token_or_url), clock())
     if not done:
         raise BadInput("no live feed token matches (unknown, or already revoked)")
     print("revoked")
@@ -365,11 +372,11 @@ def feeds_list(plan_path) -> None:
     """Every feed token issued: scope and dates (never the token itself)."""
     from scheduler.feeds import tokens
 
-    service = open_service(_settings(), _plan(plan_path))
+    ctx = open_context(_settings(), _plan(plan_path))
     rows = [
         [str(r.id), r.scope, r.agency or r.email or "*", r.token_hash[:8], r.created_at.isoformat(timespec="minutes"),
          r.revoked_at.isoformat(timespec="minutes") if r.revoked_at else ""]
-        for r in tokens.listing(service.engine)
+        for r in tokens.listing(ctx.engine)
     ]
     sys.stdout.write(table(["id", "scope", "for", "sha256", "issued", "revoked"], rows))
 
@@ -415,18 +422,20 @@ def report_command(plan_path, kind, year, whole_plan, lang, fmt, output, now_tex
     elif not whole_plan and year is None:
         raise BadInput("the consolidated report needs --year YEAR or --all (the whole plan)")
 
-    service, now = _service_at(plan_path, now_text)
+    ctx, now = _context_at(plan_path, now_text)
     if plan_id is not None and kind != "consolidated":
         raise BadInput("--of-plan: only the consolidated report is one plan's (--kind consolidated)")
     if year is not None:
-        outside = report.year_outside(service.plan.years, year)
+        outside = report.year_outside(ctx.plan.years, year)
         if outside:
             raise BadInput(f"--year {outside}")
-    today = service.timing.local_day(now)
+    today = ctx.timing.local_day(now)
     if kind == "compliance":
         lang = lang or "kk"
-        rows = service.compliance(year, now, lang)
-        meta = service.plan.file.plan
+        from scheduler.app import standing
+
+        rows = standing.compliance(ctx, year, now, lang)
+        meta = ctx.plan.file.plan
         title = getattr(meta, f"title_{lang}", None) or meta.title_kk
         data = {
             "csv": lambda: report.as_csv(rows, lang=lang),
@@ -438,7 +447,7 @@ def report_command(plan_path, kind, year, whole_plan, lang, fmt, output, now_tex
         from scheduler.app import reports
 
         try:
-            consolidated = reports.consolidated(service.engine, service.plan, service.timing.zone, lang=lang or "kk",
+            consolidated = reports.consolidated(ctx.engine, ctx.plan, ctx.timing.zone, lang=lang or "kk",
                                                 year=year, today=today, plan_id=plan_id)
         except KeyError as error:
             raise BadInput(f"--of-plan: {error.args[0]}") from None

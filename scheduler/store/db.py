@@ -297,3 +297,13 @@ def session(engine: Engine):
             db.commit()
     except SQLAlchemyError as error:
         raise StoreError(f"database error: {error.__class__.__name__}: {str(error).splitlines()[0]}") from error
+
+
+def problem(engine: Engine) -> str | None:
+    """None when the database answers; otherwise what went wrong, in one line (for the health check)."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - any failure means unhealthy; say which
+        return f"{error.__class__.__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:200]
+    return None

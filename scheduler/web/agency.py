@@ -34,6 +34,7 @@ from scheduler.i18n import long_date
 from scheduler.web import words
 from scheduler.web.auth import Auth, Visitor, focus_ids
 from scheduler.web.lanes import LANES
+from scheduler.notify.items import item
 
 MAX_FILES = 10
 UPLOAD_TIMEOUT = 600.0  # seconds for an upload's body: a phone on a slow line sends 20 MB in minutes
@@ -155,7 +156,7 @@ def refusal_words(refused: BadInput, lang: str) -> str:
                       limit_bytes=format_decimal(refused.limit, "#,##0", locale=lang))
 
 
-def record_answers(service, ids: list[str], person, letter: Letter, *, at: dt.datetime, now: dt.datetime,
+def record_answers(ctx, ids: list[str], person, letter: Letter, *, at: dt.datetime, now: dt.datetime,
                    client: str | None) -> None:
     """One submission per occurrence, each with the same letter, text and documents, received at
     `at` (not in the future, nor before the plan's adoption: the command line's rule)."""
@@ -164,11 +165,11 @@ def record_answers(service, ids: list[str], person, letter: Letter, *, at: dt.da
     for oid in ids:
         # The day an event was held goes with the events ticked; given for one ordinary deadline
         # alone, it is refused with the reason.
-        event = event_of(service.plan, oid)
+        event = event_of(ctx.plan, oid)
         held_on = letter.held_on if event is not None or len(ids) == 1 else None
-        answer.submit(service.engine, service.timing, oid, at=at, now=now, actor=person.actor(), ref=letter.ref,
+        answer.submit(ctx.engine, ctx.timing, oid, at=at, now=now, actor=person.actor(), ref=letter.ref,
                       ref_date=letter.ref_date, text=letter.text, uploads=letter.uploads,
-                      earliest=service.plan.plan_of(oid).adopted, client=client, held_on=held_on, event=event)
+                      earliest=ctx.plan.plan_of(oid).adopted, client=client, held_on=held_on, event=event)
 
 
 def outside_extension(plans, ids: list[str], until: dt.date, lang: str) -> str | None:
@@ -219,8 +220,8 @@ def routes(auth: Auth) -> list[Route]:
                      values: dict | None = None, done: str | None = None, form: FormData | None = None) -> Response:
         """The page, a page of each list at a time (`?owed=N`, `?answered=N`; after a post, the
         page the form was on), read and rendered in the heavy lane."""
-        service, now = current(), clock()
-        today = service.timing.local_day(now)
+        ctx, now = current(), clock()
+        today = ctx.timing.local_day(now)
         person = visitor.person
         scope = None if person.staff else person.agencies
         given = {name: _field(form, name) if form is not None else request.query_params.get(name, "")
@@ -231,19 +232,19 @@ def routes(auth: Auth) -> list[Route]:
         lang = visitor.language
 
         def build() -> Response:
-            found = pages.focal_deadlines(service.engine, scope, today, focus, owed_page=numbers["owed"],
+            found = pages.focal_deadlines(ctx.engine, scope, today, focus, owed_page=numbers["owed"],
                                           older_page=numbers["older"], answered_page=numbers["answered"])
             owed, older, answered = found.owed, found.older, found.answered
-            items = {e.row.id: service.item(e.row, lang) for e in (*found.focus, *owed, *older, *answered)}
+            items = {e.row.id: item(ctx.plan, e.row, lang) for e in (*found.focus, *owed, *older, *answered)}
             owing = [e for e in (*found.focus, *owed, *older) if e.row.state in LADDER_RUNS]
-            names = [service.plan.display_name(a, today, lang) for a in sorted(person.agencies) if service.plan.agency(a)]
-            return auth.page("my", lang, status, request, service=service, person=person, owed=owed, answered=answered,
+            names = [ctx.plan.display_name(a, today, lang) for a in sorted(person.agencies) if ctx.plan.agency(a)]
+            return auth.page("my", lang, status, request, ctx=ctx, person=person, owed=owed, answered=answered,
                              focus=found.focus, focus_ids=[e.row.id for e in found.focus], older=older,
                              since=today - pages.RECENT,
                              items=items, today=today, names=names, error=error, values=values or {},
                              csrf_answer=auth.token(visitor, "answer"), csrf_extension=auth.token(visitor, "extension"),
                              csrf_out=auth.token(visitor, "sign-out") if visitor.session else None,
-                             limit_mb=service.settings.max_upload_mb, plan=service.plan.file.plan, home="/my",
+                             limit_mb=ctx.settings.max_upload_mb, plan=ctx.plan.file.plan, home="/my",
                              done=auth.words(lang, done) if done else None,
                              answerable={e.row.id for e in owing if person.answers(e.row.agency)},
                              page_link=lambda name, number: page_link("/my", numbers, name, number, lang_given(request),
@@ -291,8 +292,8 @@ def routes(auth: Auth) -> list[Route]:
         if refusal is not None:
             await form.close()
             return refusal
-        service, now = current(), clock()
-        letter, problem = await read_letter(form, service.settings.max_upload_mb << 20, visitor.language)
+        ctx, now = current(), clock()
+        letter, problem = await read_letter(form, ctx.settings.max_upload_mb << 20, visitor.language)
         values = {**letter.values, "occurrences": ids}
         if problem is None and not ids:
             words_error = "need_choice"
@@ -302,7 +303,7 @@ def routes(auth: Auth) -> list[Route]:
             return await render(request, visitor, 400, problem or auth.page_words(visitor, words_error), values, form=form)
         client = request.client.host if request.client else None
         try:
-            await run_in_threadpool(record_answers, service, ids, visitor.person, letter, at=now, now=now, client=client)
+            await run_in_threadpool(record_answers, ctx, ids, visitor.person, letter, at=now, now=now, client=client)
         except UnknownOccurrence:
             return auth.refusal(request, 404, "not_found", visitor.language)
         except BadInput as refused:  # answered or closed meanwhile, a text too long, a letter dated later
@@ -317,7 +318,7 @@ def routes(auth: Auth) -> list[Route]:
         ids, refusal = await chosen(request, form, visitor)
         if refusal is not None:
             return refusal
-        service, now = current(), clock()
+        ctx, now = current(), clock()
         until_text, reason = _field(form, "until"), _field(form, "reason")
         values = {"until": until_text, "reason": reason, "occurrences": ids, "asking": True}
         try:
@@ -327,13 +328,13 @@ def routes(auth: Auth) -> list[Route]:
         missing = "need_choice" if not ids else "need_until" if until is None else "need_reason" if not reason else None
         if missing:
             return await render(request, visitor, 400, auth.page_words(visitor, missing), values, form=form)
-        if outside := outside_extension(service.plan, ids, until, visitor.language):
+        if outside := outside_extension(ctx.plan, ids, until, visitor.language):
             return await render(request, visitor, 400, outside, values, form=form)
         client = request.client.host if request.client else None
 
         def record() -> None:
             for oid in ids:
-                answer.act(service.engine, service.timing, oid, REQUEST, now=now, actor=visitor.person.actor(),
+                answer.act(ctx.engine, ctx.timing, oid, REQUEST, now=now, actor=visitor.person.actor(),
                            reason=reason, until=until, client=client)
 
         try:

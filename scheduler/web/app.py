@@ -4,7 +4,7 @@ dashboard (web/dashboard.py), personal links and sessions (web/auth.py), the foc
 
 Handlers do the blocking work (database, rendering) in worker threads: building pages and checking
 documents in the heavy lane, a few at a time, and `/healthz` in a lane of its own (web/lanes.py),
-so that a crowd on the dashboard never makes the health check wait. The service is
+so that a crowd on the dashboard never makes the health check wait. The ctx is
 asked for on every request, so a reload (SIGHUP) takes effect at once. Every response carries the
 security headers of `web/security.py`, a 500 too, and what cannot be served as asked gets a page
 saying so (`web/edges.py`); `/metrics` serialises what the daemon measured at its last
@@ -25,11 +25,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from scheduler import metrics
-from scheduler.service import Service
+from scheduler.app.context import Context
 from scheduler.web import agency, dashboard, edges, review, signin
 from scheduler.web.auth import Auth, https
 from scheduler.web.lanes import LANES
 from scheduler.web.security import LoginThrottle
+from scheduler.feeds import serve
+from scheduler.store.db import problem as database_problem
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:
@@ -39,7 +41,7 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
+def create_app(current: Callable[[], Context], clock: Callable[[], dt.datetime],
                credential: tuple[str, str] | None = None, *, secret_key: bytes | None = None,
                reload_problem: Callable[[], str | None] = lambda: None, replay: bool = False,
                wall: Callable[[], dt.datetime] | None = None) -> Starlette:
@@ -53,7 +55,7 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
     auth = Auth(current, clock, guard, wall=wall, replay=replay, speed=getattr(clock, "speed", 1.0) if replay else 1.0)
 
     async def feed(request: Request) -> Response:
-        found = await run_in_threadpool(current().feed, request.path_params["token"], clock(),
+        found = await run_in_threadpool(serve.feed, current(), request.path_params["token"], clock(),
                                         request.query_params.get("lang"), request.query_params.get("plan") or None)
         if found is None:
             return Response(status_code=404)  # unknown and revoked look alike: no hint
@@ -65,7 +67,7 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
 
     async def healthz(request: Request) -> Response:
         # Its own lane (web/lanes.py): never queued behind pages, whatever load they are under.
-        problem = await LANES.probe(current().database_problem)
+        problem = await LANES.probe(lambda: database_problem(current().engine))
         # A refused reload leaves the previous plan running: still healthy (a restart would not
         # help, it would stop at the broken file), but said here for whoever watches.
         reload = {"reload": refused} if (refused := reload_problem()) else {}

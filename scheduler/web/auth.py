@@ -38,7 +38,7 @@ from starlette.routing import Route
 from scheduler import templating
 from scheduler.app import links, people, sessions
 from scheduler.i18n import long_date
-from scheduler.service import Service
+from scheduler.app.context import Context
 from scheduler.store.ledger import aware
 from scheduler.web import words
 from scheduler.web.words import LANGUAGES, MESSAGES
@@ -166,12 +166,12 @@ class Visitor:
     language: str
 
 
-def https(service: Service) -> bool:
-    return service.settings.public_base_url().lower().startswith("https://")
+def https(ctx: Context) -> bool:
+    return ctx.settings.public_base_url().lower().startswith("https://")
 
 
 class Auth:
-    def __init__(self, current: Callable[[], Service], clock: Callable[[], dt.datetime], guard, *,
+    def __init__(self, current: Callable[[], Context], clock: Callable[[], dt.datetime], guard, *,
                  wall: Callable[[], dt.datetime] | None = None, replay: bool = False, speed: float = 1.0):
         """`clock`: the plan's now (replayed under `run --clock`), for what people do and see;
         `wall`: the real time (default: `clock`), which sessions and sign-in links expire by, so a
@@ -186,13 +186,13 @@ class Auth:
     def page(self, name: str, lang: str, status: int = 200, request: Request | None = None, **context) -> HTMLResponse:
         """A page in `lang`. Referrer-Policy same-origin, not the app's no-referrer: under that a
         browser posts a page's forms with `Origin: null`, which the Origin check must refuse."""
-        service = self.current()
-        meta = context.get("plan") or service.plan.file.plan  # a row's page: its own plan's
+        ctx = self.current()
+        meta = context.get("plan") or ctx.plan.file.plan  # a row's page: its own plan's
         heading = getattr(meta, f"title_{lang}", None) or meta.title_kk
         working = lang != "kk" and meta.translation_status(lang) == "working"
-        context.setdefault("zone", service.timing.zone)
+        context.setdefault("zone", ctx.timing.zone)
         if self.replay:  # the banner of base.html.j2, as the dashboard's
-            context.setdefault("replayed_at", self.clock().astimezone(service.timing.zone))
+            context.setdefault("replayed_at", self.clock().astimezone(ctx.timing.zone))
         response = HTMLResponse(page_environment(lang).get_template(f"web/{name}.html.j2").render(
             lang=lang, heading=heading, working_translation=working, replay=self.replay, **context),
             status_code=status, headers={"Referrer-Policy": "same-origin"})
@@ -209,11 +209,11 @@ class Auth:
 
     def message(self, request: Request, status: int, key: str, lang: str | None = None, clear: bool = False) -> Response:
         lang = lang or self.language(request, None)
-        service = self.current()
-        response = self.page("message", lang, status, request, text=self.words(lang, key), plan=service.plan.file.plan,
+        ctx = self.current()
+        response = self.page("message", lang, status, request, text=self.words(lang, key), plan=ctx.plan.file.plan,
                              offer_sign_in=key in ("sign_in", "link_gone"))
         if clear:
-            response.delete_cookie(self.cookie_name(service), path="/", secure=https(service), httponly=True,
+            response.delete_cookie(self.cookie_name(ctx), path="/", secure=https(ctx), httponly=True,
                                    samesite="lax")
         return response
 
@@ -222,9 +222,9 @@ class Auth:
         """The message page for a refused request, in `lang`, with the same status: the words under
         `key`, the reason given (`detail`, e.g. a refused decision's) and a link back to `back`;
         `context`: more for the page (`person`, `csrf_out`: who is signed in, in the header)."""
-        service = self.current()
+        ctx = self.current()
         return self.page("message", lang, status, request, text=self.words(lang, key), detail=detail, back=back,
-                         back_label=self.words(lang, back_key) if back else None, plan=service.plan.file.plan,
+                         back_label=self.words(lang, back_key) if back else None, plan=ctx.plan.file.plan,
                          **context)
 
     @staticmethod
@@ -262,28 +262,28 @@ class Auth:
     def page_words(cls, visitor: Visitor, key: str, **given) -> str:
         return cls.words(visitor.language, key, **given)
 
-    def cookie_name(self, service: Service) -> str:
-        return SECURE_COOKIE if https(service) else COOKIE
+    def cookie_name(self, ctx: Context) -> str:
+        return SECURE_COOKIE if https(ctx) else COOKIE
 
     # --- who is asking --------------------------------------------------------------------------
 
-    def person(self, service: Service, email: str) -> people.Person | None:
+    def person(self, ctx: Context, email: str) -> people.Person | None:
         """`people.who`, with what the plan lets her read beyond her own bodies on the plan's today
         (the coordinator's focal points: the whole plan; a recipient's: what is owed to it)."""
-        scope = people.Scope.of_plan(service.plan, service.timing.local_day(self.clock()))
-        return people.who(service.engine, email, scope)
+        scope = people.Scope.of_plan(ctx.plan, ctx.timing.local_day(self.clock()))
+        return people.who(ctx.engine, email, scope)
 
     async def visitor(self, request: Request, *, challenge: bool = True) -> Visitor | Response:
         """The signed-in person, or the answer to give. Without a session a browser is sent to the
         sign-in page (303 to `/signin?next=<here>`), never asked for a Basic credential; a script
         that sends `Authorization: Basic` with the admin's credential (SCHEDULER_ADMIN_PASSWORD set)
         is served as the admin, a wrong one gets 401. (`challenge` is no longer read.)"""
-        service, now = self.current(), self.wall()
-        cookie = request.cookies.get(self.cookie_name(service))
+        ctx, now = self.current(), self.wall()
+        cookie = request.cookies.get(self.cookie_name(ctx))
         if cookie:
-            idle = dt.timedelta(minutes=service.settings.session_idle_minutes)
-            row = await run_in_threadpool(sessions.find, service.engine, cookie, now, idle)
-            person = await run_in_threadpool(self.person, service, row.email) if row is not None else None
+            idle = dt.timedelta(minutes=ctx.settings.session_idle_minutes)
+            row = await run_in_threadpool(sessions.find, ctx.engine, cookie, now, idle)
+            person = await run_in_threadpool(self.person, ctx, row.email) if row is not None else None
             if person is not None:
                 return Visitor(person, row.id_hash, self.language(request, person))
         if "authorization" in request.headers:  # a script's: a wrong or unusable credential is 401
@@ -308,8 +308,8 @@ class Auth:
             given["lang"] = request.query_params["lang"]
         response = RedirectResponse(SIGN_IN + (f"?{urlencode(given)}" if given else ""), status_code=303)
         if clear:
-            service = self.current()
-            response.delete_cookie(self.cookie_name(service), path="/", secure=https(service), httponly=True,
+            ctx = self.current()
+            response.delete_cookie(self.cookie_name(ctx), path="/", secure=https(ctx), httponly=True,
                                    samesite="lax")
         return response
 
@@ -335,29 +335,29 @@ class Auth:
         cookie, and a redirect to `next_path` when it is a page of this site (`safe_next`), else
         to her page, so the link leaves the address bar. Someone who is no longer a contact or an
         enabled user gets 410: the link is good for nothing."""
-        service, now = self.current(), self.wall()
-        person = await run_in_threadpool(self.person, service, email)
+        ctx, now = self.current(), self.wall()
+        person = await run_in_threadpool(self.person, ctx, email)
         if person is None:
             return self.message(request, 410, "link_gone")
-        lasts = dt.timedelta(hours=service.settings.session_hours)
+        lasts = dt.timedelta(hours=ctx.settings.session_hours)
         client = request.client.host if request.client else None
-        token = await run_in_threadpool(sessions.open_session, service.engine, person.email, now, lasts, client)
+        token = await run_in_threadpool(sessions.open_session, ctx.engine, person.email, now, lasts, client)
         landing = safe_next(next_path) or ("/review" if person.staff and not person.roles else "/my")
         response = RedirectResponse(landing, status_code=303)
-        response.set_cookie(self.cookie_name(service), token, max_age=int(lasts.total_seconds()), path="/",
-                            secure=https(service), httponly=True, samesite="lax")
+        response.set_cookie(self.cookie_name(ctx), token, max_age=int(lasts.total_seconds()), path="/",
+                            secure=https(ctx), httponly=True, samesite="lax")
         return response
 
     # --- routes ---------------------------------------------------------------------------------
 
     def routes(self) -> list[Route]:
         async def landing(request: Request) -> Response:
-            service, now = self.current(), self.clock()
+            ctx, now = self.current(), self.clock()
             # Minted at the (replayed) time of its email, checked on the same clock: under a replay
             # its span is stretched by the speed, so it expires after its days of real time.
-            valid = dt.timedelta(days=service.settings.link_days) * self.speed
+            valid = dt.timedelta(days=ctx.settings.link_days) * self.speed
             try:
-                claim = await run_in_threadpool(links.check, service.engine, service.link_key(),
+                claim = await run_in_threadpool(links.check, ctx.engine, ctx.link_key(),
                                                 request.path_params["token"], now, valid)
             except links.LinkRefused as refused:
                 return self.message(request, refused.status, "link_altered" if refused.status == 403 else "link_gone")

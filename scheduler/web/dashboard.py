@@ -41,11 +41,12 @@ from scheduler.answers.machine import ADMIN
 from scheduler.app import dashboard_queries
 from scheduler.errors import BadInput, UnknownOccurrence
 from scheduler.feeds import tokens
-from scheduler.service import Service
+from scheduler.app.context import Context
 from scheduler.store.ledger import aware
 from scheduler.web import dashboard_view as view
 from scheduler.web.lanes import LANES, Coalesced, Flights
 from scheduler.web.security import LoginThrottle
+from scheduler.app import answer, standing
 
 FORM_KEY_LABEL = b"scheduler dashboard form tokens v1"
 FORM_LIMIT = 64 * 1024  # bytes: a token and a note of 500 characters need far less
@@ -188,7 +189,7 @@ class Viewer:
     language: str = "kk"  # the contract's order: ?lang=, the cookie, her own language, the browser's
 
 
-def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], guard: Guard,
+def routes(current: Callable[[], Context], clock: Callable[[], dt.datetime], guard: Guard,
            replay: bool = False, auth=None) -> list[Route]:
     """`auth`: the people's sign-in (web/auth.py's Auth; one on `clock` when not given)."""
     if auth is None:
@@ -207,19 +208,19 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
                                 person=found.person, csrf_out=auth.token(found, "sign-out") if found.session else None)
         return Viewer(found.person.email, found.person.staff_role == ADMIN, found.language)
 
-    def context(request: Request, service: Service, now: dt.datetime, lang: str) -> dict:
-        meta = service.plan.file.plan
-        today = service.timing.local_day(now)
-        words = view.Words(service.plan, lang, today, service.timing.zone)
+    def context(request: Request, ctx: Context, now: dt.datetime, lang: str) -> dict:
+        meta = ctx.plan.file.plan
+        today = ctx.timing.local_day(now)
+        words = view.Words(ctx.plan, lang, today, ctx.timing.zone)
         kept = {k: v for k, v in request.query_params.items() if k != "lang"}
         return {
             "lang": lang, "words": words, "today": today, "plan": meta,
             "heading": getattr(meta, f"title_{lang}", None) or meta.title_kk,
-            "translation": service.plan.translation_status(lang),
+            "translation": ctx.plan.translation_status(lang),
             "languages": [(code, name, "?" + urlencode({**kept, "lang": code})) for code, name in view.LANGUAGE_NAMES],
-            "replay": replay, "replayed_at": now.astimezone(service.timing.zone),
+            "replay": replay, "replayed_at": now.astimezone(ctx.timing.zone),
             "state_words": view.STATE_WORDS, "icons": view.STATE_ICONS, "states": view.STATES,
-            "percent": lambda value: view.percent(value, lang), "zone_name": str(service.timing.zone),
+            "percent": lambda value: view.percent(value, lang), "zone_name": str(ctx.timing.zone),
             "first_of": lambda year, month: dt.date(year, month, 1), "last_of": view.last_of_month, "aware": aware,
         }
 
@@ -245,8 +246,8 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
                                 samesite="lax", secure=current().settings.public_base_url().lower().startswith("https://"))
         return response
 
-    def rows_of(service: Service, words: view.Words, **selection) -> list[view.Row]:
-        return [words.row(e) for e in dashboard_queries.entries(service.engine, **selection)]
+    def rows_of(ctx: Context, words: view.Words, **selection) -> list[view.Row]:
+        return [words.row(e) for e in dashboard_queries.entries(ctx.engine, **selection)]
 
     async def prepared(request: Request):
         """(who, service, now, lang, the pages' common values) for a visitor who may see the
@@ -254,45 +255,45 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         who = await viewer(request)
         if isinstance(who, Response):
             return who
-        service, now = current(), clock()
+        ctx, now = current(), clock()
         lang = who.language
-        return who, service, now, lang, context(request, service, now, lang)
+        return who, ctx, now, lang, context(request, ctx, now, lang)
 
-    flights: weakref.WeakKeyDictionary[Service, Flights] = weakref.WeakKeyDictionary()
-    versions: weakref.WeakKeyDictionary[Service, Coalesced] = weakref.WeakKeyDictionary()
+    flights: weakref.WeakKeyDictionary[Context, Flights] = weakref.WeakKeyDictionary()
+    versions: weakref.WeakKeyDictionary[Context, Coalesced] = weakref.WeakKeyDictionary()
 
     figures: OrderedDict[tuple, tuple] = OrderedDict()  # the pages' figures, whatever their language and list page
     figures_lock = threading.Lock()
 
-    def figures_of(service: Service, version: tuple, today: dt.date, year: int, selection: dict, words: view.Words):
+    def figures_of(ctx: Context, version: tuple, today: dt.date, year: int, selection: dict, words: view.Words):
         """The year's figures for this data version: computed once for every language and every page
         of the list."""
-        key = (id(service), version, today, year, selection.get("agency"), selection.get("obligation"))
+        key = (id(ctx), version, today, year, selection.get("agency"), selection.get("obligation"))
         with figures_lock:
             found = figures.get(key)
             if found is not None:
                 figures.move_to_end(key)
                 return found
-        found = view.year_figures(service.engine, year, today, service.calendar, words, **selection)
+        found = view.year_figures(ctx.engine, year, today, ctx.calendar, words, **selection)
         with figures_lock:
             figures[key] = found
             while len(figures) > 16:
                 figures.popitem(last=False)
         return found
 
-    async def cached(request: Request, service: Service, now: dt.datetime, lang: str, name: str,
+    async def cached(request: Request, ctx: Context, now: dt.datetime, lang: str, name: str,
                      build: Callable[[tuple], str]) -> Built:
         """The page `build` renders (in the heavy lane) for the data's version, computed once for
         every request that asks for the same page at once, and kept for the next ones."""
-        reads = versions.get(service)
+        reads = versions.get(ctx)
         if reads is None:
-            reads = versions[service] = Coalesced()
-        version = await reads.get(lambda: LANES.light(dashboard_queries.data_version, service.engine))
-        shown = (service.timing.local_day(now), now.replace(second=0, microsecond=0) if replay else None)
+            reads = versions[ctx] = Coalesced()
+        version = await reads.get(lambda: LANES.light(dashboard_queries.data_version, ctx.engine))
+        shown = (ctx.timing.local_day(now), now.replace(second=0, microsecond=0) if replay else None)
         key = (name, lang, tuple(sorted(request.query_params.multi_items())), shown, version)
-        mine = flights.get(service)
+        mine = flights.get(ctx)
         if mine is None:
-            mine = flights[service] = Flights()
+            mine = flights[ctx] = Flights()
         return await mine.get(key, lambda: LANES.heavy(lambda: Built.of(build(version))))
 
     def late_of(engine, filters: view.Filters, search: view.Search | None, today: dt.date,
@@ -308,16 +309,16 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
             return []  # a late deadline shows as overdue: no other state has one
         return [(row[2], row[4], 1) for row in search.rows(engine, state="overdue", today=today, **chosen)]
 
-    def home_page(request: Request, service: Service, now: dt.datetime, lang: str, version: tuple) -> str:
-        values = context(request, service, now, lang)
+    def home_page(request: Request, ctx: Context, now: dt.datetime, lang: str, version: tuple) -> str:
+        values = context(request, ctx, now, lang)
         words, today = values["words"], values["today"]
         _ = templating.translations(lang).gettext
-        filters = view.read_filters(request, service.plan, _)
+        filters = view.read_filters(request, ctx.plan, _)
         first, last = view.period_of(filters, today)
         shown_month = filters.month or (filters.day.replace(day=1) if filters.day else None) or \
             (dt.date(filters.year, today.month if filters.year == today.year else 1, 1) if filters.year else today.replace(day=1))
         year = shown_month.year
-        engine = service.engine
+        engine = ctx.engine
         selection = {"agency": filters.agency, "obligation": filters.obligation}
         listing = view.listing(engine, words, filters, first, last, today)
         if listing.search is None:
@@ -326,7 +327,7 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         else:
             month = listing.search.by_day(engine, today, first=shown_month, last=view.last_of_month(shown_month),
                                           state=filters.state, **selection)
-        year_figures = figures_of(service, version, today, year, selection, words)
+        year_figures = figures_of(ctx, version, today, year, selection, words)
         late = late_of(engine, filters, listing.search, today, words)
         by_agency, by_month, total = view.compliance_of(year_figures, words), year_figures.months, year_figures.total
         late_agencies: dict[tuple[str, str], int] = defaultdict(int)
@@ -334,7 +335,7 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
             if code not in words.placeholders:  # a placeholder is listed, never late
                 late_agencies[(code, words.agency(code, named_on or dt.date.max))] += count
         bars, bars_height = view.agency_bars(by_agency, lang, "")
-        years = list(range(service.plan.years.start, service.plan.years.stop + 1))
+        years = list(range(ctx.plan.years.start, ctx.plan.years.stop + 1))
         return render("dashboard", lang, **values, filters=filters, first=first, last=last,
                       listed=listing.rows, listed_count=listing.count, page_number=listing.page, pages=listing.pages,
                       page_first=listing.first, page_last=listing.last, groups=listing.groups,
@@ -345,44 +346,44 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
                       late_agencies=sorted(late_agencies.items(), key=lambda item: (-item[1], item[0][1].casefold())),
                       by_agency=by_agency, by_month=by_month, total=total, bars=bars, bars_height=bars_height,
                       columns=view.month_columns(by_month, words, lang), span=dashboard_queries.due_span(engine),
-                      agencies=sorted(((code, words.agency(code)) for code in service.plan.file.agencies),
+                      agencies=sorted(((code, words.agency(code)) for code in ctx.plan.file.agencies),
                                       key=lambda pair: pair[1].casefold()),
-                      obligations=[(o.id, words.title(o.id)) for o in service.plan.obligations],
-                      report_year=year if report.year_outside(service.plan.years, year) is None else None)
+                      obligations=[(o.id, words.title(o.id)) for o in ctx.plan.obligations],
+                      report_year=year if report.year_outside(ctx.plan.years, year) is None else None)
 
     async def home(request: Request) -> Response:
         who = await viewer(request)
         if isinstance(who, Response):
             return who
-        service, now = current(), clock()
+        ctx, now = current(), clock()
         lang = who.language
-        body = await cached(request, service, now, lang, "home",
-                            lambda version: home_page(request, service, now, lang, version))
+        body = await cached(request, ctx, now, lang, "home",
+                            lambda version: home_page(request, ctx, now, lang, version))
         # A filter that cannot be read (a day past 2200, an unknown agency) is left out and said on
         # the page, answered 400: the page shown is not the one asked for.
-        refused = view.read_filters(request, service.plan, str).problems
+        refused = view.read_filters(request, ctx.plan, str).problems
         return respond(request, body, 400 if refused else 200)
 
     async def agency_page(request: Request) -> Response:
         found = await prepared(request)
         if isinstance(found, Response):
             return found
-        who, service, now, lang, values = found
+        who, ctx, now, lang, values = found
         words, today = values["words"], values["today"]
         code = request.path_params["code"]
-        if service.plan.agency(code) is None:
+        if ctx.plan.agency(code) is None:
             return page(request, "dashboard-agency", lang, 404, **values, missing=True)
 
         def load():
-            rows = rows_of(service, words, agency=code)
+            rows = rows_of(ctx, words, agency=code)
             ids = [r.entry.id for r in rows]
-            history = dashboard_queries.events(service.engine, ids)
-            contacts = dashboard_queries.contacts(service.engine, code)
+            history = dashboard_queries.events(ctx.engine, ids)
+            contacts = dashboard_queries.contacts(ctx.engine, code)
             feed = None
             if who.admin:
-                key = tokens.load_or_create_key(service.settings.secret_key_file)
-                token = dashboard_queries.agency_feed_token(service.engine, key, code, now)
-                feed = f"{service.settings.public_base_url()}/feeds/{token}.ics" if token else None
+                key = tokens.load_or_create_key(ctx.settings.secret_key_file)
+                token = dashboard_queries.agency_feed_token(ctx.engine, key, code, now)
+                feed = f"{ctx.settings.public_base_url()}/feeds/{token}.ics" if token else None
             return rows, history, contacts, feed
 
         def build() -> str:
@@ -390,17 +391,17 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
             titles = {r.entry.id: r for r in rows}
             tally = view.Tally()
             for row in rows:
-                tally.add(row, today, service.calendar)
+                tally.add(row, today, ctx.calendar)
             counts = {state: sum(r.state == state for r in rows) for state in view.STATES}
             by_year = defaultdict(list)
             for row in rows:
                 by_year[row.entry.due.year].append(row)
-            agency = service.plan.agency(code)
+            agency = ctx.plan.agency(code)
             return render("dashboard-agency", lang, **values, missing=False, code=code, agency=agency,
                           name=words.agency(code), rows=rows, by_year=sorted(by_year.items()), counts=counts, tally=tally,
                           history=history, titles=titles, contacts=contacts, feed=feed, admin=who.admin,
                           action_words=view.ACTION_WORDS, role_words=view.ROLE_WORDS, language_words=view.LANGUAGE_WORDS,
-                          zone=service.timing.zone)
+                          zone=ctx.timing.zone)
 
         return respond(request, await LANES.heavy(build))
 
@@ -416,10 +417,10 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
             return form
         if not _same_origin(request, current().settings.public_base_url()) or not guard.token_ok(oid, form.get("csrf", [""])[0]):
             return Response("the form is stale or came from elsewhere; reload the page\n", status_code=403)
-        service, now = current(), clock()
+        ctx, now = current(), clock()
         note = form.get("note", [""])[0].strip() or None
         try:
-            await run_in_threadpool(service.submit, oid, now, note, now, request.client.host if request.client else None)
+            await run_in_threadpool(answer.operator_submit, ctx, oid, now, note, now, request.client.host if request.client else None)
         except UnknownOccurrence:
             return Response("no such occurrence\n", status_code=404)
         except BadInput as refused:  # closed or cancelled meanwhile, a note too long
@@ -430,24 +431,24 @@ def routes(current: Callable[[], Service], clock: Callable[[], dt.datetime], gua
         who = await viewer(request)
         if isinstance(who, Response):
             return who
-        service, now = current(), clock()
+        ctx, now = current(), clock()
         year, fmt = int(request.path_params["year"]), request.path_params["fmt"]
         if fmt not in ("csv", "xlsx", "html"):
             return Response(status_code=404)
-        outside = report.year_outside(service.plan.years, year)
+        outside = report.year_outside(ctx.plan.years, year)
         if outside:
             return Response(f"no report: the year {outside}\n", status_code=404, media_type="text/plain; charset=utf-8")
         lang = who.language
-        today = service.timing.local_day(now)
-        table = await LANES.heavy(service.compliance, year, now, lang)
-        meta = service.plan.file.plan
+        today = ctx.timing.local_day(now)
+        table = await LANES.heavy(standing.compliance, ctx, year, now, lang)
+        meta = ctx.plan.file.plan
         title = getattr(meta, f"title_{lang}", None) or meta.title_kk
 
         def items() -> list[report.Item]:
-            words = view.Words(service.plan, lang, today, service.timing.zone)
+            words = view.Words(ctx.plan, lang, today, ctx.timing.zone)
             found = []
-            for row in rows_of(service, words, first=dt.date(year, 1, 1), last=dt.date(year, 12, 31)):
-                late = report.working_days_late(service.calendar, row.entry.due, row.submitted_on) \
+            for row in rows_of(ctx, words, first=dt.date(year, 1, 1), last=dt.date(year, 12, 31)):
+                late = report.working_days_late(ctx.calendar, row.entry.due, row.submitted_on) \
                     if row.submitted_on and row.submitted_on > row.entry.due else 0
                 found.append(report.Item(row.agency_name, row.entry.obligation, row.title, row.entry.period,
                                          row.entry.due, row.state, row.submitted_on, late))

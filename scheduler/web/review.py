@@ -10,7 +10,7 @@ see their own occurrences' pages (and answer from them)."""
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -30,6 +30,7 @@ from scheduler.web.auth import Auth, Visitor, focus_ids, page_environment
 from scheduler.web.dashboard import _read_form
 from scheduler.web import words
 from scheduler.web.lanes import LANES
+from scheduler.notify.items import item
 
 DECISIONS = (ACCEPT, RETURN, CLOSE, REOPEN, EXTEND, REVOKE, REFUSE)
 REPORT_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -51,7 +52,7 @@ REFUSAL_KEYS = ("already_accepted", "changed_meanwhile", "not_answered", "not_fo
 MAX_PICKS = 200  # answers accepted in one post: two pages of the queue
 
 
-def describer(service, lang: str, today: dt.date):
+def describer(ctx, lang: str, today: dt.date):
     """An occurrence as the secretariat reads it: the body's name, the row, the period — never its code."""
     environment = page_environment(lang).globals
     period, said = environment["period"], templating.translations(lang)
@@ -59,7 +60,7 @@ def describer(service, lang: str, today: dt.date):
     def describe(oid: str) -> str:
         obligation, _, rest = oid.partition(":")
         agency, _, label = rest.partition(":")
-        name = service.plan.display_name(agency, today, lang) if service.plan.agency(agency) else agency
+        name = ctx.plan.display_name(agency, today, lang) if ctx.plan.agency(agency) else agency
         if obligation.startswith("res-"):  # a paragraph of the resolution by its name, never its code
             return f"{name} — {environment['row_number'](obligation)}, {period(label)}"
         return f"{name} — " + said.gettext("No. %(number)s, %(period)s") % {"number": obligation, "period": period(label)}
@@ -147,31 +148,31 @@ def routes(auth: Auth, guard) -> list[Route]:
     async def render_queue(request: Request, visitor: Visitor, status: int = 200, *, error: str | None = None,
                            values: dict | None = None, confirm: dict | None = None,
                            accept_confirm: list | None = None) -> Response:
-        service, now = current(), clock()
+        ctx, now = current(), clock()
         given = {name: request.query_params.get(name, "") for name in ("answers", "requests")}
         numbers = {name: int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1 for name, value in given.items()}
-        return await LANES.heavy(queue_page, request, visitor, service, now, numbers, status, error=error, values=values,
+        return await LANES.heavy(queue_page, request, visitor, ctx, now, numbers, status, error=error, values=values,
                                  confirm=confirm, accept_confirm=accept_confirm)
 
-    def queue_page(request: Request, visitor: Visitor, service, now: dt.datetime, numbers: dict[str, int], status: int,
+    def queue_page(request: Request, visitor: Visitor, ctx, now: dt.datetime, numbers: dict[str, int], status: int,
                    *, error: str | None, values: dict | None, confirm: dict | None,
                    accept_confirm: list | None) -> Response:
         """The queue, a page of each list (`?answers=N`, `?requests=N`), read and rendered in the heavy lane."""
-        answers, requests = pages.queue(service.engine, answers_page=numbers["answers"], requests_page=numbers["requests"])
-        lang, today = visitor.language, service.timing.local_day(now)
-        items = {e.row.id: service.item(e.row, lang) for e in (*answers, *requests)}
-        bodies = sorted(((code, service.plan.display_name(code, today, lang)) for code in service.plan.file.agencies),
+        answers, requests = pages.queue(ctx.engine, answers_page=numbers["answers"], requests_page=numbers["requests"])
+        lang, today = visitor.language, ctx.timing.local_day(now)
+        items = {e.row.id: item(ctx.plan, e.row, lang) for e in (*answers, *requests)}
+        bodies = sorted(((code, ctx.plan.display_name(code, today, lang)) for code in ctx.plan.file.agencies),
                         key=lambda pair: pair[1].casefold())
         closed = request.query_params.get("closed", "")
-        describe = describer(service, lang, today)
+        describe = describer(ctx, lang, today)
         told = outcome_words(request.query_params, describe, lang)
-        names = pages.names(service.engine, [e.submission.by for e in answers if e.submission and e.submission.by] +
+        names = pages.names(ctx.engine, [e.submission.by for e in answers if e.submission and e.submission.by] +
                             [e.request.get("actor", "") for e in requests if e.request])
 
-        return auth.page("queue", lang, status, request, describe=describe, service=service, person=visitor.person, answers=answers,
-                         requests=requests, items=items, today=today, zone=service.timing.zone,
-                         plan=service.plan.file.plan, home="/review", aware=aware, bodies=bodies,
-                         years=list(service.plan.years), error=error, values=values or {}, confirm=confirm,
+        return auth.page("queue", lang, status, request, describe=describe, ctx=ctx, person=visitor.person, answers=answers,
+                         requests=requests, items=items, today=today, zone=ctx.timing.zone,
+                         plan=ctx.plan.file.plan, home="/review", aware=aware, bodies=bodies,
+                         years=list(ctx.plan.years), error=error, values=values or {}, confirm=confirm,
                          closed=bounds.number(closed), told=told, name_of=lambda email: names.get((email or "").lower()),
                          accept_confirm=accept_confirm,
                          csrf_accept=auth.token(visitor, "accept-answers") if visitor.person.reviews else None,
@@ -196,7 +197,7 @@ def routes(auth: Auth, guard) -> list[Route]:
             return found
         visitor, form = found
         field = lambda name: (form.get(name) or [""])[0].strip()  # noqa: E731
-        service, now = current(), clock()
+        ctx, now = current(), clock()
         words = lambda key, **given: auth.page_words(visitor, key, **given)  # noqa: E731
         values = {name: field(name) for name in ("agency", "year", "before", "reason")}
         try:
@@ -213,21 +214,21 @@ def routes(auth: Auth, guard) -> list[Route]:
                 last=long_date(bounds.LAST, visitor.language)))
         selection = backlog.Selection(values["agency"] or None, year, before)
         problem = "need_selection" if selection.empty else \
-            "unknown_agency" if selection.agency and service.plan.agency(selection.agency) is None else \
+            "unknown_agency" if selection.agency and ctx.plan.agency(selection.agency) is None else \
             "not_a_year" if year is not None and not bounds.FIRST.year <= year <= bounds.LAST.year else \
             "need_reason" if not values["reason"] else None
         if problem:
             return await render_queue(request, visitor, 400, error=words(problem), values=values)
         if field("confirm") != "yes":
-            ids = await run_in_threadpool(backlog.owed, service.engine, selection)
+            ids = await run_in_threadpool(backlog.owed, ctx.engine, selection)
             return await render_queue(request, visitor, values=values, confirm={"count": len(ids), "ids": ids[:20]})
         expected = bounds.number(field("count"))
         try:
             closed = await run_in_threadpool(lambda: backlog.close(
-                service.engine, service.timing, selection, reason=values["reason"], now=now,
+                ctx.engine, ctx.timing, selection, reason=values["reason"], now=now,
                 actor=visitor.person.actor(), client=client_of(request), expected=expected))
         except backlog.SelectionChanged:
-            ids = await run_in_threadpool(backlog.owed, service.engine, selection)
+            ids = await run_in_threadpool(backlog.owed, ctx.engine, selection)
             changed = templating.translations(visitor.language).ngettext(
                 "The selection changed meanwhile: it now matches %(num)d deadline. Nothing was closed; confirm again.",
                 "The selection changed meanwhile: it now matches %(num)d deadlines. Nothing was closed; confirm again.",
@@ -259,13 +260,13 @@ def routes(auth: Auth, guard) -> list[Route]:
             return await render_queue(request, visitor, 400, error=auth.page_words(visitor, "need_choice"))
         if (form.get("confirm") or [""])[0] != "yes":
             return await render_queue(request, visitor, accept_confirm=chosen)
-        service, now = current(), clock()
+        ctx, now = current(), clock()
 
         def accept_each() -> tuple[list[str], list[str]]:
             accepted, refused = [], []
             for oid, version in chosen:
                 try:
-                    answer.act(service.engine, service.timing, oid, ACCEPT, now=now, actor=visitor.person.actor(),
+                    answer.act(ctx.engine, ctx.timing, oid, ACCEPT, now=now, actor=visitor.person.actor(),
                                expected_version=version, client=client_of(request))
                     accepted.append(oid)
                 except UnknownOccurrence:
@@ -274,7 +275,7 @@ def routes(auth: Auth, guard) -> list[Route]:
                     state = changed.state or ""
                     refused.append(f"{oid}|{'already_accepted' if state == 'accepted' else 'changed_meanwhile'}|{state}")
                 except BadInput:  # not (or no longer) waiting for a decision
-                    row = pages.occurrences(service.engine, [oid]).get(oid)
+                    row = pages.occurrences(ctx.engine, [oid]).get(oid)
                     state = row.state if row is not None and row.status == "active" else "cancelled"
                     refused.append(f"{oid}|{'already_accepted' if state == 'accepted' else 'not_answered'}|{state}")
             return accepted, refused
@@ -288,18 +289,18 @@ def routes(auth: Auth, guard) -> list[Route]:
 
     async def render_backlog(request: Request, visitor: Visitor, agency: str, status: int = 200, *,
                              error: str | None = None, values: dict | None = None, ticked: list[str] | None = None) -> Response:
-        service, now = current(), clock()
-        lang, today = visitor.language, service.timing.local_day(now)
-        bodies = sorted(((code, service.plan.display_name(code, today, lang)) for code in service.plan.file.agencies),
+        ctx, now = current(), clock()
+        lang, today = visitor.language, ctx.timing.local_day(now)
+        bodies = sorted(((code, ctx.plan.display_name(code, today, lang)) for code in ctx.plan.file.agencies),
                         key=lambda pair: pair[1].casefold())
-        known = agency if agency and service.plan.agency(agency) is not None else ""
-        owed = await run_in_threadpool(pages.owed_of, service.engine, known, today) if known else None
-        items = {e.row.id: service.item(e.row, lang) for e in owed} if owed else {}
-        adopted = min((p.adopted for p in service.plan.plans if p.adopted), default=None)
-        return auth.page("paper", lang, status, request, service=service, person=visitor.person, plan=service.plan.file.plan,
+        known = agency if agency and ctx.plan.agency(agency) is not None else ""
+        owed = await run_in_threadpool(pages.owed_of, ctx.engine, known, today) if known else None
+        items = {e.row.id: item(ctx.plan, e.row, lang) for e in owed} if owed else {}
+        adopted = min((p.adopted for p in ctx.plan.plans if p.adopted), default=None)
+        return auth.page("paper", lang, status, request, ctx=ctx, person=visitor.person, plan=ctx.plan.file.plan,
                          home="/review", bodies=bodies, agency=known, owed=owed, items=items, today=today,
                          adopted=adopted, error=error, values=values or {}, ticked=set(ticked or []),
-                         limit_mb=service.settings.max_upload_mb,
+                         limit_mb=ctx.settings.max_upload_mb,
                          csrf_paper=auth.token(visitor, "paper-backlog"),
                          csrf_out=auth.token(visitor, "sign-out") if visitor.session else None)
 
@@ -320,8 +321,8 @@ def routes(auth: Auth, guard) -> list[Route]:
         visitor = await queue_reviewer(request)
         if isinstance(visitor, Response):
             return visitor
-        service, now = current(), clock()
-        form = await read_form(request, service.settings.max_upload_mb << 20)
+        ctx, now = current(), clock()
+        form = await read_form(request, ctx.settings.max_upload_mb << 20)
         if isinstance(form, Response):
             return form
         text = lambda name: form.get(name).strip() if isinstance(form.get(name), str) else ""  # noqa: E731
@@ -331,14 +332,14 @@ def routes(auth: Auth, guard) -> list[Route]:
         words_ = lambda key, **given: auth.page_words(visitor, key, **given)  # noqa: E731
         agency = text("agency")
         ids = list(dict.fromkeys(v.strip() for v in form.getlist("occurrence") if isinstance(v, str) and v.strip()))
-        letter, problem = await read_letter(form, service.settings.max_upload_mb << 20, visitor.language)
+        letter, problem = await read_letter(form, ctx.settings.max_upload_mb << 20, visitor.language)
         values = {**letter.values, "received": text("received")}
-        if not agency or service.plan.agency(agency) is None:
+        if not agency or ctx.plan.agency(agency) is None:
             await form.close()
             return await render_backlog(request, visitor, "", 400, error=words_("need_body" if not agency else "unknown_agency"),
                                         values=values)
-        today = service.timing.local_day(now)
-        rows = await run_in_threadpool(pages.occurrences, service.engine, ids) if ids else {}
+        today = ctx.timing.local_day(now)
+        rows = await run_in_threadpool(pages.occurrences, ctx.engine, ids) if ids else {}
         wrong = [oid for oid in ids if oid not in rows or rows[oid].agency != agency or rows[oid].status != "active"
                  or rows[oid].state not in ("open", "returned")]
         received = None
@@ -346,11 +347,11 @@ def routes(auth: Auth, guard) -> list[Route]:
             received = dt.date.fromisoformat(values["received"]) if values["received"] else None
         except ValueError:
             problem = problem or words_("not_a_date")
-        adopted = max((service.plan.plan_of(oid).adopted for oid in ids if oid in rows and service.plan.plan_of(oid).adopted),
+        adopted = max((ctx.plan.plan_of(oid).adopted for oid in ids if oid in rows and ctx.plan.plan_of(oid).adopted),
                       default=None)
         if problem is None:
             problem = words_("need_choice") if not ids else \
-                words_("not_this_body", id=describer(service, visitor.language, today)(wrong[0])) if wrong else \
+                words_("not_this_body", id=describer(ctx, visitor.language, today)(wrong[0])) if wrong else \
                 words_("need_received") if received is None else \
                 words_("received_future") if received > today else \
                 words_("received_early", date=long_date(adopted, visitor.language)) if adopted and received < adopted else \
@@ -359,16 +360,16 @@ def routes(auth: Auth, guard) -> list[Route]:
         if problem:
             await form.close()
             return await render_backlog(request, visitor, agency, 400, error=problem, values=values, ticked=ids)
-        at = now if received == today else dt.datetime.combine(received, dt.time(0), tzinfo=service.timing.zone)
+        at = now if received == today else dt.datetime.combine(received, dt.time(0), tzinfo=ctx.timing.zone)
 
         def record_each() -> tuple[list[str], list[str]]:
             recorded, refused = [], []
             for oid in ids:
                 try:
-                    record_answers(service, [oid], visitor.person, letter, at=at, now=now, client=client_of(request))
+                    record_answers(ctx, [oid], visitor.person, letter, at=at, now=now, client=client_of(request))
                     recorded.append(oid)
                 except (UnknownOccurrence, BadInput):  # answered or closed meanwhile
-                    row = pages.occurrences(service.engine, [oid]).get(oid)
+                    row = pages.occurrences(ctx.engine, [oid]).get(oid)
                     refused.append(f"{oid}|not_answered|{row.state if row else ''}")
             return recorded, refused
 
@@ -388,21 +389,21 @@ def routes(auth: Auth, guard) -> list[Route]:
         if not visitor.person.staff:
             return auth.refusal(request, 403, "staff_only", visitor.language, back="/my", back_key="to_my_page",
                                 person=visitor.person, csrf_out=auth.token(visitor, "sign-out") if visitor.session else None)
-        service, now = current(), clock()
+        ctx, now = current(), clock()
         given = request.query_params
         span, lang, fmt = given.get("year", ""), given.get("lang", "kk"), given.get("format", "docx")
         year = bounds.number(span, 1000, 9999) if len(span) == 4 else None
         if lang not in ("kk", "ru") or fmt not in REPORT_TYPES or (span != "all" and year is None) or \
-                (year is not None and compliance.year_outside(service.plan.years, year)):
+                (year is not None and compliance.year_outside(ctx.plan.years, year)):
             return auth.refusal(request, 404, "no_report", visitor.language)
 
         plan_id = given.get("plan") or None
-        if plan_id is not None and plan_id not in {p.file.plan.id for p in service.plan.plans}:
+        if plan_id is not None and plan_id not in {p.file.plan.id for p in ctx.plan.plans}:
             return auth.refusal(request, 404, "no_report", visitor.language)
 
         def build() -> bytes:
-            made = reports.consolidated(service.engine, service.plan, service.timing.zone, lang=lang, year=year,
-                                        today=service.timing.local_day(now), plan_id=plan_id)
+            made = reports.consolidated(ctx.engine, ctx.plan, ctx.timing.zone, lang=lang, year=year,
+                                        today=ctx.timing.local_day(now), plan_id=plan_id)
             return reports.write(made, fmt)
 
         body = await run_in_threadpool(build)
@@ -414,12 +415,12 @@ def routes(auth: Auth, guard) -> list[Route]:
 
     async def render_occurrence(request: Request, visitor: Visitor, oid: str, status: int = 200, *,
                                 error: str | None = None, values: dict | None = None) -> Response:
-        service, now = current(), clock()
-        found = await run_in_threadpool(service.history, oid)
+        ctx, now = current(), clock()
+        found = await run_in_threadpool(pages.history, ctx.engine, oid)
         if found is None or not visitor.person.sees(found[0].agency, found[0].recipient):
             return auth.refusal(request, 404, "not_found", visitor.language)
         row, submission, ledger = found
-        shown = await run_in_threadpool(answer.show, service.engine, oid, service.timing.zone)
+        shown = await run_in_threadpool(answer.show, ctx.engine, oid, ctx.timing.zone)
         lang = visitor.language
         person = visitor.person
         reviews = person.reviews and row.status == "active"
@@ -427,29 +428,29 @@ def routes(auth: Auth, guard) -> list[Route]:
         requested = next((e for e in reversed(shown["events"]) if e["action"] == "request-extension"), None) \
             if row.extension_requested is not None and row.state in ("open", "returned") else None
         done_key = request.query_params.get("done", "") if status == 200 else ""
-        what = describer(service, lang, service.timing.local_day(now))(oid)
+        what = describer(ctx, lang, ctx.timing.local_day(now))(oid)
         done = auth.words(lang, "done_answer") if done_key == "answer" else \
             auth.words(lang, "done_request") if done_key == "request" else \
             auth.words(lang, f"done_{done_key}", what=what, date=long_date(row.due, lang),
                        state=state_said(row.state, lang)) if done_key in DECISIONS else None
-        names = await run_in_threadpool(pages.names, service.engine, [e["actor"] for e in shown["events"]] +
+        names = await run_in_threadpool(pages.names, ctx.engine, [e["actor"] for e in shown["events"]] +
                                         [(shown["submission"] or {}).get("by") or ""] +
                                         [n.recipient for n in ledger])
         return auth.page(
-            "occurrence", lang, status, request, service=service, row=row, submission=submission, ledger=ledger,
-            shown=shown, item=service.item(row, lang), plan=service.plan.plan_of(oid).file.plan, person=person,
-            today=service.timing.local_day(now), offered=offered, requested=requested,
+            "occurrence", lang, status, request, ctx=ctx, row=row, submission=submission, ledger=ledger,
+            shown=shown, item=item(ctx.plan, row, lang), plan=ctx.plan.plan_of(oid).file.plan, person=person,
+            today=ctx.timing.local_day(now), offered=offered, requested=requested,
             home="/review" if person.staff and (visitor.session or not person.roles) else "/my",
             basic=visitor.session is None, error=error, values=values or {}, done=done,
             start_answer=request.query_params.get("answer") == "1" and not done,  # from her page's "Answer"
             focus_ids=focus_ids(request.query_params.get("items")),  # her page's email's deadlines: the way back
-            adopted=service.plan.plan_of(oid).adopted,
+            adopted=ctx.plan.plan_of(oid).adopted,
             csrf=guard.token(oid), csrf_act=auth.token(visitor, f"act:{oid}"),
             csrf_paper=auth.token(visitor, f"paper:{oid}") if person.reviews else None,
             csrf_answer=auth.token(visitor, "answer"), csrf_extension=auth.token(visitor, "extension"),
             csrf_out=auth.token(visitor, "sign-out") if visitor.session else None,
             answers=person.answers(row.agency) and row.status == "active" and row.state in ("open", "returned"),
-            limit_mb=service.settings.max_upload_mb, show_ledger=person.staff,
+            limit_mb=ctx.settings.max_upload_mb, show_ledger=person.staff,
             name_of=lambda email: names.get((email or "").lower()))
 
     async def occurrence(request: Request) -> Response:
@@ -480,8 +481,8 @@ def routes(auth: Auth, guard) -> list[Route]:
         field = lambda name: (form.get(name) or [""])[0].strip()  # noqa: E731
         if not auth.token_ok(request, visitor, f"act:{oid}", field("csrf")):
             return auth.message(request, 403, "stale", visitor.language)
-        service, now = current(), clock()
-        rows = await run_in_threadpool(pages.occurrences, service.engine, [oid])
+        ctx, now = current(), clock()
+        rows = await run_in_threadpool(pages.occurrences, ctx.engine, [oid])
         if oid not in rows or not visitor.person.sees(rows[oid].agency):
             return auth.refusal(request, 404, "not_found", visitor.language)
         action = field("action")
@@ -493,12 +494,12 @@ def routes(auth: Auth, guard) -> list[Route]:
         except ValueError:
             return auth.refusal(request, 400, "not_recorded", visitor.language, back=page,
                                 detail=auth.page_words(visitor, "not_a_date"))
-        if until is not None and (outside := outside_extension(service.plan, [oid], until, visitor.language)):
+        if until is not None and (outside := outside_extension(ctx.plan, [oid], until, visitor.language)):
             # Before the ladder is planned from it: near 9999-12-31 its arithmetic overflows.
             return auth.refusal(request, 400, "not_recorded", visitor.language, back=page, detail=outside)
         try:
             await run_in_threadpool(lambda: answer.act(
-                service.engine, service.timing, oid, action, now=now, actor=visitor.person.actor(),
+                ctx.engine, ctx.timing, oid, action, now=now, actor=visitor.person.actor(),
                 reason=field("reason") or None, until=until, expected_version=version, client=client_of(request)))
         except UnknownOccurrence:
             return auth.refusal(request, 404, "not_found", visitor.language)
@@ -516,8 +517,8 @@ def routes(auth: Auth, guard) -> list[Route]:
         if isinstance(found, Response):
             return found
         visitor, oid, page = found
-        service, now = current(), clock()
-        form = await read_form(request, service.settings.max_upload_mb << 20)
+        ctx, now = current(), clock()
+        form = await read_form(request, ctx.settings.max_upload_mb << 20)
         if isinstance(form, Response):
             return form
         received_text = form.get("received")
@@ -525,14 +526,14 @@ def routes(auth: Auth, guard) -> list[Route]:
         if not auth.token_ok(request, visitor, f"paper:{oid}", form.get("csrf") if isinstance(form.get("csrf"), str) else ""):
             await form.close()
             return auth.message(request, 403, "stale", visitor.language)
-        rows = await run_in_threadpool(pages.occurrences, service.engine, [oid])
+        rows = await run_in_threadpool(pages.occurrences, ctx.engine, [oid])
         if oid not in rows or not visitor.person.sees(rows[oid].agency):
             await form.close()
             return auth.refusal(request, 404, "not_found", visitor.language)
-        letter, problem = await read_letter(form, service.settings.max_upload_mb << 20, visitor.language)
+        letter, problem = await read_letter(form, ctx.settings.max_upload_mb << 20, visitor.language)
         values = {**letter.values, "received": received_text}
         words = lambda key, **given: auth.page_words(visitor, key, **given)  # noqa: E731
-        today, adopted = service.timing.local_day(now), service.plan.plan_of(oid).adopted
+        today, adopted = ctx.timing.local_day(now), ctx.plan.plan_of(oid).adopted
         received = None
         try:
             received = dt.date.fromisoformat(received_text) if received_text else None
@@ -547,9 +548,9 @@ def routes(auth: Auth, guard) -> list[Route]:
         if problem:
             return await render_occurrence(request, visitor, oid, 400, error=problem, values=values)
         # The day it came: now if that is today, else the start of that day in the plan's zone.
-        at = now if received == today else dt.datetime.combine(received, dt.time(0), tzinfo=service.timing.zone)
+        at = now if received == today else dt.datetime.combine(received, dt.time(0), tzinfo=ctx.timing.zone)
         try:
-            await run_in_threadpool(record_answers, service, [oid], visitor.person, letter, at=at, now=now,
+            await run_in_threadpool(record_answers, ctx, [oid], visitor.person, letter, at=at, now=now,
                                     client=client_of(request))
         except UnknownOccurrence:
             return auth.refusal(request, 404, "not_found", visitor.language)

@@ -30,6 +30,7 @@ from starlette.routing import Route
 from scheduler.app import people, signin
 from scheduler.web.auth import Auth, safe_next
 from scheduler.web.security import LoginThrottle
+from scheduler.notify.items import sender_name
 
 log = logging.getLogger("scheduler")
 
@@ -50,9 +51,9 @@ def routes(auth: Auth) -> list[Route]:
         return True
 
     def form(request: Request, lang: str, status: int = 200, **context) -> Response:
-        service = auth.current()
-        return auth.page("signin", lang, status, request, plan=service.plan.file.plan,
-                         minutes=service.settings.sign_in_minutes,
+        ctx = auth.current()
+        return auth.page("signin", lang, status, request, plan=ctx.plan.file.plan,
+                         minutes=ctx.settings.sign_in_minutes,
                          **{"email": "", "problem": None, "sent": False, "confirm": False, "next": None,
                             "csrf": auth.guard.token(PURPOSE), "action": "/signin", **context})
 
@@ -70,18 +71,18 @@ def routes(auth: Auth) -> list[Route]:
         """After the answer: the person behind `email`, if any, gets a link by email (that brings
         her to `next_path` once signed in)."""
         # Sign-in links expire by the real time, also while `run --clock` replays the past.
-        service, now = auth.current(), auth.wall()
-        lasts = dt.timedelta(minutes=service.settings.sign_in_minutes)
+        ctx, now = auth.current(), auth.wall()
+        lasts = dt.timedelta(minutes=ctx.settings.sign_in_minutes)
         try:
-            issued = await run_in_threadpool(signin.issue, service.engine, email, now, lasts, client)
+            issued = await run_in_threadpool(signin.issue, ctx.engine, email, now, lasts, client)
             if isinstance(issued, str):
                 log.info("sign-in link asked for address=%s from=%s: %s, nothing sent", mark, client, issued)
                 return
             lang = issued.person.language if issued.person.language in signin.LANGUAGES else "kk"
-            message = signin.message(issued, service.settings.public_base_url(), service.settings.mail_from,
-                                     service.timing.zone, now, sender_name=service.sender_name(lang, now),
-                                     reply_to=service.settings.reply_to, query=onward(next_path))
-            delivery = (await service.transport.deliver([message]))[0]
+            message = signin.message(issued, ctx.settings.public_base_url(), ctx.settings.mail_from,
+                                     ctx.timing.zone, now, sender_name=sender_name(ctx, lang, now),
+                                     reply_to=ctx.settings.reply_to, query=onward(next_path))
+            delivery = (await ctx.transport.deliver([message]))[0]
         except Exception as error:  # noqa: BLE001 - after the answer there is nobody to tell but the log
             log.error("sign-in link asked for address=%s from=%s: not sent: %s", mark, client, error.__class__.__name__)
             return
@@ -97,8 +98,8 @@ def routes(auth: Auth) -> list[Route]:
         given = await _read_form(request)
         if isinstance(given, Response):
             return given
-        service = auth.current()
-        if not _same_origin(request, service.settings.public_base_url()) or \
+        ctx = auth.current()
+        if not _same_origin(request, ctx.settings.public_base_url()) or \
                 not auth.guard.token_ok(PURPOSE, given.get("csrf", [""])[0]):
             return auth.message(request, 403, "stale", lang)
         email = given.get("email", [""])[0].strip()
@@ -106,7 +107,7 @@ def routes(auth: Auth) -> list[Route]:
             return form(request, lang, 400, email=email[:320], problem=auth.words(lang, "signin_bad_address"),
                         next=safe_next(given.get("next", [""])[0]))
         client = request.client.host if request.client else None
-        mark = signin.fingerprint(service.link_key(), email)
+        mark = signin.fingerprint(ctx.link_key(), email)
         answer = form(request, lang, sent=True)
         if not await run_in_threadpool(counted, client or "unknown"):
             log.info("sign-in link asked for address=%s from=%s: client throttled, nothing sent", mark, client)
@@ -116,12 +117,12 @@ def routes(auth: Auth) -> list[Route]:
 
     async def landing(request: Request) -> Response:
         """The link opened: a page with one button (its POST signs in), the link still unused."""
-        service, token = auth.current(), request.path_params["token"]
+        ctx, token = auth.current(), request.path_params["token"]
         try:
-            email = await run_in_threadpool(signin.check, service.engine, token, auth.wall())
+            email = await run_in_threadpool(signin.check, ctx.engine, token, auth.wall())
         except signin.SignInRefused as refused:
             return auth.message(request, refused.status, "link_altered" if refused.status == 403 else "link_gone")
-        if await run_in_threadpool(people.who, service.engine, email) is None:  # no longer a contact or user
+        if await run_in_threadpool(people.who, ctx.engine, email) is None:  # no longer a contact or user
             return auth.message(request, 410, "link_gone")
         return form(request, auth.language(request, None), confirm=True, email=email,
                     csrf=auth.guard.token(CONFIRM, token),
@@ -130,15 +131,15 @@ def routes(auth: Auth) -> list[Route]:
     async def confirm(request: Request) -> Response:
         from scheduler.web.dashboard import _read_form, _same_origin
 
-        service, token = auth.current(), request.path_params["token"]
+        ctx, token = auth.current(), request.path_params["token"]
         given = await _read_form(request)
         if isinstance(given, Response):
             return given
-        if not _same_origin(request, service.settings.public_base_url()) or \
+        if not _same_origin(request, ctx.settings.public_base_url()) or \
                 not auth.guard.token_ok(CONFIRM, given.get("csrf", [""])[0], token):
             return auth.message(request, 403, "stale", auth.language(request, None))
         try:
-            email = await run_in_threadpool(signin.redeem, service.engine, token, auth.wall())
+            email = await run_in_threadpool(signin.redeem, ctx.engine, token, auth.wall())
         except signin.SignInRefused as refused:
             return auth.message(request, refused.status, "link_altered" if refused.status == 403 else "link_gone")
         return await auth.open_session(request, email, request.query_params.get("next"))

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from scheduler.plan import load_contacts, load_plan
-from scheduler.service import Service
+from scheduler.app.context import Context
 from scheduler.settings import Settings
 from scheduler.store.db import connect, migrate
 from scheduler.store.sync import sync
@@ -80,7 +80,7 @@ def contacts_file(tmp_path) -> Path:
 def make_service(shipped_plan, contacts_file, tmp_path):
     """A synced service on the given database, delivering over SMTP or into a Maildir."""
 
-    def make(database_url: str, smtp: SmtpServer | None = None, now=None) -> Service:
+    def make(database_url: str, smtp: SmtpServer | None = None, now=None) -> Context:
         import datetime as dt
 
         settings = Settings(database_url=database_url, mail_from="scheduler@ministry.example.kz",
@@ -92,7 +92,7 @@ def make_service(shipped_plan, contacts_file, tmp_path):
         transport = (
             SmtpTransport("127.0.0.1", smtp.port, tls="none") if smtp is not None else MaildirTransport(tmp_path / "mail")
         )
-        return Service(settings, shipped_plan, engine, transport)
+        return Context(settings, shipped_plan, engine, transport)
 
     return make
 

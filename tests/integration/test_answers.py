@@ -22,6 +22,11 @@ from scheduler.store.sync import sync
 from scheduler.store.tables import EventRow, FileRow, NotificationRow, OccurrenceRow, SubmissionRow
 from tests.conftest import SHIPPED_PLAN
 from tests.integration.test_delivery import ALMATY, at, daily, delivered, ledger
+from scheduler.app.tick import tick
+from scheduler.feeds import serve
+from tests.integration.queries import due_between
+from scheduler.app import standing
+from scheduler.app.digest import report as digest_report
 
 OID = "7:finance:2022"
 AIGUL = "aigul@minfin.example.kz"
@@ -218,10 +223,10 @@ def test_revoking_an_extension_does_not_repeat_what_went_out_for_the_plans_date(
 def test_a_notification_waiting_for_its_retry_is_withdrawn_when_the_date_moves(database_url, smtp_server, make_service):
     service = make_service(database_url, smtp_server)
     smtp_server.mailbox.answer = "451 4.3.0 try again later"
-    service.tick(at(11, 25))
+    tick(service, at(11, 25))
     smtp_server.mailbox.answer = None
     act(service, "extend", at(11, 25, 10), until=dt.date(2022, 12, 20))
-    service.tick(at(11, 25, 12))
+    tick(service, at(11, 25, 12))
     rows = [r for r in ledger(service) if r.occurrence_id == OID and not r.event_id]  # the ladder's, not notices
     assert {(r.step, r.due, r.state, r.reason) for r in rows} == {
         ("reminder-14d", dt.date(2022, 12, 9), "withdrawn", "the due date moved to 2022-12-20")}
@@ -268,23 +273,23 @@ def test_status_reports_and_feeds_follow_the_state(database_url, make_service):
     act(service, "close", at(12, 9), oid=ids["closed"], reason="not applicable to the Ministry")
     act(service, "extend", at(12, 9), oid="8.4:finance:2022", until=dt.date(2023, 1, 31))
 
-    events = {str(e["UID"]).split("@")[0]: e for e in Calendar.from_ical(service.feed(token, now).body).walk("VEVENT")}
+    events = {str(e["UID"]).split("@")[0]: e for e in Calendar.from_ical(serve.feed(service, token, now).body).walk("VEVENT")}
     marked = {oid for oid, e in events.items() if str(e["SUMMARY"]).startswith("✓ ")}
     assert {ids["submitted"], ids["accepted"]} <= marked and ids["returned"] not in marked
     extended = events["8.4:finance:2022"]
     assert extended.decoded("DTSTART") == dt.date(2023, 1, 31) and int(extended["SEQUENCE"]) == 1
 
     # finance owes six in 2022: the closed one is not owed, the extended one is due in 2023
-    finance = next(r for r in service.compliance(2022, now) if r.agency == "finance")
+    finance = next(r for r in standing.compliance(service, 2022, now) if r.agency == "finance")
     assert (finance.owed, finance.on_time, finance.missing) == (4, 2, 2)  # missing: returned, and res-3.2
-    assert next(r for r in service.compliance(2023, now) if r.agency == "finance").pending >= 1
-    status = {row[0]: row[1:] for row in service.status(now)}
+    assert next(r for r in standing.compliance(service, 2023, now) if r.agency == "finance").pending >= 1
+    status = {row[0]: row[1:] for row in standing.by_agency(service, now)}
     assert status["finance"][3] == 2, "submitted counts submitted and accepted; returned is owed again"
     with session(service.engine) as db:
-        digest = service.digest_report(db, now, "digest:2022-W51", "en")
+        digest = digest_report(service, db, now, "digest:2022-W51", "en")
     finance = next(a for a in digest.agencies if a.code == "finance")
     assert (finance.returned, finance.review) == (1, 1), "returned is owed again; submitted waits for review"
-    days = service.due_between(dt.date(2022, 12, 9), dt.date(2022, 12, 9))[dt.date(2022, 12, 9)]
+    days = due_between(service, dt.date(2022, 12, 9), dt.date(2022, 12, 9))[dt.date(2022, 12, 9)]
     done = {oid for oid, _, nothing_owed in days if nothing_owed}
     assert done >= {ids["submitted"], ids["accepted"], ids["closed"]} and ids["returned"] not in done
 

@@ -15,6 +15,8 @@ import urllib.request
 import pytest
 
 from tests.integration.test_dashboard import CREDENTIAL, NOW, call, served  # noqa: F401 (a fixture)
+from scheduler.app.answer import operator_submit
+from scheduler.app import standing
 
 HEADINGS = {
     "ru": ["Орган", "Всего сроков", "Представлено в срок", "Представлено с опозданием",
@@ -39,13 +41,13 @@ def test_the_xlsx_download_is_the_report_in_the_pages_language(served, lang):  #
     from openpyxl import load_workbook
 
     base, service = served()
-    service.submit("7:finance:2022", NOW, "x", NOW, None)  # due on 9 December: late
-    service.submit("10:mvd:2022-H2", NOW, "x", NOW, None)  # due on 30 December: on time
+    operator_submit(service, "7:finance:2022", NOW, "x", NOW, None)  # due on 9 December: late
+    operator_submit(service, "10:mvd:2022-H2", NOW, "x", NOW, None)  # due on 30 December: on time
     book = load_workbook(io.BytesIO(download(base + f"/report/2022.xlsx?lang={lang}")))
     summary, items = book.worksheets
     assert book.active is summary
     assert [c.value for c in summary[4]] == HEADINGS[lang]
-    table = service.compliance(2022, NOW, lang)
+    table = standing.compliance(service, 2022, NOW, lang)
     lines = [[c.value for c in row] for row in summary.iter_rows(min_row=5, max_row=4 + len(table))]
     assert [line[0] for line in lines] == [r.name for r in table]
     assert [line[1:8] for line in lines] == [[r.owed, r.on_time, r.late, r.late_working_days, r.most_late_working_days,

@@ -16,6 +16,11 @@ import uvicorn
 
 from scheduler.web.app import create_app
 from tests.smtp import free_port
+from scheduler.app.tick import tick
+from scheduler.app.answer import operator_submit
+from scheduler.app import pages
+from tests.integration.queries import due_between
+from scheduler.app import standing
 
 NOW = dt.datetime(2022, 12, 12, 5, 0, tzinfo=dt.timezone.utc)
 CREDENTIAL = ("admin", "correct horse")
@@ -44,7 +49,7 @@ def served(make_service, tmp_path):
 
     def serve(credential=CREDENTIAL, now=NOW, replay=False):
         service = make_service(f"sqlite:///{tmp_path / 'web.db'}")
-        service.tick(now)
+        tick(service, now)
         port = free_port()
         app = create_app(lambda: service, lambda: now, credential, replay=replay)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1",
@@ -82,7 +87,7 @@ def test_the_credential_is_required(served):
     status, _, page = call(base + "/?lang=en")
     assert status == 200
     assert 'id="calendar"' in page and 'id="compliance"' in page and "December 2022" in page and "January 2023" in page
-    ninth = service.due_between(dt.date(2022, 12, 9), dt.date(2022, 12, 9))[dt.date(2022, 12, 9)]
+    ninth = due_between(service, dt.date(2022, 12, 9), dt.date(2022, 12, 9))[dt.date(2022, 12, 9)]
     assert any(f'<a class="title" href="/occurrences/{row[0]}' in page for row in ninth), \
         "this month's deadlines are listed, each linked"
     assert "/?day=2022-12-09&amp;lang=en#list" in page and f"+{len(ninth) - 3}" not in page
@@ -100,13 +105,13 @@ def test_recording_a_submission_through_the_form(served):
     assert call(url, data=form(csrf=token, note="x"), headers={"Origin": "https://evil.example"})[0] == 403
     status, headers, _ = call(url, data=form(csrf=token, note="x"), auth=None)
     assert status == 303 and headers["location"].startswith("/signin") and "www-authenticate" not in headers
-    assert service.history("7:finance:2022")[1] is None, "nothing recorded by refused posts"
+    assert pages.history(service.engine, "7:finance:2022")[1] is None, "nothing recorded by refused posts"
     status, headers, _ = call(url, data=form(csrf=token, note="Хат № 12-3/45 <b>"), headers={"Origin": base})
     assert status == 303 and headers["location"] == "/occurrences/7:finance:2022"
     page = call(base + "/occurrences/7:finance:2022?lang=en")[2]
     assert "submitted</span> 12 December 2022, 11:00" in page and "Хат № 12-3/45 &lt;b&gt;" in page  # Almaty time
     assert '/submit"' not in page and 'id="do-accept"' in page, "recorded: now the secretariat decides"
-    assert service.history("7:finance:2022")[1].note == "Хат № 12-3/45 <b>"
+    assert pages.history(service.engine, "7:finance:2022")[1].note == "Хат № 12-3/45 <b>"
 
 
 def test_the_report_download_has_the_dashboards_numbers(served):
@@ -114,7 +119,7 @@ def test_the_report_download_has_the_dashboards_numbers(served):
     status, headers, body = call(base + "/report/2022.csv")
     assert status == 200 and headers["content-disposition"] == 'attachment; filename="compliance-2022.csv"'
     lines = body.lstrip("\ufeff").strip().splitlines()
-    table = service.compliance(2022, NOW)
+    table = standing.compliance(service, 2022, NOW)
     assert len(lines) == len(table) + 2  # header and total
     page = call(base + "/?year=2022&lang=en")[2]
     finance = next(r for r in table if r.agency == "finance")
@@ -182,7 +187,7 @@ def test_filters_narrow_the_list(served):
     page = call(base + "/?lang=en&agency=finance&year=2022")[2]
     listed = re.findall(r'href="/occurrences/([^"?]+)\?lang=en"', page)
     assert listed and all(":finance:" in oid for oid in listed)
-    owed = [oid for oid, *_ in (x for day in service.due_between(dt.date(2022, 1, 1), dt.date(2022, 12, 31)).values() for x in day)
+    owed = [oid for oid, *_ in (x for day in due_between(service, dt.date(2022, 1, 1), dt.date(2022, 12, 31)).values() for x in day)
             if ":finance:" in oid]
     assert f"{len(owed)} deadlines match" in page
     overdue = call(base + "/?lang=en&state=overdue")[2]
@@ -209,7 +214,7 @@ def test_a_day_lists_every_deadline_grouped_by_agency(served):
 
     base, service = served()
     day = dt.date(2022, 12, 9)
-    ninth = service.due_between(day, day)[day]
+    ninth = due_between(service, day, day)[day]
     url, listed, headings, continued = "/?lang=en&day=2022-12-09", [], [], 0
     while url:
         page = call(base + url)[2]
@@ -241,7 +246,7 @@ def test_month_navigation_and_the_year_picker(served):
 
 def test_the_compliance_section_has_percentages_and_charts(served):
     base, service = served()
-    table = service.compliance(2022, NOW)
+    table = standing.compliance(service, 2022, NOW)
     page = call(base + "/?lang=en&year=2022")[2]
     on_time = sum(r.on_time for r in table)
     settled = sum(r.on_time + r.late + r.missing for r in table)
@@ -274,7 +279,7 @@ def test_the_xlsx_has_an_item_sheet_ready_to_print(served):
     assert items.page_setup.orientation == "landscape" and items.page_setup.fitToWidth == 1
     assert items.page_setup.fitToHeight == 0 and items.sheet_properties.pageSetUpPr.fitToPage
     assert items.print_title_rows == "$4:$4"
-    expected = sum(len(d) for d in service.due_between(dt.date(2022, 1, 1), dt.date(2022, 12, 31)).values())
+    expected = sum(len(d) for d in due_between(service, dt.date(2022, 1, 1), dt.date(2022, 12, 31)).values())
     assert items.max_row - 4 == expected
     finance = [row for row in items.iter_rows(min_row=5, values_only=True) if row[0] == service.plan.display_name("finance", dt.date(2022, 12, 1), "ru")]
     assert finance and all(isinstance(row[4], dt.datetime) for row in finance)
@@ -283,7 +288,7 @@ def test_the_xlsx_has_an_item_sheet_ready_to_print(served):
 
 def test_the_agency_page(served):
     base, service = served()
-    service.submit("7:finance:2022", NOW, "x", NOW, None)
+    operator_submit(service, "7:finance:2022", NOW, "x", NOW, None)
     status, _, page = call(base + "/agencies/finance?lang=ru")
     assert status == 200 and "Министерство финансов Республики Казахстан" in page
     assert "Айгүл Серікова" in page and "контактное лицо" in page and "руководитель" in page

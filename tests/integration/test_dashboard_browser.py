@@ -9,6 +9,8 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.integration.test_dashboard import CREDENTIAL, NOW, served  # noqa: F401 - the fixture
+from scheduler.app.answer import operator_submit
+from scheduler.app import pages
 
 SCRIPT = ROOT / "tests" / "js" / "dashboard.mjs"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -34,7 +36,7 @@ def test_log_in_record_a_submission_and_see_it(served):  # noqa: F811
     assert "default-src 'self'" in seen["policy"] and seen["policyViolations"] == [], seen["policyViolations"]
     assert seen["headerRule"] == "solid", "the page's own style block is allowed by the policy"
     assert seen["phoneWidth"] <= 400, "the dashboard fits a phone without sideways scrolling"
-    assert service.history("7:finance:2022")[1].note == "Хат № 12-3/45"
+    assert pages.history(service.engine, "7:finance:2022")[1].note == "Хат № 12-3/45"
     for name in ("dashboard-laptop.png", "occurrence-after-submission.png", "dashboard-phone.png"):
         assert (ARTIFACTS / name).stat().st_size > 10_000, name
 
@@ -47,7 +49,7 @@ def test_the_pages_in_kazakh_and_russian_on_a_laptop_and_a_phone(served):  # noq
     import re
 
     base, service = served()
-    service.submit("7:finance:2022", dt.datetime(2022, 12, 8, 6, 0, tzinfo=dt.timezone.utc), "Хат", NOW, None)
+    operator_submit(service, "7:finance:2022", dt.datetime(2022, 12, 8, 6, 0, tzinfo=dt.timezone.utc), "Хат", NOW, None)
     folder = ARTIFACTS / "dashboard"
     folder.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(["node", str(SCRIPT), base, *CREDENTIAL, "7:finance:2022", str(folder), "pages"],

@@ -14,6 +14,7 @@ from sqlmodel import select
 from scheduler.store.db import session
 from scheduler.store.tables import OccurrenceRow
 from tests.integration.test_dashboard import NOW, call, served  # noqa: F401 - the fixture
+from scheduler.app.answer import operator_submit
 
 ALMATY = ZoneInfo("Asia/Almaty")
 TODAY = NOW.astimezone(ALMATY).date()  # 12 December 2022
@@ -100,7 +101,7 @@ def test_the_charts_count_only_the_deadlines_already_due(served):  # noqa: F811
     assert len(tomorrow) > 300
     early = dt.datetime(2022, 12, 7, 10, 0, tzinfo=ALMATY)
     for row in tomorrow[:5]:
-        service.submit(row.id, early, "early", early, None)
+        operator_submit(service, row.id, early, "early", early, None)
     december = [r for r in rows if (r.due.year, r.due.month) == (2022, 12)]
     come = [r for r in december if r.due < today]
     status, _, page = call(f"{base}/?year=2022&lang=en")

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from scheduler.store.db import session
 from scheduler.store.tables import NotificationRow
 from tests.integration.conftest import PG_ENV
+from scheduler.app.tick import tick
 
 ALMATY = ZoneInfo("Asia/Almaty")
 NOW = dt.datetime(2022, 12, 12, 9, 0, tzinfo=ALMATY)  # a Monday: reminders, escalations and the digest
@@ -68,7 +69,7 @@ def test_a_connection_ended_by_the_server_is_tried_again(phase, postgres_url, sm
     service = make_service(postgres_url, smtp_server)
     terminator = Terminator(service.engine, os.environ[PG_ENV], PHASES[phase])
     with caplog.at_level(logging.WARNING, logger="scheduler"):
-        report = service.tick(NOW)
+        report = tick(service, NOW)
     assert terminator.done == 1, f"the {phase} statement ran"
     assert report.errors == [], report.errors
     assert any("database fault during" in r.getMessage() for r in caplog.records), "the fault is logged"
@@ -101,7 +102,7 @@ def test_a_connection_ended_again_and_again_during_a_tick(postgres_url, smtp_ser
             with admin.connect() as own:
                 own.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
 
-    report = service.tick(NOW)
+    report = tick(service, NOW)
     assert count["n"] >= 3, "connections were ended"
     assert report.errors == []
     assert set(ledger_states(service.engine)) <= {"sent", "skipped"}

@@ -9,6 +9,9 @@ from sqlmodel import select
 from scheduler.app import notices
 from scheduler.store.db import session
 from scheduler.store.tables import NotificationRow
+from scheduler.app.tick import tick
+from scheduler.app.answer import operator_submit
+from scheduler.app.simulate import simulate
 
 ALMATY = ZoneInfo("Asia/Almaty")
 NOT_LADDER = frozenset({"digest", *notices.STEPS})  # the notices' steps, `decisions` too
@@ -21,7 +24,7 @@ def at(month, day, hour=9, minute=0, year=2022):
 def daily(service, first, last):
     day = first
     while day <= last:
-        service.tick(dt.datetime.combine(day, dt.time(9, 0), tzinfo=ALMATY))
+        tick(service, dt.datetime.combine(day, dt.time(9, 0), tzinfo=ALMATY))
         day += dt.timedelta(days=1)
 
 
@@ -82,9 +85,9 @@ def test_the_whole_ladder_across_a_weekend_and_a_holiday(database_url, smtp_serv
 
 def test_ticks_are_idempotent(database_url, smtp_server, make_service):
     service = make_service(database_url, smtp_server)
-    first = service.tick(at(11, 25))
-    again = service.tick(at(11, 25))
-    later = service.tick(at(11, 25, 9, 1))
+    first = tick(service, at(11, 25))
+    again = tick(service, at(11, 25))
+    later = tick(service, at(11, 25, 9, 1))
     assert first.sent > 0 and again.sent == later.sent == 0
     assert len(smtp_server.mailbox.messages) == first.emails
 
@@ -92,7 +95,7 @@ def test_ticks_are_idempotent(database_url, smtp_server, make_service):
 def test_a_submission_stops_every_later_step(database_url, smtp_server, make_service):
     service = make_service(database_url, smtp_server)
     daily(service, dt.date(2022, 12, 1), dt.date(2022, 12, 9))
-    service.submit("7:finance:2022", at(12, 9, 17), "sent by letter", at(12, 9, 17))
+    operator_submit(service, "7:finance:2022", at(12, 9, 17), "sent by letter", at(12, 9, 17))
     daily(service, dt.date(2022, 12, 10), dt.date(2022, 12, 24))
     steps = [step for _, step, _ in delivered(smtp_server.mailbox, "7:finance:2022")]
     # on 1 December the 14-day reminder (25 November) is the latest step due: caught up once
@@ -102,7 +105,7 @@ def test_a_submission_stops_every_later_step(database_url, smtp_server, make_ser
 
 def test_catch_up_after_a_gap_sends_only_the_latest_step(database_url, smtp_server, make_service):
     service = make_service(database_url, smtp_server)
-    service.tick(at(12, 13, 10))
+    tick(service, at(12, 13, 10))
     assert delivered(smtp_server.mailbox, "7:finance:2022") == [
         ("2022-12-13", "escalation-1wd", "aigul@minfin.example.kz"),
         ("2022-12-13", "escalation-1wd", "ivanov@minfin.example.kz"),
@@ -119,24 +122,24 @@ def test_catch_up_after_a_gap_sends_only_the_latest_step(database_url, smtp_serv
 def test_a_4xx_answer_is_retried_with_backoff(database_url, smtp_server, make_service):
     service = make_service(database_url, smtp_server)
     smtp_server.mailbox.answer = "451 4.3.0 try again later"
-    report = service.tick(at(11, 25))
+    report = tick(service, at(11, 25))
     assert report.sent == 0 and report.retrying > 0
     assert {r.state for r in ledger(service) if r.step == "reminder-14d"} == {"retry"}
     smtp_server.mailbox.answer = None
-    assert service.tick(at(11, 25, 9, 0)).sent == 0  # backoff: not yet
-    retried = service.tick(at(11, 25, 9, 2))
+    assert tick(service, at(11, 25, 9, 0)).sent == 0  # backoff: not yet
+    retried = tick(service, at(11, 25, 9, 2))
     assert retried.sent == report.retrying
     assert {r.state for r in ledger(service) if r.step == "reminder-14d"} == {"sent"}
-    assert service.tick(at(11, 25, 9, 30)).sent == 0
+    assert tick(service, at(11, 25, 9, 30)).sent == 0
 
 
 def test_delivery_resumes_after_the_server_was_down(database_url, smtp_server, make_service):
     service = make_service(database_url, smtp_server)
     smtp_server.stop()
-    down = service.tick(at(11, 25))
+    down = tick(service, at(11, 25))
     assert down.sent == 0 and down.retrying > 0
     smtp_server.start()
-    backoff = [service.tick(at(11, 25, 9, minute)).sent for minute in (1, 3, 10)]
+    backoff = [tick(service, at(11, 25, 9, minute)).sent for minute in (1, 3, 10)]
     assert sum(backoff) == down.retrying
     assert len(smtp_server.mailbox.messages) == down.emails
 
@@ -144,14 +147,14 @@ def test_delivery_resumes_after_the_server_was_down(database_url, smtp_server, m
 def test_a_5xx_answer_is_final_and_recorded(database_url, smtp_server, make_service):
     service = make_service(database_url, smtp_server)
     smtp_server.mailbox.answer = "550 5.1.1 no such user"
-    report = service.tick(at(11, 25))
+    report = tick(service, at(11, 25))
     assert report.failed > 0 and report.retrying == 0
     failed = [r for r in ledger(service) if r.state == "failed"]
     assert failed and all("550 5.1.1 no such user" in r.error for r in failed)
     smtp_server.mailbox.answer = None
-    assert service.tick(at(11, 26)).sent == 0 or all(r.state == "failed" for r in ledger(service) if r.step == "reminder-14d")
+    assert tick(service, at(11, 26)).sent == 0 or all(r.state == "failed" for r in ledger(service) if r.step == "reminder-14d")
     refused = smtp_server.mailbox.refused
-    service.tick(at(11, 28))  # Monday: the digest reports the failure
+    tick(service, at(11, 28))  # Monday: the digest reports the failure
     digest = smtp_server.mailbox.by_step("digest")[-1]
     assert "550 5.1.1 no such user" in digest.get_body(("plain",)).get_content()
     assert smtp_server.mailbox.refused == refused
@@ -159,7 +162,7 @@ def test_a_5xx_answer_is_final_and_recorded(database_url, smtp_server, make_serv
 
 def test_maildir_is_the_default_delivery(database_url, make_service, tmp_path):
     service = make_service(database_url)
-    report = service.tick(at(11, 25))
+    report = tick(service, at(11, 25))
     files = sorted((tmp_path / "mail" / "new").glob("*.eml"))
     assert report.emails == len(files) > 0
     import email
@@ -175,7 +178,7 @@ def test_a_digest_days_late_is_skipped_not_sent_on_the_wrong_weekday(database_ur
 
     service = make_service(database_url)
     with caplog.at_level(logging.INFO, logger="scheduler"):
-        service.tick(at(11, 27))  # Sunday
+        tick(service, at(11, 27))  # Sunday
     names = [f.name for f in (tmp_path / "mail" / "new").glob("*.eml")]
     assert names, "the day's reminders went out"
     import email
@@ -186,7 +189,7 @@ def test_a_digest_days_late_is_skipped_not_sent_on_the_wrong_weekday(database_ur
     assert "digest" not in steps
     assert any("digest 2022-W47 skipped: more than 2 days late" in r.getMessage() for r in caplog.records)
     # Tuesday's tick (a day late) still sends that week's Monday digest
-    service.tick(at(11, 29))
+    tick(service, at(11, 29))
     steps = {email.message_from_bytes(f.read_bytes(), policy=policy.default)["X-Scheduler-Step"]
              for f in (tmp_path / "mail" / "new").glob("*.eml")}
     assert "digest" in steps
@@ -194,7 +197,7 @@ def test_a_digest_days_late_is_skipped_not_sent_on_the_wrong_weekday(database_ur
 
 def test_simulate_agrees_with_what_ticks_send(database_url, smtp_server, make_service):
     service = make_service(database_url, smtp_server)
-    timeline = service.simulate(dt.date(2022, 12, 1), dt.date(2022, 12, 20))
+    timeline = simulate(service, dt.date(2022, 12, 1), dt.date(2022, 12, 20))
     forecast = {(p.scheduled_at, p.step, p.occurrence_id, p.email) for _, p, state in timeline if state == "to send"}
     assert len(smtp_server.mailbox.messages) == 0, "simulate sends nothing"
     daily(service, dt.date(2022, 12, 1), dt.date(2022, 12, 20))
@@ -217,11 +220,11 @@ def next_step(service, occurrence_id):
 def test_each_occurrence_points_at_its_next_step(database_url, smtp_server, make_service, tmp_path):
     service = make_service(database_url, smtp_server)
     assert next_step(service, "7:finance:2022") == at(11, 25)  # synced: the first step
-    service.tick(at(11, 25))
+    tick(service, at(11, 25))
     assert next_step(service, "7:finance:2022") == at(12, 2)
-    service.tick(at(12, 13))  # a gap: steps up to now are handled (sent or skipped)
+    tick(service, at(12, 13))  # a gap: steps up to now are handled (sent or skipped)
     assert next_step(service, "7:finance:2022") == at(12, 19)
-    service.submit("7:finance:2022", at(12, 14), None, at(12, 14))
+    operator_submit(service, "7:finance:2022", at(12, 14), None, at(12, 14))
     assert next_step(service, "7:finance:2022") is None
     # a re-sync keeps the submitted one closed and recomputes the others from the ledger
     from scheduler.plan import load_contacts

@@ -21,6 +21,7 @@ from scheduler.store.tables import EventRow, FileRow, OccurrenceRow, SubmissionR
 from scheduler.web.app import create_app
 from tests.integration.web_client import Client, field
 from tests.smtp import free_port
+from scheduler.app.links import personal_link
 
 NOW = dt.datetime(2022, 12, 9, 3, 0, tzinfo=dt.timezone.utc)  # 09:00 in Almaty: 7:finance:2022 is due
 CREDENTIAL = ("admin", "correct horse")
@@ -67,7 +68,7 @@ class Site:
     def signed_in(self, email, lang=None) -> Client:
         client = self.client(lang=lang)
         with session(self.service.engine) as db:
-            link = self.service.personal_link(db, email, NOW)[0]
+            link = personal_link(self.service, db, email, NOW)[0]
         assert client.get(link)[0] == 303
         return client
 
@@ -277,13 +278,13 @@ def test_the_size_refusal_states_both_sizes():
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the database plays no part
-def test_an_unexpected_error_answers_500_with_the_headers_and_no_traceback(site):
+def test_an_unexpected_error_answers_500_with_the_headers_and_no_traceback(site, monkeypatch):
     web = site()
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals: /srv/scheduler/var/db password=hunter2")
 
-    web.service.feed = broken
+    monkeypatch.setattr("scheduler.feeds.serve.feed", broken)
     for lang, client in (("kk", web.client()), ("ru", web.client(lang="ru")), ("en", web.client(lang="en"))):
         status, headers, body = client.get("/feeds/" + "A" * 32 + ".ics")
         assert_page(status, headers, body, 500, lang,
@@ -307,14 +308,14 @@ def test_when_even_the_error_page_fails_the_plain_500_carries_the_headers(site):
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the database plays no part
-def test_behind_https_every_answer_carries_hsts_and_over_http_none(site):
+def test_behind_https_every_answer_carries_hsts_and_over_http_none(site, monkeypatch):
     https = site(base_url="https://plan.example.kz")
     http = site()
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    https.service.feed = http.service.feed = broken
+    monkeypatch.setattr("scheduler.feeds.serve.feed", broken)
     # A year, and neither includeSubDomains nor preload: other sites may live under the ministry's domain.
     for web, expected in ((https, "max-age=31536000"), (http, None)):
         client = web.client(CREDENTIAL)

@@ -27,6 +27,8 @@ import uvicorn
 from scheduler.web.app import create_app
 from tests.conftest import ROOT
 from tests.smtp import free_port
+from scheduler.app.tick import tick
+from scheduler.app.links import personal_link
 
 ALMATY = ZoneInfo("Asia/Almaty")
 SCRIPT = ROOT / "tests" / "js" / "heads.mjs"
@@ -90,8 +92,8 @@ def site(make_service, contacts_file, smtp_server):
     base = f"http://127.0.0.1:{port}"
     service = make_service(f"sqlite:///{contacts_file.parent / 'links.db'}", smtp_server)
     service.settings.base_url = base
-    service.tick(MONDAY)
-    service.tick(LATER)
+    tick(service, MONDAY)
+    tick(service, LATER)
     now = LATER + dt.timedelta(hours=1)
     app = create_app(lambda: service, lambda: now, None, wall=lambda: dt.datetime.now(dt.timezone.utc))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
@@ -210,7 +212,7 @@ def test_a_recipients_focal_point_reads_what_is_owed_to_her_body_and_nothing_els
     other = next(r for r in rows if r.agency == "mvd" and r.recipient not in ("finance", None))
     browser = Client(base)
     with session(service.engine) as db:
-        url, _ = service.personal_link(db, "aigul@minfin.example.kz", LATER)
+        url, _ = personal_link(service, db, "aigul@minfin.example.kz", LATER)
     assert browser.get(url)[0] == 303
     status, _, page = browser.get(f"/occurrences/{owed.id}")
     assert status == 200 and 'action="/my/answer"' not in page

@@ -20,6 +20,7 @@ from scheduler.plan import load_plan
 from scheduler.store.db import session
 from scheduler.store.tables import OccurrenceRow
 from tests.conftest import SHIPPED_PLAN
+from scheduler.app.tick import tick
 
 LIMIT = 100 * 1024
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -54,7 +55,7 @@ def test_every_email_at_the_busiest_is_at_most_100_kb_with_no_raw_codes(make_ser
                           .order_by(func.count().desc(), OccurrenceRow.due).limit(2)).all()
     days = sorted({row[0] + dt.timedelta(days=n) for row in busiest for n in range(-15, 11)})
     for day in days:
-        service.tick(dt.datetime(day.year, day.month, day.day, 9, 0, tzinfo=ALMATY))
+        tick(service, dt.datetime(day.year, day.month, day.day, 9, 0, tzinfo=ALMATY))
 
     files = list((tmp_path / "mail" / "new").glob("*.eml"))
     sizes, raw = Counter(), []

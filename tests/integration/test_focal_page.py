@@ -13,6 +13,7 @@ import re
 from scheduler.app import pages
 from tests.integration.test_personal_links import NOW, site  # noqa: F401 - the fixture
 from tests.integration.web_client import field
+from scheduler.app.tick import tick
 
 FOCUS_LINK = re.compile(r"(https?://\S+/l/[A-Za-z0-9_.-]+\?items=\S+)")
 ITEM_LINK = re.compile(r"(https?://\S+/l/[A-Za-z0-9_.-]+\?next=/occurrences/(\S+))")
@@ -32,7 +33,7 @@ def ids_of(message) -> list[str]:
 
 def test_an_emails_link_opens_her_page_on_its_deadlines_first(site, smtp_server):  # noqa: F811
     web = site()
-    web.service.tick(NOW)
+    tick(web.service, NOW)
     email = next(m for m in smtp_server.mailbox.to("aigul@minfin.example.kz") if m["X-Scheduler-Step"] == "due")
     ids = ids_of(email)
     link = FOCUS_LINK.search(email.get_body(("plain",)).get_content()).group(1)
@@ -88,8 +89,8 @@ def test_an_emails_link_opens_her_page_on_its_deadlines_first(site, smtp_server)
 
 def test_every_item_of_every_email_opens_for_her_without_a_session(site, smtp_server):  # noqa: F811
     web = site()
-    web.service.tick(NOW)
-    web.service.tick(ESCALATION)
+    tick(web.service, NOW)
+    tick(web.service, ESCALATION)
     kinds = {}
     for message in smtp_server.mailbox.messages:
         if message["X-Scheduler-Step"] == "digest":
@@ -147,7 +148,7 @@ def test_every_item_of_every_email_opens_for_her_without_a_session(site, smtp_se
     assert status == 303 and headers["location"] == f"/occurrences/{oid}?done=answer"
     assert 'id="done"' in browser.get(headers["location"])[2]
     smtp_server.mailbox.messages.clear()
-    web.service.tick(ESCALATION + dt.timedelta(hours=2))
+    tick(web.service, ESCALATION + dt.timedelta(hours=2))
     receipt = next(m for m in smtp_server.mailbox.to("aigul@minfin.example.kz"))
     assert receipt["X-Scheduler-Step"] == "answer-acknowledged" and ids_of(receipt) == [oid]
     text = receipt.get_body(("plain",)).get_content()

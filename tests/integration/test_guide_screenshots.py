@@ -17,6 +17,7 @@ from scheduler.app import users
 from tests.conftest import ROOT
 from tests.integration.test_personal_links import NOW, PDF, site  # noqa: F401 - the fixture
 from tests.integration.web_client import field
+from scheduler.app.tick import tick
 
 SCRIPT = ROOT / "tests" / "js" / "guide.mjs"
 EMAIL_LINK = re.compile(r"(https?://\S+/l/[A-Za-z0-9_.-]+\?items=[^\s>]+)")
@@ -48,7 +49,7 @@ def test_the_guides_screenshots_show_each_page_in_its_readers_language(site, smt
     web = site()
     for lang in ("kk", "ru"):
         users.add(web.service.engine, f"reviewer-{lang}@gov.kz", "reviewer", NOW, language=lang)
-    web.service.tick(NOW)  # 9 December 2022, 09:00 in Almaty
+    tick(web.service, NOW)  # 9 December 2022, 09:00 in Almaty
     web.at(NOW + dt.timedelta(hours=2))
     shots = []
     for lang, (email, _) in FOCAL.items():

@@ -27,6 +27,9 @@ from scheduler.web.app import create_app
 from tests.integration.test_delivery import at, ledger
 from tests.integration.web_client import Client
 from tests.smtp import Mailbox, SmtpServer, free_port
+from scheduler.app.tick import tick
+from scheduler.app.simulate import simulate
+from scheduler.app import standing
 
 OID = "7:finance:2022"
 AIGUL = "aigul@minfin.example.kz"  # finance's focal point, kk
@@ -110,7 +113,7 @@ def test_answers_on_several_occurrences_make_one_email_per_reviewer(service_at, 
     submit(service, at(12, 6, 15), ref="12-3/45", ref_date=dt.date(2022, 12, 5), uploads=[pdf, table])
     submit(service, at(12, 6, 16), oid="7:mvd:2022", actor=FOCAL_ASKAR, ref="МВД-77")
     submit(service, at(12, 6, 17), oid="6:finance:2022", at=at(12, 6, 11), actor=OPERATOR_ACTOR)  # from paper
-    report = service.tick(at(12, 6, 17, 1))
+    report = tick(service, at(12, 6, 17, 1))
     assert not report.errors
 
     received = notices_of(smtp_server.mailbox, notices.ANSWER_RECEIVED)
@@ -134,11 +137,11 @@ def test_answers_on_several_occurrences_make_one_email_per_reviewer(service_at, 
         "a reviewer who is also a contact reads his contact's language"
 
     # the next ticks send nothing more; a new answer makes a new email listing only itself
-    service.tick(at(12, 6, 17, 2))
-    service.tick(at(12, 7, 9))
+    tick(service, at(12, 6, 17, 2))
+    tick(service, at(12, 7, 9))
     assert len(notices_of(smtp_server.mailbox, notices.ANSWER_RECEIVED)) == 3
     submit(service, at(12, 7, 10), oid="17:finance:2022")
-    service.tick(at(12, 7, 10, 1))
+    tick(service, at(12, 7, 10, 1))
     later = notices_of(smtp_server.mailbox, notices.ANSWER_RECEIVED)[3:]
     assert len(later) == 3 and all(listed(m) == ["17:finance:2022"] for m in later)
     rows = notice_rows(service, notices.ANSWER_RECEIVED)
@@ -152,7 +155,7 @@ def test_without_reviewers_the_coordinator_hears_of_answers(service_at, smtp_ser
     himself is not told of it."""
     service = service_at()
     submit(service, at(12, 5, 8))
-    service.tick(at(12, 5, 9))  # a Monday: the digest goes out too
+    tick(service, at(12, 5, 9))  # a Monday: the digest goes out too
     received = notices_of(smtp_server.mailbox, notices.ANSWER_RECEIVED)
     digests = smtp_server.mailbox.by_step("digest")
     assert digests and {to(m) for m in received} == {to(m) for m in digests} == {ASKAR}
@@ -162,7 +165,7 @@ def test_without_reviewers_the_coordinator_hears_of_answers(service_at, smtp_ser
 
     staff(service, ("reviewer@gov.kz", "reviewer"), ("admin@gov.kz", "admin"))
     submit(service, at(12, 5, 10), oid="6:finance:2022", actor=REVIEWER)
-    service.tick(at(12, 5, 10, 1))
+    tick(service, at(12, 5, 10, 1))
     told = notices_of(smtp_server.mailbox, notices.ANSWER_RECEIVED)[1:]
     assert [to(m) for m in told] == ["admin@gov.kz"]
     assert "/review" in text(told[0]) and "/l/" not in text(told[0]), "staff: the queue, signed in as staff sign in"
@@ -190,10 +193,10 @@ def test_a_return_tells_the_focal_point_why_with_a_link_that_signs_her_in(servic
         submit(service, at(12, 8, 15), ref="12-3/45")
         # the Ministry's supervisor, also a reviewer, records the other answer from paper
         submit(service, at(12, 8, 16), oid="6:finance:2022", actor=Actor(IVANOV, "reviewer"))
-        service.tick(at(12, 8, 16, 1))  # the answers' acknowledgements: an email of their own
+        tick(service, at(12, 8, 16, 1))  # the answers' acknowledgements: an email of their own
         act(service, "return", at(12, 12, 10), reason="Кесте толтырылмаған")
         act(service, "return", at(12, 12, 10), oid="6:finance:2022", reason="Нет подписи")
-        service.tick(now)
+        tick(service, now)
         returned = notices_of(smtp_server.mailbox, notices.ANSWER_RETURNED)
         assert sorted(to(m) for m in returned) == [AIGUL, IVANOV], "the focal point, and who submitted, a contact"
         aigul = next(m for m in returned if to(m) == AIGUL)
@@ -219,14 +222,14 @@ def test_a_return_tells_the_focal_point_why_with_a_link_that_signs_her_in(servic
 
     # the same event never mails twice: later ticks (the ladder resumes) send no second notice
     for day in (12, 13, 19, 20):
-        service.tick(at(12, day, 9, 30))
+        tick(service, at(12, day, 9, 30))
     assert len(notices_of(smtp_server.mailbox, notices.ANSWER_RETURNED)) == 2
     assert smtp_server.mailbox.by_step("escalation-5wd"), "the ladder resumed meanwhile"
     # a second return of the same occurrence (answered again in between) is told again
     submit(service, at(12, 20, 10), ref="12-3/50")
-    service.tick(at(12, 20, 10, 1))
+    tick(service, at(12, 20, 10, 1))
     act(service, "return", at(12, 20, 11), reason="Тағы да толық емес")
-    service.tick(at(12, 20, 11, 1))
+    tick(service, at(12, 20, 11, 1))
     again = notices_of(smtp_server.mailbox, notices.ANSWER_RETURNED)[2:]
     assert [(to(m), listed(m)) for m in again] == [(AIGUL, [OID])] and "Тағы да толық емес" in text(again[0])
 
@@ -238,12 +241,12 @@ def test_extensions_granted_and_refused(service_at, smtp_server):
     act(service, "extend", at(12, 5, 12), until=dt.date(2022, 12, 20), reason="Хат № 5, 5 желтоқсан")
     act(service, "extend", at(12, 5, 12), oid="6:finance:2022", until=dt.date(2022, 12, 16),
         reason="without a request")
-    service.tick(at(12, 5, 12, 1))  # the grants; the refusal below on the next tick
+    tick(service, at(12, 5, 12, 1))  # the grants; the refusal below on the next tick
     # asked by the supervisor, a reviewer too: he hears of the refusal, in Russian
     answer.act(service.engine, service.timing, "17:finance:2022", "request-extension", now=at(12, 5, 13),
                actor=Actor(IVANOV, "reviewer"), until=dt.date(2022, 12, 30), reason="нужно время")
     act(service, "refuse-extension", at(12, 5, 14), oid="17:finance:2022", reason="Мерзім Үкімет қаулысымен бекітілген")
-    service.tick(at(12, 5, 14, 1))
+    tick(service, at(12, 5, 14, 1))
 
     granted = notices_of(smtp_server.mailbox, notices.EXTENSION_GRANTED)
     assert [(to(m), sorted(listed(m))) for m in granted] == [(AIGUL, ["6:finance:2022", OID])]
@@ -300,7 +303,7 @@ def test_a_notice_refused_by_the_server_fails_alone(service_at):
         staff(service, ("reviewer@gov.kz", "reviewer"), ("admin@gov.kz", "admin"))
         submit(service, at(12, 5, 10))
         act(service, "return", at(12, 5, 11), oid=OID, reason="incomplete")
-        report = service.tick(at(12, 5, 11, 1))
+        report = tick(service, at(12, 5, 11, 1))
         assert report.failed == 1 and report.emails_sent >= 2
         assert [to(m) for m in notices_of(server.mailbox, notices.ANSWER_RECEIVED)] == ["reviewer@gov.kz"]
         # her answer's acknowledgement and its return, in one email
@@ -308,8 +311,8 @@ def test_a_notice_refused_by_the_server_fails_alone(service_at):
         failed = [r for r in notice_rows(service) if r.state == "failed"]
         assert [(r.recipient, r.step) for r in failed] == [("admin@gov.kz", "answer-received")]
         assert "550" in failed[0].error
-        assert ("admin@gov.kz", "answer-received", OID) == service.undelivered(at(12, 5, 12))[0][:3]
-        service.tick(at(12, 5, 12))
+        assert ("admin@gov.kz", "answer-received", OID) == standing.undelivered(service, at(12, 5, 12))[0][:3]
+        tick(service, at(12, 5, 12))
         assert server.mailbox.refused == 1, "a permanent refusal is not retried"
     finally:
         server.stop()
@@ -320,7 +323,7 @@ def test_notices_about_answered_or_closed_occurrences_are_not_withdrawn(service_
     are withdrawn (its ladder stopped), the notices go all the same."""
     service = service_at()
     staff(service, ("reviewer@gov.kz", "reviewer"))
-    service.tick(at(12, 2))  # the 7-day reminders
+    tick(service, at(12, 2))  # the 7-day reminders
     submit(service, at(12, 5, 10))
     act(service, "return", at(12, 5, 11), reason="incomplete")
     submit(service, at(12, 5, 12), ref="12-3/46")  # answered again before any tick
@@ -332,7 +335,7 @@ def test_notices_about_answered_or_closed_occurrences_are_not_withdrawn(service_
         db.add(NotificationRow(occurrence_id=OID, step="reminder-7d", recipient=IVANOV, due=dt.date(2022, 12, 9),
                                name="Пётр Иванов", language="ru", agency="finance", scheduled_at=at(12, 2),
                                state="pending"))
-    report = service.tick(at(12, 5, 14, 1))
+    report = tick(service, at(12, 5, 14, 1))
     states = {(r.occurrence_id, r.step, r.recipient): r.state for r in notice_rows(service)}
     assert states[(OID, "answer-returned", AIGUL)] == "sent"
     assert states[("17:finance:2022", "extension-refused", AIGUL)] == "sent"
@@ -353,16 +356,16 @@ def test_simulate_lists_notices_from_the_ledger_and_never_forecasts_them(service
     by the notices in the ledger."""
     service = service_at()
     staff(service, ("reviewer@gov.kz", "reviewer"), ("admin@gov.kz", "admin"))
-    service.tick(at(12, 5))
+    tick(service, at(12, 5))
     before = {(f.planned.occurrence_id, f.planned.step, f.planned.email, f.state)
-              for f in service.simulate(dt.date(2022, 12, 6), dt.date(2022, 12, 20)) if f.state == "to send"}
+              for f in simulate(service, dt.date(2022, 12, 6), dt.date(2022, 12, 20)) if f.state == "to send"}
     submit(service, at(12, 5, 10), oid="7:mvd:2022", actor=FOCAL_ASKAR)
     submit(service, at(12, 5, 11), oid="13:mvd:2022", actor=FOCAL_ASKAR)
     act(service, "extend", at(12, 5, 12), until=dt.date(2022, 12, 30), reason="letter")
-    service.tick(at(12, 5, 12, 1))
+    tick(service, at(12, 5, 12, 1))
     act(service, "return", at(12, 5, 15), oid="7:mvd:2022", reason="incomplete")  # not yet ticked
 
-    timeline = service.simulate(dt.date(2022, 12, 5), dt.date(2022, 12, 20))
+    timeline = simulate(service, dt.date(2022, 12, 5), dt.date(2022, 12, 20))
     told = [f for f in timeline if f.planned.step in notices.KINDS]
     assert {(f.planned.occurrence_id, f.planned.step, f.planned.email, f.state) for f in told} == {
         ("7:mvd:2022", "answer-received", "reviewer@gov.kz", "sent"), ("7:mvd:2022", "answer-received", "admin@gov.kz", "sent"),
@@ -373,7 +376,7 @@ def test_simulate_lists_notices_from_the_ledger_and_never_forecasts_them(service
     assert len({(f.planned.email, f.planned.step, f.at) for f in sent}) == 2, "counted as the emails they went in"
     assert all(aware(f.at) == at(12, 5, 12, 1) for f in sent)
 
-    ahead = service.simulate(dt.date(2022, 12, 6), dt.date(2022, 12, 20))
+    ahead = simulate(service, dt.date(2022, 12, 6), dt.date(2022, 12, 20))
     assert not [f for f in ahead if f.planned.step in notices.KINDS and f.state == "to send"]
     after = {(f.planned.occurrence_id, f.planned.step, f.planned.email, f.state) for f in ahead if f.state == "to send"}
     answered = {"7:mvd:2022", "13:mvd:2022", OID}
@@ -398,7 +401,7 @@ def test_a_notice_is_written_with_its_event_or_not_at_all(service_at, smtp_serve
     submit(service, at(12, 6, 11))
     assert [(r.step, r.recipient, r.state) for r in notice_rows(service)] == [
         ("answer-received", "reviewer@gov.kz", "pending"), ("answer-acknowledged", AIGUL, "pending")]
-    service.tick(at(12, 6, 11, 1))
+    tick(service, at(12, 6, 11, 1))
     assert [listed(m) for m in notices_of(smtp_server.mailbox, notices.ANSWER_RECEIVED)] == [[OID]]
 
 
@@ -449,7 +452,7 @@ def test_every_answer_and_decision_reaches_the_focal_point_in_her_language(servi
             else:
                 act(service, action, when, oid=oid, reason=None if action == "accept" else reason,
                     until=dt.date(2022, 12, 20) if action == "extend" else None)
-        service.tick(at(12, 5, hour, 1))
+        tick(service, at(12, 5, hour, 1))
         told = agency_news(smtp_server.mailbox, seen)
         seen = len(smtp_server.mailbox.messages)
         assert sorted((to(m), m["X-Scheduler-Step"], listed(m)) for m in told) == [
@@ -474,7 +477,7 @@ def test_every_answer_and_decision_reaches_the_focal_point_in_her_language(servi
 
     # nothing is told twice: the next ticks send no notice
     for later in (at(12, 5, 18, 2), at(12, 6, 9), at(12, 9, 9)):
-        service.tick(later)
+        tick(service, later)
     assert agency_news(smtp_server.mailbox, seen) == []
     rows = [r for r in notice_rows(service) if r.step != notices.ANSWER_RECEIVED]
     assert len(rows) == 2 * len(STORY) and {r.state for r in rows} == {"sent"}
@@ -493,7 +496,7 @@ def test_several_decisions_in_one_tick_make_one_email(service_at, smtp_server):
         submit(service, at(12, 5, 10), oid=f"6:{agency}:2022", actor=focal)
         answer.act(service.engine, service.timing, f"17:{agency}:2022", "request-extension", now=at(12, 5, 10),
                    actor=focal, until=dt.date(2022, 12, 23), reason="деректер кешігеді")
-    service.tick(at(12, 5, 10, 1))
+    tick(service, at(12, 5, 10, 1))
     acknowledged = agency_news(smtp_server.mailbox)
     assert sorted((to(m), m["X-Scheduler-Step"], len(listed(m))) for m in acknowledged) == [
         (AIGUL, "answer-acknowledged", 2), (ENBEK, "answer-acknowledged", 2)], "both answers in one email"
@@ -504,7 +507,7 @@ def test_several_decisions_in_one_tick_make_one_email(service_at, smtp_server):
         act(service, "accept", at(12, 5, 11, 5), oid=f"6:{agency}:2022")
         act(service, "extend", at(12, 5, 11, 10), oid=f"17:{agency}:2022", until=dt.date(2022, 12, 23),
             reason="Хат № 5" if agency == "finance" else "Письмо № 5")
-    service.tick(at(12, 5, 11, 11))
+    tick(service, at(12, 5, 11, 11))
     told = agency_news(smtp_server.mailbox, seen)
     assert sorted(to(m) for m in told) == [AIGUL, ENBEK] and {m["X-Scheduler-Step"] for m in told} == {"decisions"}
     kazakh = next(m for m in told if to(m) == AIGUL)
@@ -530,7 +533,7 @@ def test_several_decisions_in_one_tick_make_one_email(service_at, smtp_server):
     assert [(to(m), len(listed(m))) for m in received] == [("reviewer@gov.kz", 4)], "the secretariat's as before"
 
     for later in (at(12, 5, 11, 12), at(12, 6, 9)):
-        service.tick(later)
+        tick(service, later)
     assert agency_news(smtp_server.mailbox, seen + len(told)) == [], "nothing twice"
     assert {r.state for r in notice_rows(service)} == {"sent"}
 
@@ -544,7 +547,7 @@ def test_answers_entered_by_the_secretariat_are_acknowledged_to_the_focal_point(
     submit(service, at(12, 6, 15), actor=REVIEWER, at=at(12, 6, 11), ref="12-3/45")  # from paper
     submit(service, at(12, 6, 16), oid="6:finance:2022", actor=OPERATOR_ACTOR, ref="12-3/46")  # the command line
     submit(service, at(12, 6, 16), oid="17:finance:2022", actor=Actor(IVANOV, "reviewer"))  # the supervisor, a contact
-    service.tick(at(12, 6, 16, 1))
+    tick(service, at(12, 6, 16, 1))
     told = agency_news(smtp_server.mailbox)
     assert sorted((to(m), m["X-Scheduler-Step"], sorted(listed(m))) for m in told) == [
         (AIGUL, "answer-acknowledged", ["17:finance:2022", "6:finance:2022", OID]),
@@ -566,7 +569,7 @@ def test_a_users_own_language_rules_her_notices(service_at, smtp_server):
     users.add(service.engine, AIGUL, "observer", at(11, 1), language="ru")
     submit(service, at(12, 6, 15))
     act(service, "return", at(12, 6, 16), reason="Нет подписи", actor=OPERATOR_ACTOR)
-    service.tick(at(12, 6, 16, 1))
+    tick(service, at(12, 6, 16, 1))
     (told,) = agency_news(smtp_server.mailbox)
     assert to(told) == AIGUL and told["X-Scheduler-Step"] == "decisions"
     assert told["Subject"] == "Ответ возвращён на доработку; ваш ответ получен (1 мероприятие)"

@@ -11,6 +11,7 @@ from scheduler.answers import Actor
 from scheduler.app import answer, notices, users
 from tests.integration.test_delivery import at
 from tests.integration.test_personal_links import NOW, site  # noqa: F401 - the fixture
+from scheduler.app.tick import tick
 
 ENGLISH_BROWSER = {"Accept-Language": "en-US,en;q=0.9"}
 RUSSIAN_BROWSER = {"Accept-Language": "ru-RU,ru;q=0.9"}
@@ -43,7 +44,7 @@ def test_a_users_own_language_rules_her_pages_and_her_emails(site, smtp_server):
 
     answer.submit(web.service.engine, web.service.timing, "7:finance:2022", at=at(12, 6, 15), now=at(12, 6, 15),
                   actor=Actor("aigul@minfin.example.kz", "focal", frozenset({"finance"})))
-    web.service.tick(at(12, 6, 15, 1))
+    tick(web.service, at(12, 6, 15, 1))
     received = {m["To"].addresses[0].addr_spec: m for m in smtp_server.mailbox.messages
                 if m["X-Scheduler-Step"] == notices.ANSWER_RECEIVED}
     assert "Поступили ответы" in received["reviewer@gov.kz"]["Subject"] or "Поступил ответ" in received["reviewer@gov.kz"]["Subject"]

@@ -23,6 +23,8 @@ from scheduler.web.app import create_app
 from scheduler.web.lanes import HEAVY_AT_ONCE
 from tests.integration.web_client import Client
 from tests.smtp import free_port
+from scheduler.app.answer import operator_submit
+from tests.integration.queries import due_between
 
 NOW = dt.datetime(2023, 3, 15, 5, 0, tzinfo=dt.timezone.utc)  # two years of the shipped plan behind
 CREDENTIAL = ("admin", "correct horse")
@@ -41,10 +43,10 @@ def answered(service) -> None:
                        .order_by(OccurrenceRow.due, OccurrenceRow.id)).all()
     for n, row in enumerate(rows[::3]):
         came = dt.datetime.combine(row.due + dt.timedelta(days=(-2, 0, 3, 20)[n % 4]), dt.time(4, 0), dt.timezone.utc)
-        service.submit(row.id, min(came, NOW - dt.timedelta(days=1)), None, NOW)
+        operator_submit(service, row.id, min(came, NOW - dt.timedelta(days=1)), None, NOW)
     for n, row in enumerate(rows[1::3][:40]):  # on the stroke of midnight in Almaty: the last minute is on time
         midnight = dt.datetime.combine(row.due + dt.timedelta(days=1), dt.time(), service.timing.zone)
-        service.submit(row.id, midnight - dt.timedelta(minutes=1) if n % 2 else midnight, None, NOW)
+        operator_submit(service, row.id, midnight - dt.timedelta(minutes=1) if n % 2 else midnight, None, NOW)
     answer.act(service.engine, service.timing, rows[1].id, CLOSE, now=NOW, reason="not applicable")
     answer.act(service.engine, service.timing, rows[0].id, RETURN, now=NOW, reason="incomplete")
 
@@ -171,7 +173,7 @@ def test_a_days_agencies_continue_on_the_next_page(served):
     client, service = served()
     day = dt.date(2022, 12, 9)
     listed, seen = walk(client, "/?lang=ru&day=2022-12-09", section=lambda page: page.split('id="list"')[1])
-    assert len(seen) > 1 and sorted(listed) == sorted(oid for oid, *_ in service.due_between(day, day)[day])
+    assert len(seen) > 1 and sorted(listed) == sorted(oid for oid, *_ in due_between(service, day, day)[day])
     continued = [page for page in seen if "продолжение с предыдущей страницы" in page]
     assert continued, "an agency cut by a page break"
     for page in continued:  # the agency cut by the page break has its heading again, with its whole count
@@ -271,7 +273,7 @@ def test_many_at_once_compute_once_and_a_change_is_seen_next(served, monkeypatch
     before = re.search(r"(\d+) of (\d+); (\d+) late", bodies[0]).groups()
     row = dashboard_queries.entries(service.engine, first=dt.date(2022, 12, 9), last=dt.date(2022, 12, 9), state="overdue",
                                     today=service.timing.local_day(NOW))[0]
-    service.submit(row.id, dt.datetime(2022, 12, 8, 5, 0, tzinfo=dt.timezone.utc), None, NOW)
+    operator_submit(service, row.id, dt.datetime(2022, 12, 8, 5, 0, tzinfo=dt.timezone.utc), None, NOW)
     after = client.get("/?lang=en&year=2022")[2]
     assert len(calls) == 2, "a new answer: computed afresh"
     on_time, settled, _ = re.search(r"(\d+) of (\d+); (\d+) late", after).groups()

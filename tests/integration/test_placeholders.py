@@ -15,6 +15,9 @@ from sqlmodel import select
 from scheduler.store.db import session
 from scheduler.store.tables import ContactRow, OccurrenceRow
 from tests.integration.test_dashboard import call, served  # noqa: F401 - `served` is a fixture
+from scheduler.app.tick import tick
+from scheduler.app import standing
+from scheduler.app.digest import report as digest_report
 
 ALMATY = ZoneInfo("Asia/Almaty")
 PLACEHOLDERS = {"ngos", "interested-bodies"}
@@ -25,7 +28,7 @@ OWN = {"kk": "ешкімге: бұл органның өз ақпараты, о�
 def tick_daily(service, first: dt.date, last: dt.date) -> None:
     day = first
     while day <= last:
-        service.tick(dt.datetime.combine(day, dt.time(9, 0), tzinfo=ALMATY))
+        tick(service, dt.datetime.combine(day, dt.time(9, 0), tzinfo=ALMATY))
         day += dt.timedelta(days=1)
 
 
@@ -82,16 +85,16 @@ def test_placeholders_are_not_counted_in_compliance_status_or_the_digest(databas
     service = make_service(database_url)
     now = dt.datetime(2024, 3, 4, 9, 0, tzinfo=ALMATY)  # after the last deadline: everything owed is overdue
     for year in (2022, 2023):
-        table = service.compliance(year, now)
+        table = standing.compliance(service, year, now)
         assert not {row.agency for row in table} & PLACEHOLDERS
         with session(service.engine) as db:
             due = [row.agency for row in db.exec(select(OccurrenceRow).where(OccurrenceRow.status == "active"))
                    if row.due.year == year]
         assert sum(row.owed for row in table) == sum(1 for agency in due if agency not in PLACEHOLDERS)
         assert len(due) > sum(row.owed for row in table)  # the placeholders' deadlines exist, uncounted
-    assert not {row[0] for row in service.status(now)} & PLACEHOLDERS
+    assert not {row[0] for row in standing.by_agency(service, now)} & PLACEHOLDERS
     with session(service.engine) as db:
-        report = service.digest_report(db, now, "digest:2024-W10", "en")
+        report = digest_report(service, db, now, "digest:2024-W10", "en")
     assert not {a.code for a in report.agencies} & PLACEHOLDERS
     names = " ".join(report.without_focal_examples)
     assert report.without_focal and "non-governmental" not in names and "interested state bodies" not in names

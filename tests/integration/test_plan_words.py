@@ -14,6 +14,7 @@ import pytest
 from scheduler.app import users
 from tests.integration.test_personal_links import CREDENTIAL, NOW, PDF, site  # noqa: F401 - the fixture
 from tests.integration.web_client import field
+from scheduler.app.tick import tick
 
 FINANCE_DAY = ["6:finance:2022", "7:finance:2022", "8.4:finance:2022", "17:finance:2022", "23:finance:2022"]
 CODES = [re.compile(r"\b[\w.-]+:[a-z][a-z-]*:\d{4}"), re.compile(r"\bres-\d"), re.compile(r"\b\d{4}-[QH]\d\b")]
@@ -67,7 +68,7 @@ def test_the_days_items_come_in_the_plans_order(site):  # noqa: F811
 def test_no_codes_where_people_read(site):  # noqa: F811
     web = site()
     users.add(web.service.engine, "reviewer@gov.kz", "reviewer", NOW)
-    web.service.tick(NOW)  # the notifications an occurrence page lists (the earlier steps superseded)
+    tick(web.service, NOW)  # the notifications an occurrence page lists (the earlier steps superseded)
     aigul = web.signed_in("aigul@minfin.example.kz")
     page = aigul.get("/my")[2]
     for oid in ("7:finance:2022", "res-3.2:finance:2022"):

@@ -23,6 +23,7 @@ from scheduler.web.app import create_app
 from tests.integration.test_sign_in import ask, eventually, link_in, open_link
 from tests.integration.web_client import Client
 from tests.smtp import free_port
+from scheduler.app.links import personal_link
 
 ALMATY = ZoneInfo("Asia/Almaty")
 START = dt.datetime(2022, 12, 8, 0, 0, tzinfo=ALMATY)
@@ -58,7 +59,7 @@ def test_sessions_opened_in_the_replayed_past_keep_the_wall_clock_and_every_page
     # the digest reader signs in by her personal link, minted at the replayed time (as the digest's is)
     reader = Client(base)
     with session(service.engine) as db:
-        url, _ = service.personal_link(db, ASKAR, clock())
+        url, _ = personal_link(service, db, ASKAR, clock())
     status, headers, _ = reader.get(url + "?next=%2F")
     assert status == 303 and headers["location"] == "/"
     # the local admin's one-time link of a first run, made on the wall clock

@@ -20,6 +20,7 @@ from scheduler.app import answer, sessions, users
 from tests.conftest import ROOT
 from tests.integration.test_personal_links import NOW, site  # noqa: F401 - the fixture
 from tests.integration.test_sign_in import eventually, link_in
+from scheduler.app.tick import tick
 
 SCRIPT = ROOT / "tests" / "js" / "review.mjs"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -64,7 +65,7 @@ def test_a_reviewers_day_in_kazakh_and_russian_on_a_phone_and_a_laptop(site, smt
         answer.submit(engine, timing, oid, at=NOW, now=NOW, ref="7-11/2")
     answer.act(engine, timing, EXTENDED, "extend", now=NOW, actor=Actor("reviewer-kk@gov.kz", "reviewer"),
                until=dt.date(2022, 12, 20), reason="хат № 5")
-    web.service.tick(NOW)  # the receipts and the extension go out now: what follows is the decisions alone
+    tick(web.service, NOW)  # the receipts and the extension go out now: what follows is the decisions alone
     web.at(NOW + dt.timedelta(hours=1))
 
     for lang, width, email, one, several in DAYS:
@@ -112,7 +113,7 @@ def test_a_reviewers_day_in_kazakh_and_russian_on_a_phone_and_a_laptop(site, smt
 
     # The focal point is told, in her own language, of every answer of hers accepted: one email.
     smtp_server.mailbox.messages.clear()
-    web.service.tick(NOW + dt.timedelta(hours=2))
+    tick(web.service, NOW + dt.timedelta(hours=2))
     [told] = smtp_server.mailbox.to(AIGUL)
     accepted = [oid for _, _, _, one, several in DAYS for oid in [one, *several]]
     assert told["X-Scheduler-Step"] == "answer-accepted"

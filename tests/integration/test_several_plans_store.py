@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from scheduler.feeds import tokens
 from scheduler.plan import load_contacts, load_plan
-from scheduler.service import Service
+from scheduler.app.context import Context
 from scheduler.settings import Settings
 from scheduler.store.db import connect, migrate, session
 from scheduler.store.sync import sync
@@ -24,6 +24,7 @@ from scheduler.web.app import create_app
 from tests.conftest import ROOT
 from tests.integration.web_client import Client
 from tests.smtp import free_port
+from scheduler.app.tick import tick
 
 CREDENTIAL = ("admin", "correct horse")
 REGIONAL = "akmola-tip-2021-2023"
@@ -44,7 +45,7 @@ def site(database_url, tmp_path):
     port = free_port()
     settings = Settings(database_url=database_url, mail_from="scheduler@ministry.example.kz",
                         secret_key_file=tmp_path / "secret.key", base_url=f"http://127.0.0.1:{port}")
-    service = Service(settings, plan, engine, MaildirTransport(tmp_path / "mail"))
+    service = Context(settings, plan, engine, MaildirTransport(tmp_path / "mail"))
     now = dt.datetime(2022, 3, 15, 6, 0, tzinfo=dt.timezone.utc)
     app = create_app(lambda: service, lambda: now, CREDENTIAL)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
@@ -99,8 +100,8 @@ def test_a_further_plans_ladder_is_its_own(site):
     """The regional example has no 14-day reminder: its first step is 7 days before; the national
     rows keep theirs."""
     service, _ = site
-    service.tick(dt.datetime(2022, 3, 3, 4, 0, tzinfo=dt.timezone.utc))  # 14 days before 17 March
-    service.tick(dt.datetime(2022, 3, 10, 4, 0, tzinfo=dt.timezone.utc))  # 7 days before
+    tick(service, dt.datetime(2022, 3, 3, 4, 0, tzinfo=dt.timezone.utc))  # 14 days before 17 March
+    tick(service, dt.datetime(2022, 3, 10, 4, 0, tzinfo=dt.timezone.utc))  # 7 days before
     with session(service.engine) as db:
         steps = set(db.exec(select(NotificationRow.occurrence_id, NotificationRow.step)).all())
     assert (ROW3, "reminder-7d") in steps

@@ -17,6 +17,13 @@ from tests.conftest import SHIPPED_PLAN
 from tests.integration.conftest import CONTACTS
 from tests.integration.test_delivery import ALMATY, at, daily, delivered, ledger
 from tests.smtp import SmtpServer
+from scheduler.app.tick import tick
+from scheduler.app.tick import plan_due
+from scheduler.app.answer import operator_submit
+from scheduler.app.simulate import simulate
+from scheduler.feeds import serve
+from scheduler.app import pages
+from scheduler.app import standing
 
 
 def emails_per_person_step_and_day(mailbox) -> Counter:
@@ -30,7 +37,7 @@ def test_one_email_per_recipient_and_step_however_many_rows(database_url, smtp_s
     """On 12 December 2022 the Ministry of Internal Affairs' focal point owes (and receives, as the
     working body) dozens of escalations: one email, not one per claim batch."""
     service = make_service(database_url, smtp_server)
-    forecast = service.simulate(dt.date(2022, 12, 1), dt.date(2022, 12, 20))
+    forecast = simulate(service, dt.date(2022, 12, 1), dt.date(2022, 12, 20))
     predicted_emails = {(f.planned.email, f.planned.step, f.at) for f in forecast if f.state == "to send"}
     daily(service, dt.date(2022, 12, 1), dt.date(2022, 12, 20))
     per_email = emails_per_person_step_and_day(smtp_server.mailbox)
@@ -44,14 +51,14 @@ def test_a_bad_address_fails_alone_and_is_reported(database_url, smtp_server, ma
     service = make_service(database_url, smtp_server)
     with session(service.engine) as db:  # e.g. a database kept from before addresses were checked
         db.add(ContactRow(agency="finance", name="Broken", email="broken@@minfin.example.kz", role="focal", language="kk"))
-    report = service.tick(at(11, 25))
+    report = tick(service, at(11, 25))
     assert report.failed >= 5 and report.sent > 0
     assert "aigul@minfin.example.kz" in {m["To"].addresses[0].addr_spec for m in smtp_server.mailbox.messages}
     failed = [r for r in ledger(service) if r.state == "failed"]
     assert {r.recipient for r in failed} == {"broken@@minfin.example.kz"}
     assert all("cannot compose the email" in r.error for r in failed)
     assert not [r for r in ledger(service) if r.state == "claimed"], "nothing left claimed"
-    undelivered = service.undelivered(at(11, 26))
+    undelivered = standing.undelivered(service, at(11, 26))
     assert [(u[0], u[1]) for u in undelivered] == [("broken@@minfin.example.kz", "reminder-14d")]
     from scheduler import metrics
 
@@ -77,7 +84,7 @@ def test_an_internationalised_address_goes_out_over_smtputf8_or_fails_alone(data
                 service.engine.dispose()
                 return  # one database per test on PostgreSQL: the refusal is checked on SQLite
             sync(service.engine, plan, load_contacts(contacts_file, plan, smtputf8=True), at(11, 1))
-            service.tick(at(11, 25))
+            tick(service, at(11, 25))
             states = {r.state for r in ledger(service) if r.recipient == address}
             failed = [r.error for r in ledger(service) if r.state == "failed"]
             if smtputf8:
@@ -115,7 +122,7 @@ def test_a_moved_due_date_gets_its_own_ladder(database_url, smtp_server, make_se
 
 def test_correcting_a_one_offs_date_keeps_the_occurrence_and_its_submission(database_url, make_service, tmp_path):
     service = make_service(database_url)
-    service.submit("2:labour:2021-07-01", at(6, 20, year=2021), "No. 1-2/3", at(6, 20, year=2021))
+    operator_submit(service, "2:labour:2021-07-01", at(6, 20, year=2021), "No. 1-2/3", at(6, 20, year=2021))
     corrected = tmp_path / "corrected.toml"
     text = SHIPPED_PLAN.read_text(encoding="utf-8")
     second = text.index('id = "2"\n')
@@ -127,7 +134,7 @@ def test_correcting_a_one_offs_date_keeps_the_occurrence_and_its_submission(data
         row = db.get(OccurrenceRow, "2:labour:2021-07-01")
         assert (row.status, row.due, row.sequence) == ("active", dt.date(2021, 7, 15), 1)
         assert db.get(OccurrenceRow, "2:labour:2021-07-15") is None
-    assert service.history("2:labour:2021-07-01")[1].note == "No. 1-2/3"
+    assert pages.history(service.engine, "2:labour:2021-07-01")[1].note == "No. 1-2/3"
     again = sync(service.engine, plan, None, at(6, 22, year=2021))
     assert (again.moved, again.added, again.cancelled) == (0, 0, 0), "idempotent"
 
@@ -138,10 +145,10 @@ def test_a_mixed_case_address_gets_its_feed(database_url, smtp_server, make_serv
     mixed.write_text(CONTACTS.replace("aigul@minfin.example.kz", "Aigul.Serikova@MinFin.Example.KZ"), encoding="utf-8")
     service = make_service(database_url, smtp_server)
     sync(service.engine, plan, load_contacts(mixed, plan), at(11, 1))
-    service.tick(at(11, 25))
+    tick(service, at(11, 25))
     (message,) = smtp_server.mailbox.to("aigul.serikova@minfin.example.kz")
     token = re.search(r"/feeds/([A-Za-z0-9_-]+)\.ics", message.get_body(("plain",)).get_content()).group(1)
-    feed = service.feed(token, at(11, 25))
+    feed = serve.feed(service, token, at(11, 25))
     assert feed is not None and feed.body.count(b"BEGIN:VEVENT") >= 5
 
 
@@ -152,7 +159,7 @@ def test_a_slow_server_gets_a_retry_it_can_recognise(database_url, smtp_server, 
     service = make_service(database_url, smtp_server)
     service.transport = SmtpTransport("127.0.0.1", smtp_server.port, tls="none", data_timeout=0.5)
     smtp_server.mailbox.slow_reply = 1.0
-    service.tick(at(11, 25))
+    tick(service, at(11, 25))
     # The server keeps each email when its data ends, before its late reply; on a busy machine the
     # last may be kept a moment after the client gave up waiting: wait for it, at most 10 s.
     waited = time.monotonic() + 10
@@ -166,15 +173,15 @@ def test_a_slow_server_gets_a_retry_it_can_recognise(database_url, smtp_server, 
     assert {(r.step, r.state) for r in rows} == {("reminder-14d", "retry"), ("period-start", "skipped")}
     smtp_server.mailbox.slow_reply = 0
     service.transport = SmtpTransport("127.0.0.1", smtp_server.port, tls="none")
-    service.tick(at(11, 25, 9, 5))
+    tick(service, at(11, 25, 9, 5))
     ids = Counter(m["Message-ID"] for m in smtp_server.mailbox.messages)
     assert set(ids) == first and set(ids.values()) == {2}, "each resent email is recognisably the same one"
 
 
 def test_simulate_shows_what_went_out_in_a_span_already_ticked(database_url, smtp_server, make_service):
     service = make_service(database_url, smtp_server)
-    service.tick(at(12, 2))
-    timeline = service.simulate(dt.date(2022, 11, 20), dt.date(2022, 12, 10))
+    tick(service, at(12, 2))
+    timeline = simulate(service, dt.date(2022, 11, 20), dt.date(2022, 12, 10))
     states = {(f.planned.occurrence_id, f.planned.step, f.planned.email): f.state for f in timeline}
     assert states[("7:finance:2022", "reminder-14d", "aigul@minfin.example.kz")] == "skipped"  # superseded on 2 Dec
     assert states[("7:finance:2022", "reminder-7d", "aigul@minfin.example.kz")] == "sent"
@@ -188,9 +195,9 @@ def test_an_answer_recorded_while_a_tick_plans_keeps_the_ladder_stopped(database
     service = make_service(database_url)
     now = at(11, 25)
     with session(service.engine) as db:
-        considered, _ = service.plan_due(db, now)
+        considered, _ = plan_due(service, db, now)
     assert "7:finance:2022" in {o.id for o in considered}
-    service.submit("7:finance:2022", now, None, now)
+    operator_submit(service, "7:finance:2022", now, None, now)
     with session(service.engine) as db:
         advance(db, considered, service.timing, now)
     with session(service.engine) as db:

@@ -22,6 +22,10 @@ from scheduler.errors import BadInput
 from scheduler.feeds import tokens
 from scheduler.web.app import create_app
 from tests.smtp import free_port
+from scheduler.app.tick import tick
+from scheduler.app.answer import operator_submit
+from scheduler.app import pages
+from scheduler.app import standing
 
 NOW = dt.datetime(2022, 12, 12, 5, 0, tzinfo=dt.timezone.utc)
 CREDENTIAL = ("admin", "correct horse")
@@ -69,7 +73,7 @@ def serve():
 @pytest.fixture
 def service(make_service, tmp_path):
     service = make_service(f"sqlite:///{tmp_path / 'web.db'}")
-    service.tick(NOW)
+    tick(service, NOW)
     return service
 
 
@@ -152,7 +156,7 @@ def test_a_form_from_one_instance_is_accepted_by_another_and_after_a_restart(ser
     restarted = serve(create_app(lambda: service, lambda: NOW, CREDENTIAL, secret_key=tokens.load_or_create_key(key_file)))
     status, headers, _ = call(restarted, "/occurrences/7:finance:2022/submit",
                               data=urllib.parse.urlencode({"csrf": token, "note": "No. 12-3/45"}).encode())
-    assert status == 303 and service.history("7:finance:2022")[1].note == "No. 12-3/45"
+    assert status == 303 and pages.history(service.engine, "7:finance:2022")[1].note == "No. 12-3/45"
     assert token != tokens.load_or_create_key(key_file).hex()[:64], "the form key is derived, not the key itself"
 
 
@@ -178,7 +182,7 @@ def test_a_scrape_runs_no_query_and_shows_the_last_ticks_overdue_counts(make_ser
     service = make_service(f"sqlite:///{tmp_path / 'metrics.db'}")
     daemon = Daemon(service, lambda: service, lambda: NOW)
     daemon.tick()
-    expected = {agency: float(late) for agency, late, *_ in service.status(NOW)}
+    expected = {agency: float(late) for agency, late, *_ in standing.by_agency(service, NOW)}
     assert expected["finance"] > 0
     base = serve(create_app(lambda: daemon.service, lambda: NOW, CREDENTIAL))
     queries = []
@@ -193,7 +197,7 @@ def test_a_scrape_runs_no_query_and_shows_the_last_ticks_overdue_counts(make_ser
             assert status == 200 and headers["content-type"].startswith("text/plain")
             assert overdue_samples(text) == expected
         assert queries == [], "a scrape only serialises what the last tick measured"
-        service.submit("7:finance:2022", NOW, None, NOW)
+        operator_submit(service, "7:finance:2022", NOW, None, NOW)
         assert overdue_samples(call(base, "/metrics", auth=None)[2])["finance"] == expected["finance"]
         queries.clear()
         daemon.tick()
@@ -244,4 +248,4 @@ def test_a_form_whose_body_stalls_or_overflows_is_refused(service, serve, monkey
         assert sock.recv(4096).startswith(b"HTTP/1.1 408 ")
     big = urllib.parse.urlencode({"csrf": "x", "note": "x" * 100_000}).encode()
     assert call(base, "/occurrences/7:finance:2022/submit", data=big)[0] == 413
-    assert service.history("7:finance:2022")[1] is None
+    assert pages.history(service.engine, "7:finance:2022")[1] is None

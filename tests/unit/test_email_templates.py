@@ -8,6 +8,7 @@ import pytest
 from icalendar import Calendar
 
 from scheduler.notify import compose
+from scheduler.notify import items as parts
 
 NOW = dt.datetime(2022, 11, 25, 3, 0, tzinfo=dt.timezone.utc)
 LETTERHEAD = compose.Letterhead("scheduler@ministry.example.kz", "Жоспар", "http://127.0.0.1:8080")
@@ -189,7 +190,6 @@ from types import SimpleNamespace  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 from scheduler.app import people, signin  # noqa: E402
-from scheduler.service import Service  # noqa: E402
 from scheduler.settings import Settings  # noqa: E402
 from scheduler.store.tables import OccurrenceRow  # noqa: E402
 
@@ -207,10 +207,10 @@ ROWS = [("17", "finance", "mvd"), ("8.2", "knb", "mvd"), ("6", "finance", None),
 
 
 def fake_service(plan, **settings):
-    """What Service.item and Service.letterhead read: the plan, the settings, the calendar."""
+    """What `notify.items.item` and `letterhead` read: the plan, the settings, the calendar."""
     fake = SimpleNamespace(plan=plan, settings=Settings(mail_from="scheduler@ministry.example.kz", **settings),
                            timing=SimpleNamespace(local_day=lambda moment: moment.date()))
-    fake.sender_name = lambda language, now=NOW: Service.sender_name(fake, language, now)
+    fake.sender_name = lambda language, now=NOW: parts.sender_name(fake, language, now)
     return fake
 
 
@@ -221,7 +221,7 @@ def plan_items(plan, language, rows=ROWS, due=dt.date(2022, 12, 9)):
         row = OccurrenceRow(id=f"{obligation}:{agency}:2022", obligation=obligation, agency=agency, period="2022",
                             nominal_due=due, due=due, recipient=recipient,
                             title_kk=plan.obligation(obligation).title_kk if plan.obligation(obligation) else "x")
-        found.append(Service.item(fake, row, language))
+        found.append(parts.item(fake.plan, row, language))
     return found
 
 
@@ -230,7 +230,7 @@ def every_email(plan, language, **settings):
     from the shipped plan), with the recipient's personal link."""
     fake = fake_service(plan, **settings)
     link = ("https://deadlines.example.gov.kz/l/MXxh.Zm9v", dt.date(2023, 1, 7))
-    letterhead = Service.letterhead(fake, language, NOW, "https://deadlines.example.gov.kz/feeds/t.ics", link)
+    letterhead = parts.letterhead(fake, language, NOW, "https://deadlines.example.gov.kz/feeds/t.ics", link)
     items = plan_items(plan, language)
     to = compose.Recipient("aigul@minfin.example.kz", NAME, language)
     sent_at = {"reminder": NOW, "due": dt.datetime(2022, 12, 9, 3, tzinfo=dt.timezone.utc),
@@ -250,7 +250,7 @@ def every_email(plan, language, **settings):
                                   ref="12-3/45", ref_date=dt.date(2022, 12, 5), documents=1,
                                   previous_due=dt.date(2022, 12, 1) if kind == "extension-granted" else None,
                                   requested=None if new else dt.date(2022, 12, 20), state="returned") for item in items]
-        head = letterhead if not received else Service.letterhead(fake, language, NOW)
+        head = letterhead if not received else parts.letterhead(fake, language, NOW)
         emails[kind] = compose.notice(kind, to, notices, head, NOW,
                                       review_url="https://deadlines.example.gov.kz/review" if received else None)
     emails["decisions"] = compose.notice("answer-accepted", to, [

@@ -42,7 +42,7 @@ class Context:
     timing: Timing = field(init=False)
     # Set by the daemon on SIGTERM: the delivery claims no more and finishes what is in hand.
     stopping: threading.Event = field(init=False, default_factory=threading.Event)
-    lease_clock: Callable = field(init=False, default=lease_clock)  # the wall clock leases are measured on
+    lease_clock: Callable = field(init=False, default_factory=lambda: lease_clock)  # the wall clock leases are measured on
     feeds: FeedCache = field(init=False, default_factory=FeedCache)
     digest_recorded: str | None = field(init=False, default=None)  # this week's digest key, once the ledger has it
     ticked: bool = field(init=False, default=False)  # the first tick is logged even when idle

@@ -79,14 +79,17 @@ def create_app(current: Callable[[], Context], clock: Callable[[], dt.datetime],
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     refuse, exception_handlers = edges.handlers(auth)
-    return edges.App(routes=[
+    app = edges.App(routes=[
         Route("/feeds/{token}.ics", feed, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_view, methods=["GET"]),
         *dashboard.routes(current, clock, guard, replay=replay, auth=auth),
         *auth.routes(),
         *signin.routes(auth),
-        *agency.routes(auth),
-        *review.routes(auth, guard),
+        *agency.routes,
+        *review.routes,
     ], middleware=[Middleware(edges.RefuseNul, refuse=refuse)], exception_handlers=exception_handlers,
         https=lambda: https(current()))
+    # what the pages' endpoints read (web/deps.py)
+    app.state.auth, app.state.guard = auth, guard
+    return app

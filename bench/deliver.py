@@ -36,11 +36,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import Row, print_table  # noqa: E402
+from scheduler.app.context import Context  # noqa: E402
+from scheduler.app.tick import TickReport  # noqa: E402
+from scheduler.app.tick import deliver  # noqa: E402
 from scheduler.notify import compose  # noqa: E402
 from scheduler.notify.ladder import Planned  # noqa: E402
 from scheduler.plan import load_plan  # noqa: E402
-from scheduler.app.context import Context  # noqa: E402
-from scheduler.app.tick import TickReport  # noqa: E402
 from scheduler.settings import Settings  # noqa: E402
 from scheduler.store.db import connect, migrate, session  # noqa: E402
 from scheduler.store.ledger import record  # noqa: E402
@@ -48,7 +49,6 @@ from scheduler.store.sync import sync  # noqa: E402
 from scheduler.store.tables import NotificationRow, OccurrenceRow  # noqa: E402
 from scheduler.transport import SmtpTransport  # noqa: E402
 from scheduler.transport.smtp import CONCURRENCY  # noqa: E402
-from scheduler.app.tick import deliver  # noqa: E402
 
 NOW = dt.datetime(2022, 11, 25, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=6)))
 

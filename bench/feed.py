@@ -32,15 +32,15 @@ sys.path.insert(0, str(ROOT))
 import uvicorn  # noqa: E402
 
 from bench.common import Row, print_table  # noqa: E402
+from scheduler.app.context import Context  # noqa: E402
+from scheduler.feeds import serve  # noqa: E402
 from scheduler.feeds import tokens  # noqa: E402
 from scheduler.plan import load_plan  # noqa: E402
-from scheduler.app.context import Context  # noqa: E402
 from scheduler.settings import Settings  # noqa: E402
 from scheduler.store.db import connect, migrate  # noqa: E402
 from scheduler.store.tables import OccurrenceRow  # noqa: E402
 from scheduler.transport import MaildirTransport  # noqa: E402
 from scheduler.web.app import create_app  # noqa: E402
-from scheduler.feeds import serve  # noqa: E402
 
 NOW = dt.datetime(2022, 12, 1, 4, 0, tzinfo=dt.timezone.utc)
 

@@ -45,10 +45,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import Row, print_table  # noqa: E402
 from scheduler.answers import LADDER_RUNS  # noqa: E402
-from scheduler.notify.ladder import DIGEST  # noqa: E402
-from scheduler.plan import load_plan  # noqa: E402
 from scheduler.app.context import Context  # noqa: E402
 from scheduler.app.tick import plan_and_record, plan_due  # noqa: E402
+from scheduler.notify.ladder import DIGEST  # noqa: E402
+from scheduler.plan import load_plan  # noqa: E402
 from scheduler.settings import Settings  # noqa: E402
 from scheduler.store.db import connect, migrate, session  # noqa: E402
 from scheduler.store.ledger import record  # noqa: E402

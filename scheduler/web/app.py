@@ -26,12 +26,13 @@ from starlette.routing import Route
 
 from scheduler import metrics
 from scheduler.app.context import Context
-from scheduler.web import agency, dashboard, edges, review, signin
-from scheduler.web.auth import Auth, https
-from scheduler.web.lanes import LANES
-from scheduler.web.security import LoginThrottle
 from scheduler.feeds import serve
 from scheduler.store.db import problem as database_problem
+from scheduler.web import agency, dashboard, edges, review, signin
+from scheduler.web.auth import Auth, https
+from scheduler.web.guard import Guard
+from scheduler.web.lanes import LANES
+from scheduler.web.security import LoginThrottle
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:
@@ -50,7 +51,7 @@ def create_app(current: Callable[[], Context], clock: Callable[[], dt.datetime],
     `replay`: `clock` replays the past (`run --clock`), which every page says; `wall`: the real
     time, which sessions and sign-in links expire by (default: `clock`)."""
 
-    guard = dashboard.Guard(credential, secret_key, LoginThrottle(lambda: current().engine))
+    guard = Guard(credential, secret_key, LoginThrottle(lambda: current().engine))
     # A replay's clock (`run --clock --speed N`) says its speed: personal links last their real days.
     auth = Auth(current, clock, guard, wall=wall, replay=replay, speed=getattr(clock, "speed", 1.0) if replay else 1.0)
 
@@ -83,7 +84,7 @@ def create_app(current: Callable[[], Context], clock: Callable[[], dt.datetime],
         Route("/feeds/{token}.ics", feed, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_view, methods=["GET"]),
-        *dashboard.routes(current, clock, guard, replay=replay, auth=auth),
+        *dashboard.routes,
         *auth.routes(),
         *signin.routes(auth),
         *agency.routes,
@@ -91,5 +92,5 @@ def create_app(current: Callable[[], Context], clock: Callable[[], dt.datetime],
     ], middleware=[Middleware(edges.RefuseNul, refuse=refuse)], exception_handlers=exception_handlers,
         https=lambda: https(current()))
     # what the pages' endpoints read (web/deps.py)
-    app.state.auth, app.state.guard = auth, guard
+    app.state.auth, app.state.guard, app.state.pages = auth, guard, dashboard.PageCache()
     return app

@@ -325,9 +325,9 @@ class Auth:
         return self.guard.token(purpose, visitor.session or "")
 
     def token_ok(self, request: Request, visitor: Visitor, purpose: str, given: str | None) -> bool:
-        from scheduler.web.dashboard import _same_origin
+        from scheduler.web.guard import same_origin
 
-        return _same_origin(request, self.current().settings.public_base_url()) and \
+        return same_origin(request, self.current().settings.public_base_url()) and \
             self.guard.token_ok(purpose, given or "", visitor.session or "")
 
     async def open_session(self, request: Request, email: str, next_path: str | None = None) -> Response:
@@ -368,9 +368,9 @@ class Auth:
             visitor = await self.visitor(request, challenge=False)
             if isinstance(visitor, Response):
                 return visitor
-            from scheduler.web.dashboard import _read_form
+            from scheduler.web.guard import read_small_form
 
-            form = await _read_form(request)
+            form = await read_small_form(request)
             if isinstance(form, Response):
                 return form
             if not self.token_ok(request, visitor, "sign-out", form.get("csrf", [""])[0]):

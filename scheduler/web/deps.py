@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 if TYPE_CHECKING:
     from scheduler.web.auth import Auth
-    from scheduler.web.dashboard import Guard
+    from scheduler.web.guard import Guard
 
 
 def auth_of(request: Request) -> Auth:

@@ -6,7 +6,7 @@ that make every answer carry the security headers.
 - `RefuseNul`: a NUL (`%00`) in the path or the query string is answered 400 before any handler
   reads it: PostgreSQL refuses NUL in text, so an id carrying one would fail as a database error
   (and on SQLite would be stored). Form fields are checked where the forms are read
-  (`dashboard._read_form`, `agency.read_form`), since a document's bytes may hold NULs.
+  (`dashboard.read_small_form`, `agency.read_form`), since a document's bytes may hold NULs.
 - `App`: Starlette whose outermost layer is `SecurityHeaders`, outside Starlette's own
   ServerErrorMiddleware (which Starlette puts first, before any middleware given to it): an
   unexpected error's 500 then carries the headers like every other answer. The 500 page says

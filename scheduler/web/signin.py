@@ -92,14 +92,14 @@ def routes(auth: Auth) -> list[Route]:
             log.info("sign-in link asked for address=%s from=%s: sent", mark, client)
 
     async def request_link(request: Request) -> Response:
-        from scheduler.web.dashboard import _read_form, _same_origin
+        from scheduler.web.guard import read_small_form, same_origin
 
         lang = auth.language(request, None)
-        given = await _read_form(request)
+        given = await read_small_form(request)
         if isinstance(given, Response):
             return given
         ctx = auth.current()
-        if not _same_origin(request, ctx.settings.public_base_url()) or \
+        if not same_origin(request, ctx.settings.public_base_url()) or \
                 not auth.guard.token_ok(PURPOSE, given.get("csrf", [""])[0]):
             return auth.message(request, 403, "stale", lang)
         email = given.get("email", [""])[0].strip()
@@ -129,13 +129,13 @@ def routes(auth: Auth) -> list[Route]:
                     action=signin.PATH + token + onward(request.query_params.get("next")))
 
     async def confirm(request: Request) -> Response:
-        from scheduler.web.dashboard import _read_form, _same_origin
+        from scheduler.web.guard import read_small_form, same_origin
 
         ctx, token = auth.current(), request.path_params["token"]
-        given = await _read_form(request)
+        given = await read_small_form(request)
         if isinstance(given, Response):
             return given
-        if not _same_origin(request, ctx.settings.public_base_url()) or \
+        if not same_origin(request, ctx.settings.public_base_url()) or \
                 not auth.guard.token_ok(CONFIRM, given.get("csrf", [""])[0], token):
             return auth.message(request, 403, "stale", auth.language(request, None))
         try:

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from scheduler.plan import load_contacts, load_plan
 from scheduler.app.context import Context
+from scheduler.plan import load_contacts, load_plan
 from scheduler.settings import Settings
 from scheduler.store.db import connect, migrate
 from scheduler.store.sync import sync

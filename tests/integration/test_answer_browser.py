@@ -13,9 +13,9 @@ import subprocess
 import pytest
 
 from scheduler.app import users
+from scheduler.app.tick import tick
 from tests.conftest import ROOT
 from tests.integration.test_personal_links import LINK, NOW, PDF, site  # noqa: F401 - the fixture
-from scheduler.app.tick import tick
 
 SCRIPT = ROOT / "tests" / "js" / "answer.mjs"
 ARTIFACTS = ROOT / "test-artifacts"

@@ -13,20 +13,18 @@ from sqlmodel import func, select
 import scheduler.answers
 from scheduler.answers import Actor
 from scheduler.answers.files import check_upload
-from scheduler.app import answer
+from scheduler.app import answer, standing
+from scheduler.app.digest import report as digest_report
+from scheduler.app.tick import tick
 from scheduler.errors import Conflict, IllegalTransition, NotPermitted
-from scheduler.feeds import tokens
+from scheduler.feeds import serve, tokens
 from scheduler.plan import load_contacts, load_plan
 from scheduler.store.db import connect, migrate, session
 from scheduler.store.sync import sync
 from scheduler.store.tables import EventRow, FileRow, NotificationRow, OccurrenceRow, SubmissionRow
 from tests.conftest import SHIPPED_PLAN
-from tests.integration.test_delivery import ALMATY, at, daily, delivered, ledger
-from scheduler.app.tick import tick
-from scheduler.feeds import serve
 from tests.integration.queries import due_between
-from scheduler.app import standing
-from scheduler.app.digest import report as digest_report
+from tests.integration.test_delivery import ALMATY, at, daily, delivered, ledger
 
 OID = "7:finance:2022"
 AIGUL = "aigul@minfin.example.kz"

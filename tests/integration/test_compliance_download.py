@@ -14,9 +14,9 @@ import urllib.request
 
 import pytest
 
-from tests.integration.test_dashboard import CREDENTIAL, NOW, call, served  # noqa: F401 (a fixture)
-from scheduler.app.answer import operator_submit
 from scheduler.app import standing
+from scheduler.app.answer import operator_submit
+from tests.integration.test_dashboard import CREDENTIAL, NOW, call, served  # noqa: F401 (a fixture)
 
 HEADINGS = {
     "ru": ["Орган", "Всего сроков", "Представлено в срок", "Представлено с опозданием",

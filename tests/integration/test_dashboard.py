@@ -14,13 +14,12 @@ import urllib.request
 import pytest
 import uvicorn
 
-from scheduler.web.app import create_app
-from tests.smtp import free_port
-from scheduler.app.tick import tick
+from scheduler.app import pages, standing
 from scheduler.app.answer import operator_submit
-from scheduler.app import pages
+from scheduler.app.tick import tick
+from scheduler.web.app import create_app
 from tests.integration.queries import due_between
-from scheduler.app import standing
+from tests.smtp import free_port
 
 NOW = dt.datetime(2022, 12, 12, 5, 0, tzinfo=dt.timezone.utc)
 CREDENTIAL = ("admin", "correct horse")

@@ -7,10 +7,10 @@ import subprocess
 
 import pytest
 
+from scheduler.app import pages
+from scheduler.app.answer import operator_submit
 from tests.conftest import ROOT
 from tests.integration.test_dashboard import CREDENTIAL, NOW, served  # noqa: F401 - the fixture
-from scheduler.app.answer import operator_submit
-from scheduler.app import pages
 
 SCRIPT = ROOT / "tests" / "js" / "dashboard.mjs"
 ARTIFACTS = ROOT / "test-artifacts"

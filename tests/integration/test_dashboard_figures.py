@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from scheduler.app.answer import operator_submit
 from scheduler.store.db import session
 from scheduler.store.tables import OccurrenceRow
 from tests.integration.test_dashboard import NOW, call, served  # noqa: F401 - the fixture
-from scheduler.app.answer import operator_submit
 
 ALMATY = ZoneInfo("Asia/Almaty")
 TODAY = NOW.astimezone(ALMATY).date()  # 12 December 2022

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from scheduler.app.tick import tick
 from scheduler.store.db import session
 from scheduler.store.tables import NotificationRow
 from tests.integration.conftest import PG_ENV
-from scheduler.app.tick import tick
 
 ALMATY = ZoneInfo("Asia/Almaty")
 NOW = dt.datetime(2022, 12, 12, 9, 0, tzinfo=ALMATY)  # a Monday: reminders, escalations and the digest

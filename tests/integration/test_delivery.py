@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from scheduler.app import notices
-from scheduler.store.db import session
-from scheduler.store.tables import NotificationRow
-from scheduler.app.tick import tick
 from scheduler.app.answer import operator_submit
 from scheduler.app.simulate import simulate
+from scheduler.app.tick import tick
+from scheduler.store.db import session
+from scheduler.store.tables import NotificationRow
 
 ALMATY = ZoneInfo("Asia/Almaty")
 NOT_LADDER = frozenset({"digest", *notices.STEPS})  # the notices' steps, `decisions` too

@@ -19,12 +19,12 @@ from sqlmodel import select
 
 from scheduler.answers import LADDER_RUNS, RETURNED, SUBMITTED
 from scheduler.app import digest as use_case
+from scheduler.app.digest import report as digest_report
+from scheduler.app.tick import tick
 from scheduler.notify import compose
+from scheduler.notify.items import letterhead
 from scheduler.store.db import session
 from scheduler.store.tables import NotificationRow, OccurrenceRow
-from scheduler.app.tick import tick
-from scheduler.app.digest import report as digest_report
-from scheduler.notify.items import letterhead
 
 ALMATY = ZoneInfo("Asia/Almaty")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "emails"

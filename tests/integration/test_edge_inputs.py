@@ -16,12 +16,12 @@ from sqlmodel import func, select
 
 from scheduler.answers.files import TooLarge, check_upload
 from scheduler.app import users
+from scheduler.app.links import personal_link
 from scheduler.store.db import session
 from scheduler.store.tables import EventRow, FileRow, OccurrenceRow, SubmissionRow
 from scheduler.web.app import create_app
 from tests.integration.web_client import Client, field
 from tests.smtp import free_port
-from scheduler.app.links import personal_link
 
 NOW = dt.datetime(2022, 12, 9, 3, 0, tzinfo=dt.timezone.utc)  # 09:00 in Almaty: 7:finance:2022 is due
 CREDENTIAL = ("admin", "correct horse")

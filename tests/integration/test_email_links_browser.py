@@ -24,11 +24,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import uvicorn
 
+from scheduler.app.links import personal_link
+from scheduler.app.tick import tick
 from scheduler.web.app import create_app
 from tests.conftest import ROOT
 from tests.smtp import free_port
-from scheduler.app.tick import tick
-from scheduler.app.links import personal_link
 
 ALMATY = ZoneInfo("Asia/Almaty")
 SCRIPT = ROOT / "tests" / "js" / "heads.mjs"

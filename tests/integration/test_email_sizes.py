@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from scheduler.app.tick import tick
 from scheduler.plan import load_plan
 from scheduler.store.db import session
 from scheduler.store.tables import OccurrenceRow
 from tests.conftest import SHIPPED_PLAN
-from scheduler.app.tick import tick
 
 LIMIT = 100 * 1024
 ALMATY = ZoneInfo("Asia/Almaty")

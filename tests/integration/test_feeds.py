@@ -5,13 +5,12 @@ import datetime as dt
 from icalendar import Calendar
 from sqlmodel import select
 
-from scheduler.feeds import tokens
+from scheduler.app.answer import operator_submit
+from scheduler.app.letters import feed_url_for
+from scheduler.app.tick import tick
+from scheduler.feeds import serve, tokens
 from scheduler.store.db import session
 from scheduler.store.tables import FeedTokenRow
-from scheduler.app.tick import tick
-from scheduler.app.answer import operator_submit
-from scheduler.feeds import serve
-from scheduler.app.letters import feed_url_for
 
 NOW = dt.datetime(2022, 12, 12, 4, 0, tzinfo=dt.timezone.utc)
 

@@ -14,9 +14,9 @@ import subprocess
 
 import pytest
 
+from scheduler.app.tick import tick
 from tests.conftest import ROOT
 from tests.integration.test_personal_links import NOW, site  # noqa: F401 - the fixture
-from scheduler.app.tick import tick
 
 SCRIPT = ROOT / "tests" / "js" / "focal.mjs"
 ARTIFACTS = ROOT / "test-artifacts" / "focal"

@@ -11,9 +11,9 @@ import datetime as dt
 import re
 
 from scheduler.app import pages
+from scheduler.app.tick import tick
 from tests.integration.test_personal_links import NOW, site  # noqa: F401 - the fixture
 from tests.integration.web_client import field
-from scheduler.app.tick import tick
 
 FOCUS_LINK = re.compile(r"(https?://\S+/l/[A-Za-z0-9_.-]+\?items=\S+)")
 ITEM_LINK = re.compile(r"(https?://\S+/l/[A-Za-z0-9_.-]+\?next=/occurrences/(\S+))")

@@ -14,10 +14,10 @@ import subprocess
 import pytest
 
 from scheduler.app import users
+from scheduler.app.tick import tick
 from tests.conftest import ROOT
 from tests.integration.test_personal_links import NOW, PDF, site  # noqa: F401 - the fixture
 from tests.integration.web_client import field
-from scheduler.app.tick import tick
 
 SCRIPT = ROOT / "tests" / "js" / "guide.mjs"
 EMAIL_LINK = re.compile(r"(https?://\S+/l/[A-Za-z0-9_.-]+\?items=[^\s>]+)")

@@ -18,8 +18,10 @@ from sqlmodel import select
 
 from scheduler.answers import OPERATOR_ACTOR, Actor
 from scheduler.answers.files import check_upload
-from scheduler.app import answer, notices, users
+from scheduler.app import answer, notices, standing, users
 from scheduler.app.deliver import groups_of
+from scheduler.app.simulate import simulate
+from scheduler.app.tick import tick
 from scheduler.store.db import session
 from scheduler.store.ledger import aware, claim
 from scheduler.store.tables import EventRow, NotificationRow
@@ -27,9 +29,6 @@ from scheduler.web.app import create_app
 from tests.integration.test_delivery import at, ledger
 from tests.integration.web_client import Client
 from tests.smtp import Mailbox, SmtpServer, free_port
-from scheduler.app.tick import tick
-from scheduler.app.simulate import simulate
-from scheduler.app import standing
 
 OID = "7:finance:2022"
 AIGUL = "aigul@minfin.example.kz"  # finance's focal point, kk

@@ -9,9 +9,9 @@ import re
 
 from scheduler.answers import Actor
 from scheduler.app import answer, notices, users
+from scheduler.app.tick import tick
 from tests.integration.test_delivery import at
 from tests.integration.test_personal_links import NOW, site  # noqa: F401 - the fixture
-from scheduler.app.tick import tick
 
 ENGLISH_BROWSER = {"Accept-Language": "en-US,en;q=0.9"}
 RUSSIAN_BROWSER = {"Accept-Language": "ru-RU,ru;q=0.9"}

@@ -18,13 +18,13 @@ import uvicorn
 
 from scheduler import templating
 from scheduler.app import dashboard_queries, pages
+from scheduler.app.answer import operator_submit
 from scheduler.web import dashboard_view as view
 from scheduler.web.app import create_app
 from scheduler.web.lanes import HEAVY_AT_ONCE
+from tests.integration.queries import due_between
 from tests.integration.web_client import Client
 from tests.smtp import free_port
-from scheduler.app.answer import operator_submit
-from tests.integration.queries import due_between
 
 NOW = dt.datetime(2023, 3, 15, 5, 0, tzinfo=dt.timezone.utc)  # two years of the shipped plan behind
 CREDENTIAL = ("admin", "correct horse")
@@ -32,11 +32,12 @@ CREDENTIAL = ("admin", "correct horse")
 
 def answered(service) -> None:
     """Some answers on time, some late, one closed and one returned, among the overdue ones."""
-    from scheduler.app import answer
+    from sqlmodel import select
+
     from scheduler.answers import CLOSE, RETURN
+    from scheduler.app import answer
     from scheduler.store.db import session
     from scheduler.store.tables import OccurrenceRow
-    from sqlmodel import select
 
     with session(service.engine) as db:
         rows = db.exec(select(OccurrenceRow).where(OccurrenceRow.due < dt.date(2023, 3, 1))

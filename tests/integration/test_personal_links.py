@@ -13,13 +13,13 @@ import uvicorn
 from sqlmodel import select
 
 from scheduler.app import links, sessions, users
+from scheduler.app.links import personal_link
+from scheduler.app.tick import tick
 from scheduler.store.db import session
 from scheduler.store.tables import EventRow, FileRow, OccurrenceRow, WebSessionRow
 from scheduler.web.app import create_app
 from tests.integration.web_client import Client, field
 from tests.smtp import free_port
-from scheduler.app.tick import tick
-from scheduler.app.links import personal_link
 
 NOW = dt.datetime(2022, 12, 9, 3, 0, tzinfo=dt.timezone.utc)  # 09:00 in Almaty: the due date of 7:finance:2022
 CREDENTIAL = ("admin", "correct horse")

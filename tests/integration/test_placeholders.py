@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from scheduler.app import standing
+from scheduler.app.digest import report as digest_report
+from scheduler.app.tick import tick
 from scheduler.store.db import session
 from scheduler.store.tables import ContactRow, OccurrenceRow
 from tests.integration.test_dashboard import call, served  # noqa: F401 - `served` is a fixture
-from scheduler.app.tick import tick
-from scheduler.app import standing
-from scheduler.app.digest import report as digest_report
 
 ALMATY = ZoneInfo("Asia/Almaty")
 PLACEHOLDERS = {"ngos", "interested-bodies"}

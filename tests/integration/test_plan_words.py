@@ -12,9 +12,9 @@ from html.parser import HTMLParser
 import pytest
 
 from scheduler.app import users
+from scheduler.app.tick import tick
 from tests.integration.test_personal_links import CREDENTIAL, NOW, PDF, site  # noqa: F401 - the fixture
 from tests.integration.web_client import field
-from scheduler.app.tick import tick
 
 FINANCE_DAY = ["6:finance:2022", "7:finance:2022", "8.4:finance:2022", "17:finance:2022", "23:finance:2022"]
 CODES = [re.compile(r"\b[\w.-]+:[a-z][a-z-]*:\d{4}"), re.compile(r"\bres-\d"), re.compile(r"\b\d{4}-[QH]\d\b")]

@@ -17,13 +17,13 @@ import pytest
 import uvicorn
 
 from scheduler.app import local_admin
+from scheduler.app.links import personal_link
 from scheduler.clocks import ReplayClock
 from scheduler.store.db import session
 from scheduler.web.app import create_app
 from tests.integration.test_sign_in import ask, eventually, link_in, open_link
 from tests.integration.web_client import Client
 from tests.smtp import free_port
-from scheduler.app.links import personal_link
 
 ALMATY = ZoneInfo("Asia/Almaty")
 START = dt.datetime(2022, 12, 8, 0, 0, tzinfo=ALMATY)

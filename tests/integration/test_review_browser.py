@@ -17,10 +17,10 @@ import pytest
 
 from scheduler.answers import Actor
 from scheduler.app import answer, sessions, users
+from scheduler.app.tick import tick
 from tests.conftest import ROOT
 from tests.integration.test_personal_links import NOW, site  # noqa: F401 - the fixture
 from tests.integration.test_sign_in import eventually, link_in
-from scheduler.app.tick import tick
 
 SCRIPT = ROOT / "tests" / "js" / "review.mjs"
 ARTIFACTS = ROOT / "test-artifacts"

@@ -16,9 +16,9 @@ from scheduler.app import users
 from scheduler.store.db import session
 from scheduler.store.ledger import aware
 from scheduler.store.tables import EventRow, OccurrenceRow, SubmissionRow
+from tests.integration.queries import due_between
 from tests.integration.test_personal_links import CREDENTIAL, NOW, PDF, site  # noqa: F401 - the fixture
 from tests.integration.web_client import field
-from tests.integration.queries import due_between
 
 ALMATY = dt.timezone(dt.timedelta(hours=6))
 PAPER = "7:finance:2021"  # due 2021-12-10: a year behind when the secretariat starts on 2022-12-09

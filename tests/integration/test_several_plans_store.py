@@ -12,9 +12,10 @@ import uvicorn
 from icalendar import Calendar
 from sqlmodel import select
 
+from scheduler.app.context import Context
+from scheduler.app.tick import tick
 from scheduler.feeds import tokens
 from scheduler.plan import load_contacts, load_plan
-from scheduler.app.context import Context
 from scheduler.settings import Settings
 from scheduler.store.db import connect, migrate, session
 from scheduler.store.sync import sync
@@ -24,7 +25,6 @@ from scheduler.web.app import create_app
 from tests.conftest import ROOT
 from tests.integration.web_client import Client
 from tests.smtp import free_port
-from scheduler.app.tick import tick
 
 CREDENTIAL = ("admin", "correct horse")
 REGIONAL = "akmola-tip-2021-2023"

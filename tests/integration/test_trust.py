@@ -8,6 +8,11 @@ import re
 import time
 from collections import Counter
 
+from scheduler.app import pages, standing
+from scheduler.app.answer import operator_submit
+from scheduler.app.simulate import simulate
+from scheduler.app.tick import plan_due, tick
+from scheduler.feeds import serve
 from scheduler.plan import load_contacts, load_plan
 from scheduler.store.db import session
 from scheduler.store.sync import sync
@@ -17,13 +22,6 @@ from tests.conftest import SHIPPED_PLAN
 from tests.integration.conftest import CONTACTS
 from tests.integration.test_delivery import ALMATY, at, daily, delivered, ledger
 from tests.smtp import SmtpServer
-from scheduler.app.tick import tick
-from scheduler.app.tick import plan_due
-from scheduler.app.answer import operator_submit
-from scheduler.app.simulate import simulate
-from scheduler.feeds import serve
-from scheduler.app import pages
-from scheduler.app import standing
 
 
 def emails_per_person_step_and_day(mailbox) -> Counter:

@@ -17,15 +17,14 @@ import pytest
 import uvicorn
 from sqlalchemy import event
 
+from scheduler.app import pages, standing
+from scheduler.app.answer import operator_submit
+from scheduler.app.tick import tick
 from scheduler.daemon import Daemon
 from scheduler.errors import BadInput
 from scheduler.feeds import tokens
 from scheduler.web.app import create_app
 from tests.smtp import free_port
-from scheduler.app.tick import tick
-from scheduler.app.answer import operator_submit
-from scheduler.app import pages
-from scheduler.app import standing
 
 NOW = dt.datetime(2022, 12, 12, 5, 0, tzinfo=dt.timezone.utc)
 CREDENTIAL = ("admin", "correct horse")
@@ -236,9 +235,9 @@ def test_a_refused_reload_shows_on_healthz_and_in_metrics(service, serve):
 def test_a_form_whose_body_stalls_or_overflows_is_refused(service, serve, monkeypatch):
     import socket
 
-    from scheduler.web import dashboard
+    from scheduler.web import guard
 
-    monkeypatch.setattr(dashboard, "FORM_TIMEOUT", 1.0)
+    monkeypatch.setattr(guard, "FORM_TIMEOUT", 1.0)
     base = serve(create_app(lambda: service, lambda: NOW, CREDENTIAL))
     port = int(base.rsplit(":", 1)[1])
     auth = base64.b64encode(":".join(CREDENTIAL).encode()).decode()

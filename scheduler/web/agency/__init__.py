@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from scheduler.web.agency.my import my, answer_post, extension_post
 from scheduler.web.agency.files import download
+from scheduler.web.agency.my import answer_post, extension_post, my
 
 routes = [
     Route("/my", my, methods=["GET"]),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from urllib.parse import quote
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+
 from scheduler import bounds
 from scheduler.app import pages
 from scheduler.web.deps import auth_of

@@ -11,10 +11,12 @@ import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
+
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+
 from scheduler import bounds, templating
 from scheduler.answers.files import TooLarge, Upload, check_file
 from scheduler.app import answer
@@ -23,7 +25,6 @@ from scheduler.i18n import long_date
 from scheduler.web import words
 from scheduler.web.auth import Auth, focus_ids
 from scheduler.web.lanes import LANES
-
 
 MAX_FILES = 10
 

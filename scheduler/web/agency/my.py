@@ -4,18 +4,30 @@ forms, and their posts."""
 from __future__ import annotations
 
 import datetime as dt
+
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+
 from scheduler.answers import LADDER_RUNS, REQUEST
 from scheduler.app import answer, pages
 from scheduler.errors import BadInput, UnknownOccurrence
-from scheduler.web.auth import Visitor, focus_ids
-from scheduler.web.lanes import LANES
 from scheduler.notify.items import item
+from scheduler.web.agency.forms import (
+    after_post,
+    form_field,
+    lang_given,
+    outside_extension,
+    page_link,
+    read_form,
+    read_letter,
+    record_answers,
+    refusal_words,
+)
+from scheduler.web.auth import Visitor, focus_ids
 from scheduler.web.deps import auth_of
-from scheduler.web.agency.forms import form_field, after_post, lang_given, outside_extension, page_link, read_form, read_letter, record_answers, refusal_words
+from scheduler.web.lanes import LANES
 
 
 async def render(request: Request, visitor: Visitor, status: int = 200, error: str | None = None,

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from scheduler.web.review.queue import queue, close_history, accept_answers
 from scheduler.web.review.backlog import backlog_page, backlog_post
 from scheduler.web.review.consolidated import consolidated
-from scheduler.web.review.occurrence import occurrence, act, paper
+from scheduler.web.review.occurrence import act, occurrence, paper
+from scheduler.web.review.queue import accept_answers, close_history, queue
 
 routes = [
     Route("/review", queue, methods=["GET"]),

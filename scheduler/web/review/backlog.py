@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from urllib.parse import urlencode
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+
 from scheduler.app import pages
 from scheduler.errors import BadInput, UnknownOccurrence
 from scheduler.i18n import long_date
+from scheduler.notify.items import item
 from scheduler.web.agency.forms import read_form, read_letter, record_answers
 from scheduler.web.auth import Visitor
-from scheduler.notify.items import item
 from scheduler.web.deps import auth_of
 from scheduler.web.review.common import client_of, describer, queue_reviewer
 

@@ -4,15 +4,16 @@ outcomes."""
 from __future__ import annotations
 
 import datetime as dt
+
 from starlette.requests import Request
 from starlette.responses import Response
+
 from scheduler import templating
 from scheduler.answers import ACCEPT, CLOSE, EXTEND, REFUSE, REOPEN, RETURN, REVOKE
-from scheduler.web.auth import Auth, Visitor, page_environment
-from scheduler.web.dashboard import _read_form
 from scheduler.web import words
+from scheduler.web.auth import Auth, Visitor, page_environment
 from scheduler.web.deps import auth_of
-
+from scheduler.web.guard import read_small_form
 
 DECISIONS = (ACCEPT, RETURN, CLOSE, REOPEN, EXTEND, REVOKE, REFUSE)
 
@@ -123,7 +124,7 @@ async def reviewer_form(request: Request, purpose: str):
     visitor = await queue_reviewer(request)
     if isinstance(visitor, Response):
         return visitor
-    form = await _read_form(request)
+    form = await read_small_form(request)
     if isinstance(form, Response):
         return form
     if not auth.token_ok(request, visitor, purpose, (form.get("csrf") or [""])[0].strip()):

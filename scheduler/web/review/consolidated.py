@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+
 from scheduler import bounds
 from scheduler import report as compliance
 from scheduler.app import reports

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 from urllib.parse import urlencode
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+
 from scheduler.app import answer, pages
 from scheduler.errors import BadInput, Conflict, UnknownOccurrence
 from scheduler.i18n import long_date
+from scheduler.notify.items import item
 from scheduler.web.agency.forms import outside_extension, read_form, read_letter, record_answers, refusal_words
 from scheduler.web.auth import Visitor, focus_ids
-from scheduler.web.dashboard import _read_form
-from scheduler.notify.items import item
 from scheduler.web.deps import auth_of, guard_of
+from scheduler.web.guard import read_small_form
 from scheduler.web.review.common import DECISIONS, client_of, decisions, describer, state_said
 
 
@@ -91,7 +93,7 @@ async def act(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     visitor, oid, page = found
-    form = await _read_form(request)
+    form = await read_small_form(request)
     if isinstance(form, Response):
         return form
     field = lambda name: (form.get(name) or [""])[0].strip()  # noqa: E731

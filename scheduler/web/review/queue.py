@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 from urllib.parse import urlencode
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+
 from scheduler import bounds, templating
 from scheduler.answers import ACCEPT
 from scheduler.app import answer, backlog, pages
 from scheduler.errors import BadInput, Conflict, UnknownOccurrence
 from scheduler.i18n import long_date
-from scheduler.store.ledger import aware
-from scheduler.web.agency.forms import refusal_words
-from scheduler.web.agency.forms import lang_given, page_link
-from scheduler.web.auth import Visitor
-from scheduler.web.lanes import LANES
 from scheduler.notify.items import item
+from scheduler.store.ledger import aware
+from scheduler.web.agency.forms import lang_given, page_link, refusal_words
+from scheduler.web.auth import Visitor
 from scheduler.web.deps import auth_of
+from scheduler.web.lanes import LANES
 from scheduler.web.review.common import MAX_PICKS, client_of, describer, outcome_words, picks, reviewer_form
 
 

@@ -86,11 +86,12 @@ def create_app(current: Callable[[], Context], clock: Callable[[], dt.datetime],
         Route("/metrics", metrics_view, methods=["GET"]),
         *dashboard.routes,
         *auth.routes(),
-        *signin.routes(auth),
+        *signin.routes,
         *agency.routes,
         *review.routes,
     ], middleware=[Middleware(edges.RefuseNul, refuse=refuse)], exception_handlers=exception_handlers,
         https=lambda: https(current()))
     # what the pages' endpoints read (web/deps.py)
     app.state.auth, app.state.guard, app.state.pages = auth, guard, dashboard.PageCache()
+    app.state.signin_throttle = signin.throttle(auth)
     return app

@@ -29,7 +29,7 @@ BARRIER = textwrap.dedent(
     """\
     import os, sys, time
     from scheduler.cli import main
-    import scheduler.service, scheduler.store.db, scheduler.store.sync
+    import scheduler.app.tick, scheduler.store.db, scheduler.store.sync
     ready, go = sys.argv[1], sys.argv[2]
     open(ready, "w").close()
     deadline = time.monotonic() + 60

@@ -183,7 +183,7 @@ def test_a_scrape_runs_no_query_and_shows_the_last_ticks_overdue_counts(make_ser
     daemon.tick()
     expected = {agency: float(late) for agency, late, *_ in standing.by_agency(service, NOW)}
     assert expected["finance"] > 0
-    base = serve(create_app(lambda: daemon.service, lambda: NOW, CREDENTIAL))
+    base = serve(create_app(lambda: daemon.ctx, lambda: NOW, CREDENTIAL))
     queries = []
 
     def count(connection, cursor, statement, *args):
@@ -215,7 +215,7 @@ def test_a_refused_reload_shows_on_healthz_and_in_metrics(service, serve):
         return service
 
     daemon = Daemon(service, reload, lambda: NOW)
-    base = serve(create_app(lambda: daemon.service, lambda: NOW, CREDENTIAL, reload_problem=lambda: daemon.reload_problem))
+    base = serve(create_app(lambda: daemon.ctx, lambda: NOW, CREDENTIAL, reload_problem=lambda: daemon.reload_problem))
     assert json.loads(call(base, "/healthz", auth=None)[2]) == {"status": "ok", "database": "ok"}
     daemon.reload()
     status, _, body = call(base, "/healthz", auth=None)

@@ -53,7 +53,7 @@ _o = OccurrenceRow.__table__.c
 
 
 def state_is(state: str, today: dt.date):
-    """The condition for a state as the dashboard shows it (`dashboard_view.state_of`)."""
+    """The condition for a state as the dashboard shows it (`web.dashboard.view.state_of`)."""
     if state == "overdue":
         return and_(_o.state.in_(OWED), _o.due < today)
     if state in OWED:

@@ -209,7 +209,7 @@ def test_a_day_lists_every_deadline_grouped_by_agency(served):
     """A day of 305 deadlines comes a page of DAY_PAGE_SIZE at a time, agencies by name; the pages
     together list every one, none hidden behind a +N, each agency under one heading (continued on
     the next page when it does not fit)."""
-    from scheduler.web.dashboard_view import DAY_PAGE_SIZE
+    from scheduler.web.dashboard.view import DAY_PAGE_SIZE
 
     base, service = served()
     day = dt.date(2022, 12, 9)

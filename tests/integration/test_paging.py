@@ -19,7 +19,8 @@ import uvicorn
 from scheduler import templating
 from scheduler.app import dashboard_queries, pages
 from scheduler.app.answer import operator_submit
-from scheduler.web import dashboard_view as view
+from scheduler.web.dashboard import figures as charts
+from scheduler.web.dashboard import view
 from scheduler.web.app import create_app
 from scheduler.web.lanes import HEAVY_AT_ONCE
 from tests.integration.queries import due_between
@@ -112,7 +113,7 @@ def test_the_database_counts_what_the_rows_would(make_service, database_url):
                 month = view.select_rows([r for r in every if first <= r.entry.due <= last], filters)
                 counted = (dashboard_queries.by_day(engine, today, words.placeholders, first=first, last=last, state=state)
                            if not q else view.Search(q, words).by_day(engine, today, first=first, last=last, state=state))
-                assert view.month_cells_of(first, counted) == view.month_cells(first, month), (lang, state, q, first)
+                assert charts.month_cells_of(first, counted) == charts.month_cells(first, month), (lang, state, q, first)
             # the list, page after page, in the order the rows would have it
             wanted = [r.entry.id for r in view.select_rows(every, filters)]
             got, number = [], 1
@@ -137,10 +138,10 @@ def test_the_database_counts_what_the_rows_would(make_service, database_url):
         # the year's compliance
         for year in (2021, 2022, 2023, 2024):
             rows = [r for r in every if r.entry.due.year == year]
-            figures = view.year_figures(engine, year, today, service.calendar, words)
-            assert view.compliance_of(figures, words) == view.compliance_by_agency(rows, today, service.calendar)
-            assert figures.months == view.compliance_by_month(rows, year, today, service.calendar)
-            total = view.Tally()
+            figures = charts.year_figures(engine, year, today, service.calendar, words)
+            assert charts.compliance_of(figures, words) == charts.compliance_by_agency(rows, today, service.calendar)
+            assert figures.months == charts.compliance_by_month(rows, year, today, service.calendar)
+            total = charts.Tally()
             for row in rows:
                 total.add(row, today, service.calendar)
             assert figures.total == total

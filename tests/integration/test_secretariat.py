@@ -263,7 +263,7 @@ def test_the_dashboard_links_every_occurrence_it_lists_to_its_page(site):  # noq
     status, _, month = web.client(CREDENTIAL).get("/?month=2022-12")
     assert status == 200 and "day=2022-12-09" in month  # the calendar's day opens its whole list
     pages, address = [], "/?day=2022-12-09"
-    while address:  # the day's list comes a page at a time (dashboard_view.DAY_PAGE_SIZE)
+    while address:  # the day's list comes a page at a time (web/dashboard/view.py: DAY_PAGE_SIZE)
         status, _, page = web.client(CREDENTIAL).get(address)
         assert status == 200
         pages.append(page)

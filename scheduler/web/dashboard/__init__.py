@@ -1,7 +1,7 @@
 """The secretariat's dashboard (`/`): who is late, deadlines found by agency, item, state, period
 and words, the month's calendar and a day's full list, the year's compliance with its charts and
 downloads; each agency's page (`/agencies/<code>`); recording a submission (each occurrence's page:
-web/review/). In the page's language (web/dashboard_view.py says what the pages show). One module
+web/review/). In the page's language (web/dashboard/view.py says what the pages show). One module
 per page.
 
 For a signed-in member of the secretariat (admin, reviewer, observer), whether or not an admin

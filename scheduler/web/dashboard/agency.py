@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from scheduler.app import dashboard_queries
 from scheduler.feeds import tokens
-from scheduler.web import dashboard_view as view
+from scheduler.web.dashboard import figures, view
 from scheduler.web.dashboard.common import page, prepared, render, respond, rows_of
 from scheduler.web.lanes import LANES
 
@@ -40,7 +40,7 @@ async def agency_page(request: Request) -> Response:
     def build() -> str:
         rows, history, contacts, feed = load()
         titles = {r.entry.id: r for r in rows}
-        tally = view.Tally()
+        tally = figures.Tally()
         for row in rows:
             tally.add(row, today, ctx.calendar)
         counts = {state: sum(r.state == state for r in rows) for state in view.STATES}

@@ -20,7 +20,7 @@ from scheduler.answers.machine import ADMIN
 from scheduler.app import dashboard_queries
 from scheduler.app.context import Context
 from scheduler.store.ledger import aware
-from scheduler.web import dashboard_view as view
+from scheduler.web.dashboard import figures, view
 from scheduler.web.deps import auth_of
 from scheduler.web.lanes import LANES, Coalesced, Flights
 
@@ -98,7 +98,7 @@ def context(request: Request, ctx: Context, now: dt.datetime, lang: str) -> dict
         "languages": [(code, name, "?" + urlencode({**kept, "lang": code})) for code, name in view.LANGUAGE_NAMES],
         "replay": auth.replay, "replayed_at": now.astimezone(ctx.timing.zone),
         "state_words": view.STATE_WORDS, "icons": view.STATE_ICONS, "states": view.STATES,
-        "percent": lambda value: view.percent(value, lang), "zone_name": str(ctx.timing.zone),
+        "percent": lambda value: figures.percent(value, lang), "zone_name": str(ctx.timing.zone),
         "first_of": lambda year, month: dt.date(year, month, 1), "last_of": view.last_of_month, "aware": aware,
     }
 
@@ -154,7 +154,7 @@ def figures_of(cache: PageCache, ctx: Context, version: tuple, today: dt.date, y
         if found is not None:
             cache.figures.move_to_end(key)
             return found
-    found = view.year_figures(ctx.engine, year, today, ctx.calendar, words, **selection)
+    found = figures.year_figures(ctx.engine, year, today, ctx.calendar, words, **selection)
     with cache.lock:
         cache.figures[key] = found
         while len(cache.figures) > 16:

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from scheduler import report
 from scheduler.app import standing
-from scheduler.web import dashboard_view as view
+from scheduler.web.dashboard import view
 from scheduler.web.dashboard.common import rows_of, viewer
 from scheduler.web.deps import auth_of
 from scheduler.web.lanes import LANES

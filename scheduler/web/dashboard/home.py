@@ -12,7 +12,7 @@ from starlette.responses import Response
 from scheduler import report, templating
 from scheduler.app import dashboard_queries
 from scheduler.app.context import Context
-from scheduler.web import dashboard_view as view
+from scheduler.web.dashboard import figures, view
 from scheduler.web.dashboard.common import cached, context, figures_of, render, respond, viewer
 from scheduler.web.deps import auth_of
 
@@ -51,23 +51,23 @@ def home_page(request: Request, ctx: Context, now: dt.datetime, lang: str, versi
                                       state=filters.state, **selection)
     year_figures = figures_of(request.app.state.pages, ctx, version, today, year, selection, words)
     late = late_of(engine, filters, listing.search, today, words)
-    by_agency, by_month, total = view.compliance_of(year_figures, words), year_figures.months, year_figures.total
+    by_agency, by_month, total = figures.compliance_of(year_figures, words), year_figures.months, year_figures.total
     late_agencies: dict[tuple[str, str], int] = defaultdict(int)
     for code, named_on, count in late:
         if code not in words.placeholders:  # a placeholder is listed, never late
             late_agencies[(code, words.agency(code, named_on or dt.date.max))] += count
-    bars, bars_height = view.agency_bars(by_agency, lang, "")
+    bars, bars_height = figures.agency_bars(by_agency, lang, "")
     years = list(range(ctx.plan.years.start, ctx.plan.years.stop + 1))
     return render("dashboard", lang, **values, filters=filters, first=first, last=last,
                   listed=listing.rows, listed_count=listing.count, page_number=listing.page, pages=listing.pages,
                   page_first=listing.first, page_last=listing.last, groups=listing.groups,
-                  shown_month=shown_month, weeks=view.month_cells_of(shown_month, month),
+                  shown_month=shown_month, weeks=figures.month_cells_of(shown_month, month),
                   weekdays=words.weekdays(), previous_month=view.add_months(shown_month, -1),
                   next_month=view.add_months(shown_month, 1), years=years, year=year,
                   overdue_count=sum(late_agencies.values()),
                   late_agencies=sorted(late_agencies.items(), key=lambda item: (-item[1], item[0][1].casefold())),
                   by_agency=by_agency, by_month=by_month, total=total, bars=bars, bars_height=bars_height,
-                  columns=view.month_columns(by_month, words, lang), span=dashboard_queries.due_span(engine),
+                  columns=figures.month_columns(by_month, words, lang), span=dashboard_queries.due_span(engine),
                   agencies=sorted(((code, words.agency(code)) for code in ctx.plan.file.agencies),
                                   key=lambda pair: pair[1].casefold()),
                   obligations=[(o.id, words.title(o.id)) for o in ctx.plan.obligations],

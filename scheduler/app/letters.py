@@ -14,6 +14,7 @@ from scheduler.app import digest, links, notices
 from scheduler.app.context import Context
 from scheduler.feeds import tokens
 from scheduler.notify import compose
+from scheduler.notify.batch import Batch
 from scheduler.notify.items import item, letterhead, role_of
 from scheduler.notify.ladder import DIGEST
 from scheduler.store.db import retrying, session
@@ -55,7 +56,7 @@ def compose_group(ctx: Context, group: Sequence[NotificationRow], message_id: st
 
 
 def compose_batch(ctx: Context, groups: Sequence[Sequence[NotificationRow]], message_ids: Sequence[str],
-                  now: dt.datetime, shared: compose.Batch, memo: dict[tuple, object]):
+                  now: dt.datetime, shared: Batch, memo: dict[tuple, object]):
     """The emails of a claimed batch's groups, in order (or the exception that kept one from being
     written): what `compose_group` makes, with one read for the whole batch of the deadlines, the
     contacts' feed tokens, and the renderings shared by recipients of the same deadlines (`shared`,
@@ -84,7 +85,7 @@ def compose_batch(ctx: Context, groups: Sequence[Sequence[NotificationRow]], mes
 class _LadderWriter:
     """Writes the ladder's emails of a batch from the batch's reads."""
 
-    def __init__(self, ctx: Context, now: dt.datetime, shared: compose.Batch, memo: dict, rows: dict,
+    def __init__(self, ctx: Context, now: dt.datetime, shared: Batch, memo: dict, rows: dict,
                  directory, generations: dict, feeds: dict):
         self.ctx, self.now, self.shared, self.memo = ctx, now, shared, memo
         self.rows, self.directory, self.generations, self.feeds = rows, directory, generations, feeds

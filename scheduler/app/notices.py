@@ -48,6 +48,7 @@ from scheduler.answers import ACCEPT, CLOSE, EXTEND, REFUSE, REOPEN, REQUEST, RE
 from scheduler.answers.machine import ADMIN, FOCAL, REVIEWER
 from scheduler.app import links
 from scheduler.notify import compose, items
+from scheduler.notify import notices as notice_mail
 from scheduler.store.db import session
 from scheduler.store.ledger import as_utc, aware
 from scheduler.store.tables import ContactRow, EventRow, FileRow, NotificationRow, OccurrenceRow, SubmissionRow, UserRow
@@ -63,7 +64,7 @@ EXTENSION_REFUSED = "extension-refused"
 AGENCY_KINDS = frozenset({ANSWER_ACKNOWLEDGED, ANSWER_ACCEPTED, ANSWER_RETURNED, DEADLINE_CLOSED, DEADLINE_REOPENED,
                           EXTENSION_GRANTED, EXTENSION_REFUSED})
 KINDS = frozenset({ANSWER_RECEIVED} | AGENCY_KINDS)  # the ledger steps of notices
-DECISIONS = compose.DECISIONS  # X-Scheduler-Step of an agency's email that tells of several kinds
+DECISIONS = notice_mail.DECISIONS  # X-Scheduler-Step of an agency's email that tells of several kinds
 STEPS = KINDS | {DECISIONS}  # every X-Scheduler-Step a notice's email can carry
 # What each action tells, to whom: the secretariat's kind first, then the agency's.
 BY_ACTION: dict[str, tuple[str, ...]] = {
@@ -222,7 +223,7 @@ def compose_group(ctx, group: Sequence[NotificationRow], message_id: str, now: d
         receipt = r.step in RECEIPTS
         submission = submissions.get(said.get("submission")) if receipt and said.get("submission") else None
         requested = said.get("requested")  # the date asked for, when the event settled a request
-        notices.append(compose.Notice(
+        notices.append(notice_mail.Notice(
             item=replace(items.item(ctx.plan, occurrence, language), due=r.due),
             at=local(event.at),
             url=occurrence_url(base, r.occurrence_id),
@@ -236,5 +237,5 @@ def compose_group(ctx, group: Sequence[NotificationRow], message_id: str, now: d
             kind=r.step,
             state=event.to_state,
         ))
-    return compose.notice(kind, to, notices, letterhead, now, message_id,
+    return notice_mail.notice(kind, to, notices, letterhead, now, message_id,
                           review_url=f"{base}/review" if kind == ANSWER_RECEIVED and first.agency is None else None)

@@ -13,7 +13,7 @@ from scheduler.app import deliver as delivery
 from scheduler.app.context import Context
 from scheduler.app.deliver import TickReport
 from scheduler.app.letters import compose_batch
-from scheduler.notify import compose
+from scheduler.notify.batch import Batch
 from scheduler.notify.items import working_days_between
 from scheduler.notify.ladder import OpenOccurrence, Planned, digest_key, plan_digest, plan_notifications
 from scheduler.store.db import retrying, session
@@ -86,7 +86,7 @@ def deliver(ctx: Context, now: dt.datetime, report: TickReport) -> None:
     """Send what the ledger holds to send by `now` (scheduler/app/deliver.py), composing each batch."""
     domain = ctx.settings.mail_from.rpartition("@")[2] or "localhost"
     # renderings shared by the tick's recipients
-    shared = compose.Batch(lambda earlier, later: working_days_between(ctx.timing.calendar, earlier, later))
+    shared = Batch(lambda earlier, later: working_days_between(ctx.timing.calendar, earlier, later))
     memo: dict[tuple, object] = {}  # and the deadlines as emails list them, the addresses by body and role
     delivery.deliver(ctx.engine, ctx.transport, lambda groups, ids, moment: compose_batch(ctx, groups, ids, moment, shared, memo),
                      domain, now, report, ctx.stopping, ctx.lease_clock)

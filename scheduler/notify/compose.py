@@ -31,16 +31,13 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTPUTF8
 from email.utils import format_datetime, make_msgid
-from functools import lru_cache
 from urllib.parse import quote
 
 from jinja2 import Environment
-from markupsafe import escape
 
 from scheduler.feeds.ics import Deadline, deadlines_calendar
 from scheduler.i18n import long_date, period_words
-from scheduler.notify import wire
-from scheduler.templating import environment, overridden, translations
+from scheduler.templating import environment, translations
 
 STEP_KIND = {
     "reminder-14d": "reminder",
@@ -307,7 +304,7 @@ def urgency(language: str, due: dt.date, today: dt.date,
     return ngettext("Overdue by %(num)d working day", "Overdue by %(num)d working days", late) % {"num": late}
 
 
-def _display_name(text: str | None) -> str:
+def display_name(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
@@ -317,7 +314,7 @@ def envelope(to: Recipient, sender: str, sender_name: str | None, reply_to: str 
     From with its display name, Reply-To, a Subject whose spaces survive encoding, Date, Message-ID,
     Auto-Submitted, and the text and HTML parts."""
     subject, text, html = rendered
-    name = _display_name(to.name)
+    name = display_name(to.name)
     if to.email.isascii():
         message = EmailMessage()
         recipient = Address(display_name=name, addr_spec=to.email)
@@ -327,11 +324,11 @@ def envelope(to: Recipient, sender: str, sender_name: str | None, reply_to: str 
         message = EmailMessage(policy=SMTPUTF8)
         local, _, domain = to.email.rpartition("@")
         recipient = Address(display_name=name, username=local, domain=domain)
-    origin = Address(display_name=_display_name(sender_name), addr_spec=sender)
+    origin = Address(display_name=display_name(sender_name), addr_spec=sender)
     message["From"] = origin
     message["To"] = recipient
     if reply_to:
-        message["Reply-To"] = Address(display_name=_display_name(sender_name), addr_spec=reply_to)
+        message["Reply-To"] = Address(display_name=display_name(sender_name), addr_spec=reply_to)
     if subject.isascii():
         message["Subject"] = subject
     else:
@@ -346,7 +343,7 @@ def envelope(to: Recipient, sender: str, sender_name: str | None, reply_to: str 
     return message
 
 
-def _message(
+def mime_message(
     to: Recipient,
     letterhead: Letterhead,
     now: dt.datetime,
@@ -372,7 +369,7 @@ def _message(
     return message
 
 
-def _attachment(items: Sequence[Item], letterhead: Letterhead, now: dt.datetime, language: str = "kk") -> bytes:
+def ics_attachment(items: Sequence[Item], letterhead: Letterhead, now: dt.datetime, language: str = "kk") -> bytes:
     """The deadlines as an .ics file in the reader's language: each event titled with the body's
     short name, the row and its title; the description with the form and whom it goes to."""
     _ = gettext(language)[0]
@@ -397,7 +394,7 @@ def _shortened(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:") + "…"
 
 
-def _deadline_context(to: Recipient, step: str, items: list[Item], letterhead: Letterhead, now: dt.datetime,
+def deadline_context(to: Recipient, step: str, items: list[Item], letterhead: Letterhead, now: dt.datetime,
                       working_days: Callable[[dt.date, dt.date], int] | None = None) -> dict:
     """What a deadline email's template is given; `items` in the plan's order, and grouped by row
     (`rows`); `one_body`: the body's name where every item is one body's (said once, above the list)."""
@@ -438,10 +435,10 @@ def _deadline_message(kind: str, to: Recipient, step: str, items: Sequence[Item]
                       message_id: str | None = None,
                       working_days: Callable[[dt.date, dt.date], int] | None = None) -> EmailMessage:
     items = in_plan_order(items)
-    rendered = render(kind, to.language, _deadline_context(to, step, items, letterhead, now, working_days))
+    rendered = render(kind, to.language, deadline_context(to, step, items, letterhead, now, working_days))
     own = to.role in OWN_ROLES or to.role not in ROLES
-    return _message(to, letterhead, now, step, [i.occurrence_id for i in items], rendered,
-                    _attachment(items, letterhead, now, to.language) if own else None, message_id)
+    return mime_message(to, letterhead, now, step, [i.occurrence_id for i in items], rendered,
+                    ics_attachment(items, letterhead, now, to.language) if own else None, message_id)
 
 
 def reminder(to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead, now: dt.datetime,
@@ -469,194 +466,7 @@ def digest(to: Recipient, report: DigestReport, letterhead: Letterhead, now: dt.
     rendered = render("digest", to.language, {"to": to, "report": report, "letterhead": letterhead, "today": now.date(),
                                               "date": lambda day: long_date(day, to.language)}, domain="digest")
     ids = [line.item.occurrence_id for line in (*report.top_overdue, *report.top_upcoming)]
-    return _message(to, letterhead, now, "digest", ids, rendered, None, message_id)
+    return mime_message(to, letterhead, now, "digest", ids, rendered, None, message_id)
 
 
 COMPOSERS = {"reminder": reminder, "due": due_today, "escalation": escalation}
-
-# Where a recipient's own words go in a rendering shared by several recipients (see `Batch`).
-_MARKS = {"name": "\x00name\x00", "email": "\x00email\x00", "link": "\x00link\x00", "feed": "\x00feed\x00"}
-
-
-@dataclass(frozen=True)
-class _Shared:
-    """One rendering of a deadline email, for every recipient of the same deadlines, step, language
-    and role: the headers around To and Message-ID, the parts with markers, the .ics part."""
-
-    sender: bytes  # From
-    middle: bytes  # Reply-To, Subject, Date
-    tail: bytes  # Auto-Submitted, MIME-Version, X-Scheduler-Step, X-Scheduler-Occurrences
-    text: str
-    html: str
-    attachment: bytes | None
-
-
-class Batch:
-    """Deadline emails for many recipients at once (a tick's), written as the bytes that go on the
-    wire (scheduler/notify/wire.py) rather than built as EmailMessage objects.
-
-    Recipients of the same deadlines, step, language and role share one rendering of the template,
-    made with markers where the recipient's name, address and links go and filled in per recipient
-    (HTML-escaped in the HTML part, as the template's autoescaping would), one subject and one .ics
-    part; per email only the To header, the Message-ID and the parts' encoding are made. The result
-    says what `reminder`, `due_today` and `escalation` say. With a site's own templates
-    (SCHEDULER_TEMPLATES_DIR), whose use of the recipient's words is not known, or an address that
-    needs an SMTPUTF8 header, each email is composed alone by those functions."""
-
-    def __init__(self, working_days: Callable[[dt.date, dt.date], int] | None = None):
-        self.working_days = working_days
-        self._shared: dict[tuple, _Shared | None] = {}
-
-    def deadline(self, kind: str, to: Recipient, step: str, items: Sequence[Item], letterhead: Letterhead,
-                 now: dt.datetime, message_id: str):
-        """The email of `kind` (reminder, due, escalation): an `Outgoing`, or an EmailMessage."""
-        alone = lambda: COMPOSERS[kind](to, step, items, letterhead, now, message_id, working_days=self.working_days)  # noqa: E731
-        if overridden() or not wire.writable(to.email, letterhead.sender, letterhead.reply_to):
-            return alone()
-        role = to.role if to.role in ROLES else "focal"
-        # What the shared rendering depends on: all but the recipient's own words and links.
-        key = (kind, step, to.language, role, bool(to.name), tuple(items), now, letterhead.sender, letterhead.plan_title,
-               letterhead.base_url, bool(letterhead.feed_url), bool(letterhead.personal_url), letterhead.link_until,
-               letterhead.sender_name, letterhead.reply_to, letterhead.translation)
-        shared = self._shared.get(key, False)
-        if shared is False:
-            general = replace(letterhead, feed_url=_MARKS["feed"] if letterhead.feed_url else None,
-                              personal_url=_MARKS["link"] if letterhead.personal_url else None)
-            shared = self._shared[key] = self._share(kind, step, to.language, role, bool(to.name), in_plan_order(items),
-                                                     general, now)
-        if shared is None:
-            return alone()
-        text, html = shared.text, shared.html
-        for mark, value in (("name", to.name), ("email", to.email), ("link", letterhead.personal_url),
-                            ("feed", letterhead.feed_url)):
-            if value and _MARKS[mark] in text:
-                text = text.replace(_MARKS[mark], value)
-            if value and _MARKS[mark] in html:
-                html = html.replace(_MARKS[mark], str(escape(value)))
-        if "\x00" in text or "\x00" in html:
-            return alone()  # the template did something else with a recipient's words than print them
-        headers = [shared.sender, wire.address("To", _display_name(to.name), to.email), shared.middle,
-                   wire.message_id(message_id), shared.tail]
-        return wire.message(sender=letterhead.sender, recipient=to.email, headers=headers, text=text, html=html,
-                            attachment=shared.attachment, message_id=message_id)
-
-    def _share(self, kind: str, step: str, language: str, role: str, named: bool, items: list[Item],
-               letterhead: Letterhead, now: dt.datetime) -> _Shared | None:
-        marked = Recipient(_MARKS["email"], _MARKS["name"] if named else "", language, role)
-        subject, text, html = render(kind, language, _deadline_context(marked, step, items, letterhead, now, self.working_days))
-        if "\x00" in subject:
-            return None
-        sender_name = _display_name(letterhead.sender_name)
-        middle = [wire.address("Reply-To", sender_name, letterhead.reply_to) if letterhead.reply_to else b""]
-        middle.append(_subject_line(subject))
-        middle.append(wire.line("Date", format_datetime(now.astimezone(dt.timezone.utc))))
-        tail = (wire.line("Auto-Submitted", "auto-generated") + wire.line("MIME-Version", "1.0")
-                + wire.line("X-Scheduler-Step", step)
-                + wire.line("X-Scheduler-Occurrences", ", ".join(i.occurrence_id for i in items)))
-        attachment = wire.attachment_part(_attachment(items, letterhead, now, language)) if role in OWN_ROLES else None
-        return _Shared(wire.address("From", sender_name, letterhead.sender), b"".join(middle), tail, text, html, attachment)
-
-
-@lru_cache(maxsize=4096)
-def _subject_line(subject: str) -> bytes:
-    """The Subject line, as `envelope` sets it: encoded words that keep every space where it is
-    not ASCII; the same subjects come again and again."""
-    if subject.isascii():
-        return wire.line("Subject", subject)
-    return wire.raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One event a notice tells of (an answer received, accepted or returned, a deadline closed or
-    reopened, an extension granted or refused), with what the email says about it. Times are
-    local, in the plan's zone."""
-
-    item: Item  # the occurrence, its due date as the event left it
-    at: dt.datetime  # when the event was recorded
-    url: str  # the occurrence's page
-    reason: str | None = None
-    received: dt.datetime | None = None  # an answer: when it came
-    ref: str | None = None  # its letter's registration number
-    ref_date: dt.date | None = None  # and date
-    documents: int = 0
-    previous_due: dt.date | None = None  # an extension granted: the date it replaced
-    requested: dt.date | None = None  # the date the agency asked for, if it asked
-    kind: str | None = None  # what happened (the ledger's step, `notice`'s kind when not given)
-    state: str | None = None  # the deadline's state after the event (a reopening: what it is now)
-
-
-NOTICE_ATTACHED = frozenset({"extension-granted"})  # these carry the deadlines' new dates as .ics
-NOTICE_BUDGET = 80 * 1024  # bytes a notice may take, all told: the events that do not fit are counted, not listed
-DECISIONS = "decisions"  # X-Scheduler-Step of an agency's notice that tells of several kinds at once
-NOTHING_OWED = frozenset({"answer-acknowledged", "answer-accepted", "deadline-closed"})  # after these, nothing to answer
-
-
-def notice_headlines(language: str) -> dict[str, str]:
-    """What happened, as a notice of several kinds says it above each deadline and, joined, in its
-    subject; the agency's kinds, those that ask something of her first."""
-    _ = gettext(language)[0]
-    return {
-        "answer-returned": _("Answer returned for completion"),
-        "extension-refused": _("Extension refused"),
-        "extension-granted": _("Deadline extended"),
-        "answer-accepted": _("Answer accepted"),
-        "deadline-closed": _("Removed from control"),
-        "deadline-reopened": _("Latest decision undone"),
-        "answer-acknowledged": _("Answer received"),
-    }
-
-
-def reopened_words(language: str) -> dict[str, str]:
-    """What a deadline is after the secretariat undid its latest decision, by its new state."""
-    _ = gettext(language)[0]
-    owed = _("The information is owed again: the reminders resume.")
-    return {"open": owed, "returned": owed,
-            "submitted": _("Your answer is waiting for the secretariat's review again."),
-            "accepted": _("Your answer stands accepted again.")}
-
-
-def notice(kind: str, to: Recipient, notices: Sequence[Notice], letterhead: Letterhead, now: dt.datetime,
-           message_id: str | None = None, review_url: str | None = None) -> EmailMessage:
-    """The notice listing every event the recipient is told of at once: of one kind (the
-    secretariat's `answer-received`; an agency's `answer-acknowledged`, `answer-accepted`,
-    `answer-returned`, `deadline-closed`, `deadline-reopened`, `extension-granted`,
-    `extension-refused`), its own template and the kind as its step; of several kinds (each
-    `Notice.kind`), the `decisions` template and step, each deadline saying what happened to it."""
-    notices = sorted((n if n.kind else replace(n, kind=kind) for n in notices),
-                     key=lambda n: (n.item.plan_rank, plan_order(n.item.number), n.item.due, n.item.agency_name,
-                                    n.at, n.item.occurrence_id))
-    headlines = notice_headlines(to.language)
-    kinds = sorted({n.kind for n in notices}, key=lambda k: list(headlines).index(k) if k in headlines else len(headlines))
-    step = kinds[0] if len(kinds) == 1 else DECISIONS
-    said = [headlines.get(k, k) for k in kinds]
-    ids = list(dict.fromkeys(n.item.occurrence_id for n in notices))
-    if letterhead.personal_url:  # each deadline's page through her personal link: it opens without a session
-        notices = [replace(n, url=signed_item_url(letterhead.base_url, letterhead.personal_url, n.item.occurrence_id))
-                   for n in notices]
-    context = {"to": to, "count": len(notices), "letterhead": letterhead, "lang": to.language,
-               "focus_url": focus_url(letterhead.personal_url, ids),
-               "today": now.date(), "review_url": review_url, "role": to.role if to.role in ROLES else "focal",
-               "mixed": step == DECISIONS, "headlines": headlines, "reopened": reopened_words(to.language),
-               # the personal link asks her to answer or ask for more time, unless nothing listed is owed
-               "answerable": any(n.kind not in NOTHING_OWED for n in notices),
-               "deadlines": len(ids), "what": "; ".join([*said[:1], *(w[:1].lower() + w[1:] for w in said[1:])])}
-
-    def written(shown: int) -> EmailMessage:
-        listed = notices[:shown]
-        rendered = render(step, to.language, {**context, "notices": listed, "more": len(notices) - shown})
-        extended = [n for n in listed if n.kind in NOTICE_ATTACHED]
-        items = list({n.item.occurrence_id: n.item for n in extended}.values())
-        attachment = _attachment(items, letterhead, now, to.language) if items else None
-        return _message(to, letterhead, now, step, ids, rendered, attachment, message_id)
-
-    # However many events one tick tells of (a bulk closing, a day of answers), the email stays small:
-    # as many as fit in NOTICE_BUDGET are listed, the rest counted (each deadline's page has its history).
-    message = written(len(notices))
-    if len(notices) > 1 and len(message.as_bytes()) > NOTICE_BUDGET:
-        fits, too_many = 1, len(notices)
-        while too_many - fits > 1:
-            middle = (fits + too_many) // 2
-            fits, too_many = (middle, too_many) if len(written(middle).as_bytes()) <= NOTICE_BUDGET else (fits, middle)
-        message = written(fits)
-    return message

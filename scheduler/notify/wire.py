@@ -1,5 +1,5 @@
 """An email of ours written straight to the bytes that go on the wire, as `email.policy.SMTP` writes
-the EmailMessage that `compose.envelope` and `compose._message` build: the same headers in the same
+the EmailMessage that `compose.envelope` and `compose.mime_message` build: the same headers in the same
 order, folded and encoded by the standard library's own header classes (non-ASCII as RFC 2047
 encoded words; a CR or LF in a value refused), the same MIME tree (multipart/mixed of a
 multipart/alternative — text and HTML — and the .ics attachment).

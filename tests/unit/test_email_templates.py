@@ -8,6 +8,7 @@ import pytest
 from icalendar import Calendar
 
 from scheduler.notify import compose
+from scheduler.notify import notices as notice_mail
 from scheduler.notify import items as parts
 
 NOW = dt.datetime(2022, 11, 25, 3, 0, tzinfo=dt.timezone.utc)
@@ -130,14 +131,14 @@ def test_notices(kind, language):
                                     personal_url=None if received else url, link_until=dt.date(2023, 1, 7))
     receipt = kind in ("answer-received", "answer-acknowledged")
     notices = [
-        compose.Notice(ITEMS[0], NOTICE_AT, f"{base}/occurrences/7:finance:2022", reason="Кесте <жоқ>",
+        notice_mail.Notice(ITEMS[0], NOTICE_AT, f"{base}/occurrences/7:finance:2022", reason="Кесте <жоқ>",
                        received=NOTICE_AT if receipt else None, ref="12-3/45", ref_date=dt.date(2022, 12, 5),
                        documents=2, previous_due=dt.date(2022, 12, 1) if kind == "extension-granted" else None,
                        requested=dt.date(2022, 12, 20)),
-        compose.Notice(ITEMS[1], NOTICE_AT, f"{base}/occurrences/6:finance:2022"),
+        notice_mail.Notice(ITEMS[1], NOTICE_AT, f"{base}/occurrences/6:finance:2022"),
     ]
     to = compose.Recipient("aigul@minfin.example.kz", "" if received else "Айгүл Серікова", language)
-    message = reparse(compose.notice(kind, to, notices, letterhead, NOW, review_url=f"{base}/review" if received else None))
+    message = reparse(notice_mail.notice(kind, to, notices, letterhead, NOW, review_url=f"{base}/review" if received else None))
     assert message["X-Scheduler-Step"] == kind
     assert message["X-Scheduler-Occurrences"] == "6:finance:2022, 7:finance:2022"  # same time: by id
     assert NOTICE_WORDS[(kind, language)] in message["Subject"] and "\n" not in message["Subject"]
@@ -171,13 +172,13 @@ def test_a_long_subject_keeps_every_space(language, subject):
     """A subject too long for one encoded word is split into several; no space may be lost between
     them (Python's own folding loses the one at the split: "бас тартылды" read as "бастартылды")."""
     to = compose.Recipient("aigul@minfin.example.kz", "Айгүл", language)
-    notices = [compose.Notice(ITEMS[0], NOTICE_AT, "u", reason="r")] * 12
-    for message in (compose.notice("extension-refused", to, notices, LETTERHEAD, NOW),
+    notices = [notice_mail.Notice(ITEMS[0], NOTICE_AT, "u", reason="r")] * 12
+    for message in (notice_mail.notice("extension-refused", to, notices, LETTERHEAD, NOW),
                     compose.reminder(to, "reminder-7d", ITEMS * 6, LETTERHEAD, NOW)):
         raw = message.as_bytes().split(b"\n\n", 1)[0]
         assert b"Subject: =?utf-8?" in raw and all(len(line) <= 78 for line in raw.split(b"\n"))
         assert reparse(message)["Subject"] == message["Subject"] == " ".join(message["Subject"].split())
-    assert reparse(compose.notice("extension-refused", to, notices, LETTERHEAD, NOW))["Subject"] == subject
+    assert reparse(notice_mail.notice("extension-refused", to, notices, LETTERHEAD, NOW))["Subject"] == subject
     reminder = reparse(compose.reminder(to, "reminder-7d", ITEMS * 6, LETTERHEAD, NOW))["Subject"]
     assert reminder == {"kk": "Мерзімі 14 күннен кейін (2022 жылғы 9 желтоқсан): 12 іс-шара",
                         "ru": "Срок через 14 дней (9 декабря 2022 г.): 12 мероприятий"}[language]
@@ -244,17 +245,17 @@ def every_email(plan, language, **settings):
     for kind in NOTICE_KINDS:
         received = kind == "answer-received"
         new = kind in ("answer-acknowledged", "answer-accepted", "deadline-closed", "deadline-reopened")
-        notices = [compose.Notice(item, NOTICE_AT, f"https://deadlines.example.gov.kz/occurrences/{item.occurrence_id}",
+        notices = [notice_mail.Notice(item, NOTICE_AT, f"https://deadlines.example.gov.kz/occurrences/{item.occurrence_id}",
                                   reason=reasons.get(kind) if new else "—",
                                   received=NOTICE_AT if kind in ("answer-received", "answer-acknowledged") else None,
                                   ref="12-3/45", ref_date=dt.date(2022, 12, 5), documents=1,
                                   previous_due=dt.date(2022, 12, 1) if kind == "extension-granted" else None,
                                   requested=None if new else dt.date(2022, 12, 20), state="returned") for item in items]
         head = letterhead if not received else parts.letterhead(fake, language, NOW)
-        emails[kind] = compose.notice(kind, to, notices, head, NOW,
+        emails[kind] = notice_mail.notice(kind, to, notices, head, NOW,
                                       review_url="https://deadlines.example.gov.kz/review" if received else None)
-    emails["decisions"] = compose.notice("answer-accepted", to, [
-        compose.Notice(item, NOTICE_AT, f"https://deadlines.example.gov.kz/occurrences/{item.occurrence_id}",
+    emails["decisions"] = notice_mail.notice("answer-accepted", to, [
+        notice_mail.Notice(item, NOTICE_AT, f"https://deadlines.example.gov.kz/occurrences/{item.occurrence_id}",
                        reason=reasons.get(kind), kind=kind, state="submitted",
                        received=NOTICE_AT if kind == "answer-acknowledged" else None, ref="12-3/45",
                        ref_date=dt.date(2022, 12, 5), documents=2,
@@ -466,13 +467,13 @@ def test_a_notice_of_many_events_stays_small_and_counts_the_rest(shipped_plan):
     """A bulk closing or a day of answers: as many as fit are listed, the rest counted; the subject and
     the header count them all."""
     items = plan_items(shipped_plan, "ru", rows=[(str(n), "mvd", None) for n in range(1, 37) if n != 8])
-    notices = [compose.Notice(item, NOTICE_AT, f"https://deadlines.example.gov.kz/occurrences/{item.occurrence_id}",
+    notices = [notice_mail.Notice(item, NOTICE_AT, f"https://deadlines.example.gov.kz/occurrences/{item.occurrence_id}",
                               reason="Не относится к компетенции органа. " * 55, kind=kind)
                for item in items for kind in ("deadline-closed", "answer-acknowledged")]
     letterhead = compose.Letterhead("scheduler@ministry.example.kz", "Жоспар", "https://deadlines.example.gov.kz",
                                     personal_url="https://deadlines.example.gov.kz/l/MXxh.Zm9v")
-    message = compose.notice("deadline-closed", compose.Recipient("a@mvd.kz", "Асқар", "ru"), notices, letterhead, NOW)
-    assert len(message.as_bytes()) <= compose.NOTICE_BUDGET < 100 * 1024
+    message = notice_mail.notice("deadline-closed", compose.Recipient("a@mvd.kz", "Асқар", "ru"), notices, letterhead, NOW)
+    assert len(message.as_bytes()) <= notice_mail.NOTICE_BUDGET < 100 * 1024
     assert message["Subject"] == "Снято с контроля; ваш ответ получен (35 мероприятий)"
     assert len(message["X-Scheduler-Occurrences"].split(", ")) == 35
     text = reparse(message).get_body(("plain",)).get_content()

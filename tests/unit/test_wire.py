@@ -1,4 +1,4 @@
-"""Deadline emails written as bytes (`compose.Batch`, scheduler/notify/wire.py) say what the
+"""Deadline emails written as bytes (`Batch`, scheduler/notify/wire.py) say what the
 EmailMessage of `reminder`, `due_today` and `escalation` says: the same header lines, byte for byte
 (From with its display name, To, Reply-To, the encoded Subject, Date, Message-ID, Auto-Submitted,
 the X-Scheduler headers), the same parts once decoded (text, HTML, the .ics), for every recipient
@@ -13,6 +13,7 @@ import pytest
 from aiosmtplib.email import flatten_message
 
 from scheduler.notify import compose, wire
+from scheduler.notify.batch import Batch
 from scheduler.transport import Outgoing
 
 NOW = dt.datetime(2022, 11, 25, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=6)))
@@ -49,7 +50,7 @@ def head(data: bytes) -> bytes:
 @pytest.mark.parametrize("role", ["focal", "supervisor", "recipient", "coordinator"])
 @pytest.mark.parametrize(("kind", "step"), [("reminder", "reminder-14d"), ("due", "due"), ("escalation", "escalation-1wd")])
 def test_the_bytes_say_what_the_email_message_says(kind, step, language, role):
-    batch = compose.Batch()
+    batch = Batch()
     letterheads = [LETTERHEAD, dataclasses.replace(LETTERHEAD, feed_url=None),
                    dataclasses.replace(LETTERHEAD, reply_to=None, sender_name=None)]
     for n, (name, letterhead, items) in enumerate([
@@ -74,7 +75,7 @@ def test_the_bytes_say_what_the_email_message_says(kind, step, language, role):
 
 def test_an_address_that_needs_smtputf8_is_left_to_the_email_package():
     to = compose.Recipient("айгүл@денсаулық.қаз", "Айгүл", "kk")
-    written = compose.Batch().deadline("reminder", to, "reminder-14d", ITEMS, LETTERHEAD, NOW, "<1@x>")
+    written = Batch().deadline("reminder", to, "reminder-14d", ITEMS, LETTERHEAD, NOW, "<1@x>")
     assert isinstance(written, email.message.EmailMessage)
 
 
@@ -83,7 +84,7 @@ def test_a_header_value_with_a_line_break_is_refused():
         wire.header("X-Scheduler-Step", "due\r\nBcc: someone@example.kz")
     with pytest.raises(ValueError):
         wire.raw("Subject", "=?utf-8?b?0JM=?=\r\nBcc: someone@example.kz")
-    batch = compose.Batch()
+    batch = Batch()
     to = compose.Recipient("focal@example.kz", "Focal", "en")
     with pytest.raises(ValueError):
         batch.deadline("reminder", to, "due\nBcc: x@example.kz", ITEMS, LETTERHEAD, NOW, "<2@x>")

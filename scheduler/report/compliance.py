@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 from scheduler import templating
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.i18n import long_date
-from scheduler.report import cells
+import scheduler.report.cells as cells
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from collections import defaultdict
 from starlette.requests import Request
 from starlette.responses import Response
 
+import scheduler.web.dashboard.figures as figures
+import scheduler.web.dashboard.view as view
 from scheduler.app import dashboard_queries
 from scheduler.feeds import tokens
-from scheduler.web.dashboard import figures, view
 from scheduler.web.dashboard.common import page, prepared, render, respond, rows_of
 from scheduler.web.lanes import LANES
 

@@ -15,12 +15,13 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+import scheduler.web.dashboard.figures as figures
+import scheduler.web.dashboard.view as view
 from scheduler import templating
 from scheduler.answers.machine import ADMIN
 from scheduler.app import dashboard_queries
 from scheduler.app.context import Context
 from scheduler.store.ledger import aware
-from scheduler.web.dashboard import figures, view
 from scheduler.web.deps import auth_of
 from scheduler.web.lanes import LANES, Coalesced, Flights
 

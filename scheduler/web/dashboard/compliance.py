@@ -7,9 +7,9 @@ import datetime as dt
 from starlette.requests import Request
 from starlette.responses import Response
 
+import scheduler.web.dashboard.view as view
 from scheduler import report
 from scheduler.app import standing
-from scheduler.web.dashboard import view
 from scheduler.web.dashboard.common import rows_of, viewer
 from scheduler.web.deps import auth_of
 from scheduler.web.lanes import LANES

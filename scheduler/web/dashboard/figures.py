@@ -9,7 +9,9 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from dataclasses import dataclass
+
 from babel import Locale
+
 from scheduler.answers import ANSWERED
 from scheduler.app import dashboard_queries
 from scheduler.report.compliance import working_days_late

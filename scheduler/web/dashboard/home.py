@@ -9,10 +9,11 @@ from collections import defaultdict
 from starlette.requests import Request
 from starlette.responses import Response
 
+import scheduler.web.dashboard.figures as figures
+import scheduler.web.dashboard.view as view
 from scheduler import report, templating
 from scheduler.app import dashboard_queries
 from scheduler.app.context import Context
-from scheduler.web.dashboard import figures, view
 from scheduler.web.dashboard.common import cached, context, figures_of, render, respond, viewer
 from scheduler.web.deps import auth_of
 

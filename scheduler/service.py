@@ -53,11 +53,11 @@ CANCELLED_KEPT = dt.timedelta(days=90)
 FEED_CACHE_SIZE = 256
 
 
-def period_named(plan: Plan, obligation_id: str, period: str) -> dict:
+def period_named(plan: Plan, obligation_id: str, period: str, agency: str | None = None) -> dict:
     """An item's period: its label, whether the row is an event, and a partial first period (for `Item`)."""
     from scheduler.calendar.periods import period_info
 
-    info = period_info(plan, obligation_id, period)
+    info = period_info(plan, obligation_id, period, agency)
     if info is None:
         return {}
     return {"period": info.label, "event": info.event, "opens": info.start, "partial_from": info.partial_from}
@@ -263,7 +263,7 @@ class Service:
             agency_short=content.short_name(self.plan, row.agency, row.nominal_due, language) if agency else None,
             focal=tuple(", ".join(filter(None, (p.name, p.email, getattr(p, "phone", None)))) for p in focal),
             **plan_named(self.plan, row.obligation, language),
-            **period_named(self.plan, row.obligation, row.period),
+            **period_named(self.plan, row.obligation, row.period, row.agency),
         )
 
     def focal_addresses(self, db: Session) -> frozenset[str]:

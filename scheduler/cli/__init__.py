@@ -259,15 +259,18 @@ def explain(plan_path, occurrence_id: str, lang: str, as_of=None) -> None:
 
 def _period_lines(plan, o, lang: str) -> list[str]:
     """explain's words on an event row and on a period the plan covers only in part."""
-    from scheduler.calendar.periods import partial_note, period_info, period_span
+    from scheduler.calendar.periods import partial_note, period_info, period_span, succession
 
-    info = period_info(plan, o.obligation, o.period)
+    info = period_info(plan, o.obligation, o.period, o.agency)
     if info is None:
         return []
     lines = [f"             {info.start.isoformat()} … {info.end.isoformat()}"]
     if info.partial_from is not None:
-        lines.append(f"             {partial_note(info)}, the plan's adoption (the period began "
-                     f"{period_span(info.label)[0].isoformat()})")
+        lines.append(f"             {partial_note(info)}, {info.partial_why} (the period began "
+                     f"{period_span(info.label)[0].isoformat()}); nothing is owed for the days before")
+    succeeded = succession(plan, o.agency, info)
+    if succeeded:
+        lines.append(f"             {succeeded}")
     if info.event:
         lines.append(f"kind         event: must take place between {info.start.isoformat()} and the due date; "
                      f"a period with none recorded is missed")

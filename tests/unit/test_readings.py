@@ -1,0 +1,83 @@
+"""The plan as the law reads it: bodies that appear or vanish during a period, the shift per kind
+of deadline, events by what their form asks, assumptions the source cannot settle."""
+
+import datetime as dt
+
+from scheduler.calendar.expand import expand
+from scheduler.calendar.explain import explain
+from scheduler.calendar.periods import event_opening, info_of, period_info, succession
+from scheduler.plan import load_plan
+from tests.conftest import MINIMAL_PLAN
+
+D = dt.date
+
+REORGANISED = MINIMAL_PLAN.replace('''[[obligation]]''', '''[agency.old]
+kind = "ministry"
+short_kk = "Ескі"
+name_kk = "Ескі министрлік"
+valid_until = 2022-05-15
+source = "Decree No. 1 of 1 May 2022"
+
+[agency.heir]
+kind = "ministry"
+short_kk = "Мұрагер"
+name_kk = "Мұрагер министрлік"
+valid_from = 2022-05-16
+predecessor = "old"
+source = "Decree No. 1 of 1 May 2022"
+
+[agency.fresh]
+kind = "akimat"
+short_kk = "Жаңа"
+name_kk = "Жаңа облыс әкімдігі"
+valid_from = 2022-05-20
+source = "Decree No. 2 of 3 May 2022"
+
+[[obligation]]
+id = "q"
+title_kk = "Кеңес өткізу"
+kind = "event"
+responsible = ["heir", "fresh", "labour"]
+due = { kind = "quarterly" }
+
+[[obligation]]''')
+
+
+def test_a_body_formed_in_the_shipped_plan_owes_from_its_first_day(shipped_plan, kz_calendar):
+    owed = {o.id for o in expand(shipped_plan, kz_calendar, obligation="1", agency="akimat-abai")}
+    assert "1:akimat-abai:2021-H2" not in owed and "1:akimat-abai:2022-H1" in owed  # nothing before 8 June 2022
+    info = info_of(shipped_plan, "1:akimat-abai:2022-H1")
+    assert info.partial_from == D(2022, 6, 8) and info.start == D(2022, 6, 8) and "No. 887" in info.partial_why
+    assert info_of(shipped_plan, "34:akimat-ulytau:2022-Q2").start == D(2022, 6, 8)
+    assert info_of(shipped_plan, "34:akimat-ulytau:2022-Q3").partial_from is None  # a whole period after
+    assert period_info(shipped_plan, "34", "2022-Q2", "akimat-karaganda").partial_from is None  # the body it left
+    assert info_of(shipped_plan, "1:akimat-abai:2021-H1").partial_from == D(2021, 2, 24)  # the adoption, as before
+    assert event_opening(shipped_plan)("34:akimat-jetisu:2022-Q2") == D(2022, 6, 8)
+
+
+def test_a_body_reorganised_mid_quarter(write_plan, kz_calendar):
+    plan = load_plan(write_plan(REORGANISED))
+    owed = {o.id for o in expand(plan, kz_calendar, obligation="q")}
+    assert "q:old:2022-Q1" in owed and "q:old:2022-Q2" not in owed  # abolished on 15 May: its successor owes Q2
+    assert "q:heir:2022-Q2" in owed and "q:heir:2022-Q1" not in owed
+    whole = info_of(plan, "q:heir:2022-Q2")
+    assert whole.partial_from is None and whole.start == D(2022, 4, 1)  # what the predecessor left is its own
+    assert "heir succeeds old from 2022-05-16" in succession(plan, "heir", whole)
+    assert "Decree No. 1" in succession(plan, "heir", whole)
+    assert "q:fresh:2022-Q1" not in owed and "q:fresh:2022-Q2" in owed  # nothing before it existed
+    joined = info_of(plan, "q:fresh:2022-Q2")
+    assert joined.partial_from == D(2022, 5, 20) and "Decree No. 2" in joined.partial_why
+    why = explain(plan, kz_calendar, "q:fresh:2022-Q2")
+    assert any("fresh exists from 2022-05-20" in line and "Decree No. 2" in line for line in why.dating)
+
+
+def test_explain_says_the_partial_period_of_a_new_body(shipped_plan, capsys):
+    from scheduler.cli import main
+    import pytest
+
+    with pytest.raises(SystemExit) as done:
+        main(["explain", "34:akimat-abai:2022-Q2"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0
+    assert "partial period: from 08.06.2022, akimat-abai's first day" in out and "No. 887" in out
+    assert "nothing is owed for the days before" in out

@@ -74,7 +74,7 @@ def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanati
     obligation = text.obligation if text is not None and text.obligation is not None else version.obligation
     refs = nominal.instance.responsible if nominal.instance and nominal.instance.responsible else None
     responsibility = next(r for r in plan.parties_on(obligation, nominal.date, refs) if r.agency == agency)
-    direction = plan.shift_of(obligation)
+    direction, direction_source = plan.shift_rule(obligation)
     skipped = []
     day = nominal.date
     step = dt.timedelta(days=-1 if direction == "previous" else 1)
@@ -99,7 +99,7 @@ def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanati
         responsibility=responsibility,
         rule=describe(obligation.due, window_of(plan, obligation)),
         direction=direction,
-        direction_source="this obligation" if obligation.shift else "the plan's policy",
+        direction_source=direction_source,
         nominal_transferred_working_day=calendar.is_transferred_working_day(nominal.date),
         skipped=tuple(skipped),
         recipient_source=recipient_source,

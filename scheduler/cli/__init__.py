@@ -226,7 +226,7 @@ def explain(plan_path, occurrence_id: str, lang: str, as_of=None) -> None:
     ]
     if why.nominal_transferred_working_day:
         lines.append("             a weekend day made a working day by a transfer of days off")
-    lines.append(f"shift        to the {why.direction} working day ({why.direction_source})" if why.direction != "none" else "shift        none: the nominal date stands")
+    lines.append(f"shift        to the {why.direction} working day ({why.direction_source})" if why.direction != "none" else f"shift        none: the nominal date stands ({why.direction_source})")
     for skipped in why.skipped:
         lines.append(f"             {day(skipped.date)} is not a working day: {skipped.reason}")
     if not why.skipped and why.direction != "none":

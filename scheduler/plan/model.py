@@ -304,7 +304,22 @@ class Plan:
         return self._by_id.get(obligation_id)
 
     def shift_of(self, obligation: Obligation) -> str:
-        return obligation.shift or self.plan_of(obligation.id).policy.shift
+        """Which way a deadline of the row on a day off moves: the row's own `shift`; else, for a
+        period counted from an act ("within N days/months"), the policy's `shift_period`; else the
+        policy's `shift`, for a dated deadline ("not later than")."""
+        return self.shift_rule(obligation)[0]
+
+    def shift_rule(self, obligation: Obligation) -> tuple[str, str]:
+        """(direction, the rule that chose it, in words) for `shift_of` and `explain`."""
+        if obligation.shift:
+            return obligation.shift, "this row's own shift"
+        policy = self.plan_of(obligation.id).policy
+        if getattr(obligation.due, "kind", None) == "within":
+            return policy.shift_period, ("the plan's policy for a period counted from an act (shift_period): the "
+                                         "period's last day on a day off ends on the next working day"
+                                         if policy.shift_period == "next" else
+                                         "the plan's policy for a period counted from an act (shift_period)")
+        return policy.shift, "the plan's policy for a dated deadline (shift)"
 
     # --- the directory, asked on a date ---------------------------------------------------------
 

@@ -343,6 +343,11 @@ def _contract_ladder() -> tuple[LadderStep, ...]:
 
 class Policy(Model):
     shift: ShiftDirection = "previous"
+    """A dated deadline ("not later than 10 December") on a day off: moved this way."""
+    shift_period: ShiftDirection = "next"
+    """The end of a period counted from an act ("within one month") on a day off: moved this way. A
+    time limit's last day that falls on a day off moves to the next working day (the general rule on
+    time limits); a plan that reads it otherwise says so here, a row with `shift`."""
     holidays: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "KZ"
     timezone: Text = "Asia/Almaty"
     send_time: dt.time = dt.time(9, 0)

@@ -81,3 +81,24 @@ def test_explain_says_the_partial_period_of_a_new_body(shipped_plan, capsys):
     assert done.value.code == 0
     assert "partial period: from 08.06.2022, akimat-abai's first day" in out and "No. 887" in out
     assert "nothing is owed for the days before" in out
+
+
+def test_a_period_ending_on_a_day_off_ends_on_the_next_working_day(shipped_plan, kz_calendar):
+    owed = next(o for o in expand(shipped_plan, kz_calendar, obligation="res-2", agency="akimat-akmola"))
+    assert owed.nominal_due == D(2021, 3, 24) and owed.due == D(2021, 3, 25)  # "within one month", Nauryz
+    why = explain(shipped_plan, kz_calendar, owed.id)
+    assert why.direction == "next" and "period counted from an act (shift_period)" in why.direction_source
+    dated = explain(shipped_plan, kz_calendar, "7:finance:2022")
+    assert dated.occurrence.due == D(2022, 12, 9) and "dated deadline (shift)" in dated.direction_source
+
+
+def test_the_shift_per_kind_is_overridable_per_plan_and_per_row(write_plan, kz_calendar):
+    within = MINIMAL_PLAN.replace('due = { kind = "annual", month = 12, day = 10 }',
+                                  'due = { kind = "within", anchor = "adoption", months = 1 }')
+    plan = load_plan(write_plan(within))
+    assert {o.due for o in expand(plan, kz_calendar)} == {D(2021, 3, 25)}
+    plan = load_plan(write_plan(within.replace("[agency.labour]", '[policy]\nshift_period = "previous"\n\n[agency.labour]')))
+    assert {o.due for o in expand(plan, kz_calendar)} == {D(2021, 3, 19)}
+    plan = load_plan(write_plan(within + 'shift = "none"\n'))
+    assert {o.due for o in expand(plan, kz_calendar)} == {D(2021, 3, 24)}
+    assert explain(plan, kz_calendar, "7:labour:2021-03-24").direction_source == "this row's own shift"

@@ -50,7 +50,7 @@ class PeriodInfo(NamedTuple):
 
     label: str
     start: dt.date  # the first day the occurrence is owed for: the period's first day, or the adoption
-    end: dt.date  # the period's last day
+    end: dt.date  # the period's last day; an annual event's date ("by 10 December") within it
     partial_from: dt.date | None  # the adoption, or the owing body's first day, when the period is owed only in part
     event: bool  # the row is an event: it must have happened between `start` and the deadline
     partial_why: str | None = None  # "the plan's adoption", or the body's first day and the act that set it
@@ -102,6 +102,9 @@ def period_info(plan, obligation_id: str, period: str, agency: str | None = None
     if span is None:
         return None
     start, end = span
+    rule = obligation.due
+    if event and rule.kind == "annual" and start.year == end.year:
+        end = min(end, dt.date(start.year, rule.month, rule.day))  # held "by 10 December": up to that date
     adopted = _adopted(plan, obligation_id)
     partial, why = (adopted, "the plan's adoption") if start < adopted <= end else (None, None)
     formed = body_start(plan, agency)

@@ -788,17 +788,17 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
         if rule is None:
             problem(loc, "due: required key is missing (no rule here or in its heading)")
             continue
-        if ob.kind == "event" and rule.kind == "annual" and (rule.month, rule.day) != (12, 31):
-            # An event's period runs from its first day to its deadline, and a year's ends on
-            # 31 December: "by 20 January" would make the whole year the period of an event due in its
-            # third week (and explain would say it may take place until then).
+        if ob.kind == "event" and rule.kind == "annual" and rule.month < 7:
+            # An annual event is held between 1 January and its deadline ("by 10 December"): one due
+            # in the first half of the year ("by 20 January") is how a report on the year before
+            # reads, not an event held in the year's first weeks.
             day = f"{rule.day} {_MONTH_NAMES[rule.month - 1]}"
             problem(loc + ("kind",), (
-                f'kind = "event" with an annual rule due {day}: an annual event\'s period is the calendar year, '
-                f"and its period must end on its due date, 31 December. For an event held once each year write "
-                f'due = {{ kind = "annual", month = 12, day = 31 }}; for a report due by {day} leave out '
-                f'kind = "event" (a report on the year before is written with a "dates" rule, one '
-                f'[[obligation.instance]] per year, period = the year it covers)'))
+                f'kind = "event" with an annual rule due {day}: an annual event is held between 1 January and '
+                f"its due date, and {day} leaves only the year's first weeks. For an event held once each year "
+                f'write its date in the second half of the year, e.g. due = {{ kind = "annual", month = 12, day = 10 }}; '
+                f'for a report due by {day} leave out kind = "event" (a report on the year before is written with a '
+                f'"dates" rule, one [[obligation.instance]] per year, period = the year it covers)'))
         if rule.kind == "dates" and not ob.instances:
             problem(loc + ("due",), "a 'dates' rule needs at least one [[obligation.instance]]")
         if rule.kind != "dates" and ob.instances:

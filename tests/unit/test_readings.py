@@ -102,3 +102,15 @@ def test_the_shift_per_kind_is_overridable_per_plan_and_per_row(write_plan, kz_c
     plan = load_plan(write_plan(within + 'shift = "none"\n'))
     assert {o.due for o in expand(plan, kz_calendar)} == {D(2021, 3, 24)}
     assert explain(plan, kz_calendar, "7:labour:2021-03-24").direction_source == "this row's own shift"
+
+
+def test_rows_whose_form_asks_for_events_are_events_held_by_their_date(shipped_plan):
+    for row in ("14", "19", "24", "25", "26", "28"):
+        assert shipped_plan.obligation(row).kind == "event", row
+    assert shipped_plan.obligation("17").kind == "deliverable"  # asks for information
+    held = info_of(shipped_plan, "28:mvd:2022")
+    assert held.event and (held.start, held.end) == (D(2022, 1, 1), D(2022, 12, 10))  # by 10 December
+    first = info_of(shipped_plan, "28:mvd:2021")
+    assert (first.start, first.end, first.partial_why) == (D(2021, 2, 24), D(2021, 12, 10), "the plan's adoption")
+    abai = info_of(shipped_plan, "24:akimat-abai:2022")
+    assert (abai.start, abai.end) == (D(2022, 6, 8), D(2022, 12, 10))

@@ -73,7 +73,7 @@ def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanati
     text = plan.text_on(obligation_id, nominal.date)
     obligation = text.obligation if text is not None and text.obligation is not None else version.obligation
     refs = nominal.instance.responsible if nominal.instance and nominal.instance.responsible else None
-    responsibility = next(r for r in plan.parties_on(obligation, nominal.date, refs) if r.agency == agency)
+    responsibility = next(r for r in plan.parties_on(obligation, nominal.date, refs, nominal.period) if r.agency == agency)
     direction, direction_source = plan.shift_rule(obligation)
     skipped = []
     day = nominal.date

@@ -135,6 +135,8 @@ class Plan:
     """Several plans loaded together: each plan on its own (its ids as they are here, the shared
     directory); this plan is their union, whose meta and policy are the home plan's. Empty: one plan."""
     _member_of: dict = field(default_factory=dict, repr=False)
+    _texts: tuple[Obligation, ...] = field(default=(), repr=False)
+    """Every text of every row (amended rows' earlier ones too): what `responsible = "all"` reads."""
 
     @classmethod
     def build(cls, file: PlanFile, source: Path, as_of: dt.date | None = None, members: tuple[Plan, ...] = ()) -> Plan:
@@ -196,6 +198,7 @@ class Plan:
             obligations=merged,
             _by_id={o.id: o for o in merged},
             _named_parties=tuple(named),
+            _texts=tuple(every_text),
             _change_points=sorted(points),
             _year_scoped=frozenset(year_scoped),
             as_of_date=as_of,
@@ -356,14 +359,30 @@ class Plan:
                 members.append(member)
         return members
 
-    def parties_on(self, obligation: Obligation, day: dt.date, refs=None) -> list[Resolution]:
-        """Who owes `obligation` for a deadline nominally on `day`, in the plan's order."""
+    @cached_property
+    def _activity(self) -> dict:
+        from scheduler.calendar.rules import Window
+        from scheduler.plan.activity import spans
+
+        return spans(list(self._texts), Window(self.adopted, self.period_end))
+
+    def parties_on(self, obligation: Obligation, day: dt.date, refs=None, period: str | None = None) -> list[Resolution]:
+        """Who owes `obligation` for a deadline nominally on `day`, in the plan's order. For
+        `responsible = "all"` and a `period` that names a span ("2022"): the parties with a measure
+        of their own in it (`scheduler.plan.activity`)."""
         if refs is None:
             refs = obligation.responsible
         if refs == "all":
             # The bodies the plan names, not its placeholders ("interested state bodies", "NGOs").
-            refs = [c for c in self.plan_of(obligation.id)._named_parties if not getattr(self.file.agencies.get(c), "placeholder", False)]
+            owner = self.plan_of(obligation.id)
+            refs = [c for c in owner._named_parties if not getattr(self.file.agencies.get(c), "placeholder", False)]
             how = "every party the plan names"
+            covered = _span_of(period)
+            if covered is not None:
+                from scheduler.plan.activity import active
+
+                refs = [c for c in refs if active(owner._activity, c, covered)]
+                how += f" with a measure of its own in {period} (the information is on the Plan's measures)"
         else:
             how = "named in the plan"
         found: dict[str, Resolution] = {}
@@ -388,7 +407,7 @@ class Plan:
                 found[answering] = Resolution(answering, reason)
         return list(found.values())
 
-    def owing_on(self, obligation: Obligation, day: dt.date, refs=None) -> list[str]:
+    def owing_on(self, obligation: Obligation, day: dt.date, refs=None, period: str | None = None) -> list[str]:
         """The agency codes of `parties_on`, without the reasons; what expansion asks, many times.
 
         The answer only changes at a change point of the directory, or with the year where a party
@@ -397,10 +416,11 @@ class Plan:
         if refs is None:
             refs = obligation.responsible
         scope = ("all", self.plan_of(obligation.id).file.plan.id) if refs == "all" else refs  # "all": its own plan's parties
-        key = (scope, bisect_right(self._change_points, day), day.year if refs in self._year_scoped else 0)
+        key = (scope, bisect_right(self._change_points, day), day.year if refs in self._year_scoped else 0,
+               period if refs == "all" else None)
         owing = self._owing_cache.get(key)
         if owing is None:
-            owing = self._owing_cache[key] = [r.agency for r in self.parties_on(obligation, day, refs)]
+            owing = self._owing_cache[key] = [r.agency for r in self.parties_on(obligation, day, refs, period)]
         return owing
 
     def office_holder(self, office_code: str, year: int) -> str | None:
@@ -438,6 +458,14 @@ class Plan:
         if short and lang == "kk":
             return named.short_kk or agency.short_kk
         return getattr(named, f"name_{lang}", None) or named.name_kk
+
+
+def _span_of(period: str | None) -> tuple[dt.date, dt.date] | None:
+    if period is None:
+        return None
+    from scheduler.calendar.periods import period_span
+
+    return period_span(period)
 
 
 def _day_after(day: dt.date | None) -> dt.date | None:

@@ -114,3 +114,11 @@ def test_rows_whose_form_asks_for_events_are_events_held_by_their_date(shipped_p
     assert (first.start, first.end, first.partial_why) == (D(2021, 2, 24), D(2021, 12, 10), "the plan's adoption")
     abai = info_of(shipped_plan, "24:akimat-abai:2022")
     assert (abai.start, abai.end) == (D(2022, 6, 8), D(2022, 12, 10))
+
+
+def test_the_yearly_information_is_owed_by_the_parties_with_measures_that_year(shipped_plan, kz_calendar):
+    owed = {o.id for o in expand(shipped_plan, kz_calendar, obligation="res-3.2", agency="hr-commission")}
+    assert owed == {"res-3.2:hr-commission:2021"}  # its rows 2, 3, 4 ended on 1 July 2021
+    why = explain(shipped_plan, kz_calendar, "res-3.2:labour:2022")
+    assert "with a measure of its own in 2022" in why.responsibility.reason
+    assert len(list(expand(shipped_plan, kz_calendar, obligation="res-3.2"))) == 127  # 129 before

@@ -122,6 +122,19 @@ def _linked(plan: Plan, calendar: WorkdayCalendar, obligation: Obligation, perio
     return f"{found.id}, due {found.due.isoformat()}; this deadline is {rule.working_days} working days before it"
 
 
+def _publication_assumed(amendment, nominal: dt.date, applied: bool) -> list[str]:
+    """The assumption a deadline rests on when an amendment takes effect a number of days after a
+    publication date the plan does not give: published on signing. Only a deadline it governs is
+    in doubt (one before the earliest day is under the earlier text whatever the date)."""
+    if amendment.effective != "after-publication" or amendment.published is not None or not applied:
+        return []
+    latest = nominal - dt.timedelta(days=amendment.days + 1)
+    return [f"assumption (the program's reading, not the source's): No. {amendment.number} was published on the day "
+            f"it was signed ({amendment.date.isoformat()}); this deadline is owed under the amended text only if it "
+            f"was published by {latest.isoformat()}, else under the text before it. The source does not give the "
+            f"date: set published = YYYY-MM-DD on amendment {amendment.number} in the plan file"]
+
+
 def _act(amendment) -> str:
     return f"No. {amendment.number} of {amendment.date.isoformat()}"
 
@@ -152,6 +165,7 @@ def text_source(plan: Plan, obligation_id: str, nominal: dt.date) -> list[str]:
             by_act.setdefault(id(amendment), (amendment, []))[1].append(label)
         for amendment, names in by_act.values():
             lines.append(f"as amended by {_act(amendment)}, {amendment.describe_effective()}: {', '.join(names)}")
+            lines += _publication_assumed(amendment, nominal, applied=True)
     else:
         lines.append(f"the original text of No. {meta.number} of {meta.date.isoformat()}")
     for amendment, changes in later:
@@ -164,6 +178,11 @@ def text_source(plan: Plan, obligation_id: str, nominal: dt.date) -> list[str]:
         if unknown:
             line += "; the source does not give that earlier wording, so the amended text is shown"
         lines.append(line)
+        if unknown:
+            lines.append(f"assumption (the program's reading, not the source's): the text before {_act(amendment)} is "
+                         f"read as the amended one reads ({', '.join(sorted({c.field for c in unknown}))}), its dates, "
+                         "parties and recipients included: the source does not give it")
+        lines += _publication_assumed(amendment, nominal, applied=False)
     if plan.as_of_date is not None:
         lines.append(f"as of {plan.as_of_date.isoformat()}: amendments in force later are left out")
     return lines

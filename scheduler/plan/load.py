@@ -749,9 +749,8 @@ def _cross_references(file: PlanFile, where: _Locator) -> list[Problem]:
         code = party_code(ref)
         if code == "all":
             problem(loc, "'all' stands alone: responsible = \"all\"")
-        elif code not in agencies and code not in groups:
-            hint = " (an office receives, it cannot be responsible)" if code in offices else ""
-            problem(loc, f"unknown agency or group {code!r}{hint or _did_you_mean(code, [*agencies, *groups])}")
+        elif code not in agencies and code not in groups and code not in offices:
+            problem(loc, f"unknown agency or group {code!r}{_did_you_mean(code, [*agencies, *groups, *offices])}")
         if isinstance(ref, ScopedParty):
             outside = [y for y in ref.years if y not in period]
             if outside:
@@ -924,7 +923,7 @@ def _unknown_codes(file: PlanFile, field: str, value) -> list[str]:
     if field == "responsible" and value not in (None, "all"):
         for ref in value:
             code = party_code(ref)
-            if code not in file.agencies and code not in file.groups:
+            if code not in file.agencies and code not in file.groups and code not in file.offices:
                 messages.append(f"unknown agency or group {code!r}")
     if field == "recipient" and value is not None:
         if value != GOVERNMENT and value not in file.agencies and value not in file.offices:

@@ -176,8 +176,8 @@ class Plan:
         year_scoped = set()
         for obligation in every_text:
             for refs in (obligation.responsible, *(i.responsible for i in obligation.instances if i.responsible)):
-                if refs != "all" and any(isinstance(r, ScopedParty) for r in refs):
-                    year_scoped.add(refs)
+                if refs != "all" and any(isinstance(r, ScopedParty) or r in file.offices for r in refs):
+                    year_scoped.add(refs)  # scoped by year, or an office held by year
             if obligation.responsible == "all":
                 continue
             for ref in obligation.responsible:
@@ -396,6 +396,10 @@ class Plan:
             if code in self.file.groups:
                 group = self.file.groups[code]
                 candidates = [(m, f"member of {code} on {day.isoformat()}{scope}") for m in self.members_on(group, day)]
+            elif code in self.file.offices:
+                tenure = self.tenure(code, day.year)
+                assumed = f"; assumption (the program's reading, not the source's): {tenure.assumed}" if tenure and tenure.assumed else ""
+                candidates = [(tenure.agency, f"holder of {code} in {day.year}{scope}{assumed}")] if tenure else []
             else:
                 candidates = [(code, how + scope)]
             for candidate, reason in candidates:
@@ -424,9 +428,14 @@ class Plan:
         return owing
 
     def office_holder(self, office_code: str, year: int) -> str | None:
+        tenure = self.tenure(office_code, year)
+        return tenure.agency if tenure is not None else None
+
+    def tenure(self, office_code: str, year: int):
+        """Who holds the office in `year` (a `Tenure`, with its `assumed` reading if any), or None."""
         for tenure in self.file.offices[office_code].held_by:
             if year in tenure.years:
-                return tenure.agency
+                return tenure
         return None
 
     def recipient_on(self, code: str | None, day: dt.date) -> str | None:

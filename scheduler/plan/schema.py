@@ -118,6 +118,9 @@ class Group(Model):
 class Tenure(Model):
     agency: Code
     years: tuple[Year, ...] = Field(min_length=1)
+    assumed: Text | None = None
+    """Set where the source cannot settle who held the office those years: the program's reading,
+    in words, which `explain` prints as an assumption. Editing `agency` changes the reading."""
 
 
 class Office(Model):

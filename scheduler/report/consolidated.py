@@ -329,6 +329,8 @@ def _party_rank(plan: Plan, obligation: Obligation) -> dict[str, int]:
         code = party_code(ref)
         group = plan.file.groups.get(code)
         members = [m.agency if isinstance(m, GroupMember) else m for m in group.members] if group else [code]
+        if code in plan.file.offices:
+            members = [t.agency for t in plan.file.offices[code].held_by]
         for member in members:
             rank.setdefault(member, len(rank))
     # A body that answered before its successor existed (БҒМ before ОМ) stands where the successor does.
@@ -433,6 +435,12 @@ def _responsible(plan: Plan, obligation: Obligation, lang: str) -> str:
         group = plan.file.groups.get(code)
         if group is not None:
             name = _text(group, "name", lang)
+        elif code in plan.file.offices:  # held by year: each holder with its years
+            held: dict[str, list[int]] = {}
+            for tenure in plan.file.offices[code].held_by:
+                held.setdefault(tenure.agency, []).extend(y for y in tenure.years if y in plan.years)
+            name = ", ".join(f"{plan.display_name(a, plan.adopted, lang, short=lang == 'kk')} "
+                             f"({_years_words(tuple(sorted(ys)), lang)})" for a, ys in held.items() if ys)
         else:
             agency = plan.agency(code)
             name = (plan.display_name(code, plan.adopted, lang, short=lang == "kk") if agency else code)

@@ -122,3 +122,23 @@ def test_the_yearly_information_is_owed_by_the_parties_with_measures_that_year(s
     why = explain(shipped_plan, kz_calendar, "res-3.2:labour:2022")
     assert "with a measure of its own in 2022" in why.responsibility.reason
     assert len(list(expand(shipped_plan, kz_calendar, obligation="res-3.2"))) == 127  # 129 before
+
+
+def test_what_the_source_cannot_settle_is_an_assumption_changed_by_one_value(shipped_plan, kz_calendar, write_plan):
+    from tests.conftest import SHIPPED_PLAN
+
+    why = explain(shipped_plan, kz_calendar, "1:mvd:2022-H1")
+    assert "holder of vak-working-body in 2022; assumption (the program's reading, not the source's)" in why.responsibility.reason
+    assert "assumption" not in explain(shipped_plan, kz_calendar, "1:mvd:2023-H1").responsibility.reason
+    quarter = explain(shipped_plan, kz_calendar, "34:akimat-akmola:2023-Q1")
+    assumed = [line for line in quarter.text_source if line.startswith("assumption")]
+    assert assumed and "published by 2023-03-20" in assumed[0] and "set published = YYYY-MM-DD on amendment 236" in assumed[0]
+    text = SHIPPED_PLAN.read_text(encoding="utf-8")
+    other = text.replace('{ agency = "mvd", years = [2022], assumed', '{ agency = "labour", years = [2022], assumed', 1)
+    plan = load_plan(write_plan(other))
+    owed = {o.id for o in expand(plan, kz_calendar, obligation="1")}
+    assert "1:labour:2022-H1" in owed and "1:mvd:2022-H1" not in owed and "1:mvd:2023-H1" in owed
+    published = text.replace('effective = "after-publication"\ndays = 10', 'effective = "after-publication"\ndays = 10\npublished = 2023-03-24', 1)
+    plan = load_plan(write_plan(published))
+    lines = explain(plan, kz_calendar, "34:akimat-akmola:2023-Q1").text_source
+    assert lines[0] == "the original text of No. 94 of 2021-02-24" and not any("published on the day" in line for line in lines)

@@ -217,7 +217,9 @@ def explain(plan_path, occurrence_id: str, lang: str, as_of=None) -> None:
         f"agency       {o.agency}: {plan.display_name(o.agency, o.nominal_due, lang)}"
         + (" (by agreement)" if agency.by_agreement else ""),
         f"             responsible: {why.responsibility.reason}",
-        f"rule         {why.rule}" + (f' — "{ob.deadline_kk}"' if ob.deadline_kk else ""),
+        f"rule         {why.rule} (the program's reading)" + (
+            f' — the text: "{ob.deadline_kk}"' if ob.deadline_kk and ob.deadline_kk_source else
+            f" — in the program's words, not the source's: {ob.deadline_kk}" if ob.deadline_kk else ""),
         *([f"feeds        {why.linked}"] if why.linked else []),
         *(f"{'text' if i == 0 else '':<12} {line}" for i, line in enumerate(why.text_source)),
         f"period       {o.period}",

@@ -280,6 +280,9 @@ class Obligation(_Inheritable):
     title_en: Text | None = None
     responsible: tuple[PartyRef, ...] | Literal["all"]
     responsible_kk: Text | None = None
+    deadline_kk_source: bool = True
+    """False where `deadline_kk` is the program's summary, not words of the source (paragraph 3.2 has
+    no deadline column; its dates are in its text): `explain` then does not quote it."""
     instances: tuple[Instance, ...] = Field(default=(), alias="instance")
     note: str | None = None
     # "event": the row asks for something to happen in each period (a commission sitting, a training,

@@ -142,3 +142,23 @@ def test_what_the_source_cannot_settle_is_an_assumption_changed_by_one_value(shi
     plan = load_plan(write_plan(published))
     lines = explain(plan, kz_calendar, "34:akimat-akmola:2023-Q1").text_source
     assert lines[0] == "the original text of No. 94 of 2021-02-24" and not any("published on the day" in line for line in lines)
+
+
+def test_explain_quotes_only_the_source_s_words(shipped_plan, capsys):
+    import re
+    from pathlib import Path
+
+    import pytest
+
+    from scheduler.cli import main
+
+    source = re.sub(r"\s+", " ", (Path(__file__).parents[1] / "data" / "plan-transcription.md").read_text(encoding="utf-8"))
+    for row in shipped_plan.obligations:
+        for words in (row.title_kk, row.form_kk, row.responsible_kk, row.deadline_kk if row.deadline_kk_source else None):
+            assert words is None or re.sub(r"\s+", " ", words) in source, (row.id, words)
+    with pytest.raises(SystemExit):
+        main(["explain", "res-3.2:labour:2022"])
+    out = capsys.readouterr().out
+    assert '"жыл сайын, 20 қаңтардан кешіктірмей"' not in out
+    assert "in the program's words, not the source's: жыл сайын, 20 қаңтардан кешіктірмей" in out
+    assert "(the program's reading)" in out

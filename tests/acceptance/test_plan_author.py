@@ -232,3 +232,11 @@ def test_the_defaults_var_directory_is_made_by_the_first_sync(scheduler):
     done = scheduler("sync")
     assert done.returncode == 0, done.stderr
     assert (scheduler.cwd / "var" / "scheduler.db").is_file()
+
+
+def test_a_mail_dir_in_a_directory_that_does_not_exist_is_refused_and_nothing_is_made(scheduler, tmp_path):
+    mail = tmp_path / "nonexistent" / "dir" / "mail"
+    done = scheduler("sync", env_extra={"SCHEDULER_MAIL_DIR": str(mail)})
+    refused(done, f"SCHEDULER_MAIL_DIR: the directory {mail.parent} does not exist ({tmp_path}/nonexistent is missing)")
+    assert not (tmp_path / "nonexistent").exists()
+

@@ -162,3 +162,15 @@ def test_explain_quotes_only_the_source_s_words(shipped_plan, capsys):
     assert '"жыл сайын, 20 қаңтардан кешіктірмей"' not in out
     assert "in the program's words, not the source's: жыл сайын, 20 қаңтардан кешіктірмей" in out
     assert "(the program's reading)" in out
+
+
+def test_the_consolidated_report_marks_the_assumed_working_body(shipped_plan, kz_calendar):
+    from scheduler.report.consolidated import Answer, consolidate
+
+    answers = [Answer(o.id, o.obligation, o.agency, o.period, o.due) for o in expand(shipped_plan, kz_calendar)]
+    entries = {e.occurrence: e for row in consolidate(shipped_plan, answers, lang="ru").rows for e in row.entries}
+    assert "допущение: рабочий орган МВК в 2022 году — Министерство внутренних дел" in entries["1:mvd:2022-H1"].period
+    assert entries["1:mvd:2022-H1"].period.startswith("I полугодие 2022 г.; ")
+    assert "допущение" not in entries["1:mvd:2023-H1"].period and "допущение" not in entries["1:labour:2021-H2"].period
+    kk = {e.occurrence: e for row in consolidate(shipped_plan, answers, lang="kk").rows for e in row.entries}
+    assert "болжам: ВАК жұмыс органы 2022 жылы — ІІМ" in kk["6:finance:2022"].period  # sent to the working body

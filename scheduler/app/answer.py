@@ -239,7 +239,7 @@ def _check_held_on(occurrence_id: str, held_on: dt.date | None, event, received:
         raise BadInput(f"{occurrence_id}: held on {held_on.isoformat()} is in the future (today is "
                        f"{today.isoformat()}): record an event once it has been held").worded("held_future", date=held_on)
     if not event.start <= held_on <= event.end:
-        partial = ", the plan's adoption" if event.partial_from is not None else ""
+        partial = f", {event.partial_why}" if event.partial_from is not None and event.partial_why else ""
         raise BadInput(f"{occurrence_id}: held on {held_on.isoformat()} is outside the period {event.label} "
                        f"({event.start.isoformat()}{partial} … {event.end.isoformat()}): an event counts for the "
                        "period it was held in").worded("held_outside", date=held_on, first=event.start,

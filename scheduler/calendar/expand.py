@@ -105,7 +105,7 @@ def _groups(plan: Plan, calendar: WorkdayCalendar, start, end, agency, obligatio
                 recipient_code = instance.recipient if instance and instance.recipient else ob.recipient
                 recipient = plan.recipient_on(recipient_code, nominal.date)
                 refs = instance.responsible if instance and instance.responsible else None
-                parties = plan.owing_on(ob, nominal.date, refs)
+                parties = plan.owing_on(ob, nominal.date, refs, nominal.period)
                 if agency is not None:
                     parties = [party for party in parties if party == agency]
                 if seen is not None:
@@ -255,7 +255,7 @@ def check_expansion(plan: Plan, locate, member: Plan | None = None) -> list[Prob
                         "recipient",
                     )
                 refs = instance.responsible if instance and instance.responsible else None
-                for party in plan.parties_on(ob, nominal.date, refs):
+                for party in plan.parties_on(ob, nominal.date, refs, nominal.period):
                     owed += 1
                     oid = occurrence_id(ob.id, party.agency, nominal.period)
                     if owed_ids is not None:

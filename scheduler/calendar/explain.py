@@ -73,8 +73,8 @@ def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanati
     text = plan.text_on(obligation_id, nominal.date)
     obligation = text.obligation if text is not None and text.obligation is not None else version.obligation
     refs = nominal.instance.responsible if nominal.instance and nominal.instance.responsible else None
-    responsibility = next(r for r in plan.parties_on(obligation, nominal.date, refs) if r.agency == agency)
-    direction = plan.shift_of(obligation)
+    responsibility = next(r for r in plan.parties_on(obligation, nominal.date, refs, nominal.period) if r.agency == agency)
+    direction, direction_source = plan.shift_rule(obligation)
     skipped = []
     day = nominal.date
     step = dt.timedelta(days=-1 if direction == "previous" else 1)
@@ -99,7 +99,7 @@ def explain(plan: Plan, calendar: WorkdayCalendar, occurrence: str) -> Explanati
         responsibility=responsibility,
         rule=describe(obligation.due, window_of(plan, obligation)),
         direction=direction,
-        direction_source="this obligation" if obligation.shift else "the plan's policy",
+        direction_source=direction_source,
         nominal_transferred_working_day=calendar.is_transferred_working_day(nominal.date),
         skipped=tuple(skipped),
         recipient_source=recipient_source,
@@ -120,6 +120,19 @@ def _linked(plan: Plan, calendar: WorkdayCalendar, obligation: Obligation, perio
     if found is None:
         return None
     return f"{found.id}, due {found.due.isoformat()}; this deadline is {rule.working_days} working days before it"
+
+
+def _publication_assumed(amendment, nominal: dt.date, applied: bool) -> list[str]:
+    """The assumption a deadline rests on when an amendment takes effect a number of days after a
+    publication date the plan does not give: published on signing. Only a deadline it governs is
+    in doubt (one before the earliest day is under the earlier text whatever the date)."""
+    if amendment.effective != "after-publication" or amendment.published is not None or not applied:
+        return []
+    latest = nominal - dt.timedelta(days=amendment.days + 1)
+    return [f"assumption (the program's reading, not the source's): No. {amendment.number} was published on the day "
+            f"it was signed ({amendment.date.isoformat()}); this deadline is owed under the amended text only if it "
+            f"was published by {latest.isoformat()}, else under the text before it. The source does not give the "
+            f"date: set published = YYYY-MM-DD on amendment {amendment.number} in the plan file"]
 
 
 def _act(amendment) -> str:
@@ -152,6 +165,7 @@ def text_source(plan: Plan, obligation_id: str, nominal: dt.date) -> list[str]:
             by_act.setdefault(id(amendment), (amendment, []))[1].append(label)
         for amendment, names in by_act.values():
             lines.append(f"as amended by {_act(amendment)}, {amendment.describe_effective()}: {', '.join(names)}")
+            lines += _publication_assumed(amendment, nominal, applied=True)
     else:
         lines.append(f"the original text of No. {meta.number} of {meta.date.isoformat()}")
     for amendment, changes in later:
@@ -164,6 +178,11 @@ def text_source(plan: Plan, obligation_id: str, nominal: dt.date) -> list[str]:
         if unknown:
             line += "; the source does not give that earlier wording, so the amended text is shown"
         lines.append(line)
+        if unknown:
+            lines.append(f"assumption (the program's reading, not the source's): the text before {_act(amendment)} is "
+                         f"read as the amended one reads ({', '.join(sorted({c.field for c in unknown}))}), its dates, "
+                         "parties and recipients included: the source does not give it")
+        lines += _publication_assumed(amendment, nominal, applied=False)
     if plan.as_of_date is not None:
         lines.append(f"as of {plan.as_of_date.isoformat()}: amendments in force later are left out")
     return lines

@@ -50,9 +50,10 @@ class PeriodInfo(NamedTuple):
 
     label: str
     start: dt.date  # the first day the occurrence is owed for: the period's first day, or the adoption
-    end: dt.date  # the period's last day
-    partial_from: dt.date | None  # the adoption, when the plan covers only part of the period
+    end: dt.date  # the period's last day; an annual event's date ("by 10 December") within it
+    partial_from: dt.date | None  # the adoption, or the owing body's first day, when the period is owed only in part
     event: bool  # the row is an event: it must have happened between `start` and the deadline
+    partial_why: str | None = None  # "the plan's adoption", or the body's first day and the act that set it
 
 
 def _adopted(plan, obligation_id: str) -> dt.date:
@@ -61,9 +62,36 @@ def _adopted(plan, obligation_id: str) -> dt.date:
     return owner.adopted
 
 
-def period_info(plan, obligation_id: str, period: str) -> PeriodInfo | None:
+def body_start(plan, agency: str | None) -> tuple[dt.date, str] | None:
+    """The first day of a body formed during the plan with no predecessor (`valid_from` without
+    `predecessor`), and why: a period it joined part-way is owed from that day. A body that succeeds
+    another owes the whole period (what its predecessor left is its own), so None for it."""
+    found = plan.agency(agency) if agency is not None and hasattr(plan, "agency") else None
+    if found is None or found.valid_from is None or found.predecessor is not None:
+        return None
+    act = f" ({found.source})" if found.source else " (the plan gives no act)"
+    return found.valid_from, f"{agency}'s first day{act}"
+
+
+def succession(plan, agency: str | None, info: PeriodInfo) -> str | None:
+    """When the owing body succeeded another during the period: that it owes the whole period, what
+    its predecessor left (the predecessor's last day and the act), for `explain`."""
+    found = plan.agency(agency) if agency is not None and hasattr(plan, "agency") else None
+    if found is None or found.predecessor is None or found.valid_from is None:
+        return None
+    span = period_span(info.label)
+    if span is None or not span[0] < found.valid_from <= span[1]:
+        return None
+    before = found.valid_from - dt.timedelta(days=1)
+    act = f" — source: {found.source}" if found.source else " — source not given in the plan"
+    return (f"{agency} succeeds {found.predecessor} from {found.valid_from.isoformat()} ({found.predecessor} answered "
+            f"until {before.isoformat()}): it owes the whole period, what its predecessor leaves{act}")
+
+
+def period_info(plan, obligation_id: str, period: str, agency: str | None = None) -> PeriodInfo | None:
     """The period of a periodic or event row's occurrence; None for a dated one (a one-off, an
-    annual report by a date) that is not an event."""
+    annual report by a date) that is not an event. Given the owing `agency`, a period it joined
+    part-way (formed during it) is partial from its first day, as the plan's first is from the adoption."""
     obligation = plan.obligation(obligation_id)
     if obligation is None or obligation.due is None:
         return None
@@ -74,9 +102,15 @@ def period_info(plan, obligation_id: str, period: str) -> PeriodInfo | None:
     if span is None:
         return None
     start, end = span
+    rule = obligation.due
+    if event and rule.kind == "annual" and start.year == end.year:
+        end = min(end, dt.date(start.year, rule.month, rule.day))  # held "by 10 December": up to that date
     adopted = _adopted(plan, obligation_id)
-    partial = adopted if start < adopted <= end else None
-    return PeriodInfo(period, partial or start, end, partial, event)
+    partial, why = (adopted, "the plan's adoption") if start < adopted <= end else (None, None)
+    formed = body_start(plan, agency)
+    if formed is not None and start < formed[0] <= end and (partial is None or formed[0] > partial):
+        partial, why = formed
+    return PeriodInfo(period, partial or start, end, partial, event, why)
 
 
 def is_event(plan, obligation_id: str) -> bool:
@@ -91,6 +125,15 @@ def split_id(occurrence_id: str) -> tuple[str, str] | None:
     return (obligation, period) if obligation and period else None
 
 
+def info_of(plan, occurrence_id: str) -> PeriodInfo | None:
+    """`period_info` of an occurrence id, its owing body's first day counted."""
+    obligation, _, rest = occurrence_id.partition(":")
+    agency, _, period = rest.rpartition(":")
+    if not (obligation and period):
+        return None
+    return period_info(plan, obligation, period, agency or None)
+
+
 def event_opening(plan) -> Callable[[str], dt.date | None]:
     """For the ladder: an occurrence id → the first day of its event's period (or the adoption, in a
     partial first period); None when the occurrence is not an event's."""
@@ -103,9 +146,9 @@ def event_opening(plan) -> Callable[[str], dt.date | None]:
         parts = split_id(occurrence_id)
         if parts is None or parts[0] not in events:
             return None
-        key = f"{parts[0]}:{parts[1]}"
+        key = occurrence_id
         if key not in cache:
-            info = period_info(plan, *parts)
+            info = info_of(plan, occurrence_id)
             cache[key] = info.start if info is not None else None
         return cache[key]
 
@@ -125,8 +168,5 @@ def partial_note(info: PeriodInfo | None, language: str = "en") -> str | None:
 
 def event_of(plan, occurrence_id: str) -> PeriodInfo | None:
     """The period of an occurrence whose row is an event; None for any other (or unknown) id."""
-    parts = split_id(occurrence_id)
-    if parts is None:
-        return None
-    info = period_info(plan, *parts)
+    info = info_of(plan, occurrence_id)
     return info if info is not None and info.event else None

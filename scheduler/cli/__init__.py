@@ -217,7 +217,9 @@ def explain(plan_path, occurrence_id: str, lang: str, as_of=None) -> None:
         f"agency       {o.agency}: {plan.display_name(o.agency, o.nominal_due, lang)}"
         + (" (by agreement)" if agency.by_agreement else ""),
         f"             responsible: {why.responsibility.reason}",
-        f"rule         {why.rule}" + (f' — "{ob.deadline_kk}"' if ob.deadline_kk else ""),
+        f"rule         {why.rule} (the program's reading)" + (
+            f' — the text: "{ob.deadline_kk}"' if ob.deadline_kk and ob.deadline_kk_source else
+            f" — in the program's words, not the source's: {ob.deadline_kk}" if ob.deadline_kk else ""),
         *([f"feeds        {why.linked}"] if why.linked else []),
         *(f"{'text' if i == 0 else '':<12} {line}" for i, line in enumerate(why.text_source)),
         f"period       {o.period}",
@@ -226,7 +228,7 @@ def explain(plan_path, occurrence_id: str, lang: str, as_of=None) -> None:
     ]
     if why.nominal_transferred_working_day:
         lines.append("             a weekend day made a working day by a transfer of days off")
-    lines.append(f"shift        to the {why.direction} working day ({why.direction_source})" if why.direction != "none" else "shift        none: the nominal date stands")
+    lines.append(f"shift        to the {why.direction} working day ({why.direction_source})" if why.direction != "none" else f"shift        none: the nominal date stands ({why.direction_source})")
     for skipped in why.skipped:
         lines.append(f"             {day(skipped.date)} is not a working day: {skipped.reason}")
     if not why.skipped and why.direction != "none":
@@ -259,15 +261,18 @@ def explain(plan_path, occurrence_id: str, lang: str, as_of=None) -> None:
 
 def _period_lines(plan, o, lang: str) -> list[str]:
     """explain's words on an event row and on a period the plan covers only in part."""
-    from scheduler.calendar.periods import partial_note, period_info, period_span
+    from scheduler.calendar.periods import partial_note, period_info, period_span, succession
 
-    info = period_info(plan, o.obligation, o.period)
+    info = period_info(plan, o.obligation, o.period, o.agency)
     if info is None:
         return []
     lines = [f"             {info.start.isoformat()} … {info.end.isoformat()}"]
     if info.partial_from is not None:
-        lines.append(f"             {partial_note(info)}, the plan's adoption (the period began "
-                     f"{period_span(info.label)[0].isoformat()})")
+        lines.append(f"             {partial_note(info)}, {info.partial_why} (the period began "
+                     f"{period_span(info.label)[0].isoformat()}); nothing is owed for the days before")
+    succeeded = succession(plan, o.agency, info)
+    if succeeded:
+        lines.append(f"             {succeeded}")
     if info.event:
         lines.append(f"kind         event: must take place between {info.start.isoformat()} and the due date; "
                      f"a period with none recorded is missed")

@@ -277,9 +277,9 @@ def show(plan_path, occurrence_id, fmt) -> None:
     ctx = open_context(settings, plan)
     with _hinted(plan, occurrence_id):
         shown = answer.show(ctx.engine, occurrence_id, ctx.timing.zone)
-    from scheduler.calendar.periods import period_info, split_id
+    from scheduler.calendar.periods import info_of
 
-    info = period_info(plan, *split_id(occurrence_id)) if split_id(occurrence_id) else None
+    info = info_of(plan, occurrence_id)
     shown["kind"] = "event" if info is not None and info.event else "deliverable"
     shown["partial_from"] = info.partial_from.isoformat() if info is not None and info.partial_from else None
     if fmt == "json":

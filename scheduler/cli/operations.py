@@ -74,12 +74,13 @@ def open_context(settings: Settings, plan: Plan, *, migrate_schema: bool = False
     from scheduler.store.db import check_schema, connect, migrate
     from scheduler.transport import for_settings
 
+    transport = for_settings(settings)  # a Maildir in a missing folder is refused before the database is touched
     engine = connect(settings.database_url)
     if migrate_schema:
         migrate(engine)
     else:
         check_schema(engine)
-    return Context(settings, plan, engine, for_settings(settings))
+    return Context(settings, plan, engine, transport)
 
 
 def _zone(settings: Settings, plan: Plan) -> ZoneInfo:

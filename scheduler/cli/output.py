@@ -44,7 +44,7 @@ def _period_fields(plan: Plan, occurrence: Occurrence) -> dict:
     `partial_from` (the adoption, when the plan covers only part of the period; else null)."""
     from scheduler.calendar.periods import period_info
 
-    info = period_info(plan, occurrence.obligation, occurrence.period)
+    info = period_info(plan, occurrence.obligation, occurrence.period, occurrence.agency)
     return {"kind": "event" if info is not None and info.event else "deliverable",
             "partial_from": info.partial_from.isoformat() if info is not None and info.partial_from else None}
 
@@ -53,7 +53,7 @@ def period_note(plan: Plan, occurrence: Occurrence, language: str = "en") -> str
     """What the table says of an occurrence's period: "event", "partial period: from 24.02.2021"."""
     from scheduler.calendar.periods import partial_note, period_info
 
-    info = period_info(plan, occurrence.obligation, occurrence.period)
+    info = period_info(plan, occurrence.obligation, occurrence.period, occurrence.agency)
     if info is None:
         return ""
     return "; ".join(w for w in ("event" if info.event else None, partial_note(info, language)) if w)

@@ -124,7 +124,11 @@ def _write_key(path: Path, *, replace: bool) -> bool:
     still the cut-short one (another process may have replaced it meanwhile)."""
     temporary = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from scheduler.folders import require_folder, under_default
+
+        require_folder(path.parent, "SCHEDULER_SECRET_KEY_FILE", f"the key file {path.name}")
+        if under_default(path.parent):  # the defaults' own var/: made by the first command that needs it
+            path.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)  # mode 0600
         with os.fdopen(descriptor, "w", encoding="ascii") as handle:
             handle.write(secrets.token_hex(KEY_BYTES) + "\n")

@@ -24,11 +24,11 @@ class Sources(Protocol):
     timing: Timing
 
 
-def period_named(plan: Plan, obligation_id: str, period: str) -> dict:
+def period_named(plan: Plan, obligation_id: str, period: str, agency: str | None = None) -> dict:
     """An item's period: its label, whether the row is an event, and a partial first period (for `Item`)."""
     from scheduler.calendar.periods import period_info
 
-    info = period_info(plan, obligation_id, period)
+    info = period_info(plan, obligation_id, period, agency)
     if info is None:
         return {}
     return {"period": info.label, "event": info.event, "opens": info.start, "partial_from": info.partial_from}
@@ -76,7 +76,7 @@ def item(plan: Plan, row, language: str, focal: Sequence[Person] = ()) -> compos
         agency_short=content.short_name(plan, row.agency, row.nominal_due, language) if agency else None,
         focal=tuple(", ".join(filter(None, (p.name, p.email, getattr(p, "phone", None)))) for p in focal),
         **plan_named(plan, row.obligation, language),
-        **period_named(plan, row.obligation, row.period),
+        **period_named(plan, row.obligation, row.period, row.agency),
     )
 
 

@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from scheduler.errors import ContactsError, Problem
 from scheduler.i18n import LANGUAGES
-from scheduler.plan.load import read_text
+from scheduler.plan.readfile import read_text
 from scheduler.plan.model import Plan
 from scheduler.plan.suggest import did_you_mean
 

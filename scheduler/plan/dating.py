@@ -93,3 +93,23 @@ def dated_directory(plan: Plan, agency: str, nominal: dt.date, recipient: str | 
     if recipient is not None and recipient != agency and recipient != GOVERNMENT:
         lines += about_body(plan, recipient, nominal, role="recipient ")
     return lines
+
+
+def assumed_office(plan: Plan, obligation_id: str, agency: str, nominal: dt.date):
+    """(office code, its `Tenure`) when who owes or receives a deadline nominally on `nominal` goes
+    through an office whose holder that year is the program's assumption (`assumed` on the tenure):
+    the 2022 working body. None when nothing about the deadline rests on such a reading."""
+    text = plan.text_on(obligation_id, nominal)
+    obligation = text.obligation if text is not None and text.obligation is not None else plan.obligation(obligation_id)
+    if obligation is None:
+        return None
+    instance = next((i for i in obligation.instances if i.date == nominal), None)
+    refs = instance.responsible if instance is not None and instance.responsible else obligation.responsible
+    codes = [] if refs == "all" else [r if isinstance(r, str) else r.party for r in refs]
+    recipient = declared_recipient(plan, obligation_id, nominal)
+    for code in [*codes, recipient]:
+        if code in plan.file.offices:
+            tenure = plan.tenure(code, nominal.year)
+            if tenure is not None and tenure.assumed and (tenure.agency == agency or code == recipient):
+                return code, tenure
+    return None

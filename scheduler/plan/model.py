@@ -13,10 +13,8 @@ from functools import cached_property
 from pathlib import Path
 
 from scheduler.plan.schema import (
-    SCHEDULING_FIELDS,
     Agency,
     Amendment,
-    AmendmentChange,
     Group,
     GroupMember,
     Obligation,
@@ -24,7 +22,13 @@ from scheduler.plan.schema import (
     PlanFile,
     Policy,
     ScopedParty,
-    parse_cell,
+)
+from scheduler.plan.versions import (  # noqa: F401  (amendments_in_order, texts_of: asked for here too)
+    Version,
+    _scheduling,
+    amendments_in_order,
+    texts_of,
+    undo_change,
 )
 
 GOVERNMENT = "government"
@@ -41,75 +45,6 @@ class Resolution:
 
 def party_code(ref: PartyRef) -> str:
     return ref.party if isinstance(ref, ScopedParty) else ref
-
-
-@dataclass(frozen=True)
-class Version:
-    """The text of one row that governs deadlines nominally due in [start, end).
-
-    `obligation` is None where the row did not exist (before an amendment added it, after one
-    removed it). `amendment` made this text (None: the original text)."""
-
-    start: dt.date | None
-    end: dt.date | None
-    obligation: Obligation | None
-    amendment: Amendment | None
-
-    def covers(self, day: dt.date) -> bool:
-        return (self.start is None or day >= self.start) and (self.end is None or day < self.end)
-
-
-def amendments_in_order(amendments) -> list[Amendment]:
-    """The amendments that change rows, in the order they took effect (file order on a tie)."""
-    return sorted((a for a in amendments if a.changes and a.effective_from is not None), key=lambda a: a.effective_from)
-
-
-def _instance_matches(instance, key) -> bool:
-    return instance.date == key if isinstance(key, dt.date) else (instance.period or instance.date.isoformat()) == key
-
-
-def undo_change(text: Obligation, change: AmendmentChange) -> Obligation:
-    """The row as it stood before `change` (a field change; without `before`, unchanged)."""
-    if "before" not in change.model_fields_set:
-        return text
-    if change.instance is not None:
-        value = parse_cell(change.field, change.before, instance=True)
-        instances = tuple(
-            i.model_copy(update={change.field: value}) if _instance_matches(i, change.instance) else i
-            for i in text.instances
-        )
-        return text.model_copy(update={"instances": instances})
-    return text.model_copy(update={change.field: parse_cell(change.field, change.before)})
-
-
-def texts_of(obligation: Obligation, ordered: list[Amendment]) -> list[Obligation | None]:
-    """The row's text before each amendment of `ordered` and after the last: len(ordered) + 1 texts.
-
-    The file holds each row as amended; a removed row keeps the text it had when it was removed.
-    """
-    n = len(ordered)
-    mine = [[c for c in a.changes if c.obligation == obligation.id] for a in ordered]
-    removal = next((i for i, changes in enumerate(mine) if any(c.removed for c in changes)), None)
-    texts: list[Obligation | None] = [None] * (n + 1)
-    texts[n] = None if removal is not None else obligation
-    for i in reversed(range(n)):
-        if removal is not None and i >= removal:
-            texts[i] = obligation if i == removal else None
-            continue
-        text = texts[i + 1]
-        for change in mine[i]:
-            if change.added:
-                text = None
-            elif text is not None:
-                text = undo_change(text, change)
-        texts[i] = text
-    return texts
-
-
-def _scheduling(text: Obligation | None):
-    if text is None:
-        return None
-    return tuple(getattr(text, f) for f in sorted(SCHEDULING_FIELDS)) + (text.instances,)
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,6 +70,8 @@ class Plan:
     """Several plans loaded together: each plan on its own (its ids as they are here, the shared
     directory); this plan is their union, whose meta and policy are the home plan's. Empty: one plan."""
     _member_of: dict = field(default_factory=dict, repr=False)
+    _texts: tuple[Obligation, ...] = field(default=(), repr=False)
+    """Every text of every row (amended rows' earlier ones too): what `responsible = "all"` reads."""
 
     @classmethod
     def build(cls, file: PlanFile, source: Path, as_of: dt.date | None = None, members: tuple[Plan, ...] = ()) -> Plan:
@@ -174,8 +111,8 @@ class Plan:
         year_scoped = set()
         for obligation in every_text:
             for refs in (obligation.responsible, *(i.responsible for i in obligation.instances if i.responsible)):
-                if refs != "all" and any(isinstance(r, ScopedParty) for r in refs):
-                    year_scoped.add(refs)
+                if refs != "all" and any(isinstance(r, ScopedParty) or r in file.offices for r in refs):
+                    year_scoped.add(refs)  # scoped by year, or an office held by year
             if obligation.responsible == "all":
                 continue
             for ref in obligation.responsible:
@@ -196,6 +133,7 @@ class Plan:
             obligations=merged,
             _by_id={o.id: o for o in merged},
             _named_parties=tuple(named),
+            _texts=tuple(every_text),
             _change_points=sorted(points),
             _year_scoped=frozenset(year_scoped),
             as_of_date=as_of,
@@ -304,7 +242,22 @@ class Plan:
         return self._by_id.get(obligation_id)
 
     def shift_of(self, obligation: Obligation) -> str:
-        return obligation.shift or self.plan_of(obligation.id).policy.shift
+        """Which way a deadline of the row on a day off moves: the row's own `shift`; else, for a
+        period counted from an act ("within N days/months"), the policy's `shift_period`; else the
+        policy's `shift`, for a dated deadline ("not later than")."""
+        return self.shift_rule(obligation)[0]
+
+    def shift_rule(self, obligation: Obligation) -> tuple[str, str]:
+        """(direction, the rule that chose it, in words) for `shift_of` and `explain`."""
+        if obligation.shift:
+            return obligation.shift, "this row's own shift"
+        policy = self.plan_of(obligation.id).policy
+        if getattr(obligation.due, "kind", None) == "within":
+            return policy.shift_period, ("the plan's policy for a period counted from an act (shift_period): the "
+                                         "period's last day on a day off ends on the next working day"
+                                         if policy.shift_period == "next" else
+                                         "the plan's policy for a period counted from an act (shift_period)")
+        return policy.shift, "the plan's policy for a dated deadline (shift)"
 
     # --- the directory, asked on a date ---------------------------------------------------------
 
@@ -341,14 +294,30 @@ class Plan:
                 members.append(member)
         return members
 
-    def parties_on(self, obligation: Obligation, day: dt.date, refs=None) -> list[Resolution]:
-        """Who owes `obligation` for a deadline nominally on `day`, in the plan's order."""
+    @cached_property
+    def _activity(self) -> dict:
+        from scheduler.calendar.rules import Window
+        from scheduler.plan.activity import spans
+
+        return spans(list(self._texts), Window(self.adopted, self.period_end))
+
+    def parties_on(self, obligation: Obligation, day: dt.date, refs=None, period: str | None = None) -> list[Resolution]:
+        """Who owes `obligation` for a deadline nominally on `day`, in the plan's order. For
+        `responsible = "all"` and a `period` that names a span ("2022"): the parties with a measure
+        of their own in it (`scheduler.plan.activity`)."""
         if refs is None:
             refs = obligation.responsible
         if refs == "all":
             # The bodies the plan names, not its placeholders ("interested state bodies", "NGOs").
-            refs = [c for c in self.plan_of(obligation.id)._named_parties if not getattr(self.file.agencies.get(c), "placeholder", False)]
+            owner = self.plan_of(obligation.id)
+            refs = [c for c in owner._named_parties if not getattr(self.file.agencies.get(c), "placeholder", False)]
             how = "every party the plan names"
+            covered = _span_of(period)
+            if covered is not None:
+                from scheduler.plan.activity import active
+
+                refs = [c for c in refs if active(owner._activity, c, covered)]
+                how += f" with a measure of its own in {period} (the information is on the Plan's measures)"
         else:
             how = "named in the plan"
         found: dict[str, Resolution] = {}
@@ -362,6 +331,10 @@ class Plan:
             if code in self.file.groups:
                 group = self.file.groups[code]
                 candidates = [(m, f"member of {code} on {day.isoformat()}{scope}") for m in self.members_on(group, day)]
+            elif code in self.file.offices:
+                tenure = self.tenure(code, day.year)
+                assumed = f"; assumption (the program's reading, not the source's): {tenure.assumed}" if tenure and tenure.assumed else ""
+                candidates = [(tenure.agency, f"holder of {code} in {day.year}{scope}{assumed}")] if tenure else []
             else:
                 candidates = [(code, how + scope)]
             for candidate, reason in candidates:
@@ -373,7 +346,7 @@ class Plan:
                 found[answering] = Resolution(answering, reason)
         return list(found.values())
 
-    def owing_on(self, obligation: Obligation, day: dt.date, refs=None) -> list[str]:
+    def owing_on(self, obligation: Obligation, day: dt.date, refs=None, period: str | None = None) -> list[str]:
         """The agency codes of `parties_on`, without the reasons; what expansion asks, many times.
 
         The answer only changes at a change point of the directory, or with the year where a party
@@ -382,16 +355,22 @@ class Plan:
         if refs is None:
             refs = obligation.responsible
         scope = ("all", self.plan_of(obligation.id).file.plan.id) if refs == "all" else refs  # "all": its own plan's parties
-        key = (scope, bisect_right(self._change_points, day), day.year if refs in self._year_scoped else 0)
+        key = (scope, bisect_right(self._change_points, day), day.year if refs in self._year_scoped else 0,
+               period if refs == "all" else None)
         owing = self._owing_cache.get(key)
         if owing is None:
-            owing = self._owing_cache[key] = [r.agency for r in self.parties_on(obligation, day, refs)]
+            owing = self._owing_cache[key] = [r.agency for r in self.parties_on(obligation, day, refs, period)]
         return owing
 
     def office_holder(self, office_code: str, year: int) -> str | None:
+        tenure = self.tenure(office_code, year)
+        return tenure.agency if tenure is not None else None
+
+    def tenure(self, office_code: str, year: int):
+        """Who holds the office in `year` (a `Tenure`, with its `assumed` reading if any), or None."""
         for tenure in self.file.offices[office_code].held_by:
             if year in tenure.years:
-                return tenure.agency
+                return tenure
         return None
 
     def recipient_on(self, code: str | None, day: dt.date) -> str | None:
@@ -423,6 +402,14 @@ class Plan:
         if short and lang == "kk":
             return named.short_kk or agency.short_kk
         return getattr(named, f"name_{lang}", None) or named.name_kk
+
+
+def _span_of(period: str | None) -> tuple[dt.date, dt.date] | None:
+    if period is None:
+        return None
+    from scheduler.calendar.periods import period_span
+
+    return period_span(period)
 
 
 def _day_after(day: dt.date | None) -> dt.date | None:

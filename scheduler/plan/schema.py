@@ -10,26 +10,42 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=64)]
-"""Agency, group and office codes: lowercase ASCII words joined by hyphens."""
+from scheduler.plan.schema_amendments import (  # noqa: F401  (re-exported: the file's models in one namespace)
+    AMENDABLE_FIELDS,
+    AMENDABLE_INSTANCE_FIELDS,
+    Amendment,
+    AmendmentChange,
+    Effective,
+    SCHEDULING_FIELDS,
+)
+from scheduler.plan.schema_base import (  # noqa: F401  (re-exported: the file's models in one namespace)
+    Code,
+    Model,
+    ObligationId,
+    ShiftDirection,
+    StepName,
+    Text,
+    TRANSLATED_LANGUAGES,
+    TranslationStatus,
+    Weekday,
+    Year,
+)
+from scheduler.plan.schema_rules import (  # noqa: F401  (re-exported: the file's models in one namespace)
+    _Recurring,
+    Annual,
+    Before,
+    Dates,
+    HalfYearly,
+    Monthly,
+    Once,
+    Quarterly,
+    Rule,
+    Within,
+    YearEnd,
+)
 
-ObligationId = Annotated[str, Field(pattern=r"^[A-Za-z0-9]+([.-][A-Za-z0-9]+)*$", max_length=32)]
-"""The plan's own numbering ("7", "8.1", "res-3.2"); never contains ':' (the occurrence id separator)."""
-
-StepName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=32)]
-Year = Annotated[int, Field(ge=1900, le=2200)]
-ShiftDirection = Literal["previous", "next", "none"]
-Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-Text = Annotated[str, Field(min_length=1)]
-TranslationStatus = Literal["official", "working"]
-TRANSLATED_LANGUAGES = ("ru", "en")
-"""The languages besides the plan's own Kazakh that its words (titles, forms, deadlines) may have."""
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 # --- the directory of responsible bodies -------------------------------------------------------
@@ -118,6 +134,9 @@ class Group(Model):
 class Tenure(Model):
     agency: Code
     years: tuple[Year, ...] = Field(min_length=1)
+    assumed: Text | None = None
+    """Set where the source cannot settle who held the office those years: the program's reading,
+    in words, which `explain` prints as an assumption. Editing `agency` changes the reading."""
 
 
 class Office(Model):
@@ -130,98 +149,6 @@ class Office(Model):
 
 
 # --- rules: when an obligation falls due ---------------------------------------------------------
-
-
-class _Recurring(Model):
-    """Recurring rules run from the plan's adoption to the end of its period unless narrowed."""
-
-    starts: dt.date | None = None
-    ends: dt.date | None = None
-
-
-class Once(Model):
-    kind: Literal["once"]
-    date: dt.date
-
-
-class Annual(_Recurring):
-    kind: Literal["annual"]
-    month: int = Field(ge=1, le=12)
-    day: int = Field(ge=1, le=31)
-
-    @model_validator(mode="after")
-    def _day_exists(self) -> Annual:
-        # A leap year allows the most days in every month.
-        try:
-            dt.date(2000, self.month, self.day)
-        except ValueError:
-            raise ValueError(f"month {self.month} has no day {self.day}") from None
-        return self
-
-
-class HalfYearly(_Recurring):
-    kind: Literal["half-yearly"]
-
-
-class Quarterly(_Recurring):
-    kind: Literal["quarterly"]
-
-
-class Monthly(_Recurring):
-    kind: Literal["monthly"]
-
-
-class Within(Model):
-    """Due a fixed span after an anchor: the plan's adoption or a given date."""
-
-    kind: Literal["within"]
-    anchor: Literal["adoption"] | dt.date = "adoption"
-    months: int = Field(default=0, ge=0, le=1200)
-    days: int = Field(default=0, ge=0, le=36500)
-
-    @model_validator(mode="after")
-    def _some_span(self) -> Within:
-        if not self.months and not self.days:
-            raise ValueError("give months or days (or both)")
-        return self
-
-
-class YearEnd(Model):
-    kind: Literal["year-end"]
-    year: Year
-
-
-class Dates(Model):
-    """The text lists each dated instance itself; they are the obligation's `instance` tables."""
-
-    kind: Literal["dates"]
-
-
-class Before(Model):
-    """Due a number of working days before another row's deadline owed by one body: a regional
-    plan's row that feeds the national one ("to the akimat 5 working days before the national
-    deadline"). One deadline per deadline of the linked row, with the same period."""
-
-    kind: Literal["before"]
-    plan: Code | None = None
-    """The plan the linked row is in (its `[plan] id`); none: this plan."""
-    obligation: ObligationId
-    """The linked row, numbered as its own plan numbers it."""
-    agency: Code
-    """The body whose deadline under the linked row this one feeds (the akimat)."""
-    working_days: int = Field(ge=0, le=60)
-    target: str | None = Field(default=None, exclude=True)
-    """Set by the loader: the linked row's id among the plans loaded (`<plan-id>/<row>` for a
-    further plan's)."""
-
-
-Rule = Annotated[
-    Union[Once, Annual, HalfYearly, Quarterly, Monthly, Within, YearEnd, Dates, Before],
-    Field(discriminator="kind"),
-]
-
-
-# --- obligations -----------------------------------------------------------------------------------
 
 
 class ScopedParty(Model):
@@ -277,6 +204,9 @@ class Obligation(_Inheritable):
     title_en: Text | None = None
     responsible: tuple[PartyRef, ...] | Literal["all"]
     responsible_kk: Text | None = None
+    deadline_kk_source: bool = True
+    """False where `deadline_kk` is the program's summary, not words of the source (paragraph 3.2 has
+    no deadline column; its dates are in its text): `explain` then does not quote it."""
     instances: tuple[Instance, ...] = Field(default=(), alias="instance")
     note: str | None = None
     # "event": the row asks for something to happen in each period (a commission sitting, a training,
@@ -343,6 +273,11 @@ def _contract_ladder() -> tuple[LadderStep, ...]:
 
 class Policy(Model):
     shift: ShiftDirection = "previous"
+    """A dated deadline ("not later than 10 December") on a day off: moved this way."""
+    shift_period: ShiftDirection = "next"
+    """The end of a period counted from an act ("within one month") on a day off: moved this way. A
+    time limit's last day that falls on a day off moves to the next working day (the general rule on
+    time limits); a plan that reads it otherwise says so here, a row with `shift`."""
     holidays: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "KZ"
     timezone: Text = "Asia/Almaty"
     send_time: dt.time = dt.time(9, 0)
@@ -393,138 +328,6 @@ class Period(Model):
         if self.last < self.first:
             raise ValueError(f"period ends ({self.last}) before it starts ({self.first})")
         return self
-
-
-AMENDABLE_FIELDS = (
-    "responsible",
-    "recipient",
-    "due",
-    "shift",
-    "title_kk",
-    "title_ru",
-    "title_en",
-    "responsible_kk",
-    "form_kk",
-    "form_ru",
-    "form_en",
-    "deadline_kk",
-    "deadline_ru",
-    "deadline_en",
-    "costs_kk",
-    "financing_kk",
-)
-"""The cells of a row an amendment may change (`field` of a `[[plan.amendment.change]]`)."""
-
-AMENDABLE_INSTANCE_FIELDS = ("date", "recipient", "responsible")
-"""The cells of one dated instance (`instance = …`) an amendment may change."""
-
-SCHEDULING_FIELDS = frozenset({"responsible", "recipient", "due", "shift"})
-"""Fields whose change moves, adds or removes occurrences; the others are wording only."""
-
-Effective = Literal["on-signing", "after-publication"] | dt.date
-
-
-class AmendmentChange(Model):
-    """What one amendment did to one row: a cell changed (`field`, `before`, `after`), or the row
-    `added` or `removed`. The file holds the plan as amended: `after` (optional) repeats the row's
-    current value, `before` is what the row said until the amendment took effect. A change without
-    `before` records that the amendment touched the cell but the source does not give its earlier
-    wording: the current text stands for every date."""
-
-    obligation: ObligationId
-    instance: dt.date | Annotated[str, Field(pattern=r"^[A-Za-z0-9]+([.-][A-Za-z0-9]+)*$")] | None = None
-    field: str | None = None
-    before: object = None
-    after: object = None
-    added: bool = False
-    removed: bool = False
-    inferred: bool = False
-    """True when `before` is read from the text's own evidence rather than printed in the source."""
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> AmendmentChange:
-        if self.added and self.removed:
-            raise ValueError("a change is either added = true or removed = true, not both")
-        if self.added or self.removed:
-            what = "added" if self.added else "removed"
-            if self.field is not None or self.before is not None or self.after is not None or self.instance is not None:
-                raise ValueError(f"a row {what} by the amendment takes no field, instance, before or after")
-            return self
-        if self.field is None:
-            raise ValueError("say what changed: field = \"…\" (with before/after), or added = true, or removed = true")
-        allowed = AMENDABLE_INSTANCE_FIELDS if self.instance is not None else AMENDABLE_FIELDS
-        if self.field not in allowed:
-            where = "of an instance" if self.instance is not None else "of a row"
-            raise ValueError(f"field {self.field!r} is not a cell {where} an amendment changes; one of: {', '.join(allowed)}")
-        return self
-
-
-class Amendment(Model):
-    """An amending act: its number and date, when it took effect, and what it changed.
-
-    `effective`: "on-signing" (in force on `date`), "after-publication" with `days` (in force once
-    that many calendar days have passed after the day of first official publication, `published`:
-    on published + days + 1), or a date.
-    """
-
-    number: Text
-    date: dt.date
-    published: dt.date | None = None
-    effective: Effective | None = None
-    days: int | None = Field(default=None, ge=0, le=3660)
-    note_kk: str | None = None
-    note_en: str | None = None
-    changes: tuple[AmendmentChange, ...] = Field(default=(), alias="change")
-
-    @model_validator(mode="after")
-    def _effective_rule(self) -> Amendment:
-        if self.published is not None and self.published < self.date:
-            raise ValueError(f"published {self.published} is before the act's date {self.date}")
-        if self.effective == "after-publication":
-            if self.days is None:
-                raise ValueError('effective = "after-publication" needs days = N (calendar days after first publication)')
-        elif self.days is not None:
-            raise ValueError('days = N goes with effective = "after-publication" only')
-        if self.changes and self.effective is None:
-            raise ValueError('an amendment with changes needs effective = "on-signing", "after-publication" (with days) or a date')
-        return self
-
-    @property
-    def effective_from(self) -> dt.date | None:
-        """The first day the amendment is in force; for "after-publication" without `published`,
-        the earliest it can be (publication on the day of signing). None when `effective` is unset."""
-        if self.effective is None:
-            return None
-        if self.effective == "on-signing":
-            return self.date
-        if self.effective == "after-publication":
-            return (self.published or self.date) + dt.timedelta(days=self.days + 1)
-        return self.effective
-
-    @property
-    def effective_estimated(self) -> bool:
-        """True when the effective date is a lower bound: the publication date is not in the file."""
-        return self.effective == "after-publication" and self.published is None
-
-    def describe_effective(self) -> str:
-        day = self.effective_from
-        if day is None:
-            return "effective date not given"
-        if self.effective == "on-signing":
-            return f"in force from {day.isoformat()} (on signing)"
-        if self.effective == "after-publication":
-            if self.published is None:
-                return (
-                    f"in force once {self.days} calendar days have passed after first official publication; "
-                    f"the publication date is not in the plan, so from {day.isoformat()} at the earliest "
-                    f"(had it been published on signing)"
-                )
-            return (
-                f"in force from {day.isoformat()} (once {self.days} calendar days have passed after first "
-                f"official publication on {self.published.isoformat()})"
-            )
-        return f"in force from {day.isoformat()}"
 
 
 class PlanMeta(Model):

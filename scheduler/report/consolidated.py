@@ -300,7 +300,7 @@ def _entry(plan: Plan, answer: Answer, lang: str, today: dt.date | None) -> Entr
         occurrence=answer.occurrence,
         agency=answer.agency,
         agency_name=plan.display_name(answer.agency, answer.due, lang, short=lang == "kk"),
-        period=_period_words(answer.period, answer.due, lang),
+        period="; ".join(w for w in (_period_words(answer.period, answer.due, lang), _assumed_words(plan, answer, lang)) if w),
         due=answer.due,
         due_text=long_date(answer.due, lang),
         state=state,
@@ -311,6 +311,25 @@ def _entry(plan: Plan, answer: Answer, lang: str, today: dt.date | None) -> Entr
         reference=reference,
         text=(answer.text or "").strip(),
     )
+
+
+def _assumed_words(plan: Plan, answer: Answer, lang: str) -> str:
+    """"допущение: …" where who owes or receives the deadline rests on a reading the source cannot
+    settle (an office's holder that year marked `assumed` in the plan: the 2022 working body)."""
+    from scheduler.calendar.expand import governing
+    from scheduler.plan.dating import assumed_office
+
+    obligation = plan.obligation(answer.obligation)
+    found = governing(plan, obligation, answer.period) if obligation is not None and obligation.due is not None \
+        and obligation.due.kind != "before" else None
+    assumed = assumed_office(plan, answer.obligation, answer.agency, found[1].date) if found else None
+    if assumed is None:
+        return ""
+    code, tenure = assumed
+    office, holder = plan.file.offices[code], plan.display_name(tenure.agency, found[1].date, lang, short=lang == "kk")
+    if lang == "kk":
+        return f"болжам: {office.name_kk} {found[1].date.year} жылы — {holder} (дереккөз мұны анық айтпайды)"
+    return f"допущение: {office.name_ru or office.name_kk} в {found[1].date.year} году — {holder} (источник этого не устанавливает)"
 
 
 def _in_plan_order(plan: Plan, obligation: Obligation, answers: list[Answer]) -> list[Answer]:
@@ -329,6 +348,8 @@ def _party_rank(plan: Plan, obligation: Obligation) -> dict[str, int]:
         code = party_code(ref)
         group = plan.file.groups.get(code)
         members = [m.agency if isinstance(m, GroupMember) else m for m in group.members] if group else [code]
+        if code in plan.file.offices:
+            members = [t.agency for t in plan.file.offices[code].held_by]
         for member in members:
             rank.setdefault(member, len(rank))
     # A body that answered before its successor existed (БҒМ before ОМ) stands where the successor does.
@@ -433,6 +454,12 @@ def _responsible(plan: Plan, obligation: Obligation, lang: str) -> str:
         group = plan.file.groups.get(code)
         if group is not None:
             name = _text(group, "name", lang)
+        elif code in plan.file.offices:  # held by year: each holder with its years
+            held: dict[str, list[int]] = {}
+            for tenure in plan.file.offices[code].held_by:
+                held.setdefault(tenure.agency, []).extend(y for y in tenure.years if y in plan.years)
+            name = ", ".join(f"{plan.display_name(a, plan.adopted, lang, short=lang == 'kk')} "
+                             f"({_years_words(tuple(sorted(ys)), lang)})" for a, ys in held.items() if ys)
         else:
             agency = plan.agency(code)
             name = (plan.display_name(code, plan.adopted, lang, short=lang == "kk") if agency else code)

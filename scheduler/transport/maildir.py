@@ -23,8 +23,12 @@ class MaildirTransport:
         self.root = Path(root)
 
     def _deliver_one(self, message: Message) -> Path:
+        # The Maildir and its three folders, in an existing folder (`scheduler.folders`): nothing above it.
+        from scheduler.folders import under_default
+
+        self.root.mkdir(parents=under_default(self.root), exist_ok=True)
         for sub in ("tmp", "new", "cur"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+            (self.root / sub).mkdir(exist_ok=True)
         unique = f"{time.time_ns()}.P{os.getpid()}Q{next(_counter)}.{socket.gethostname().replace('/', '_')}.eml"
         temporary = self.root / "tmp" / unique
         with open(temporary, "wb") as handle:

@@ -24,7 +24,7 @@ def deployed(scheduler, smtp_server):
            "SCHEDULER_MAIL_FROM": "scheduler@ministry.example.kz"}
     result = scheduler("sync", env_extra=env)
     assert result.returncode == 0, result.stderr
-    assert "1692 added" in result.stdout
+    assert "1690 added" in result.stdout
 
     def run(*args):
         return scheduler(*args, env_extra=env)

@@ -126,7 +126,7 @@ def test_a_misspelt_optional_key_suggests_the_key_of_that_table(scheduler, skele
 # --- 4. an annual event "by 20 January" ---------------------------------------------------------
 
 
-def test_an_annual_event_not_due_on_31_december_is_refused_with_how_to_write_it(scheduler, skeleton):
+def test_an_annual_event_due_early_in_the_year_is_refused_with_how_to_write_it(scheduler, skeleton):
     text = skeleton.read_text(encoding="utf-8")
     edited = text.replace('due = { kind = "annual", month = 12, day = 10 }   #',
                           'due = { kind = "annual", month = 1, day = 20 }\nkind = "event"   #', 1)
@@ -135,14 +135,14 @@ def test_an_annual_event_not_due_on_31_december_is_refused_with_how_to_write_it(
     line = line_of(edited, 'kind = "event"   #')
     assert problems(stderr) == [
         f"{NAME}:{line}: obligation 1: kind = \"event\" with an annual rule due "
-        "20 January: an annual event's period is the calendar year, and its period must end on its due date, "
-        '31 December. For an event held once each year write due = { kind = "annual", month = 12, day = 31 }; '
-        'for a report due by 20 January leave out kind = "event" (a report on the year before is written with a '
+        "20 January: an annual event is held between 1 January and its due date, and 20 January leaves only the "
+        "year's first weeks. For an event held once each year write its date in the second half of the year, "
+        'e.g. due = { kind = "annual", month = 12, day = 10 }; for a report due by 20 January leave out kind = "event" (a report on the year before is written with a '
         '"dates" rule, one [[obligation.instance]] per year, period = the year it covers)'
     ]
     assert_nothing_stored(scheduler)
-    # written as the message says, it is an event over the calendar year
-    skeleton.write_text(edited.replace("month = 1, day = 20 }", "month = 12, day = 31 }"), encoding="utf-8")
+    # written as the message says, it is an event held in the year up to its date
+    skeleton.write_text(edited.replace("month = 1, day = 20 }", "month = 12, day = 10 }"), encoding="utf-8")
     assert scheduler("validate", "--plan", NAME).returncode == 0
 
 
@@ -232,3 +232,11 @@ def test_the_defaults_var_directory_is_made_by_the_first_sync(scheduler):
     done = scheduler("sync")
     assert done.returncode == 0, done.stderr
     assert (scheduler.cwd / "var" / "scheduler.db").is_file()
+
+
+def test_a_mail_dir_in_a_directory_that_does_not_exist_is_refused_and_nothing_is_made(scheduler, tmp_path):
+    mail = tmp_path / "nonexistent" / "dir" / "mail"
+    done = scheduler("sync", env_extra={"SCHEDULER_MAIL_DIR": str(mail)})
+    refused(done, f"SCHEDULER_MAIL_DIR: the directory {mail.parent} does not exist ({tmp_path}/nonexistent is missing)")
+    assert not (tmp_path / "nonexistent").exists()
+

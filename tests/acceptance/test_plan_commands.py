@@ -16,8 +16,9 @@ HAND_CHECKED = [
     ("7:finance:2021", "2021-12-10", "2021-12-10", None),  # a Friday
     ("7:finance:2022", "2022-12-10", "2022-12-09", None),  # Saturday → Friday
     ("7:finance:2023", "2023-12-10", "2023-12-08", None),  # Sunday → Friday
-    ("res-2:akimat-almaty:2021-03-24", "2021-03-24", "2021-03-19", None),  # Nauryz days off 21–24 March
-    ("res-2:akimat-astana:2021-03-24", "2021-03-24", "2021-03-19", None),
+    # "within one month": a period whose last day is a day off ends on the next working day
+    ("res-2:akimat-almaty:2021-03-24", "2021-03-24", "2021-03-25", None),  # Nauryz days off 21–24 March
+    ("res-2:akimat-astana:2021-03-24", "2021-03-24", "2021-03-25", None),
     ("2:labour:2021-07-01", "2021-07-01", "2021-07-01", None),
     ("4:iom:2021-07-01", "2021-07-01", "2021-07-01", "government"),  # "proposals to the Government"
     ("5:akimat-shymkent:2021-07-01", "2021-07-01", "2021-07-01", "finance"),  # "proposals to the MoF"
@@ -166,7 +167,8 @@ def test_explain_names_the_shift_and_its_cause(scheduler):
 def test_explain_names_the_holiday(scheduler):
     out = scheduler("explain", "res-2:akimat-almaty:2021-03-24").stdout
     assert "2021-03-24 (Wednesday, 24 March 2021) is not a working day: Nowruz Holiday (observed)" in out
-    assert "due          2021-03-19" in out
+    assert "due          2021-03-25" in out  # a period's end on a day off: the next working day
+    assert "shift        to the next working day (the plan's policy for a period counted from an act" in out
 
 
 def test_explain_in_kazakh_uses_the_official_date_style(scheduler):

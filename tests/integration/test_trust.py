@@ -83,7 +83,8 @@ def test_an_internationalised_address_goes_out_over_smtputf8_or_fails_alone(data
                 return  # one database per test on PostgreSQL: the refusal is checked on SQLite
             sync(service.engine, plan, load_contacts(contacts_file, plan, smtputf8=True), at(11, 1))
             tick(service, at(11, 25))
-            states = {r.state for r in ledger(service) if r.recipient == address}
+            # row 24 (health's campaigns) is an event: its period-start step of January, long past, is skipped
+            states = {r.state for r in ledger(service) if r.recipient == address and r.state != "skipped"}
             failed = [r.error for r in ledger(service) if r.state == "failed"]
             if smtputf8:
                 assert states == {"sent"} and not failed and server.mailbox.to(address)

@@ -20,6 +20,7 @@ def mode(path):
 
 def test_a_missing_key_is_made_with_mode_0600_and_kept(tmp_path):
     path = tmp_path / "var" / "secret.key"
+    path.parent.mkdir()  # a folder the user names is never made (only the defaults' own var/)
     key = load_or_create_key(path)
     assert len(key) == 32 and mode(path) == 0o600
     assert path.read_text(encoding="ascii") == key.hex() + "\n"
@@ -92,3 +93,17 @@ def test_instances_starting_together_agree_on_one_key(tmp_path, left):
     assert len(keys) == 8 and len(set(keys)) == 1
     assert path.read_text(encoding="ascii") == keys[0].hex() + "\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["secret.key"]
+
+
+def test_a_key_file_in_a_directory_that_does_not_exist_is_refused_and_nothing_is_made(tmp_path):
+    from scheduler.errors import BadInput
+    from scheduler.feeds.tokens import load_or_create_key
+
+    key = tmp_path / "nonexistent" / "dir" / "secret.key"
+    with pytest.raises(BadInput) as refused:
+        load_or_create_key(key)
+    assert refused.value.exit_code == 2
+    assert str(refused.value).startswith(f"SCHEDULER_SECRET_KEY_FILE: the directory {key.parent} does not exist "
+                                         f"({tmp_path}/nonexistent is missing)")
+    assert not (tmp_path / "nonexistent").exists()
+    assert len(load_or_create_key(tmp_path / "secret.key")) >= 32  # in an existing folder: made

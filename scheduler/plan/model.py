@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import scheduler.plan.parties as parties
+from scheduler.plan.parties import GOVERNMENT, Resolution
 from scheduler.plan.schema import (
     Agency,
     Amendment,
@@ -30,17 +32,6 @@ from scheduler.plan.versions import (  # noqa: F401  (amendments_in_order, texts
     texts_of,
     undo_change,
 )
-
-GOVERNMENT = "government"
-"""The recipient code for the Government itself, which is not an agency in the directory."""
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """Why an agency owes an occurrence, for `explain`."""
-
-    agency: str
-    reason: str
 
 
 def party_code(ref: PartyRef) -> str:
@@ -284,15 +275,7 @@ class Plan:
         return None
 
     def members_on(self, group: Group, day: dt.date) -> list[str]:
-        members = []
-        for member in group.members:
-            if isinstance(member, GroupMember):
-                if member.since and day < member.since or member.until and day > member.until:
-                    continue
-                members.append(member.agency)
-            else:
-                members.append(member)
-        return members
+        return parties.members_on(group, day)
 
     @cached_property
     def _activity(self) -> dict:
@@ -302,49 +285,8 @@ class Plan:
         return spans(list(self._texts), Window(self.adopted, self.period_end))
 
     def parties_on(self, obligation: Obligation, day: dt.date, refs=None, period: str | None = None) -> list[Resolution]:
-        """Who owes `obligation` for a deadline nominally on `day`, in the plan's order. For
-        `responsible = "all"` and a `period` that names a span ("2022"): the parties with a measure
-        of their own in it (`scheduler.plan.activity`)."""
-        if refs is None:
-            refs = obligation.responsible
-        if refs == "all":
-            # The bodies the plan names, not its placeholders ("interested state bodies", "NGOs").
-            owner = self.plan_of(obligation.id)
-            refs = [c for c in owner._named_parties if not getattr(self.file.agencies.get(c), "placeholder", False)]
-            how = "every party the plan names"
-            covered = _span_of(period)
-            if covered is not None:
-                from scheduler.plan.activity import active
-
-                refs = [c for c in refs if active(owner._activity, c, covered)]
-                how += f" with a measure of its own in {period} (the information is on the Plan's measures)"
-        else:
-            how = "named in the plan"
-        found: dict[str, Resolution] = {}
-        for ref in refs:
-            if isinstance(ref, ScopedParty):
-                if day.year not in ref.years:
-                    continue
-                code, scope = ref.party, f" for {_years(ref.years)}"
-            else:
-                code, scope = ref, ""
-            if code in self.file.groups:
-                group = self.file.groups[code]
-                candidates = [(m, f"member of {code} on {day.isoformat()}{scope}") for m in self.members_on(group, day)]
-            elif code in self.file.offices:
-                tenure = self.tenure(code, day.year)
-                assumed = f"; assumption (the program's reading, not the source's): {tenure.assumed}" if tenure and tenure.assumed else ""
-                candidates = [(tenure.agency, f"holder of {code} in {day.year}{scope}{assumed}")] if tenure else []
-            else:
-                candidates = [(code, how + scope)]
-            for candidate, reason in candidates:
-                answering = self.agency_on(candidate, day)
-                if answering is None or answering in found:
-                    continue
-                if answering != candidate:
-                    reason += f"; {candidate} did not exist yet, its predecessor {answering} answers"
-                found[answering] = Resolution(answering, reason)
-        return list(found.values())
+        """Who owes `obligation` for a deadline nominally on `day`, with why (scheduler/plan/parties.py)."""
+        return parties.parties_on(self, obligation, day, refs, period)
 
     def owing_on(self, obligation: Obligation, day: dt.date, refs=None, period: str | None = None) -> list[str]:
         """The agency codes of `parties_on`, without the reasons; what expansion asks, many times.
@@ -384,32 +326,8 @@ class Plan:
 
     def display_name(self, code: str, day: dt.date, lang: str = "kk", short: bool = False) -> str:
         """The body's name as it was on `day`, in `lang` (falling back to Kazakh)."""
-        if code == GOVERNMENT:
-            return {"kk": "Қазақстан Республикасының Үкіметі", "ru": "Правительство Республики Казахстан"}.get(
-                lang, "Government of the Republic of Kazakhstan"
-            )
-        agency = self.file.agencies.get(code)
-        if agency is None:
-            office = self.file.offices.get(code)
-            if office is None:
-                return code
-            return getattr(office, f"name_{lang}", None) or office.name_kk
-        named = agency
-        for former in sorted(agency.former_names, key=lambda f: f.until):
-            if day <= former.until:
-                named = former
-                break
-        if short and lang == "kk":
-            return named.short_kk or agency.short_kk
-        return getattr(named, f"name_{lang}", None) or named.name_kk
+        return parties.display_name(self.file, code, day, lang, short)
 
-
-def _span_of(period: str | None) -> tuple[dt.date, dt.date] | None:
-    if period is None:
-        return None
-    from scheduler.calendar.periods import period_span
-
-    return period_span(period)
 
 
 def _day_after(day: dt.date | None) -> dt.date | None:
@@ -420,10 +338,6 @@ def _exists(agency: Agency, day: dt.date) -> bool:
     return not (agency.valid_from and day < agency.valid_from) and not (
         agency.valid_until and day > agency.valid_until
     )
-
-
-def _years(years: tuple[int, ...]) -> str:
-    return ", ".join(str(y) for y in years)
 
 
 _SHARED_CELLS = (

@@ -42,6 +42,7 @@ from scheduler.answers import (
 from scheduler.answers.files import Upload
 from scheduler.app import notices
 from scheduler.errors import BadInput, Conflict, UnknownOccurrence
+from scheduler.store import chain
 from scheduler.store.db import session
 from scheduler.store.ledger import as_utc, aware, first_step_from
 from scheduler.store.tables import EventRow, FileRow, OccurrenceRow, SubmissionRow
@@ -132,6 +133,7 @@ def _write(db: Session, timing, row: OccurrenceRow, seen: int, decision: Decisio
                      details=json.dumps({k: v for k, v in details.items() if v is not None}, ensure_ascii=False))
     db.add(event)
     db.flush()
+    chain.append(db, event)  # its link of the record's hash chain, in this transaction
     notices.record(db, timing, row, event, values)  # the emails it causes, in this transaction
     return event, values
 

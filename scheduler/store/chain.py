@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, literal, null, union_all
+from sqlalchemy import String, bindparam, literal, null, type_coerce, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
@@ -38,9 +38,12 @@ VERSION = 1
 EVENT, ADMIN_EVENT = "event", "admin_event"
 
 
-def instant(at: dt.datetime) -> str:
+def instant(at: dt.datetime | str) -> str:
     """A stored time as the canonical form writes it: UTC with microseconds (a naive time is UTC,
-    as the store keeps it on SQLite)."""
+    as the store keeps it on SQLite, where it is read as the stored text; ValueError when that is
+    not a time)."""
+    if isinstance(at, str):
+        at = dt.datetime.fromisoformat(at)
     if at.tzinfo is None:
         at = at.replace(tzinfo=dt.timezone.utc)
     return at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -144,11 +147,18 @@ class Verdict:
 def _links(connection: Connection) -> Iterator:
     """Every link of both tables in chain order, unchained rows (no place in the chain) last."""
     event, admin, _ = _tables()
-    columns = ("id", "at", "actor", "action", "details", "client", "chain_seq", "prev_hash", "hash")
+    columns = ("id", "actor", "action", "details", "client", "chain_seq", "prev_hash", "hash")
+    # SQLite keeps a time as text, which a raw edit may have made anything: read as it is and parsed
+    # link by link, so that a bad one is named, not a fault of the whole read
+    raw = connection.dialect.name == "sqlite"
+
+    def when(table):
+        return type_coerce(table.c.at, String).label("at") if raw else table.c.at
+
     query = union_all(
-        sa_select(literal(EVENT).label("kind"), *(event.c[c] for c in columns), event.c.occurrence_id,
+        sa_select(literal(EVENT).label("kind"), when(event), *(event.c[c] for c in columns), event.c.occurrence_id,
                   event.c.from_state, event.c.to_state, null().label("subject")),
-        sa_select(literal(ADMIN_EVENT).label("kind"), *(admin.c[c] for c in columns), null().label("occurrence_id"),
+        sa_select(literal(ADMIN_EVENT).label("kind"), when(admin), *(admin.c[c] for c in columns), null().label("occurrence_id"),
                   null().label("from_state"), null().label("to_state"), admin.c.subject),
     ).subquery()
     ordered = sa_select(query).order_by(query.c.chain_seq.is_(None), query.c.chain_seq, query.c.kind, query.c.id)
@@ -180,7 +190,11 @@ def verify(connection: Connection) -> Verdict:
                            f"its previous hash {str(row.prev_hash)[:12]}… is not that of link #{count} "
                            f"({previous[:12]}…): a row before it was changed, deleted or moved")
             break
-        computed = link_hash(row.kind, fields, row.chain_seq, previous)
+        try:
+            computed = link_hash(row.kind, fields, row.chain_seq, previous)
+        except (ValueError, TypeError) as error:
+            broken = Break(row.kind, row.id, row.chain_seq, f"a column cannot be read ({error}): the row was changed")
+            break
         if computed != row.hash:
             broken = Break(row.kind, row.id, row.chain_seq,
                            f"its content does not match its hash (stored {str(row.hash)[:12]}…, computed "

@@ -52,8 +52,8 @@ def upgrade() -> None:
     )
     bind = op.get_bind()
     bind.execute(head.insert(), [{"id": 1, "seq": 0, "hash": GENESIS}])
-    event = sa.table("event", *(sa.column(name) for name in (
-        "id", "occurrence_id", "at", "actor", "action", "from_state", "to_state", "details", "client",
+    event = sa.table("event", sa.column("at", sa.DateTime(timezone=True)), *(sa.column(name) for name in (
+        "id", "occurrence_id", "actor", "action", "from_state", "to_state", "details", "client",
         "chain_seq", "prev_hash", "hash")))
     chain_existing(bind, event, head)
 

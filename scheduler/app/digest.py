@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from scheduler.answers import LADDER_RUNS, OPEN, RETURNED, SUBMITTED
 from scheduler.notify.compose import DigestReport
+from scheduler.store import chain
 from scheduler.store.ledger import as_utc, aware
 from scheduler.store.tables import ContactRow, NotificationRow, OccurrenceRow
 
@@ -162,6 +163,7 @@ def report(service: Service, db: Session, now: dt.datetime, key: str, language: 
     ).scalar()
 
     return DigestReport(
+        record=chain.head(db.connection()),  # so that an edit made after this email is provable from it
         week=key.removeprefix("digest:"),
         today=today,
         overdue=len(overdue),

@@ -77,8 +77,8 @@ class Head:
         return self.hash[:12]
 
     def label(self) -> str:
-        """"event 41 (#57)": the last link, as messages and reports name it."""
-        return "none" if self.row_id is None else f"{self.kind.replace('_', ' ')} {self.row_id} (#{self.seq})"
+        """"#57 (event 41)": the last link, as messages and reports name it."""
+        return "#0 (no event yet)" if self.row_id is None else f"#{self.seq} ({self.kind.replace('_', ' ')} {self.row_id})"
 
 
 def _tables():

@@ -70,7 +70,7 @@ def test_every_event_is_a_link_and_the_intact_chain_verifies(chained, database_u
     done = audit_verify(database_url, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "chain intact: 7 link(s)" in done.stdout
-    assert f"head: event {rows[-1].id} (#7) {rows[-1].hash}" in done.stdout
+    assert f"head: #7 (event {rows[-1].id}) {rows[-1].hash}" in done.stdout
     assert "Traceback" not in done.stderr
 
 
@@ -158,3 +158,36 @@ def test_appends_from_several_writers_at_once_form_one_chain(database_url, make_
     verdict = record.verify(engine)
     assert verdict.broken is None and verdict.count == 40 == verdict.head.seq
     engine.dispose()
+
+
+def test_the_digest_and_the_consolidated_report_print_the_head(chained):
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from scheduler.app import reports
+    from scheduler.notify import compose
+    from scheduler.store.db import session
+    from tests.integration.test_digest import MONDAY, reparse
+
+    service, ids = chained
+    head = record.head(service.engine)
+    assert head.seq == 7
+    for language, words in (("kk", "№ 7 буынмен"), ("ru", "звеном № 7"), ("en", "link no. 7")):
+        with session(service.engine) as db:
+            report = service.digest_report(db, MONDAY, "digest:2024-W10", language)
+        to = compose.Recipient("coordinator@mvd.example.kz", "Асқар Нұрланов", language)
+        message = reparse(compose.digest(to, report, service.letterhead(language, MONDAY), MONDAY))
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert words in text and head.hash in text, text[-800:]
+        assert words in html and head.hash in html
+        assert "scheduler audit verify" in text
+    for lang, words in (("kk", "№ 7 буынмен"), ("ru", "звеном № 7")):
+        made = reports.consolidated(service.engine, service.plan, service.timing.zone, lang=lang, year=2022)
+        assert words in made.record and head.hash in made.record
+        document = Document(io.BytesIO(reports.write(made, "docx")))
+        assert any(head.hash in p.text and words in p.text for p in document.paragraphs)
+        sheet = load_workbook(io.BytesIO(reports.write(made, "xlsx"))).active
+        assert any(isinstance(c.value, str) and head.hash in c.value for row in sheet.iter_rows() for c in row)

@@ -23,13 +23,14 @@ from scheduler.errors import BadInput
 from scheduler.plan.suggest import did_you_mean, unknown_agency
 from scheduler.store import chain
 from scheduler.store.db import StoreError, session
-from scheduler.store.ledger import as_utc
+from scheduler.store.ledger import as_utc, aware
 from scheduler.store.tables import AdminEventRow, ApiTokenRow
 
 PREFIX = "sch_"
 ROLES = ("observer", "reviewer", "agency")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 ADD, REVOKE = "token-add", "token-revoke"
+USE_NOTED = dt.timedelta(minutes=1)  # how often a token's last use is written
 
 
 def digest(token: str) -> str:
@@ -129,10 +130,16 @@ def revoke(engine: Engine, name: str, now: dt.datetime, actor: str = "operator")
     return row
 
 
-def authenticate(engine: Engine, token: str) -> ApiTokenRow | None:
-    """The live token a request presents (by its hash), or None: unknown, altered or revoked."""
+def authenticate(engine: Engine, token: str, now: dt.datetime | None = None) -> ApiTokenRow | None:
+    """The live token a request presents (by its hash), or None: unknown, altered or revoked. With
+    `now`, its `last_used_at` is brought up to date (written at most once a minute)."""
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
     with session(engine) as db:
         row = db.exec(select(ApiTokenRow).where(ApiTokenRow.token_hash == digest(token))).first()
-    return row if row is not None and row.revoked_at is None else None
+        if row is None or row.revoked_at is not None:
+            return None
+        if now is not None and (row.last_used_at is None or as_utc(now) - aware(row.last_used_at) > USE_NOTED):
+            row.last_used_at = as_utc(now)
+            db.add(row)
+    return row

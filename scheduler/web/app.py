@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from scheduler import metrics
+from scheduler import api, metrics
 from scheduler.service import Service
 from scheduler.web import agency, dashboard, edges, review, signin
 from scheduler.web.auth import Auth, https
@@ -78,6 +78,7 @@ def create_app(current: Callable[[], Service], clock: Callable[[], dt.datetime],
 
     refuse, exception_handlers = edges.handlers(auth)
     return edges.App(routes=[
+        *api.routes(current, clock),  # the JSON API under /api/v1/ (scheduler/api)
         Route("/feeds/{token}.ics", feed, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_view, methods=["GET"]),

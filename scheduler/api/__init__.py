@@ -1,0 +1,276 @@
+"""The JSON API under `/api/v1/`: a Starlette Router mounted in the web app (scheduler/web/app.py).
+
+Requests carry `Authorization: Bearer TOKEN` (`scheduler tokens add`); each token reads as a person
+of its role does on the pages (scheduler/api/reads.py). Every error is an RFC 9457 problem document
+(`application/problem+json`) with a stable `type`, never a traceback or an HTML page. The endpoints
+are declared once (`ENDPOINTS`): the routes and the OpenAPI 3.1 document at `/api/v1/openapi.json`
+are both made from those declarations and the pydantic models the endpoints return
+(scheduler/api/models.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import models_json_schema
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route, Router
+
+from scheduler.api import models, reads
+from scheduler.store.db import StoreError
+
+log = logging.getLogger("scheduler")
+
+PREFIX = "/api/v1"
+PROBLEM = "application/problem+json"
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+# The kinds of error: type (stable), status, title.
+PROBLEMS = {
+    "unauthorized": (401, "A valid API token is needed"),
+    "not-found": (404, "No such resource"),
+    "invalid-parameter": (400, "A parameter is not valid"),
+    "method-not-allowed": (405, "The method is not allowed here"),
+    "unavailable": (503, "The database cannot be reached"),
+    "internal": (500, "Something went wrong on the server"),
+}
+
+
+def problem_type(kind: str) -> str:
+    return f"{PREFIX}/problems/{kind}"
+
+
+class ApiError(Exception):
+    def __init__(self, kind: str, detail: str | None = None, errors: list[dict] | None = None,
+                 headers: dict | None = None):
+        super().__init__(detail or kind)
+        self.kind, self.detail, self.errors, self.headers = kind, detail, errors, headers or {}
+
+
+def problem(request: Request, kind: str, detail: str | None = None, errors: list[dict] | None = None,
+            headers: dict | None = None) -> Response:
+    status, title = PROBLEMS[kind]
+    body = models.Problem(type=problem_type(kind), title=title, status=status, detail=detail,
+                          instance=request.url.path, errors=errors)
+    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status, media_type=PROBLEM,
+                        headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str  # under PREFIX, in OpenAPI's form ("/occurrences/{id}")
+    route: str  # in Starlette's ("/occurrences/{id:path}")
+    name: str  # the operationId
+    summary: str
+    response: type[BaseModel]
+    handler: Callable[..., Awaitable[BaseModel]]
+    query: type[BaseModel] | None = None
+    path_params: tuple[tuple[str, str], ...] = ()  # (name, description)
+    errors: tuple[str, ...] = ("unauthorized", "unavailable")
+    public: bool = False  # no token needed
+
+
+def _errors_of(error: ValidationError) -> list[dict]:
+    return [{"parameter": ".".join(str(p) for p in e["loc"]) or None, "problem": e["msg"]} for e in error.errors()]
+
+
+def routes(current: Callable, clock: Callable[[], dt.datetime]) -> list:
+    """The API's routes, to be given to the web app: one Mount at /api/v1."""
+
+    def person(request: Request):
+        """The person the request's token acts as; ApiError when it carries no live token."""
+        from scheduler.app import tokens
+        from scheduler.app.people import Scope
+
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        challenge = {"WWW-Authenticate": 'Bearer realm="api"'}
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError("unauthorized", "send Authorization: Bearer TOKEN (`scheduler tokens add`)", headers=challenge)
+        service = current()
+        found = tokens.authenticate(service.engine, token.strip(), clock())
+        if found is None:
+            raise ApiError("unauthorized", "the token is unknown, altered or revoked",
+                           headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'})
+        return reads.person_of(found, Scope.of_plan(service.plan, service.timing.local_day(clock())))
+
+    def wrap(endpoint: Endpoint):
+        async def handle(request: Request) -> Response:
+            from starlette.concurrency import run_in_threadpool
+
+            if request.method not in ("GET", "HEAD"):
+                return problem(request, "method-not-allowed", f"{request.method} is not allowed on {request.url.path}",
+                               headers={"Allow": "GET, HEAD"})
+            try:
+                who = None if endpoint.public else await run_in_threadpool(person, request)
+                query = None
+                if endpoint.query is not None:
+                    params = request.query_params
+                    duplicated = sorted({k for k in params.keys() if len(params.getlist(k)) > 1})
+                    if duplicated:
+                        raise ApiError("invalid-parameter", f"given more than once: {', '.join(duplicated)}")
+                    try:
+                        query = endpoint.query.model_validate(dict(params))
+                    except ValidationError as error:
+                        raise ApiError("invalid-parameter", "see `errors`", _errors_of(error)) from None
+                result = await endpoint.handler(request, who, query)
+            except ApiError as error:
+                return problem(request, error.kind, error.detail, error.errors, error.headers)
+            except StoreError as error:
+                log.warning("API %s: %s", request.url.path, error)
+                return problem(request, "unavailable", "the database did not answer; try again later",
+                               headers={"Retry-After": "5"})
+            except Exception:  # noqa: BLE001 - logged with its traceback; the client gets a problem document
+                log.exception("API %s failed", request.url.path)
+                return problem(request, "internal")
+            if result is None:
+                return problem(request, "not-found", f"nothing at {request.url.path} (or not for this token)")
+            return JSONResponse(result.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+
+        return handle
+
+    async def list_occurrences(request, who, query):
+        service = current()
+        today = service.timing.local_day(clock())
+        if query.agency and service.plan.agency(query.agency) is None:
+            from scheduler.plan.suggest import unknown_agency
+
+            raise ApiError("invalid-parameter", f"agency: {unknown_agency(service.plan, query.agency)}")
+        if query.plan:
+            try:
+                service.plan.member(query.plan)
+            except KeyError as error:
+                raise ApiError("invalid-parameter", f"plan: {error.args[0]}") from None
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            return await run_in_threadpool(reads.occurrences, service.engine, service.plan, who, query, today)
+        except reads.BadCursor as error:
+            raise ApiError("invalid-parameter", f"cursor: {error}") from None
+
+    async def one_occurrence(request, who, query):
+        from starlette.concurrency import run_in_threadpool
+
+        service = current()
+        return await run_in_threadpool(reads.occurrence, service.engine, service.plan, who, request.path_params["id"],
+                                       service.timing.local_day(clock()), service.timing.zone)
+
+    async def list_agencies(request, who, query):
+        from starlette.concurrency import run_in_threadpool
+
+        return await run_in_threadpool(reads.agencies, current().engine)
+
+    async def index(request, who, query):
+        return Index(openapi=f"{PREFIX}/openapi.json")
+
+    async def openapi(request, who, query):
+        return OpenApi.model_validate(document())
+
+    endpoints = _declare(list_occurrences, one_occurrence, list_agencies, index, openapi)
+    router = Router(routes=[Route(e.route, wrap(e), methods=METHODS, name=e.name) for e in endpoints],
+                    default=_not_found)
+    return [Mount(PREFIX, app=router)]
+
+
+async def _not_found(scope, receive, send) -> None:
+    request = Request(scope, receive)
+    await problem(request, "not-found", f"nothing at {request.url.path}")(scope, receive, send)
+
+
+class Index(BaseModel):
+    """Where the API's description is."""
+
+    openapi: str
+
+
+class OpenApi(BaseModel):
+    """The OpenAPI 3.1 document itself (its schema is OpenAPI's own)."""
+
+    model_config = {"extra": "allow"}
+    openapi: str
+
+
+ENDPOINTS: list[Endpoint] = []
+
+
+def _declare(list_occurrences, one_occurrence, list_agencies, index, openapi) -> list[Endpoint]:
+    declared = [
+        Endpoint("/occurrences", "/occurrences", "listOccurrences",
+                 "Occurrences the token reads, filtered as on the dashboard, a page at a time (cursor)",
+                 models.OccurrencePage, list_occurrences, query=models.OccurrenceQuery,
+                 errors=("invalid-parameter", "unauthorized", "unavailable")),
+        Endpoint("/occurrences/{id}", "/occurrences/{id:path}", "getOccurrence",
+                 "One occurrence with its answer, its documents' metadata and every event",
+                 models.OccurrenceDetail, one_occurrence, path_params=(("id", "The occurrence's id, e.g. 7:finance:2022"),),
+                 errors=("not-found", "unauthorized", "unavailable")),
+        Endpoint("/agencies", "/agencies", "listAgencies", "Every body of the plans loaded, with its names",
+                 models.AgencyList, list_agencies),
+        Endpoint("/", "/", "index", "Where the API's description is", Index, index, errors=(), public=True),
+        Endpoint("/openapi.json", "/openapi.json", "openapi", "This API's OpenAPI 3.1 document", OpenApi, openapi,
+                 errors=(), public=True),
+    ]
+    ENDPOINTS[:] = declared
+    return declared
+
+
+@functools.cache
+def document() -> dict:
+    """The OpenAPI 3.1 document, from the endpoints' declarations and their pydantic models."""
+    if not ENDPOINTS:  # declared by `routes`; the document needs only the declarations
+        async def nothing(*_):
+            return None
+
+        _declare(nothing, nothing, nothing, nothing, nothing)
+    used = {e.response for e in ENDPOINTS if e.response is not OpenApi} | {models.Problem}
+    _, definitions = models_json_schema([(m, "serialization") for m in sorted(used, key=lambda m: m.__name__)],
+                                        ref_template="#/components/schemas/{model}")
+    schemas = definitions.get("$defs", {})
+    paths: dict = {}
+    for e in ENDPOINTS:
+        parameters = [{"name": name, "in": "path", "required": True, "description": text, "schema": {"type": "string"}}
+                      for name, text in e.path_params]
+        if e.query is not None:
+            schema = e.query.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, field in schema["properties"].items():
+                field = {k: v for k, v in field.items() if k not in ("title", "description")}
+                options = [o for o in field.pop("anyOf", ()) if o.get("type") != "null"]  # absent, not null
+                if options:
+                    field = {**options[0], **field}
+                if field.get("default", 0) is None:
+                    del field["default"]
+                parameters.append({"name": name, "in": "query", "required": name in schema.get("required", ()),
+                                   "description": e.query.model_fields[name].description or "", "schema": field})
+        responses = {"200": {"description": e.summary, "content": {"application/json": {"schema": (
+            {"$ref": "#/components/schemas/OpenApi"} if e.response is OpenApi
+            else {"$ref": f"#/components/schemas/{e.response.__name__}"})}}}}
+        for kind in (*e.errors, "internal"):
+            status, title = PROBLEMS[kind]
+            responses[str(status)] = {"description": f"{title} (type {problem_type(kind)})",
+                                      "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        operation = {"operationId": e.name, "summary": e.summary, "parameters": parameters, "responses": responses}
+        if e.public:
+            operation["security"] = []
+        paths[e.path] = {"get": operation}
+    schemas["OpenApi"] = {"type": "object", "description": "An OpenAPI 3.1 document",
+                          "properties": {"openapi": {"type": "string"}}, "required": ["openapi"]}
+    from scheduler import __version__
+
+    return json.loads(json.dumps({
+        "openapi": "3.1.0",
+        "info": {"title": "Obligation scheduler API", "version": f"1 ({__version__})",
+                 "description": "Deadlines of the plan and their answers, for other systems. Tokens: "
+                                "`scheduler tokens add NAME --role observer|reviewer|agency:CODE`."},
+        "servers": [{"url": PREFIX}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {"schemas": schemas,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                                      "description": "A token from `scheduler tokens add`"}}},
+    }))

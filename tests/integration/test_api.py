@@ -1,0 +1,183 @@
+"""The JSON API over real HTTP (uvicorn on loopback), SQLite and PostgreSQL: bearer tokens checked
+against their stored hashes, each token reading as a person of its role does on the pages, cursor
+paging, one occurrence with its answer and events, the agencies, problem documents for every error,
+and the OpenAPI 3.1 document made from the same models the answers are."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import uvicorn
+
+from scheduler.api import models
+from scheduler.app import answer
+from scheduler.app import tokens as api_tokens
+from scheduler.web.app import create_app
+from tests.smtp import free_port
+
+NOW = dt.datetime(2022, 12, 20, 3, 0, tzinfo=dt.timezone.utc)
+
+
+class Api:
+    def __init__(self, service, base):
+        self.service, self.base = service, base
+
+    def get(self, path, token=None, method="GET", headers=None):
+        request = urllib.request.Request(self.base + path, method=method, headers={
+            **({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, dict(response.headers), json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            body = error.read()
+            return error.code, dict(error.headers), json.loads(body) if body else None
+
+    def token(self, name, role):
+        return api_tokens.add(self.service.engine, self.service.plan, name, role, NOW)[1]
+
+
+@pytest.fixture
+def api(make_service, database_url):
+    port = free_port()
+    service = make_service(database_url)
+    app = create_app(lambda: service, lambda: NOW)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    yield Api(service, f"http://127.0.0.1:{port}")
+    server.should_exit = True
+    thread.join(timeout=10)
+    service.engine.dispose()
+
+
+def assert_problem(status, headers, body, expected_status, kind):
+    assert status == expected_status, body
+    assert headers["content-type"] == "application/problem+json"
+    assert body["type"] == f"/api/v1/problems/{kind}" and body["status"] == expected_status and body["title"]
+    assert "Traceback" not in json.dumps(body)
+
+
+def test_tokens_are_needed_and_checked_against_their_hashes(api):
+    token = api.token("docflow", "observer")
+    status, headers, body = api.get("/api/v1/occurrences?agency=finance&year=2022")
+    assert_problem(status, headers, body, 401, "unauthorized")
+    assert headers["www-authenticate"].startswith("Bearer")
+    for wrong in (token[:-1] + ("A" if token[-1] != "A" else "B"), "sch_" + "x" * 43, "nonsense"):
+        assert_problem(*api.get("/api/v1/occurrences", wrong), 401, "unauthorized")
+    status, _, body = api.get("/api/v1/occurrences?agency=finance&year=2022", token)
+    assert status == 200
+    ids = [o["id"] for o in body["items"]]
+    assert "7:finance:2022" in ids and all(i.split(":")[1] == "finance" for i in ids)
+    assert all(o["due"].startswith("2022-") for o in body["items"])
+    api_tokens.revoke(api.service.engine, "docflow", NOW)
+    assert_problem(*api.get("/api/v1/occurrences", token), 401, "unauthorized")
+    rows = api_tokens.listing(api.service.engine)
+    assert rows[0].last_used_at is not None and token not in {r.token_hash for r in rows}
+
+
+def test_an_agency_token_reads_its_agency_only(api):
+    finance = api.token("finance-system", "agency:finance")
+    status, _, body = api.get("/api/v1/occurrences?year=2022&limit=500", finance)
+    assert body["next"] is None, "a page holds them all"
+    assert status == 200 and body["items"]
+    assert all(o["agency"] == "finance" or o["recipient"] == "finance" for o in body["items"])
+    assert api.get("/api/v1/occurrences/7:finance:2022", finance)[0] == 200
+    assert_problem(*api.get("/api/v1/occurrences/7:mvd:2022", finance), 404, "not-found")  # as if there were none
+    reviewer = api.token("secretariat", "reviewer")
+    assert api.get("/api/v1/occurrences/7:mvd:2022", reviewer)[0] == 200
+
+
+def test_cursor_paging_gives_every_occurrence_once_in_order(api):
+    token = api.token("observer", "observer")
+    status, _, whole = api.get("/api/v1/occurrences?year=2022&agency=mvd&limit=500", token)
+    assert status == 200 and whole["next"] is None
+    seen, cursor = [], None
+    while True:
+        status, _, page = api.get("/api/v1/occurrences?year=2022&agency=mvd&limit=7"
+                                  + (f"&cursor={cursor}" if cursor else ""), token)
+        assert status == 200 and len(page["items"]) <= 7
+        seen += [o["id"] for o in page["items"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert seen == [o["id"] for o in whole["items"]] and len(seen) == len(set(seen)) > 7
+    keys = [(o["due"], o["id"]) for o in whole["items"]]
+    assert keys == sorted(keys)
+
+
+def test_one_occurrence_with_its_answer_and_events(api):
+    engine, timing = api.service.engine, api.service.timing
+    answer.submit(engine, timing, "7:finance:2022", at=NOW - dt.timedelta(days=2), now=NOW - dt.timedelta(days=2),
+                  ref="12-3/45", text="Ақпарат")
+    answer.act(engine, timing, "7:finance:2022", "accept", now=NOW - dt.timedelta(days=1))
+    token = api.token("observer", "observer")
+    status, _, body = api.get("/api/v1/occurrences/7:finance:2022", token)
+    assert status == 200
+    detail = models.OccurrenceDetail.model_validate(body)  # the documented type
+    assert (detail.state, detail.version, detail.submission.ref) == ("accepted", 2, "12-3/45")
+    assert [(e.action, e.chain_seq) for e in detail.events] == [("submit", 1), ("accept", 2)]
+    assert all(len(e.hash) == 64 for e in detail.events)
+    status, _, page = api.get("/api/v1/occurrences?state=accepted", token)
+    assert [o["id"] for o in page["items"]] == ["7:finance:2022"]
+    status, _, page = api.get("/api/v1/occurrences?state=overdue&agency=finance&year=2022", token)
+    assert page["items"] and all(o["overdue"] and o["state"] in ("open", "returned") for o in page["items"])
+
+
+def test_agencies(api):
+    token = api.token("observer", "observer")
+    status, _, body = api.get("/api/v1/agencies", token)
+    assert status == 200
+    codes = {a["code"]: a for a in body["items"]}
+    assert {"finance", "mvd", "akimat-astana"} <= set(codes) and codes["finance"]["short_kk"] == "Қаржымині"
+
+
+def test_every_error_is_a_problem_document(api):
+    token = api.token("observer", "observer")
+    for path, status, kind in (
+        ("/api/v1/occurrences?year=abc", 400, "invalid-parameter"),
+        ("/api/v1/occurrences?year=1800", 400, "invalid-parameter"),
+        ("/api/v1/occurrences?limit=0", 400, "invalid-parameter"),
+        ("/api/v1/occurrences?state=lost", 400, "invalid-parameter"),
+        ("/api/v1/occurrences?agency=finanse", 400, "invalid-parameter"),
+        ("/api/v1/occurrences?plan=other", 400, "invalid-parameter"),
+        ("/api/v1/occurrences?cursor=%21%21", 400, "invalid-parameter"),
+        ("/api/v1/occurrences?colour=red", 400, "invalid-parameter"),
+        ("/api/v1/occurrences?year=2022&year=2023", 400, "invalid-parameter"),
+        ("/api/v1/occurrences/7:finance:1999", 404, "not-found"),
+        ("/api/v1/nothing-here", 404, "not-found"),
+    ):
+        assert_problem(*api.get(path, token), status, kind)
+    status, headers, body = api.get("/api/v1/agencies", token, method="DELETE")
+    assert_problem(status, headers, body, 405, "method-not-allowed")
+    _, _, body = api.get("/api/v1/occurrences?agency=finanse", token)
+    assert "did you mean 'finance'" in body["detail"]
+    _, _, body = api.get("/api/v1/occurrences?year=abc", token)
+    assert body["errors"][0]["parameter"] == "year"
+
+
+def test_the_openapi_document_describes_what_is_served(api):
+    status, headers, document = api.get("/api/v1/openapi.json")  # no token needed
+    assert status == 200 and headers["content-type"].startswith("application/json")
+    assert document["openapi"].startswith("3.1")
+    assert {"/occurrences", "/occurrences/{id}", "/agencies", "/openapi.json"} <= set(document["paths"])
+    listing = document["paths"]["/occurrences"]["get"]
+    assert {p["name"] for p in listing["parameters"]} >= {"agency", "year", "plan", "obligation", "state", "cursor"}
+    assert listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/OccurrencePage")
+    assert document["components"]["schemas"]["Occurrence"] == \
+        models.Occurrence.model_json_schema(mode="serialization", ref_template="#/components/schemas/{model}")
+    assert "401" in listing["responses"] and "application/problem+json" in listing["responses"]["401"]["content"]
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    try:
+        from openapi_spec_validator import validate
+    except ImportError:
+        return
+    validate(document)

@@ -133,7 +133,6 @@ def _write(db: Session, timing, row: OccurrenceRow, seen: int, decision: Decisio
                      details=json.dumps({k: v for k, v in details.items() if v is not None}, ensure_ascii=False))
     db.add(event)
     db.flush()
-    chain.append(db, event)  # its link of the record's hash chain, in this transaction
     notices.record(db, timing, row, event, values)  # the emails it causes, in this transaction
     return event, values
 
@@ -218,6 +217,7 @@ def submit(
             db.add(stored)
             db.flush()
             db.expunge(stored)
+        chain.append(db, event)  # its link of the record's chain: last, as the chain's head stays locked until commit
         return _outcome(row, SUBMIT, decision, values, submission)
 
 
@@ -272,7 +272,8 @@ def act(
                         "plan_due": _plan_date(row).isoformat()}
         if action in (EXTEND, REFUSE) and answer.requested_until is not None:
             details["requested"] = answer.requested_until.isoformat()  # the request this settles
-        _, values = _write(db, timing, row, seen, decision, action, details, actor, now, client)
+        event, values = _write(db, timing, row, seen, decision, action, details, actor, now, client)
+        chain.append(db, event)  # its link of the record's chain: last, as the chain's head stays locked until commit
         live = db.get(SubmissionRow, decision.after.submission) if decision.after.submission is not None else None
         return _outcome(row, action, decision, values, live)
 

@@ -26,12 +26,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import String, bindparam, literal, null, type_coerce, union_all
+from sqlalchemy import String, bindparam, event, literal, null, type_coerce, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session
 
 GENESIS = "0" * 64
 VERSION = 1
@@ -117,6 +117,37 @@ def append(db: Session, row) -> str:
     for name, value in (("chain_seq", seq), ("prev_hash", current.hash), ("hash", digest)):
         set_committed_value(row, name, value)  # written above: not to be flushed again
     return digest
+
+
+# --- a safety net: rows no writer linked are linked at commit ------------------------------------
+
+
+@event.listens_for(Session, "before_flush")
+def _collect(db, _context, _instances) -> None:
+    from scheduler.store.tables import AdminEventRow, EventRow
+
+    for row in db.new:
+        if isinstance(row, (EventRow, AdminEventRow)):
+            db.info.setdefault("chain_pending", []).append(row)
+
+
+@event.listens_for(Session, "before_commit")
+def _link_pending(db) -> None:
+    """Every event row added through a session and not linked by its writer (`append`) is linked
+    before the transaction commits, in the order added: a writer that forgets cannot leave a row
+    outside the chain. (Rows inserted with Core statements are not seen: `verify` names them.)"""
+    from scheduler.store.tables import AdminEventRow, EventRow
+
+    if any(isinstance(row, (EventRow, AdminEventRow)) for row in db.new):
+        db.flush()
+    for row in db.info.pop("chain_pending", []):
+        if row.chain_seq is None and row.id is not None and row in db:
+            append(db, row)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(db, _transaction) -> None:
+    db.info.pop("chain_pending", None)
 
 
 # --- verifying ---------------------------------------------------------------------------------

@@ -306,3 +306,8 @@ class FeedTokenRow(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320)
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
+
+
+# Event rows are linked into the record's hash chain by whoever writes them (`chain.append`), and
+# any left unlinked when their session commits are linked then: the listeners live in chain.py.
+from scheduler.store import chain as _chain  # noqa: E402,F401

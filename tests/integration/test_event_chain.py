@@ -191,3 +191,22 @@ def test_the_digest_and_the_consolidated_report_print_the_head(chained):
         assert any(head.hash in p.text and words in p.text for p in document.paragraphs)
         sheet = load_workbook(io.BytesIO(reports.write(made, "xlsx"))).active
         assert any(isinstance(c.value, str) and head.hash in c.value for row in sheet.iter_rows() for c in row)
+
+
+def test_an_event_row_its_writer_did_not_link_is_linked_at_commit(chained):
+    """The safety net: a writer that adds an event through a session and forgets `chain.append`."""
+    from scheduler.store.db import session
+    from scheduler.store.tables import AdminEventRow, EventRow
+
+    service, ids = chained
+    with session(service.engine) as db:
+        db.add(EventRow(occurrence_id="7:finance:2022", at=at(12, 16), actor="operator", action="note",
+                        from_state="accepted", to_state="accepted", details="{}"))
+        db.add(AdminEventRow(at=at(12, 16), actor="operator", action="note", subject="test", details="{}"))
+    with session(service.engine) as db:  # a rolled-back one leaves nothing behind
+        db.add(EventRow(occurrence_id="7:finance:2022", at=at(12, 16), actor="operator", action="note",
+                        from_state="accepted", to_state="accepted", details="{}"))
+        db.flush()
+        db.rollback()
+    verdict = record.verify(service.engine)
+    assert verdict.broken is None and verdict.count == 9 and verdict.head.kind == "admin_event"

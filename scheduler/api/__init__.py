@@ -32,15 +32,29 @@ PREFIX = "/api/v1"
 PROBLEM = "application/problem+json"
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
-# The kinds of error: type (stable), status, title.
+
+
+def N_(message: str) -> str:  # marks a message for extraction (the `web` catalog); translated where it is sent
+    return message
+
+
+# The kinds of error: type (stable), status, title (in the language asked for: Accept-Language).
 PROBLEMS = {
-    "unauthorized": (401, "A valid API token is needed"),
-    "not-found": (404, "No such resource"),
-    "invalid-parameter": (400, "A parameter is not valid"),
-    "method-not-allowed": (405, "The method is not allowed here"),
-    "unavailable": (503, "The database cannot be reached"),
-    "internal": (500, "Something went wrong on the server"),
+    "unauthorized": (401, N_("A valid API token is needed")),
+    "not-found": (404, N_("No such resource")),
+    "invalid-parameter": (400, N_("A parameter is not valid")),
+    "method-not-allowed": (405, N_("The method is not allowed here")),
+    "unavailable": (503, N_("The database cannot be reached")),
+    "internal": (500, N_("Something went wrong on the server")),
 }
+
+
+def language_of(request: Request) -> str:
+    """The language of a problem's title: the first of ours that Accept-Language names, else English
+    (other systems read the API; the `type` is what they act on)."""
+    from scheduler.web.auth import Auth
+
+    return next(iter(Auth.accepted_languages(request.headers.get("accept-language", ""))), "en")
 
 
 def problem_type(kind: str) -> str:
@@ -56,11 +70,15 @@ class ApiError(Exception):
 
 def problem(request: Request, kind: str, detail: str | None = None, errors: list[dict] | None = None,
             headers: dict | None = None) -> Response:
+    from scheduler.templating import translations
+
     status, title = PROBLEMS[kind]
-    body = models.Problem(type=problem_type(kind), title=title, status=status, detail=detail,
-                          instance=request.url.path, errors=errors)
+    language = language_of(request)
+    body = models.Problem(type=problem_type(kind), title=translations(language, "web").gettext(title), status=status,
+                          detail=detail, instance=request.url.path, errors=errors)
     return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status, media_type=PROBLEM,
-                        headers={"Cache-Control": "no-store", **(headers or {})})
+                        headers={"Cache-Control": "no-store", "Content-Language": language, "Vary": "Accept-Language",
+                                 **(headers or {})})
 
 
 @dataclass(frozen=True)

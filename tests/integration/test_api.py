@@ -162,6 +162,12 @@ def test_every_error_is_a_problem_document(api):
     assert "did you mean 'finance'" in body["detail"]
     _, _, body = api.get("/api/v1/occurrences?year=abc", token)
     assert body["errors"][0]["parameter"] == "year"
+    status, headers, body = api.get("/api/v1/occurrences?year=abc", token, headers={"Accept-Language": "ru, en;q=0.5"})
+    assert (body["title"], headers["content-language"]) == ("Параметр недопустим", "ru")
+    assert body["type"] == "/api/v1/problems/invalid-parameter"  # the type is the same in every language
+    _, headers, body = api.get("/api/v1/occurrences", headers={"Accept-Language": "kk"})
+    assert (body["title"], headers["content-language"]) == ("Қажет: жарамды API токені", "kk")
+    assert api.get("/api/v1/occurrences?year=abc", token)[2]["title"] == "A parameter is not valid"
 
 
 def test_the_openapi_document_describes_what_is_served(api):

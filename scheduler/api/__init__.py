@@ -46,7 +46,16 @@ PROBLEMS = {
     "method-not-allowed": (405, N_("The method is not allowed here")),
     "unavailable": (503, N_("The database cannot be reached")),
     "internal": (500, N_("Something went wrong on the server")),
+    "invalid-body": (400, N_("The request's body is not valid")),
+    "unsupported-media-type": (415, N_("The body must be JSON")),
+    "payload-too-large": (413, N_("The request's body is too large")),
+    "forbidden": (403, N_("The token's role may not do this")),
+    "illegal-transition": (409, N_("Not possible in the occurrence's present state")),
+    "refused": (422, N_("The decision was not recorded")),
+    "precondition-failed": (412, N_("The occurrence changed since it was read")),
+    "precondition-required": (428, N_("If-Match with the version read is needed")),
 }
+BODY_LIMIT = 64 << 10  # bytes of a JSON body
 
 
 def language_of(request: Request) -> str:
@@ -93,6 +102,13 @@ class Endpoint:
     path_params: tuple[tuple[str, str], ...] = ()  # (name, description)
     errors: tuple[str, ...] = ("unauthorized", "unavailable")
     public: bool = False  # no token needed
+    method: str = "GET"
+    body: type[BaseModel] | None = None  # a JSON body, for POST
+    if_match: bool = False  # the version read is required (If-Match)
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        return ("GET", "HEAD") if self.method == "GET" else (self.method,)
 
 
 def _errors_of(error: ValidationError) -> list[dict]:
@@ -123,11 +139,13 @@ def routes(current: Callable, clock: Callable[[], dt.datetime]) -> list:
         async def handle(request: Request) -> Response:
             from starlette.concurrency import run_in_threadpool
 
-            if request.method not in ("GET", "HEAD"):
+            if request.method not in endpoint.allowed:
                 return problem(request, "method-not-allowed", f"{request.method} is not allowed on {request.url.path}",
-                               headers={"Allow": "GET, HEAD"})
+                               headers={"Allow": ", ".join(endpoint.allowed)})
             try:
                 who = None if endpoint.public else await run_in_threadpool(person, request)
+                if endpoint.body is not None:
+                    request.state.body = await read_body(request, endpoint.body)
                 query = None
                 if endpoint.query is not None:
                     params = request.query_params
@@ -150,7 +168,9 @@ def routes(current: Callable, clock: Callable[[], dt.datetime]) -> list:
                 return problem(request, "internal")
             if result is None:
                 return problem(request, "not-found", f"nothing at {request.url.path} (or not for this token)")
-            return JSONResponse(result.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+            version = getattr(result, "version", None) if isinstance(result, models.OccurrenceDetail) else None
+            return JSONResponse(result.model_dump(mode="json"), headers={
+                "Cache-Control": "no-store", **({"ETag": etag(version)} if version is not None else {})})
 
         return handle
 
@@ -180,6 +200,44 @@ def routes(current: Callable, clock: Callable[[], dt.datetime]) -> list:
         return await run_in_threadpool(reads.occurrence, service.engine, service.plan, who, request.path_params["id"],
                                        service.timing.local_day(clock()), service.timing.zone)
 
+    async def record_event(request, who, query):
+        from starlette.concurrency import run_in_threadpool
+
+        from scheduler import bounds
+        from scheduler.app import answer
+        from scheduler.errors import BadInput, Conflict, IllegalTransition, NotPermitted, UnknownOccurrence
+
+        service, now = current(), clock()
+        oid = request.path_params["id"]
+        today = service.timing.local_day(now)
+        seen = await run_in_threadpool(reads.occurrence, service.engine, service.plan, who, oid, today,
+                                       service.timing.zone)
+        if seen is None:
+            return None
+        version = version_of(request.headers.get("if-match"))
+        body: models.EventRequest = request.state.body
+        if body.until is not None:
+            first, last = bounds.extension_span(service.plan.plan_of(oid))
+            if not first <= body.until <= last:
+                raise ApiError("invalid-body", f"until: {body.until.isoformat()} is outside "
+                                               f"{first.isoformat()} … {last.isoformat()}")
+        try:
+            await run_in_threadpool(lambda: answer.act(
+                service.engine, service.timing, oid, body.action, now=now, actor=who.actor(), reason=body.reason,
+                until=body.until, expected_version=version, client=request.client.host if request.client else None))
+        except UnknownOccurrence:
+            return None
+        except Conflict as error:
+            raise ApiError("precondition-failed", str(error)) from None
+        except NotPermitted as error:
+            raise ApiError("forbidden", str(error)) from None
+        except IllegalTransition as error:
+            raise ApiError("illegal-transition", str(error)) from None
+        except BadInput as error:
+            raise ApiError("refused", str(error)) from None
+        return await run_in_threadpool(reads.occurrence, service.engine, service.plan, who, oid, today,
+                                       service.timing.zone)
+
     async def list_agencies(request, who, query):
         from starlette.concurrency import run_in_threadpool
 
@@ -191,7 +249,7 @@ def routes(current: Callable, clock: Callable[[], dt.datetime]) -> list:
     async def openapi(request, who, query):
         return OpenApi.model_validate(document())
 
-    endpoints = _declare(list_occurrences, one_occurrence, list_agencies, index, openapi)
+    endpoints = _declare(list_occurrences, one_occurrence, list_agencies, index, openapi, record_event)
     router = Router(routes=[Route(e.route, wrap(e), methods=METHODS, name=e.name) for e in endpoints],
                     default=_not_found)
     return [Mount(PREFIX, app=router)]
@@ -200,6 +258,43 @@ def routes(current: Callable, clock: Callable[[], dt.datetime]) -> list:
 async def _not_found(scope, receive, send) -> None:
     request = Request(scope, receive)
     await problem(request, "not-found", f"nothing at {request.url.path}")(scope, receive, send)
+
+
+def etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+def version_of(if_match: str | None) -> int:
+    """The version an If-Match names (`"v3"`, `W/"v3"`); ApiError when it is missing or not ours."""
+    if not if_match or not if_match.strip():
+        raise ApiError("precondition-required", 'send If-Match with the ETag of the occurrence as read (e.g. "v3")')
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not (tag.startswith("v") and tag[1:].isdigit() and len(tag) < 12):
+        raise ApiError("precondition-failed", f"If-Match {if_match!r} is not an ETag of this occurrence")
+    return int(tag[1:])
+
+
+async def read_body(request: Request, model: type[BaseModel]) -> BaseModel:
+    """The request's JSON body, at most BODY_LIMIT bytes, as `model`; ApiError otherwise."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise ApiError("unsupported-media-type", f"Content-Type {kind or 'none'}: send application/json")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > BODY_LIMIT:
+        raise ApiError("payload-too-large", f"at most {BODY_LIMIT} bytes")
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > BODY_LIMIT:
+            raise ApiError("payload-too-large", f"at most {BODY_LIMIT} bytes")
+    try:
+        return model.model_validate_json(bytes(data))
+    except ValidationError as error:
+        raise ApiError("invalid-body", "see `errors`", _body_errors(error)) from None
+
+
+def _body_errors(error: ValidationError) -> list[dict]:
+    return [{"field": ".".join(str(p) for p in e["loc"]) or None, "problem": e["msg"]} for e in error.errors()]
 
 
 class Index(BaseModel):
@@ -218,8 +313,17 @@ class OpenApi(BaseModel):
 ENDPOINTS: list[Endpoint] = []
 
 
-def _declare(list_occurrences, one_occurrence, list_agencies, index, openapi) -> list[Endpoint]:
+def _declare(list_occurrences, one_occurrence, list_agencies, index, openapi, record_event) -> list[Endpoint]:
     declared = [
+        # before the occurrence's own route, whose {id:path} would take ".../events" too
+        Endpoint("/occurrences/{id}/events", "/occurrences/{id:path}/events", "recordEvent",
+                 "Record a decision on the occurrence's answer (as the pages and the CLI do); answers the "
+                 "occurrence as it is now", models.OccurrenceDetail, record_event, method="POST",
+                 body=models.EventRequest, if_match=True,
+                 path_params=(("id", "The occurrence's id, e.g. 7:finance:2022"),),
+                 errors=("invalid-body", "unauthorized", "forbidden", "not-found", "illegal-transition",
+                         "payload-too-large", "precondition-failed", "unsupported-media-type", "refused",
+                         "precondition-required", "unavailable")),
         Endpoint("/occurrences", "/occurrences", "listOccurrences",
                  "Occurrences the token reads, filtered as on the dashboard, a page at a time (cursor)",
                  models.OccurrencePage, list_occurrences, query=models.OccurrenceQuery,
@@ -245,9 +349,12 @@ def document() -> dict:
         async def nothing(*_):
             return None
 
-        _declare(nothing, nothing, nothing, nothing, nothing)
-    used = {e.response for e in ENDPOINTS if e.response is not OpenApi} | {models.Problem}
-    _, definitions = models_json_schema([(m, "serialization") for m in sorted(used, key=lambda m: m.__name__)],
+        _declare(nothing, nothing, nothing, nothing, nothing, nothing)
+    bodies = {e.body for e in ENDPOINTS if e.body is not None}
+    used = ({e.response for e in ENDPOINTS if e.response is not OpenApi} | {models.Problem}
+            | {e.body for e in ENDPOINTS if e.body is not None})
+    _, definitions = models_json_schema([(m, "validation" if m in bodies else "serialization")
+                                         for m in sorted(used, key=lambda m: m.__name__)],
                                         ref_template="#/components/schemas/{model}")
     schemas = definitions.get("$defs", {})
     paths: dict = {}
@@ -272,10 +379,16 @@ def document() -> dict:
             status, title = PROBLEMS[kind]
             responses[str(status)] = {"description": f"{title} (type {problem_type(kind)})",
                                       "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        if e.if_match:
+            parameters.append({"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
+                               "description": "The occurrence's ETag as read (its version): a stale write gets 412"})
         operation = {"operationId": e.name, "summary": e.summary, "parameters": parameters, "responses": responses}
+        if e.body is not None:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {
+                "schema": {"$ref": f"#/components/schemas/{e.body.__name__}"}}}}
         if e.public:
             operation["security"] = []
-        paths[e.path] = {"get": operation}
+        paths.setdefault(e.path, {})[e.method.lower()] = operation
     schemas["OpenApi"] = {"type": "object", "description": "An OpenAPI 3.1 document",
                           "properties": {"openapi": {"type": "string"}}, "required": ["openapi"]}
     from scheduler import __version__

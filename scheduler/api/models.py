@@ -118,3 +118,19 @@ class OccurrenceQuery(BaseModel):
                                   "Cancelled occurrences (gone from the plan) are listed only with `cancelled`")
     cursor: str | None = Field(default=None, max_length=400, description="The `next` of the previous page")
     limit: int = Field(default=100, ge=1, le=500, description="At most this many")
+
+
+DECISIONS = ("accept", "return", "close", "reopen", "extend", "revoke-extension", "request-extension",
+             "refuse-extension")
+
+
+class EventRequest(BaseModel):
+    """A decision on an occurrence's answer, recorded as an event (the pages' and the CLI's use case):
+    a reviewer's token accepts, returns, closes, reopens, extends, revokes an extension or refuses a
+    requested one; an agency's token requests an extension. `reason` where the action needs one
+    (every action but accept); `until` for extend and request-extension."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal[DECISIONS]  # type: ignore[valid-type]
+    reason: str | None = Field(default=None, max_length=2000)
+    until: dt.date | None = Field(default=None, description="The new due date (extend, request-extension)")

@@ -28,8 +28,13 @@ class Api:
     def __init__(self, service, base):
         self.service, self.base = service, base
 
-    def get(self, path, token=None, method="GET", headers=None):
-        request = urllib.request.Request(self.base + path, method=method, headers={
+    def post(self, path, token, body, if_match=None, headers=None):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return self.get(path, token, method="POST", data=data, headers={
+            "Content-Type": "application/json", **({"If-Match": if_match} if if_match else {}), **(headers or {})})
+
+    def get(self, path, token=None, method="GET", headers=None, data=None):
+        request = urllib.request.Request(self.base + path, method=method, data=data, headers={
             **({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
@@ -174,7 +179,11 @@ def test_the_openapi_document_describes_what_is_served(api):
     status, headers, document = api.get("/api/v1/openapi.json")  # no token needed
     assert status == 200 and headers["content-type"].startswith("application/json")
     assert document["openapi"].startswith("3.1")
-    assert {"/occurrences", "/occurrences/{id}", "/agencies", "/openapi.json"} <= set(document["paths"])
+    assert {"/occurrences", "/occurrences/{id}", "/occurrences/{id}/events", "/agencies", "/openapi.json"} <= \
+        set(document["paths"])
+    recording = document["paths"]["/occurrences/{id}/events"]["post"]
+    assert recording["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/EventRequest")
+    assert {"412", "428", "403", "409"} <= set(recording["responses"])
     listing = document["paths"]["/occurrences"]["get"]
     assert {p["name"] for p in listing["parameters"]} >= {"agency", "year", "plan", "obligation", "state", "cursor"}
     assert listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/OccurrencePage")
@@ -187,3 +196,51 @@ def test_the_openapi_document_describes_what_is_served(api):
     except ImportError:
         return
     validate(document)
+
+
+def test_decisions_are_events_naming_the_token_and_a_stale_write_changes_nothing(api):
+    engine, timing = api.service.engine, api.service.timing
+    answer.submit(engine, timing, "7:finance:2022", at=NOW - dt.timedelta(days=2), now=NOW - dt.timedelta(days=2))
+    reviewer, observer = api.token("secretariat", "reviewer"), api.token("watcher", "observer")
+    finance = api.token("finance-system", "agency:finance")
+    path = "/api/v1/occurrences/7:finance:2022"
+    status, headers, body = api.get(path, reviewer)
+    assert status == 200 and headers["etag"] == '"v1"' and body["state"] == "submitted"
+
+    assert_problem(*api.post(path + "/events", reviewer, {"action": "return", "reason": "x"}), 428,
+                   "precondition-required")
+    assert_problem(*api.post(path + "/events", reviewer, {"action": "return", "reason": "x"}, '"v0"'), 412,
+                   "precondition-failed")
+    assert_problem(*api.post(path + "/events", observer, {"action": "accept"}, '"v1"'), 403, "forbidden")
+    assert_problem(*api.post(path + "/events", finance, {"action": "accept"}, '"v1"'), 403, "forbidden")
+    assert_problem(*api.post(path + "/events", reviewer, {"action": "return"}, '"v1"'), 422, "refused")  # no reason
+    assert_problem(*api.post(path + "/events", reviewer, {"action": "fly"}, '"v1"'), 400, "invalid-body")
+    assert_problem(*api.post(path + "/events", reviewer, {"action": "accept", "colour": 1}, '"v1"'), 400,
+                   "invalid-body")
+    assert_problem(*api.post(path + "/events", reviewer, b"{not json", '"v1"'), 400, "invalid-body")
+    assert_problem(*api.post(path + "/events", reviewer, b"x" * (70 << 10), '"v1"'), 413, "payload-too-large")
+    assert_problem(*api.post(path + "/events", reviewer, {"action": "accept"}, '"v1"',
+                             headers={"Content-Type": "text/plain"}), 415, "unsupported-media-type")
+    assert_problem(*api.post(path + "/events", reviewer, {"action": "extend", "until": "9999-12-31", "reason": "x"},
+                             '"v1"'), 400, "invalid-body")
+    assert_problem(*api.post("/api/v1/occurrences/7:mvd:2022/events", finance,
+                             {"action": "request-extension", "until": "2023-01-31", "reason": "x"}, '"v0"'),
+                   404, "not-found")  # not its agency: as if there were none
+    assert_problem(*api.get(path + "/events", reviewer), 405, "method-not-allowed")
+    assert api.get(path, reviewer)[2]["version"] == 1, "nothing was recorded"
+
+    status, headers, body = api.post(path + "/events", reviewer, {"action": "return", "reason": "the table is missing"},
+                                     '"v1"')
+    assert status == 200 and body["state"] == "returned" and headers["etag"] == '"v2"'
+    assert body["events"][-1]["actor"] == "token:secretariat" and body["events"][-1]["hash"]
+    assert_problem(*api.post(path + "/events", reviewer, {"action": "accept"}, '"v2"'), 409, "illegal-transition")
+    status, _, body = api.post(path + "/events", finance,
+                               {"action": "request-extension", "until": "2023-01-31", "reason": "more time"}, 'W/"v2"')
+    assert status == 200 and body["extension_requested"] == "2023-01-31"
+    assert body["events"][-1]["actor"] == "token:finance-system"
+    assert_problem(*api.post(path + "/events", reviewer, {"action": "close", "reason": "late"}, '"v2"'), 412,
+                   "precondition-failed")  # read before the request: stale
+    from scheduler.app import audit
+
+    verdict = audit.verify(engine)
+    assert verdict.broken is None and verdict.count == 3 + 3  # three answers' events and three tokens added

@@ -56,6 +56,45 @@ PROBLEMS = {
     "precondition-required": (428, N_("If-Match with the version read is needed")),
 }
 BODY_LIMIT = 64 << 10  # bytes of a JSON body
+PROBLEMS["too-many-requests"] = (429, N_("Too many requests: wait and try again"))
+
+# Requests allowed in a minute (per instance: each instance counts its own): per token, per client
+# address, and requests with a wrong token per address (which a guesser makes).
+LIMITS = {"token": 600, "address": 1200, "bad-token": 30}
+WINDOW = 60.0  # seconds
+
+
+class Limiter:
+    """A sliding window of the last minute's requests per key, in memory (the event loop's thread
+    alone uses it); at most `keys` keys, the least recently seen forgotten first."""
+
+    def __init__(self, keys: int = 10_000):
+        from collections import OrderedDict
+
+        self.seen: OrderedDict[tuple, list[float]] = OrderedDict()
+        self.keys = keys
+
+    def hit(self, key: tuple, limit: int, now: float | None = None) -> float | None:
+        """Count a request; None when it is allowed, else the seconds until one would be."""
+        import time
+
+        now = time.monotonic() if now is None else now
+        times = [t for t in self.seen.pop(key, ()) if t > now - WINDOW]
+        self.seen[key] = times
+        if len(self.seen) > self.keys:
+            self.seen.popitem(last=False)
+        if len(times) >= limit:
+            return max(1.0, times[0] + WINDOW - now)
+        times.append(now)
+        return None
+
+    def over(self, key: tuple, limit: int, now: float | None = None) -> float | None:
+        """Whether `key` is at its limit already (counting nothing)."""
+        import time
+
+        now = time.monotonic() if now is None else now
+        times = [t for t in self.seen.get(key, ()) if t > now - WINDOW]
+        return max(1.0, times[0] + WINDOW - now) if len(times) >= limit else None
 
 
 def language_of(request: Request) -> str:
@@ -135,15 +174,38 @@ def routes(current: Callable, clock: Callable[[], dt.datetime]) -> list:
                            headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'})
         return reads.person_of(found, Scope.of_plan(service.plan, service.timing.local_day(clock())))
 
+    limiter = Limiter()
+
+    def too_many(request: Request, wait: float, what: str) -> Response:
+        return problem(request, "too-many-requests", f"{what}: at most so many requests a minute; retry in "
+                       f"{wait:.0f} s", headers={"Retry-After": str(int(wait + 0.999))})
+
+    async def authenticated(request: Request, address: str):
+        from starlette.concurrency import run_in_threadpool
+
+        if (wait := limiter.over(("bad-token", address), LIMITS["bad-token"])) is not None:
+            raise ApiError("too-many-requests", f"too many requests with a wrong token from {address}; retry in "
+                                                f"{wait:.0f} s", headers={"Retry-After": str(int(wait + 0.999))})
+        try:
+            return await run_in_threadpool(person, request)
+        except ApiError:
+            limiter.hit(("bad-token", address), LIMITS["bad-token"])
+            raise
+
     def wrap(endpoint: Endpoint):
         async def handle(request: Request) -> Response:
             from starlette.concurrency import run_in_threadpool
 
+            address = request.client.host if request.client else "-"
+            if (wait := limiter.hit(("address", address), LIMITS["address"])) is not None:
+                return too_many(request, wait, f"requests from {address}")
             if request.method not in endpoint.allowed:
                 return problem(request, "method-not-allowed", f"{request.method} is not allowed on {request.url.path}",
                                headers={"Allow": ", ".join(endpoint.allowed)})
             try:
-                who = None if endpoint.public else await run_in_threadpool(person, request)
+                who = None if endpoint.public else await authenticated(request, address)
+                if who is not None and (wait := limiter.hit(("token", who.email), LIMITS["token"])) is not None:
+                    return too_many(request, wait, f"requests with the token {who.name}")
                 if endpoint.body is not None:
                     request.state.body = await read_body(request, endpoint.body)
                 query = None
@@ -375,7 +437,7 @@ def document() -> dict:
         responses = {"200": {"description": e.summary, "content": {"application/json": {"schema": (
             {"$ref": "#/components/schemas/OpenApi"} if e.response is OpenApi
             else {"$ref": f"#/components/schemas/{e.response.__name__}"})}}}}
-        for kind in (*e.errors, "internal"):
+        for kind in (*e.errors, "too-many-requests", "internal"):
             status, title = PROBLEMS[kind]
             responses[str(status)] = {"description": f"{title} (type {problem_type(kind)})",
                                       "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}

@@ -244,3 +244,23 @@ def test_decisions_are_events_naming_the_token_and_a_stale_write_changes_nothing
 
     verdict = audit.verify(engine)
     assert verdict.broken is None and verdict.count == 3 + 3  # three answers' events and three tokens added
+
+
+def test_requests_are_limited_per_token_per_address_and_for_wrong_tokens(api, monkeypatch):
+    import scheduler.api
+
+    monkeypatch.setitem(scheduler.api.LIMITS, "token", 5)
+    monkeypatch.setitem(scheduler.api.LIMITS, "bad-token", 3)
+    token, other = api.token("busy", "observer"), api.token("calm", "observer")
+    for _ in range(5):
+        assert api.get("/api/v1/agencies", token)[0] == 200
+    status, headers, body = api.get("/api/v1/agencies", token)
+    assert_problem(status, headers, body, 429, "too-many-requests")
+    assert 1 <= int(headers["retry-after"]) <= 60
+    assert api.get("/api/v1/agencies", other)[0] == 200, "another token is not held back"
+    for _ in range(3):
+        assert api.get("/api/v1/agencies", "sch_" + "x" * 43)[0] == 401
+    assert_problem(*api.get("/api/v1/agencies", "sch_" + "y" * 43), 429, "too-many-requests")
+    assert_problem(*api.get("/api/v1/agencies", other), 429, "too-many-requests")  # the address is held back
+    monkeypatch.setitem(scheduler.api.LIMITS, "address", 1)
+    assert_problem(*api.get("/api/v1/openapi.json"), 429, "too-many-requests")

@@ -247,7 +247,7 @@ def verify(connection: Connection) -> Verdict:
                    broken, time.perf_counter() - started)
 
 
-def chain_existing(connection: Connection, event, head_table, batch: int = 1000) -> Head:
+def chain_existing(connection: Connection, event, head_table, batch: int = 5000) -> Head:
     """Link every unchained row of the event log in order of id, after the head (the migration's
     one pass over an existing database; `event` and `head_table` are the migration's own table
     objects, with the columns the canonical form reads); returns the new head."""
@@ -255,21 +255,23 @@ def chain_existing(connection: Connection, event, head_table, batch: int = 1000)
     seq, previous, last_id = current.seq, current.hash, None
     statement = (update(event).where(event.c.id == bindparam("row_id"))
                  .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"), hash=bindparam("digest")))
-    pending = []
-    rows = connection.execute(sa_select(event.c.id, event.c.occurrence_id, event.c.at, event.c.actor, event.c.action,
-                                        event.c.from_state, event.c.to_state, event.c.details, event.c.client)
-                              .where(event.c.chain_seq.is_(None)).order_by(event.c.id)).all()
-    for row in rows:
-        seq += 1
-        digest = link_hash(EVENT, row._mapping, seq, previous)
-        pending.append({"row_id": row.id, "seq": seq, "prev": previous, "digest": digest})
-        previous, last_id = digest, row.id
-        if len(pending) >= batch:
-            connection.execute(statement, pending)
-            pending = []
-    if pending:
+    columns = (event.c.id, event.c.occurrence_id, event.c.at, event.c.actor, event.c.action, event.c.from_state,
+               event.c.to_state, event.c.details, event.c.client)
+    after = -1
+    while True:  # a batch at a time, by id: memory follows the batch, not the log
+        rows = connection.execute(sa_select(*columns).where(event.c.chain_seq.is_(None), event.c.id > after)
+                                  .order_by(event.c.id).limit(batch)).all()
+        if not rows:
+            break
+        pending = []
+        for row in rows:
+            seq += 1
+            digest = link_hash(EVENT, row._mapping, seq, previous)
+            pending.append({"row_id": row.id, "seq": seq, "prev": previous, "digest": digest})
+            previous, last_id = digest, row.id
         connection.execute(statement, pending)
-    if rows:
+        after = rows[-1].id
+    if last_id is not None:
         connection.execute(update(head_table).where(head_table.c.id == 1)
                            .values(seq=seq, hash=previous, kind=EVENT, row_id=last_id))
-    return Head(seq, previous, EVENT, last_id) if rows else Head(current.seq, current.hash, None, None)
+    return Head(seq, previous, EVENT, last_id) if last_id is not None else Head(current.seq, current.hash, None, None)

@@ -9,11 +9,12 @@ from scheduler.store import chain
 from scheduler.store.db import StoreError, shown
 
 
-def verify(engine: Engine) -> chain.Verdict:
-    """Recompute the whole chain in one read transaction (a consistent snapshot on PostgreSQL)."""
+def verify(engine: Engine, anchors: dict[int, str] | None = None) -> chain.Verdict:
+    """Recompute the whole chain in one read transaction (a consistent snapshot on PostgreSQL),
+    checking the `anchors` (link number: hash, as a digest or a report printed them) on the way."""
     try:
         with engine.connect() as connection:
-            return chain.verify(connection)
+            return chain.verify(connection, anchors)
     except StoreError:
         raise
     except Exception as error:  # noqa: BLE001 — a database fault, named with the database

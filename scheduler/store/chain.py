@@ -163,7 +163,9 @@ class Break:
     reason: str
 
     def __str__(self) -> str:
-        where = f"{self.kind.replace('_', ' ')} {self.row_id}" if self.row_id is not None else "the chain's head"
+        if self.row_id is None:
+            return f"link #{self.seq}: {self.reason}" if self.seq is not None else self.reason
+        where = f"{self.kind.replace('_', ' ')} {self.row_id}"
         return f"{where}{f' (#{self.seq})' if self.seq is not None else ''}: {self.reason}"
 
 
@@ -196,9 +198,13 @@ def _links(connection: Connection) -> Iterator:
     yield from connection.execution_options(yield_per=2000).execute(ordered)
 
 
-def verify(connection: Connection) -> Verdict:
+def verify(connection: Connection, anchors: dict[int, str] | None = None) -> Verdict:
     """Recompute the chain from its first link: the number of links, the stored head, and the first
-    link that does not match (None when the chain is intact)."""
+    link that does not match (None when the chain is intact). `anchors`: hashes (or their first
+    characters) of links as printed elsewhere — a digest, a report — {link number: hash}: a link
+    whose recomputed hash is not the one printed does not match either (the record was rewritten,
+    hashes and all, after it was printed)."""
+    anchors = {seq: given.lower() for seq, given in (anchors or {}).items()}
     started = time.perf_counter()
     stored = head(connection)
     previous = GENESIS
@@ -231,7 +237,15 @@ def verify(connection: Connection) -> Verdict:
                            f"its content does not match its hash (stored {str(row.hash)[:12]}…, computed "
                            f"{computed[:12]}…): the row was changed")
             break
+        if expected in anchors and not computed.startswith(anchors[expected]):
+            broken = Break(row.kind, row.id, row.chain_seq,
+                           f"its hash is {computed[:12]}…, not {anchors[expected][:12]}… as printed: the record was "
+                           "rewritten after that was printed")
+            break
         previous, count, last = computed, expected, row
+    if broken is None and anchors and max(anchors) > count:
+        broken = Break(last.kind if last is not None else EVENT, None, max(anchors),
+                       f"link #{max(anchors)} was printed, but the chain ends at #{count}: links were deleted")
     if broken is None:
         if stored.seq != count or stored.hash != previous:
             named = stored.label() if stored.row_id is not None else f"#{stored.seq}"

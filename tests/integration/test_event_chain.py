@@ -210,3 +210,28 @@ def test_an_event_row_its_writer_did_not_link_is_linked_at_commit(chained):
         db.rollback()
     verdict = record.verify(service.engine)
     assert verdict.broken is None and verdict.count == 9 and verdict.head.kind == "admin_event"
+
+
+def test_a_rewritten_record_fails_against_the_head_a_digest_printed(chained, database_url, tmp_path):
+    """Someone with the database rewrites an event and every hash after it, and the head: the chain
+    verifies alone, but not through the link and hash the digest printed before."""
+    service, ids = chained
+    printed = record.head(service.engine)
+    with service.engine.begin() as connection:
+        connection.execute(text("UPDATE event SET actor = 'forger@else.kz' WHERE id = :id"), {"id": ids[2]})
+        rows = connection.execute(text("SELECT * FROM event ORDER BY chain_seq")).mappings().all()
+        previous = rows[1]["hash"]
+        for row in rows[2:]:
+            digest = chain.link_hash("event", row, row["chain_seq"], previous)
+            connection.execute(text("UPDATE event SET prev_hash = :p, hash = :h WHERE id = :id"),
+                               {"p": previous, "h": digest, "id": row["id"]})
+            previous = digest
+        connection.execute(text("UPDATE chain_head SET hash = :h"), {"h": previous})
+    assert audit_verify(database_url, tmp_path).returncode == 0  # alone, it cannot tell
+    done = subprocess.run([shutil.which("scheduler", path=str(Path(sys.executable).parent)), "audit", "verify",
+                           "--expect", f"{printed.seq}:{printed.hash[:12]}"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, env={**{k: v for k, v in os.environ.items()
+                                                         if not k.startswith("SCHEDULER_")},
+                                                      "SCHEDULER_DATABASE_URL": database_url})
+    assert done.returncode == 1 and f"(#{printed.seq}): its hash is" in done.stdout, done.stdout
+    assert "as printed" in done.stdout

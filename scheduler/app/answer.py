@@ -42,6 +42,7 @@ from scheduler.answers import (
 from scheduler.answers.files import Upload
 from scheduler.app import notices
 from scheduler.errors import BadInput, Conflict, UnknownOccurrence
+from scheduler.store import chain
 from scheduler.store.db import session
 from scheduler.store.ledger import as_utc, aware, first_step_from
 from scheduler.store.tables import EventRow, FileRow, OccurrenceRow, SubmissionRow
@@ -225,6 +226,7 @@ def submit(
             db.add(stored)
             db.flush()
             db.expunge(stored)
+        chain.append(db, event)  # its link of the record's chain: last, as the chain's head stays locked until commit
         return _outcome(row, SUBMIT, decision, values, submission)
 
 
@@ -279,7 +281,8 @@ def act(
                         "plan_due": _plan_date(row).isoformat()}
         if action in (EXTEND, REFUSE) and answer.requested_until is not None:
             details["requested"] = answer.requested_until.isoformat()  # the request this settles
-        _, values = _write(db, timing, row, seen, decision, action, details, actor, now, client)
+        event, values = _write(db, timing, row, seen, decision, action, details, actor, now, client)
+        chain.append(db, event)  # its link of the record's chain: last, as the chain's head stays locked until commit
         live = db.get(SubmissionRow, decision.after.submission) if decision.after.submission is not None else None
         return _outcome(row, action, decision, values, live)
 

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 from scheduler.answers import LADDER_RUNS, OPEN, RETURNED, SUBMITTED
 from scheduler.notify import items
 from scheduler.notify.compose import DigestReport
+from scheduler.store import chain
 from scheduler.store.ledger import as_utc, aware
 from scheduler.store.tables import ContactRow, NotificationRow, OccurrenceRow
 
@@ -163,6 +164,7 @@ def report(ctx: Context, db: Session, now: dt.datetime, key: str, language: str)
     ).scalar()
 
     return DigestReport(
+        record=chain.head(db.connection()),  # so that an edit made after this email is provable from it
         week=key.removeprefix("digest:"),
         today=today,
         overdue=len(overdue),

@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from scheduler.plan import Plan
 from scheduler.report import consolidated_docx, consolidated_xlsx
 from scheduler.report.consolidated import LANGUAGES, Answer, Consolidated, consolidate
+from scheduler.store import chain
 from scheduler.store.db import session
 from scheduler.store.ledger import aware
 from scheduler.store.tables import OccurrenceRow, SubmissionRow
@@ -61,7 +62,9 @@ def consolidated(engine: Engine, plan: Plan, zone: ZoneInfo, *, lang: str = "kk"
     found = answers(engine, zone, year)
     if plan.members:
         found = [a for a in found if plan.plan_of(a.obligation) is own]
-    return consolidate(own, found, lang=lang, year=year, today=today)
+    with engine.connect() as connection:
+        head = chain.head(connection)  # the record as the report is made: a later edit shows against it
+    return consolidate(own, found, lang=lang, year=year, today=today, record=head)
 
 
 def write(report: Consolidated, fmt: str) -> bytes:

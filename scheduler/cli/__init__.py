@@ -312,4 +312,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # The store-backed commands register themselves on `cli`.
-from scheduler.cli import answers, links, operations, plans  # noqa: E402,F401
+from scheduler.cli import answers, audit, links, operations, plans, tokens  # noqa: E402,F401

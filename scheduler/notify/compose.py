@@ -31,6 +31,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTPUTF8
 from email.utils import format_datetime, make_msgid
+from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment
@@ -247,6 +248,7 @@ class DigestReport:
     history: int = 0  # never answered, due before the system started (not counted above)
     started: dt.date | None = None
     links: Links = field(default_factory=Links)
+    record: Any = None  # the record's hash chain head as the digest was written (scheduler.store.chain.Head)
 
 
 def _environment(language: str, domain: str = "email") -> Environment:

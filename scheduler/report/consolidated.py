@@ -109,6 +109,8 @@ def _labels(lang: str) -> dict[str, str]:
         "nothing_due": t.pgettext("consolidated report", "Nothing falls due in this period"),
         "resolution": t.pgettext("consolidated report", "Paragraphs of the resolution"),
         "total": t.pgettext("consolidated report", "Total"),
+        "record": t.pgettext("consolidated report", "The record as this report was made: its hash chain ends at link "
+                                                    "no. %(seq)s, SHA-256 %(hash)s"),
     }
 
 
@@ -192,6 +194,8 @@ class Consolidated:
     counts: dict[str, int]
     left_out: tuple[str, ...] = field(default=())
     """Occurrences whose obligation the plan no longer has (they cannot be placed)."""
+    record: str = ""
+    """The record's hash chain head as the report was made, in words ("" when not read from a store)."""
 
     @property
     def summary(self) -> str:
@@ -210,10 +214,11 @@ def unanswered(occurrences: Iterable) -> list[Answer]:
 
 
 def consolidate(plan: Plan, answers: Iterable[Answer], *, lang: str = "kk", year: int | None = None,
-                today: dt.date | None = None) -> Consolidated:
+                today: dt.date | None = None, record=None) -> Consolidated:
     """The report over the answers due in `year` (every one when None), in `lang` (kk or ru).
 
-    With `today`, an open answer whose due date is today or later is shown as not yet due."""
+    With `today`, an open answer whose due date is today or later is shown as not yet due. `record`:
+    the head of the store's hash chain (its `seq` and `hash`), printed so that a later edit shows."""
     if lang not in LANGUAGES:
         raise ValueError(f"language {lang!r}: the consolidated report is written in {' or '.join(LANGUAGES)}")
     labels = LABELS[lang]
@@ -276,6 +281,7 @@ def consolidate(plan: Plan, answers: Iterable[Answer], *, lang: str = "kk", year
         rows=tuple(rows),
         counts=dict(counts),
         left_out=left_out,
+        record=labels["record"] % {"seq": record.seq, "hash": record.hash} if record is not None and record.seq else "",
     )
 
 

@@ -100,6 +100,10 @@ def write(report: Consolidated) -> bytes:
     for rows in merge_down.values():
         for column in (2, 4):
             rows[0][column].merge(rows[-1][column])
+    if report.record:
+        record = document.add_paragraph()
+        record.paragraph_format.space_before = Pt(8)
+        record.add_run(report.record).font.size = Pt(9)
 
     output = io.BytesIO()
     document.save(output)

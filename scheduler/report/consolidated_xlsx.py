@@ -100,6 +100,9 @@ def write(report: Consolidated) -> bytes:
 
     sheet.freeze_panes = sheet.cell(header_row + 1, 1)
     sheet.auto_filter.ref = f"A{header_row}:{last_column}{at}"
+    if report.record:  # below the table, out of its filter
+        cells.put(sheet, at + 2, 1, report.record).font = Font(name=FONT, size=FONT_SIZE - 1, color="595959")
+        sheet.merge_cells(start_row=at + 2, start_column=1, end_row=at + 2, end_column=width)
     sheet.print_title_rows = f"{header_row}:{header_row}"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4

@@ -99,6 +99,7 @@ class EventRow(SQLModel, table=True):
     """The append-only log of everything done to an occurrence's answer; the state is its fold."""
 
     __tablename__ = "event"
+    __table_args__ = (Index("ix_event_chain_seq", "chain_seq", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     occurrence_id: str = Field(foreign_key="occurrence.id", index=True, max_length=160)
@@ -109,6 +110,60 @@ class EventRow(SQLModel, table=True):
     to_state: str = Field(max_length=16)
     details: str  # JSON: reason, ref, text, dates, files…
     client: str | None = Field(default=None, max_length=64)  # the address it came from, on the web
+    # The record's hash chain (scheduler/store/chain.py): the event's place in the one chain of the
+    # database, the previous link's hash and the SHA-256 of this event's canonical form with it.
+    chain_seq: int | None = None
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class AdminEventRow(SQLModel, table=True):
+    """The append-only log of what was done to the system rather than to an occurrence (an API
+    token added or revoked); its rows are links of the same chain as the events'."""
+
+    __tablename__ = "admin_event"
+    __table_args__ = (Index("ix_admin_event_chain_seq", "chain_seq", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime
+    actor: str = Field(max_length=320)
+    action: str = Field(max_length=32)  # token-add, token-revoke
+    subject: str = Field(max_length=200)  # what it concerns: "token:NAME"
+    details: str  # JSON
+    client: str | None = Field(default=None, max_length=64)
+    chain_seq: int | None = None
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class ChainHeadRow(SQLModel, table=True):
+    """The chain's head: one row (id 1), its last link. Appending locks it (PostgreSQL: a row lock;
+    SQLite has one writer), so instances append one after another; it also names the last link, so
+    that a deleted tail is seen."""
+
+    __tablename__ = "chain_head"
+
+    id: int = Field(primary_key=True)
+    seq: int = 0  # the number of links
+    hash: str = Field(max_length=64)  # the last link's hash (the genesis value when there is none)
+    kind: str | None = Field(default=None, max_length=16)  # the last link's table: event | admin_event
+    row_id: int | None = None  # and its id there
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """A token of another system for the API. Only the token's SHA-256 is kept; it is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=16)  # observer | reviewer | agency
+    agency: str | None = Field(default=None, max_length=64)  # the agency of an agency token
+    created_at: dt.datetime
+    created_by: str = Field(max_length=320)
+    revoked_at: dt.datetime | None = None
+    last_used_at: dt.datetime | None = None
 
 
 class FileRow(SQLModel, table=True):
@@ -251,3 +306,8 @@ class FeedTokenRow(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320)
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
+
+
+# Event rows are linked into the record's hash chain by whoever writes them (`chain.append`), and
+# any left unlinked when their session commits are linked then: the listeners live in chain.py.
+from scheduler.store import chain as _chain  # noqa: E402,F401

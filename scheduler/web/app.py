@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from scheduler import metrics
+from scheduler import api, metrics
 from scheduler.app.context import Context
 from scheduler.feeds import serve
 from scheduler.store.db import problem as database_problem
@@ -81,6 +81,7 @@ def create_app(current: Callable[[], Context], clock: Callable[[], dt.datetime],
 
     refuse, exception_handlers = edges.handlers(auth)
     app = edges.App(routes=[
+        *api.routes(current, clock),  # the JSON API under /api/v1/ (scheduler/api)
         Route("/feeds/{token}.ics", feed, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_view, methods=["GET"]),

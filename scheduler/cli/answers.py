@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from scheduler.cli import ISO_DATE, _plan, _settings, cli, plan_option
+from scheduler.cli.base import ISO_DATE, _plan, _settings, cli, plan_option
 from scheduler.cli.operations import _zone, open_context, parse_instant
 from scheduler.clocks import clock
 from scheduler.cli.output import table
@@ -160,7 +160,7 @@ def _hinted(plan, occurrence_id: str):
     """An occurrence id the database does not hold, refused with what the plan makes of it: the
     obligation or agency it does not know and the id probably meant ("did you mean …?"); one the
     plan produces keeps its advice to run `scheduler sync`."""
-    from scheduler.cli import _calendar
+    from scheduler.cli.base import _calendar
     from scheduler.errors import UnknownOccurrence
     from scheduler.plan.suggest import occurrence_hint
 

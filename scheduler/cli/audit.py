@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from scheduler.cli import _settings, cli
+from scheduler.cli.base import _settings, cli
 
 
 @cli.group()

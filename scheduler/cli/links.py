@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from scheduler.cli import _plan, _settings, cli, plan_option
+from scheduler.cli.base import _plan, _settings, cli, plan_option
 from scheduler.cli.operations import open_context
 from scheduler.clocks import clock
 from scheduler.errors import BadInput

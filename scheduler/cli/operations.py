@@ -15,7 +15,7 @@ import click
 
 from scheduler.bounds import ROW_ID_MAX
 from scheduler.clocks import ReplayClock, clock
-from scheduler.cli import ISO_DATE, _plan, _settings, cli, plan_option
+from scheduler.cli.base import ISO_DATE, _plan, _settings, cli, plan_option
 from scheduler.cli.output import table
 from scheduler.errors import BadInput
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from scheduler.cli import cli
+from scheduler.cli.base import cli
 from scheduler.cli.output import table
 from scheduler.plan.diff import Change, compare, counts, date_labelled, entries
 

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from scheduler.cli import _plan, _settings, cli, plan_option
+from scheduler.cli.base import _plan, _settings, cli, plan_option
 from scheduler.cli.operations import open_context
 from scheduler.clocks import clock
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from scheduler.answers import Answer
 from scheduler.answers.machine import FOCAL, OBSERVER, REVIEWER, state_of
-from scheduler.api import models
+import scheduler.api.models as models
 from scheduler.app import answer as answers
 from scheduler.app.people import Person, Scope
 from scheduler.store.tables import AgencyRow, EventRow, OccurrenceRow

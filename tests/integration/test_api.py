@@ -247,10 +247,10 @@ def test_decisions_are_events_naming_the_token_and_a_stale_write_changes_nothing
 
 
 def test_requests_are_limited_per_token_per_address_and_for_wrong_tokens(api, monkeypatch):
-    import scheduler.api
+    import scheduler.api.runner
 
-    monkeypatch.setitem(scheduler.api.LIMITS, "token", 5)
-    monkeypatch.setitem(scheduler.api.LIMITS, "bad-token", 3)
+    monkeypatch.setitem(scheduler.api.runner.LIMITS, "token", 5)
+    monkeypatch.setitem(scheduler.api.runner.LIMITS, "bad-token", 3)
     token, other = api.token("busy", "observer"), api.token("calm", "observer")
     for _ in range(5):
         assert api.get("/api/v1/agencies", token)[0] == 200
@@ -262,5 +262,5 @@ def test_requests_are_limited_per_token_per_address_and_for_wrong_tokens(api, mo
         assert api.get("/api/v1/agencies", "sch_" + "x" * 43)[0] == 401
     assert_problem(*api.get("/api/v1/agencies", "sch_" + "y" * 43), 429, "too-many-requests")
     assert_problem(*api.get("/api/v1/agencies", other), 429, "too-many-requests")  # the address is held back
-    monkeypatch.setitem(scheduler.api.LIMITS, "address", 1)
+    monkeypatch.setitem(scheduler.api.runner.LIMITS, "address", 1)
     assert_problem(*api.get("/api/v1/openapi.json"), 429, "too-many-requests")

@@ -18,7 +18,7 @@ while none has been (the first tick, whose digest goes out with its first emails
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
@@ -76,31 +76,31 @@ def started_on(db: Session, timing, now: dt.datetime) -> dt.date | None:
     return timing.local_day(aware(first))
 
 
-def report(ctx: Context, db: Session, now: dt.datetime, key: str, language: str) -> DigestReport:
-    """This week's digest (`key`, "digest:2022-W48") in `language`, as of `now`."""
-    timing, plan = ctx.timing, ctx.plan
-    base = ctx.settings.public_base_url()
-    today = timing.local_day(now)
-    soon = today + dt.timedelta(days=UPCOMING_DAYS - 1)
-    start = started_on(db, timing, now)
+@dataclass
+class _Tally:
+    """The open deadlines counted per body, the overdue and upcoming ones (due, id), the history
+    before the system started, and the bodies that owe something."""
 
+    counts: dict[str, dict] = field(default_factory=dict)
+    overdue: list[tuple[dt.date, str]] = field(default_factory=list)
+    upcoming: list[tuple[dt.date, str]] = field(default_factory=list)
+    history: int = 0
+    owing: set[str] = field(default_factory=set)
+
+
+def _tally(db: Session, plan, today: dt.date, soon: dt.date, start: dt.date | None) -> _Tally:
     occurrence, ledger = OccurrenceRow.__table__.c, NotificationRow.__table__.c
     touched = exists().where(ledger.occurrence_id == occurrence.id)
     rows = db.connection().execute(
         sa_select(occurrence.id, occurrence.agency, occurrence.due, occurrence.state, touched.label("touched"))
         .where(occurrence.status == "active", occurrence.state.in_(sorted({*LADDER_RUNS, SUBMITTED})))
     ).all()
-
-    counts: dict[str, dict] = {}
-    overdue: list[tuple[dt.date, str]] = []
-    upcoming: list[tuple[dt.date, str]] = []
-    history = 0
-    owing: set[str] = set()
+    tally = _Tally()
     placeholders = plan.placeholders  # listed on the pages, never mailed, not counted here
     for oid, agency, due, state, was_touched in rows:
         if agency in placeholders:
             continue
-        entry = counts.setdefault(agency, {"overdue": 0, "upcoming": 0, "review": 0, "returned": 0, "oldest": None})
+        entry = tally.counts.setdefault(agency, {"overdue": 0, "upcoming": 0, "review": 0, "returned": 0, "oldest": None})
         if state == SUBMITTED:
             entry["review"] += 1
             continue
@@ -108,16 +108,61 @@ def report(ctx: Context, db: Session, now: dt.datetime, key: str, language: str)
             entry["returned"] += 1
         if due < today:
             if state == OPEN and start is not None and due < start and not was_touched:
-                history += 1
+                tally.history += 1
                 continue
             entry["overdue"] += 1
             entry["oldest"] = min(filter(None, (entry["oldest"], due)))
-            overdue.append((due, oid))
-            owing.add(agency)
+            tally.overdue.append((due, oid))
+            tally.owing.add(agency)
         elif due <= soon:
             entry["upcoming"] += 1
-            upcoming.append((due, oid))
-            owing.add(agency)
+            tally.upcoming.append((due, oid))
+            tally.owing.add(agency)
+    return tally
+
+
+def _lines(ctx: Context, db: Session, chosen: list[tuple[dt.date, str]], language: str, today: dt.date) -> list[DigestReport.Line]:
+    """The chosen deadlines as the digest lists them, each linked to its page."""
+    plan, calendar, base = ctx.plan, ctx.timing.calendar, ctx.settings.public_base_url()
+    ids = [oid for _, oid in chosen]
+    found = {row.id: row for row in db.exec(select(OccurrenceRow).where(col(OccurrenceRow.id).in_(ids)))}
+    result = []
+    for oid in ids:
+        item = items.item(plan, found[oid], language)
+        item = replace(item, title=cut(item.title, TITLE_CHARS), agency_name=cut(item.agency_name, NAME_CHARS),
+                       form=None, recipient_name=None)
+        # late: in working days, as the ladder counts them; to come: in calendar days
+        days = items.working_days_between(calendar, item.due, today) if item.due < today else (item.due - today).days
+        result.append(DigestReport.Line(item, occurrence_url(base, oid), days))
+    return result
+
+
+def _failures(db: Session, since: dt.datetime) -> tuple[list, int]:
+    """The emails that failed for good since `since` (one per recipient, step and error), and the
+    steps skipped as too late."""
+    ledger = NotificationRow.__table__.c
+    failed = db.connection().execute(
+        sa_select(ledger.recipient, ledger.step, ledger.error, func.max(ledger.scheduled_at).label("last"))
+        .where(ledger.state == "failed", ledger.scheduled_at >= since)
+        .group_by(ledger.recipient, ledger.step, ledger.error)
+        .order_by(func.max(ledger.scheduled_at).desc(), ledger.recipient)
+    ).all()
+    skipped_late = db.connection().execute(
+        sa_select(func.count()).select_from(NotificationRow.__table__).where(
+            ledger.state == "skipped", ledger.reason.like("%late%"), ledger.scheduled_at >= since)
+    ).scalar()
+    return failed, skipped_late or 0
+
+
+def report(ctx: Context, db: Session, now: dt.datetime, key: str, language: str) -> DigestReport:
+    """This week's digest (`key`, "digest:2022-W48") in `language`, as of `now`."""
+    timing, plan = ctx.timing, ctx.plan
+    base = ctx.settings.public_base_url()
+    today = timing.local_day(now)
+    soon = today + dt.timedelta(days=UPCOMING_DAYS - 1)
+    start = started_on(db, timing, now)
+    tally = _tally(db, plan, today, soon, start)
+    counts, overdue, upcoming = tally.counts, tally.overdue, tally.upcoming
 
     def name(code: str) -> str:
         return cut(plan.display_name(code, today, language, short=True) if plan.agency(code) else code, NAME_CHARS)
@@ -128,40 +173,14 @@ def report(ctx: Context, db: Session, now: dt.datetime, key: str, language: str)
          for code, c in counts.items() if c["overdue"] or c["upcoming"] or c["review"] or c["returned"]),
         key=lambda a: (-a.overdue, a.oldest or dt.date.max, -a.returned, -a.upcoming, -a.review, a.name.casefold()),
     )
-
-    def lines(chosen: list[tuple[dt.date, str]]) -> list[DigestReport.Line]:
-        ids = [oid for _, oid in chosen]
-        found = {row.id: row for row in db.exec(select(OccurrenceRow).where(col(OccurrenceRow.id).in_(ids)))}
-        result = []
-        for oid in ids:
-            item = items.item(plan, found[oid], language)
-            item = replace(item, title=cut(item.title, TITLE_CHARS), agency_name=cut(item.agency_name, NAME_CHARS),
-                           form=None, recipient_name=None)
-            # late: in working days, as the ladder counts them; to come: in calendar days
-            days = items.working_days_between(timing.calendar, item.due, today) if item.due < today else (item.due - today).days
-            result.append(DigestReport.Line(item, occurrence_url(base, oid), days))
-        return result
-
-    top_overdue = lines(sorted(overdue)[:TOP_OVERDUE])
-    top_upcoming = lines(sorted(upcoming)[:TOP_UPCOMING])
-
-    since = as_utc(now) - dt.timedelta(days=FAILURE_DAYS)
-    failed = db.connection().execute(
-        sa_select(ledger.recipient, ledger.step, ledger.error, func.max(ledger.scheduled_at).label("last"))
-        .where(ledger.state == "failed", ledger.scheduled_at >= since)
-        .group_by(ledger.recipient, ledger.step, ledger.error)
-        .order_by(func.max(ledger.scheduled_at).desc(), ledger.recipient)
-    ).all()
+    top_overdue = _lines(ctx, db, sorted(overdue)[:TOP_OVERDUE], language, today)
+    top_upcoming = _lines(ctx, db, sorted(upcoming)[:TOP_UPCOMING], language, today)
+    failed, skipped_late = _failures(db, as_utc(now) - dt.timedelta(days=FAILURE_DAYS))
     failures = [cut(f"{recipient} ({step}): {error or ''}", ERROR_CHARS)
                 for recipient, step, error, _ in failed[:FAILURE_EXAMPLES]]
-
     focal = set(db.connection().execute(sa_select(ContactRow.__table__.c.agency).where(ContactRow.__table__.c.role == "focal")).scalars())
-    without = sorted((name(code) for code in owing - focal), key=str.casefold)
-
-    skipped_late = db.connection().execute(
-        sa_select(func.count()).select_from(NotificationRow.__table__).where(
-            ledger.state == "skipped", ledger.reason.like("%late%"), ledger.scheduled_at >= since)
-    ).scalar()
+    without = sorted((name(code) for code in tally.owing - focal), key=str.casefold)
+    history = tally.history
 
     return DigestReport(
         record=chain.head(db.connection()),  # so that an edit made after this email is provable from it
@@ -179,7 +198,7 @@ def report(ctx: Context, db: Session, now: dt.datetime, key: str, language: str)
         failure_examples=tuple(failures),
         without_focal=len(without),
         without_focal_examples=tuple(without[:WITHOUT_FOCAL_EXAMPLES]),
-        skipped_late=skipped_late or 0,
+        skipped_late=skipped_late,
         history=history,
         started=start,
         links=DigestReport.Links(

@@ -275,13 +275,27 @@ def _height(texts: Iterable[tuple[str, float]], *, bold: bool = False) -> float:
     return LINE_HEIGHT * lines + 3
 
 
+def _print_setup(sheet) -> None:
+    """A4 landscape, one page wide, the header row repeated on every page, page numbers below."""
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    sheet.print_title_rows = f"{HEAD_ROW}:{HEAD_ROW}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.print_options.horizontalCentered = True
+    sheet.oddFooter.center.text = "&P / &N"
+
+
 def _compliance_sheet(book, rows: list[AgencyCompliance], year: int, title: str, today: dt.date | None,
                       lang: str) -> None:
     """The table under three title rows: a write-only sheet takes its columns, merges, heights and
     print setup before its rows, so each row's height is set just before it is appended."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.worksheet import Worksheet
 
     words = labels(lang)
     sheet = book.create_sheet(words["sheet"].format(year=year))
@@ -295,15 +309,7 @@ def _compliance_sheet(book, rows: list[AgencyCompliance], year: int, title: str,
     sheet.freeze_panes = f"A{HEAD_ROW + 1}"
     if rows:
         sheet.auto_filter.ref = f"A{HEAD_ROW}:{last_column}{last_row - 1}"  # the total stays below
-    sheet.print_title_rows = f"{HEAD_ROW}:{HEAD_ROW}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
-    sheet.print_options.horizontalCentered = True
-    sheet.oddFooter.center.text = "&P / &N"
+    _print_setup(sheet)
 
     span = sum(TABLE_WIDTHS)  # a merged row's width
     font = Font(name="Calibri", size=11)

@@ -26,7 +26,6 @@ _SECTION_FILL = "F2F2F2"
 def write(report: Consolidated) -> bytes:
     from docx import Document
     from docx.enum.section import WD_ORIENT
-    from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
@@ -56,6 +55,23 @@ def write(report: Consolidated) -> bytes:
     summary = document.add_paragraph(report.summary)
     summary.paragraph_format.space_before = Pt(6)
     summary.paragraph_format.space_after = Pt(6)
+
+    _table(document, report)
+    if report.record:
+        record = document.add_paragraph()
+        record.paragraph_format.space_before = Pt(8)
+        record.add_run(report.record).font.size = Pt(9)
+
+    output = io.BytesIO()
+    document.save(output)
+    return output.getvalue()
+
+
+def _table(document, report: Consolidated) -> None:
+    """The report's table: a header repeated on every page, a row per section, heading and row, the
+    form and deadline of a heading's rows merged down beside them."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.shared import Cm
 
     labels = report.labels
     table = document.add_table(rows=1, cols=len(_WIDTHS_CM))
@@ -100,14 +116,6 @@ def write(report: Consolidated) -> bytes:
     for rows in merge_down.values():
         for column in (2, 4):
             rows[0][column].merge(rows[-1][column])
-    if report.record:
-        record = document.add_paragraph()
-        record.paragraph_format.space_before = Pt(8)
-        record.add_run(report.record).font.size = Pt(9)
-
-    output = io.BytesIO()
-    document.save(output)
-    return output.getvalue()
 
 
 def _information(cell, row: Row, labels: dict[str, str]) -> None:

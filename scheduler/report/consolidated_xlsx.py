@@ -36,7 +36,6 @@ def write(report: Consolidated) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.properties import PageSetupProperties
 
     book = Workbook()
     sheet = book.active
@@ -103,6 +102,20 @@ def write(report: Consolidated) -> bytes:
     if report.record:  # below the table, out of its filter
         cells.put(sheet, at + 2, 1, report.record).font = Font(name=FONT, size=FONT_SIZE - 1, color="595959")
         sheet.merge_cells(start_row=at + 2, start_column=1, end_row=at + 2, end_column=width)
+    _page_setup(sheet, header_row)
+
+    book.properties.title = f"{report.title}. {report.span}"
+    book.properties.subject = report.plan_title
+    book.properties.language = {"kk": "kk-KZ", "ru": "ru-RU"}[report.lang]
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()
+
+
+def _page_setup(sheet, header_row: int) -> None:
+    """A4 landscape, one page wide, the header repeated on every page, page numbers below."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
     sheet.print_title_rows = f"{header_row}:{header_row}"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
@@ -112,13 +125,6 @@ def write(report: Consolidated) -> bytes:
     sheet.print_options.horizontalCentered = True
     sheet.page_margins.left = sheet.page_margins.right = 0.5
     sheet.oddFooter.center.text = "&P / &N"
-
-    book.properties.title = f"{report.title}. {report.span}"
-    book.properties.subject = report.plan_title
-    book.properties.language = {"kk": "kk-KZ", "ru": "ru-RU"}[report.lang]
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
 
 
 def _put(sheet, row: int, values: list, alignment, border, font) -> None:

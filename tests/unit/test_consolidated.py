@@ -13,7 +13,8 @@ import pytest
 
 from scheduler.calendar.expand import expand
 from scheduler.report import Answer, consolidate, consolidated_docx, consolidated_xlsx, unanswered
-from scheduler.report.consolidated import LABELS, STATE_WORDS, kk_attributive
+from scheduler.report.consolidated import LABELS, STATE_WORDS
+from scheduler.report.consolidated_words import kk_attributive
 
 D = dt.date
 TODAY = D(2023, 1, 16)

@@ -126,9 +126,11 @@ def _publication_assumed(amendment, nominal: dt.date, applied: bool) -> list[str
     """The assumption a deadline rests on when an amendment takes effect a number of days after a
     publication date the plan does not give: published on signing. Only a deadline it governs is
     in doubt (one before the earliest day is under the earlier text whatever the date)."""
-    if amendment.effective != "after-publication" or amendment.published is not None or not applied:
+    from scheduler.plan.assumptions import publication_in_doubt
+
+    latest = publication_in_doubt(amendment, nominal) if applied else None
+    if latest is None:
         return []
-    latest = nominal - dt.timedelta(days=amendment.days + 1)
     return [f"assumption (the program's reading, not the source's): No. {amendment.number} was published on the day "
             f"it was signed ({amendment.date.isoformat()}); this deadline is owed under the amended text only if it "
             f"was published by {latest.isoformat()}, else under the text before it. The source does not give the "

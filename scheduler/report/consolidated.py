@@ -316,23 +316,33 @@ def _entry(plan: Plan, answer: Answer, lang: str, today: dt.date | None) -> Entr
 
 
 def _assumed_words(plan: Plan, answer: Answer, lang: str) -> str:
-    """"допущение: …" where who owes or receives the deadline rests on a reading the source cannot
-    settle (an office's holder that year marked `assumed` in the plan: the 2022 working body)."""
+    """"допущение: …" where the deadline rests on a reading the source cannot settle
+    (scheduler/plan/assumptions.py): an office's holder that year marked `assumed` in the plan (the
+    2022 working body), or an amendment's unknown publication date (No. 236)."""
     from scheduler.calendar.expand import governing
-    from scheduler.plan.dating import assumed_office
+    from scheduler.plan.assumptions import Office, assumptions
 
     obligation = plan.obligation(answer.obligation)
     found = governing(plan, obligation, answer.period) if obligation is not None and obligation.due is not None \
         and obligation.due.kind != "before" else None
-    assumed = assumed_office(plan, answer.obligation, answer.agency, found[1].date) if found else None
-    if assumed is None:
+    if not found:
         return ""
-    code, tenure = assumed
-    office, holder = plan.file.offices[code], plan.display_name(tenure.agency, found[1].date, lang, short=lang == "kk")
-    if lang == "kk":
-        return f"болжам: {office.name_kk} {found[1].date.year} жылы — {holder} (дереккөз мұны анық айтпайды)"
-    return f"допущение: {office.name_ru or office.name_kk} в {found[1].date.year} году — {holder} (источник этого не устанавливает)"
-
+    nominal, said = found[1].date, []
+    for assumed in assumptions(plan, answer.obligation, answer.agency, nominal):
+        if isinstance(assumed, Office):
+            office = plan.file.offices[assumed.office]
+            holder = plan.display_name(assumed.holder, nominal, lang, short=lang == "kk")
+            said.append(f"болжам: {office.name_kk} {assumed.year} жылы — {holder} (дереккөз мұны анық айтпайды)"
+                        if lang == "kk" else
+                        f"допущение: {office.name_ru or office.name_kk} в {assumed.year} году — {holder} "
+                        "(источник этого не устанавливает)")
+        else:
+            latest = assumed.latest.strftime("%d.%m.%Y")
+            said.append(f"болжам: № {assumed.number} қаулы қол қойылған күні жарияланды деп алынды; {latest} кейін "
+                        "жарияланса, бұрынғы мәтін қолданылады" if lang == "kk" else
+                        f"допущение: постановление № {assumed.number} считается опубликованным в день подписания; "
+                        f"если опубликовано после {latest}, применяется прежний текст")
+    return "; ".join(said)
 
 def _in_plan_order(plan: Plan, obligation: Obligation, answers: list[Answer]) -> list[Answer]:
     """Bodies in the order the plan names them, each body's deadlines in date order."""

@@ -52,3 +52,19 @@ def test_the_first_quarter_is_said_to_be_partial_on_the_occurrence_page(site):  
     assert "2021 жылғы I тоқсан" in facts and "2021-Q1" not in facts and "Толық емес кезең: 24.02.2021 бастап (жоспар қабылданған күн)." in facts
     ordinary = askar.get("/occurrences/7:mvd:2022")[2]
     assert 'id="period"' not in ordinary and 'name="held_on"' not in ordinary
+
+
+def test_a_reading_the_source_does_not_settle_is_marked_on_the_occurrence_page(site):  # noqa: F811
+    """Row 1 of 2022 goes to the commission's working body, whose holder that year the plan marks as
+    assumed: the page says so, in the reader's language; a deadline resting on no such reading
+    says nothing of the kind."""
+    web = site()
+    users.add(web.service.engine, "reviewer@gov.kz", "reviewer", web.clock[0])
+    reviewer = web.signed_in("reviewer@gov.kz")
+    for lang, words in (("ru", "так принято программой"), ("kk", "деп алынды"), ("en", "is taken to be")):
+        page = reviewer.get(f"/occurrences/{EVENT}?lang={lang}")[2]
+        assert 'id="assumptions"' in page, lang
+        said = page[page.index('id="assumptions"'):]
+        said = said[:said.index("</td>")]
+        assert words in said and "2022" in said, said
+    assert 'id="assumptions"' not in reviewer.get("/occurrences/7:finance:2022")[2]

@@ -174,3 +174,17 @@ def test_the_consolidated_report_marks_the_assumed_working_body(shipped_plan, kz
     assert "допущение" not in entries["1:mvd:2023-H1"].period and "допущение" not in entries["1:labour:2021-H2"].period
     kk = {e.occurrence: e for row in consolidate(shipped_plan, answers, lang="kk").rows for e in row.entries}
     assert "болжам: ВАК жұмыс органы 2022 жылы — ІІМ" in kk["6:finance:2022"].period  # sent to the working body
+
+
+def test_the_readings_the_source_does_not_settle_are_data_for_the_pages_and_the_report(shipped_plan):
+    """The 2022 working body (an office's holder marked `assumed`) and No. 236's publication date
+    (in doubt only for the deadlines it would change were it published within 30 days of signing)."""
+    from scheduler.plan.assumptions import Office, Publication, assumptions
+
+    plan = shipped_plan
+    assert assumptions(plan, "1", "mvd", dt.date(2022, 12, 30)) == [Office("vak-working-body", "mvd", 2022)]
+    assert assumptions(plan, "1", "mvd", dt.date(2023, 12, 30)) == []
+    assert assumptions(plan, "34", "akimat-astana", dt.date(2023, 3, 31)) == [
+        Publication("236", dt.date(2023, 3, 17), dt.date(2023, 3, 20))]
+    assert assumptions(plan, "34", "akimat-astana", dt.date(2023, 6, 30)) == []
+    assert assumptions(plan, "7", "finance", dt.date(2022, 12, 9)) == []

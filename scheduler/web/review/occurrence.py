@@ -23,6 +23,22 @@ from scheduler.web.guard import read_small_form
 from scheduler.web.review.common import DECISIONS, client_of, decisions, describer, state_said
 
 
+def assumed_words(plan, row, lang: str) -> list[dict]:
+    """The readings the deadline rests on that the source cannot settle (scheduler/plan/assumptions.py),
+    with the names and dates the page prints."""
+    from scheduler.plan.assumptions import Office, assumptions
+
+    found = []
+    for assumed in assumptions(plan, row.obligation, row.agency, row.nominal_due):
+        if isinstance(assumed, Office):
+            found.append({"office": plan.display_name(assumed.office, row.nominal_due, lang), "year": assumed.year,
+                          "holder": plan.display_name(assumed.holder, row.nominal_due, lang)})
+        else:
+            found.append({"number": assumed.number, "signed": long_date(assumed.signed, lang),
+                          "latest": long_date(assumed.latest, lang)})
+    return found
+
+
 async def render_occurrence(request: Request, visitor: Visitor, oid: str, status: int = 200, *,
                             error: str | None = None, values: dict | None = None) -> Response:
     auth = auth_of(request)
@@ -49,7 +65,7 @@ async def render_occurrence(request: Request, visitor: Visitor, oid: str, status
                                     [(shown["submission"] or {}).get("by") or ""] +
                                     [n.recipient for n in ledger])
     return auth.page(
-        "occurrence", lang, status, request, ctx=ctx, row=row, submission=submission, ledger=ledger,
+        "occurrence", lang, status, request, ctx=ctx, row=row, assumed=assumed_words(ctx.plan, row, lang), submission=submission, ledger=ledger,
         shown=shown, item=item(ctx.plan, row, lang), plan=ctx.plan.plan_of(oid).file.plan, person=person,
         today=ctx.timing.local_day(now), offered=offered, requested=requested,
         home="/review" if person.staff and (visitor.session or not person.roles) else "/my",

@@ -34,7 +34,7 @@ from scheduler.app import notices
 from scheduler.notify.ladder import DIGEST
 from scheduler.store.db import StoreError, is_transient, retrying
 from scheduler.store.ledger import (CLAIM_BATCH, LEASE, MAX_ATTEMPTS, RENEW, claim, lease_clock, mark_failed,
-                                    mark_sent_many, new_token, renew, withdraw_closed)
+                                    mark_sent_many, new_token, release_dead, renew, withdraw_closed)
 from scheduler.store.tables import NotificationRow
 from scheduler.transport import Delivery, Message, Transport, TransportError
 
@@ -233,6 +233,7 @@ async def _deliver(engine: Engine, transport: Transport, compose_batch: BatchCom
     lease = _Lease(engine, clock)
     renewing = asyncio.ensure_future(lease.keep())
     ahead = None
+    await _release_dead(engine, clock)
     try:
         async with opened as sender:
             # Connections are opened as soon as a claim returns mail, while its first email is written.
@@ -260,6 +261,18 @@ async def _deliver(engine: Engine, transport: Transport, compose_batch: BatchCom
             await marker.close()  # what the server took is marked, whatever else went wrong
         finally:
             renewing.cancel()
+
+
+async def _release_dead(engine: Engine, clock: Callable[[], dt.datetime]) -> None:
+    """What a dead process of this machine had claimed (killed mid-tick) is taken now, not when its
+    lease runs out; a database that does not answer leaves it to the lease."""
+    try:
+        released = await asyncio.to_thread(release_dead, engine, clock())
+    except StoreError as error:
+        log.warning("claims of stopped processes not looked for: %s", error)
+        return
+    if released:
+        log.info("%d notification(s) claimed by a process that stopped mid-tick are sent now", released)
 
 
 @dataclass

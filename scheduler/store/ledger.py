@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import secrets
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
@@ -32,6 +31,7 @@ from sqlmodel import Session, col, select
 from scheduler.answers import LADDER_RUNS
 from scheduler.clocks import clock
 from scheduler.notify.ladder import OpenOccurrence, Planned
+from scheduler.store import holders
 from scheduler.store.db import session
 from scheduler.store.tables import NotificationRow, OccurrenceRow
 
@@ -227,7 +227,22 @@ def _claim_statement(limit: int):
 
 
 def new_token() -> str:
-    return secrets.token_hex(16)
+    return holders.token()
+
+
+def release_dead(engine: Engine, held_at: dt.datetime) -> int:
+    """Claims of a process of this machine that is no longer running (killed mid-tick) made
+    claimable at once, rather than when their lease runs out (`holders`). Returns how many rows."""
+    table = NotificationRow.__table__
+    with session(engine) as db:
+        held = db.connection().execute(sa_select(table.c.claim_token).where(table.c.state == "claimed").distinct()).scalars().all()
+        dead = [t for t in held if t and holders.is_dead(t)]
+        if not dead:
+            return 0
+        result = db.connection().execute(
+            update(table).where(table.c.claim_token.in_(dead), table.c.state == "claimed")
+            .values(lease_until=as_utc(held_at) - dt.timedelta(seconds=1)))
+    return result.rowcount
 
 
 def claim(engine: Engine, now: dt.datetime, limit: int = CLAIM_BATCH, held_at: dt.datetime | None = None,

@@ -4,7 +4,8 @@ focal points of the plan's bodies, 12 December 2022) that
 - is killed with SIGKILL at a random point, five times on PostgreSQL and five on SQLite, and then
   restarted as the daemon (`scheduler run`): nothing is lost, what goes out twice is at most what
   the server had taken and the dead process had not yet marked, and everything is delivered within
-  a minute of the restart;
+  a minute of the restart (the dead process's claims are recognised as a stopped process's and taken
+  at once, scheduler/store/holders.py, not after their lease);
 - loses its PostgreSQL connections every half second (pg_terminate_backend) while it delivers:
   each email goes out once, the tick ends well, nothing stays claimed.
 
@@ -130,7 +131,7 @@ def test_kill_9_mid_tick_then_restart(run, fresh_database, smtp, tmp_path):
           f"{in_flight} taken and not marked, {twice} sent twice; all delivered {elapsed:.1f} s after the restart")
     assert twice <= in_flight, "only what the server had taken and the dead process had not marked goes out again"
     assert in_flight <= 80, "a few tens at most"
-    assert elapsed <= RESTART_WITHIN, f"the dead process's claims waited {elapsed:.0f} s"
+    assert elapsed <= RESTART_WITHIN, f"the dead process's claims waited {elapsed:.0f} s\n{err[-3000:]}"
 
 
 def test_connections_ended_every_half_second_during_a_tick(postgres_url, smtp, tmp_path):

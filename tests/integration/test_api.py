@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-import time
 import urllib.error
 import urllib.request
 
 import pytest
-import uvicorn
 
 from scheduler.api import models
 from scheduler.app import answer
 from scheduler.app import tokens as api_tokens
 from scheduler.web.app import create_app
+from tests.integration.web_client import serving
 from tests.smtp import free_port
 
 NOW = dt.datetime(2022, 12, 20, 3, 0, tzinfo=dt.timezone.utc)
@@ -52,15 +50,8 @@ def api(make_service, database_url):
     port = free_port()
     service = make_service(database_url)
     app = create_app(lambda: service, lambda: NOW)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield Api(service, f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port):
+        yield Api(service, f"http://127.0.0.1:{port}")
     service.engine.dispose()
 
 

@@ -15,19 +15,17 @@ import json
 import re
 import shutil
 import subprocess
-import threading
-import time
 import urllib.request
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
-import uvicorn
 
 from scheduler.app.links import personal_link
 from scheduler.app.tick import tick
 from scheduler.web.app import create_app
 from tests.conftest import ROOT
+from tests.integration.web_client import serving
 from tests.smtp import free_port
 
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -96,15 +94,8 @@ def site(make_service, contacts_file, smtp_server):
     tick(service, LATER)
     now = LATER + dt.timedelta(hours=1)
     app = create_app(lambda: service, lambda: now, None, wall=lambda: dt.datetime.now(dt.timezone.utc))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield base, service, smtp_server.mailbox
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port):
+        yield base, service, smtp_server.mailbox
 
 
 def test_every_link_of_every_email_opens_for_its_reader(site, tmp_path):

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
-import time
 
 import pytest
-import uvicorn
 from sqlmodel import select
 
 from scheduler.app import links, sessions, users
@@ -18,7 +15,7 @@ from scheduler.app.tick import tick
 from scheduler.store.db import session
 from scheduler.store.tables import EventRow, FileRow, OccurrenceRow, WebSessionRow
 from scheduler.web.app import create_app
-from tests.integration.web_client import Client, field
+from tests.integration.web_client import Client, field, serve
 from tests.smtp import free_port
 
 NOW = dt.datetime(2022, 12, 9, 3, 0, tzinfo=dt.timezone.utc)  # 09:00 in Almaty: the due date of 7:finance:2022
@@ -66,19 +63,12 @@ def site(make_service, database_url, smtp_server):
         service.settings = service.settings.model_copy(update={"base_url": base_url or f"http://127.0.0.1:{port}"})
         clock = [NOW]
         app = create_app(lambda: service, lambda: clock[0], credential)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                                               lifespan="off"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.02)
-        servers.append((server, thread))
+        servers.append(serve(app, port))
         return Site(service, f"http://127.0.0.1:{port}", clock)
 
     yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
+    for stop in servers:
+        stop()
 
 
 def test_every_deadline_email_carries_a_personal_link_that_signs_its_person_in(site, smtp_server):

@@ -9,12 +9,9 @@ good for its real 15 minutes, a personal link for its real days; and every page 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from zoneinfo import ZoneInfo
 
 import pytest
-import uvicorn
 
 from scheduler.app import local_admin
 from scheduler.app.links import personal_link
@@ -22,7 +19,7 @@ from scheduler.clocks import ReplayClock
 from scheduler.store.db import session
 from scheduler.web.app import create_app
 from tests.integration.test_sign_in import ask, eventually, link_in, open_link
-from tests.integration.web_client import Client
+from tests.integration.web_client import Client, serving
 from tests.smtp import free_port
 
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -43,15 +40,8 @@ def replayed(make_service, database_url, smtp_server):
     wall = [dt.datetime.now(dt.timezone.utc)]
     clock = ReplayClock(START, SPEED, wall=lambda: wall[0])
     app = create_app(lambda: service, clock, None, replay=True, wall=lambda: wall[0])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield base, service, wall, clock
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port):
+        yield base, service, wall, clock
 
 
 def test_sessions_opened_in_the_replayed_past_keep_the_wall_clock_and_every_page_says_replay(replayed, smtp_server):

@@ -4,11 +4,8 @@ and the ladder of a further plan run by that plan's own policy."""
 
 import datetime as dt
 import io
-import threading
-import time
 
 import pytest
-import uvicorn
 from icalendar import Calendar
 from sqlmodel import select
 
@@ -23,7 +20,7 @@ from scheduler.store.tables import NotificationRow
 from scheduler.transport import MaildirTransport
 from scheduler.web.app import create_app
 from tests.conftest import ROOT
-from tests.integration.web_client import Client
+from tests.integration.web_client import Client, serving
 from tests.smtp import free_port
 
 CREDENTIAL = ("admin", "correct horse")
@@ -48,15 +45,8 @@ def site(database_url, tmp_path):
     service = Context(settings, plan, engine, MaildirTransport(tmp_path / "mail"))
     now = dt.datetime(2022, 3, 15, 6, 0, tzinfo=dt.timezone.utc)
     app = create_app(lambda: service, lambda: now, CREDENTIAL)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield service, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port):
+        yield service, f"http://127.0.0.1:{port}"
 
 
 def test_a_regional_rows_page_feed_and_report(site):

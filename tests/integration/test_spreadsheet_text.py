@@ -10,12 +10,9 @@ import base64
 import csv
 import datetime as dt
 import io
-import threading
-import time
 import urllib.request
 
 import pytest
-import uvicorn
 
 from scheduler.app import answer, reports
 from scheduler.plan import load_plan
@@ -23,6 +20,7 @@ from scheduler.report import body_name
 from scheduler.report.cells import risky
 from scheduler.web.app import create_app
 from tests.integration.test_delivery import at
+from tests.integration.web_client import serving
 from tests.smtp import free_port
 from tests.unit.test_spreadsheet_cells import (
     RISKY_AGENCIES,
@@ -78,15 +76,8 @@ def served(make_service, tmp_path):
     service = make_service(f"sqlite:///{tmp_path / 'web.db'}")
     port = free_port()
     app = create_app(lambda: service, lambda: NOW, CREDENTIAL)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", service
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port):
+        yield f"http://127.0.0.1:{port}", service
     service.engine.dispose()
 
 

@@ -4,11 +4,43 @@ urlencoded or multipart."""
 from __future__ import annotations
 
 import base64
+import contextlib
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from http.cookies import SimpleCookie
+
+import uvicorn
+
+
+def serve(app, port: int) -> Callable[[], None]:
+    """`app` served by uvicorn on loopback `port`, in a thread, once it answers; returns its stop."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return stop
+
+
+@contextlib.contextmanager
+def serving(app, port: int):
+    """`app` served on loopback `port` while the block runs; its base URL."""
+    stop = serve(app, port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop()
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -106,6 +106,19 @@ def client_of(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+async def staff_visitor(request: Request) -> Visitor | Response:
+    """The signed-in member of the secretariat; to anyone else, the answer to give (a person who is
+    not staff: 403 with the way to her own page)."""
+    auth = auth_of(request)
+    visitor = await auth.visitor(request)
+    if isinstance(visitor, Response):
+        return visitor
+    if not visitor.person.staff:
+        return auth.refusal(request, 403, "staff_only", visitor.language, back="/my", back_key="to_my_page",
+                            person=visitor.person, csrf_out=auth.token(visitor, "sign-out") if visitor.session else None)
+    return visitor
+
+
 async def queue_reviewer(request: Request) -> Visitor | Response:
     """The signed-in reviewer (or admin) of the queue's pages; otherwise the answer to give."""
     auth = auth_of(request)

@@ -11,17 +11,14 @@ from scheduler import bounds
 from scheduler import report as compliance
 from scheduler.app import reports
 from scheduler.web.deps import auth_of
-from scheduler.web.review.common import REPORT_TYPES
+from scheduler.web.review.common import REPORT_TYPES, staff_visitor
 
 
 async def consolidated(request: Request) -> Response:
-    auth = auth_of(request)
-    visitor = await auth.visitor(request)
+    visitor = await staff_visitor(request)
     if isinstance(visitor, Response):
         return visitor
-    if not visitor.person.staff:
-        return auth.refusal(request, 403, "staff_only", visitor.language, back="/my", back_key="to_my_page",
-                            person=visitor.person, csrf_out=auth.token(visitor, "sign-out") if visitor.session else None)
+    auth = auth_of(request)
     ctx, now = auth.current(), auth.clock()
     given = request.query_params
     span, lang, fmt = given.get("year", ""), given.get("lang", "kk"), given.get("format", "docx")

@@ -21,7 +21,15 @@ from scheduler.web.agency.forms import lang_given, page_link, refusal_words
 from scheduler.web.auth import Visitor
 from scheduler.web.deps import auth_of
 from scheduler.web.lanes import LANES
-from scheduler.web.review.common import MAX_PICKS, client_of, describer, outcome_words, picks, reviewer_form
+from scheduler.web.review.common import (
+    MAX_PICKS,
+    client_of,
+    describer,
+    outcome_words,
+    picks,
+    reviewer_form,
+    staff_visitor,
+)
 
 
 async def render_queue(request: Request, visitor: Visitor, status: int = 200, *, error: str | None = None,
@@ -64,13 +72,9 @@ def queue_page(request: Request, visitor: Visitor, ctx, now: dt.datetime, number
 
 
 async def queue(request: Request) -> Response:
-    auth = auth_of(request)
-    visitor = await auth.visitor(request)
+    visitor = await staff_visitor(request)
     if isinstance(visitor, Response):
         return visitor
-    if not visitor.person.staff:
-        return auth.refusal(request, 403, "staff_only", visitor.language, back="/my", back_key="to_my_page",
-                            person=visitor.person, csrf_out=auth.token(visitor, "sign-out") if visitor.session else None)
     return await render_queue(request, visitor)
 
 

@@ -20,7 +20,14 @@ from scheduler.store import chain
 from scheduler.store.db import session
 from scheduler.store.outbox import drop_pending
 from scheduler.store.ledger import as_utc
-from scheduler.store.tables import AdminEventRow, EventRow, OccurrenceRow, WebhookDeliveryRow, WebhookEndpointRow
+from scheduler.store.tables import (
+    AdminEventRow,
+    EventRow,
+    OccurrenceRow,
+    WebhookAttemptRow,
+    WebhookDeliveryRow,
+    WebhookEndpointRow,
+)
 from scheduler.webhooks.events import TYPES, body, parse_events
 from scheduler.webhooks.sign import new_secret
 
@@ -123,3 +130,17 @@ def record(db: Session, event: EventRow, occurrence: OccurrenceRow, values: dict
                                   next_attempt_at=as_utc(now)))
     db.flush()
     return len(wanted)
+
+
+def recent(engine: Engine, limit: int = 100) -> list[tuple[WebhookDeliveryRow, str, int | None]]:
+    """The latest deliveries, newest first: (delivery, its endpoint's URL, the last attempt's duration in ms)."""
+    with session(engine) as db:
+        rows = list(db.exec(select(WebhookDeliveryRow, WebhookEndpointRow.url)
+                            .join(WebhookEndpointRow, WebhookEndpointRow.id == WebhookDeliveryRow.endpoint_id)
+                            .order_by(WebhookDeliveryRow.id.desc()).limit(limit)))  # type: ignore[union-attr]
+        ids = [delivery.id for delivery, _ in rows]
+        took: dict[int, int] = {}
+        for attempt in db.exec(select(WebhookAttemptRow).where(WebhookAttemptRow.delivery_id.in_(ids))  # type: ignore[attr-defined]
+                               .order_by(WebhookAttemptRow.id)):
+            took[attempt.delivery_id] = attempt.duration_ms
+    return [(delivery, url, took.get(delivery.id)) for delivery, url in rows]

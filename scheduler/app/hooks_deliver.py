@@ -57,7 +57,7 @@ def deliver(engine: Engine, now: dt.datetime, wall: Callable[[], dt.datetime],
     `wall`: the lease clock (leases, and each message's webhook-timestamp, are real time)."""
     report = HookReport()
     while not (stopping is not None and stopping.is_set()):
-        rows = outbox.claim(engine, now, wall())
+        rows = outbox.claim(engine, now, wall(), outbox.CLAIM_BATCH)
         if not rows:
             break
         by_endpoint: dict[int, list] = defaultdict(list)

@@ -17,9 +17,15 @@ from scheduler.app import answer, webhooks
 from scheduler.app.hooks_deliver import deliver
 from scheduler.clocks import clock
 from scheduler.errors import BadInput, Conflict
-from scheduler.store import chain
+from scheduler.store import chain, outbox
 from scheduler.store.db import session
-from scheduler.store.tables import AdminEventRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
+from scheduler.store.tables import (
+    AdminEventRow,
+    OccurrenceRow,
+    WebhookAttemptRow,
+    WebhookDeliveryRow,
+    WebhookEndpointRow,
+)
 from tests.integration.test_delivery import at
 from tests.integration.webhook_receiver import Receiver
 
@@ -184,3 +190,27 @@ def test_bad_endpoints_are_refused_and_nothing_is_stored(make_service, tmp_path)
     with session(service.engine) as db:
         assert [a.action for a in db.exec(select(AdminEventRow).order_by(AdminEventRow.id))] == [
             "webhook-add", "webhook-remove"]
+
+
+def test_instances_sending_at_once_never_send_one_message_twice(database_url, make_service, receiver, monkeypatch):
+    monkeypatch.setattr(outbox, "CLAIM_BATCH", 4)  # small claims, so that the instances take turns
+    service = make_service(database_url)
+    for path in ("/a", "/b", "/c"):
+        webhooks.add(service.engine, receiver.url(path), "answer.submitted,answer.accepted,answer.returned", at(12, 1))
+    with session(service.engine) as db:
+        owed = list(db.exec(select(OccurrenceRow.id).where(OccurrenceRow.state == "open", OccurrenceRow.status == "active")
+                            .order_by(OccurrenceRow.id).limit(10)))
+    for oid in owed:
+        answer.submit(service.engine, service.timing, oid, at=at(12, 9), now=at(12, 9))
+        answer.act(service.engine, service.timing, oid, "accept", now=at(12, 9, 9, 1))
+    instances = [threading.Thread(target=deliver, args=(service.engine, at(12, 10), clock)) for _ in range(3)]
+    for instance in instances:
+        instance.start()
+    for instance in instances:
+        instance.join()
+    ids = [headers["webhook-id"] for _, headers, _ in receiver.received]
+    assert len(ids) == len(set(ids)) == 60
+    with session(service.engine) as db:  # each message was tried once, and the claims were shared out
+        assert {a.delivery_id for a in db.exec(select(WebhookAttemptRow))} == {d.id for d in deliveries(service)}
+        assert len(list(db.exec(select(WebhookAttemptRow)))) == 60
+    assert {d.state for d in deliveries(service)} == {"sent"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,8 @@ from scheduler.webhooks.sign import headers
 
 log = logging.getLogger("scheduler")
 THREADS = 8  # endpoints served at once
+SHARE = 20.0  # seconds of a pass one endpoint may take; what it has left goes out in the next pass
+GONE = "gone"
 
 
 @dataclass
@@ -75,21 +78,33 @@ def deliver(engine: Engine, now: dt.datetime, wall: Callable[[], dt.datetime],
 
 
 def _endpoint(engine, endpoint, rows, now, wall, stopping, report: HookReport) -> None:
+    """An endpoint's claimed messages, in order, until one fails (the rest wait for its retry: a
+    receiver that is down costs one timeout a pass, not one per message) or the endpoint's share of
+    the pass (`SHARE`) is spent (the rest go out in the next pass)."""
+    started = time.monotonic()
     try:
         with transport.Client(endpoint.url) as http:
-            for row in rows:
+            for index, row in enumerate(rows):
                 if stopping is not None and stopping.is_set():
                     return  # the claim lapses; the next process sends the rest
+                if time.monotonic() - started > SHARE:
+                    outbox.release(engine, rows[index:], now)
+                    return
                 if not outbox.hold(engine, row, wall()):
                     continue  # taken over meanwhile, or dropped
-                if _send(engine, http, endpoint, row, now, wall, report):
-                    return  # the endpoint is gone
+                outcome = _send(engine, http, endpoint, row, now, wall, report)
+                if outcome is GONE:
+                    return
+                if outcome is not None:  # failed: the rest are tried with it
+                    outbox.release(engine, rows[index + 1:], outcome)
+                    return
     except Exception:  # a bug must not take the other endpoints' thread pool down; logged with its traceback
         log.exception("webhook delivery to %s crashed", endpoint.url)
 
 
-def _send(engine, http, endpoint, row, now, wall, report: HookReport) -> bool:
-    """One attempt; True when the endpoint answered 410 Gone (and is now disabled)."""
+def _send(engine, http, endpoint, row, now, wall, report: HookReport):
+    """One attempt: None when delivered, GONE when the endpoint answered 410 Gone (and is now
+    disabled), else when the endpoint is to be tried again (now, when this message failed for good)."""
     stamp = int(wall().timestamp())
     status = error = None
     try:
@@ -100,21 +115,21 @@ def _send(engine, http, endpoint, row, now, wall, report: HookReport) -> bool:
     if status is not None and 200 <= status < 300:
         outbox.outcome(engine, row, now, status, None, took, "sent")
         report.add("sent")
-        return False
+        return None
     if status == 410:
         outbox.outcome(engine, row, now, status, "410 Gone: the endpoint was disabled", took, "failed")
         webhooks.disable(engine, endpoint.id, now, f"{endpoint.url} answered 410 Gone")
         log.warning("webhook endpoint %s answered 410 Gone: disabled", endpoint.url)
         report.add("failed")
         report.disabled.append(endpoint.url)
-        return True
+        return GONE
     why = error or f"HTTP {status}"
     later = next_attempt(aware(row.created_at), row.attempts + 1, now)
+    log.info("webhook %s to %s: %s", row.message_id, endpoint.url, why)
     if later is None:
         outbox.outcome(engine, row, now, status, f"gave up after {row.attempts + 1} attempts: {why}", took, "failed")
         report.add("failed")
-    else:
-        outbox.outcome(engine, row, now, status, why, took, "retry", later)
-        report.add("retried")
-    log.info("webhook %s to %s: %s", row.message_id, endpoint.url, why)
-    return False
+        return now
+    outbox.outcome(engine, row, now, status, why, took, "retry", later)
+    report.add("retried")
+    return later

@@ -79,6 +79,20 @@ def outcome(engine: Engine, row, at: dt.datetime, status: int | None, error: str
                                                     table.c.state == "claimed").values(**values))
 
 
+def release(engine: Engine, rows: Sequence, at: dt.datetime) -> int:
+    """Give back claimed rows not tried in this pass, to be sent from `at` on (no attempt counted):
+    their endpoint failed just now, or its share of the pass is spent. Returns how many."""
+    if not rows:
+        return 0
+    table = WebhookDeliveryRow.__table__
+    with session(engine) as db:
+        done = db.connection().execute(
+            update(table).where(table.c.id.in_([r.id for r in rows]), table.c.claim_token == rows[0].claim_token,
+                                table.c.state == "claimed")
+            .values(state="retry", next_attempt_at=as_utc(at), lease_until=None))
+    return done.rowcount
+
+
 def drop_pending(db, endpoint_id: int, why: str) -> None:
     """Drop an endpoint's messages not yet sent (it was removed or disabled), in the caller's transaction."""
     table = WebhookDeliveryRow.__table__

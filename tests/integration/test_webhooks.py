@@ -214,3 +214,32 @@ def test_instances_sending_at_once_never_send_one_message_twice(database_url, ma
         assert {a.delivery_id for a in db.exec(select(WebhookAttemptRow))} == {d.id for d in deliveries(service)}
         assert len(list(db.exec(select(WebhookAttemptRow)))) == 60
     assert {d.state for d in deliveries(service)} == {"sent"}
+
+
+def test_a_receiver_that_is_down_costs_one_attempt_a_pass_and_a_slow_one_its_share(make_service, receiver, tmp_path,
+                                                                                    monkeypatch):
+    from scheduler.app import hooks_deliver
+
+    service = make_service(f"sqlite:///{tmp_path / 'down.db'}")
+    down = webhooks.add(service.engine, receiver.url("/down"), "answer.submitted,answer.accepted,answer.returned", at(12, 1))
+    receiver.plans = {"/down": ["500"]}
+    answer.submit(service.engine, service.timing, OID, at=at(12, 9), now=at(12, 9))
+    answer.act(service.engine, service.timing, OID, "accept", now=at(12, 9, 9, 1))
+    answer.act(service.engine, service.timing, OID, "return", now=at(12, 9, 9, 2), reason="again")
+    report = deliver(service.engine, at(12, 9, 10), clock)
+    assert (report.sent, report.retried) == (0, 1) and receiver.seen == ["/down"]
+    assert [(d.state, d.attempts) for d in deliveries(service, down.id)] == [("retry", 1), ("retry", 0), ("retry", 0)]
+    assert deliver(service.engine, at(12, 9, 10) + dt.timedelta(seconds=29), clock).sent == 0
+    assert deliver(service.engine, at(12, 9, 10) + dt.timedelta(seconds=30), clock).sent == 3
+    assert [json.loads(b)["type"] for _, b in receiver.at("/down")] == [
+        "answer.submitted", "answer.accepted", "answer.returned"], "in order"
+
+    monkeypatch.setattr(hooks_deliver, "SHARE", 0.5)
+    receiver.plans = {"/down": ["slow:1"]}
+    answer.submit(service.engine, service.timing, OID, at=at(12, 9, 11), now=at(12, 9, 11))
+    answer.act(service.engine, service.timing, OID, "accept", now=at(12, 9, 11, 1))
+    begun = time.monotonic()
+    assert deliver(service.engine, at(12, 9, 12), clock).sent == 1
+    assert time.monotonic() - begun < 3, "the endpoint's share spent, the pass ends"
+    assert deliveries(service, down.id)[-1].state == "retry" and deliveries(service, down.id)[-1].attempts == 0
+    assert deliver(service.engine, at(12, 9, 12), clock).sent == 1

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from scheduler import metrics
 from scheduler.app import webhooks
 from scheduler.store import outbox
 from scheduler.store.ledger import aware
@@ -41,7 +42,8 @@ class HookReport:
     disabled: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, name: str) -> None:
+    def add(self, name: str, outcome: str) -> None:
+        metrics.webhook_attempts.labels(outcome).inc()
         with self._lock:
             setattr(self, name, getattr(self, name) + 1)
 
@@ -114,13 +116,13 @@ def _send(engine, http, endpoint, row, now, wall, report: HookReport):
         error, took = str(failure), failure.duration_ms
     if status is not None and 200 <= status < 300:
         outbox.outcome(engine, row, now, status, None, took, "sent")
-        report.add("sent")
+        report.add("sent", "sent")
         return None
     if status == 410:
         outbox.outcome(engine, row, now, status, "410 Gone: the endpoint was disabled", took, "failed")
         webhooks.disable(engine, endpoint.id, now, f"{endpoint.url} answered 410 Gone")
         log.warning("webhook endpoint %s answered 410 Gone: disabled", endpoint.url)
-        report.add("failed")
+        report.add("failed", "gone")
         report.disabled.append(endpoint.url)
         return GONE
     why = error or f"HTTP {status}"
@@ -128,8 +130,8 @@ def _send(engine, http, endpoint, row, now, wall, report: HookReport):
     log.info("webhook %s to %s: %s", row.message_id, endpoint.url, why)
     if later is None:
         outbox.outcome(engine, row, now, status, f"gave up after {row.attempts + 1} attempts: {why}", took, "failed")
-        report.add("failed")
+        report.add("failed", "failed")
         return now
     outbox.outcome(engine, row, now, status, why, took, "retry", later)
-    report.add("retried")
+    report.add("retried", "retry")
     return later

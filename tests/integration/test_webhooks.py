@@ -243,3 +243,21 @@ def test_a_receiver_that_is_down_costs_one_attempt_a_pass_and_a_slow_one_its_sha
     assert time.monotonic() - begun < 3, "the endpoint's share spent, the pass ends"
     assert deliveries(service, down.id)[-1].state == "retry" and deliveries(service, down.id)[-1].attempts == 0
     assert deliver(service.engine, at(12, 9, 12), clock).sent == 1
+
+
+def test_closing_a_backlog_sends_one_message_per_deadline_naming_its_link(database_url, make_service, receiver):
+    from scheduler.app import backlog
+
+    service = make_service(database_url)
+    hook = webhooks.add(service.engine, receiver.url("/closed"), "answer.closed", at(12, 1))
+    closed = backlog.close(service.engine, service.timing, backlog.Selection(agency="finance", year=2021),
+                           reason="the old plan's backlog", now=at(12, 9))
+    assert closed
+    deliver(service.engine, at(12, 9, 9, 1), clock)
+    got = [verified(hook, h, b) for h, b in receiver.at("/closed")]
+    assert sorted(m["data"]["occurrence"] for m in got) == sorted(closed)
+    assert all(m["type"] == "answer.closed" and m["data"]["reason"] == "the old plan's backlog" for m in got)
+    seqs = [m["data"]["event"]["seq"] for m in got]
+    assert None not in seqs and len(set(seqs)) == len(seqs)
+    with session(service.engine) as db:
+        assert chain.verify(db.connection()).broken is None

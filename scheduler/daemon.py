@@ -41,6 +41,7 @@ log = logging.getLogger("scheduler")
 # Stopping, in seconds after SIGTERM; systemd kills the process at TimeoutStopSec=30s.
 TICK_GRACE = 20.0  # for the tick under way: it claims no new batch, but one in hand is sent and marked
 HTTP_GRACE = 5  # for HTTP requests in flight (uvicorn's timeout_graceful_shutdown); then they are cancelled
+WEBHOOKS_EVERY = 5  # seconds between passes over the webhooks' outbox (a message waits at most this long)
 STOP_DEADLINE = 25.0  # after this the process exits whatever still runs (a thread stuck in a network call)
 
 
@@ -126,6 +127,18 @@ class Daemon:
                 log.exception("tick crashed now=%s", now.isoformat())
             self.measure(now)
             self._tick_when_claims_lapse()
+
+    def send_webhooks(self) -> None:
+        """The webhooks' own job, beside the tick (never under its lock, so neither waits for the
+        other): send what the outbox holds (scheduler/app/hooks_deliver.py)."""
+        from scheduler.app.hooks_deliver import deliver as send
+
+        try:
+            send(self.ctx.engine, self._clock(), self.ctx.lease_clock, self._stopping())
+        except SchedulerError as error:
+            log.error("webhooks not sent: %s", one_line(error))
+        except Exception:  # a bug must not kill the daemon; it is logged with its traceback
+            log.exception("webhook delivery crashed")
 
     def _tick_when_claims_lapse(self) -> None:
         """Claims still held after this tick are another process's, or a dead one's (killed mid-tick,
@@ -236,6 +249,8 @@ class Daemon:
         scheduler = self._scheduler = BackgroundScheduler(timezone=zone)
         scheduler.add_job(self.tick, IntervalTrigger(seconds=self._tick_every.total_seconds(), timezone=zone),
                           id="tick", max_instances=1, coalesce=True, next_run_time=wall_clock().astimezone(zone))
+        scheduler.add_job(self.send_webhooks, IntervalTrigger(seconds=WEBHOOKS_EVERY, timezone=zone), id="webhooks",
+                          max_instances=1, coalesce=True, next_run_time=wall_clock().astimezone(zone))
         if not self._replay:
             scheduler.add_job(self.tick, CronTrigger(day_of_week=policy.digest_weekday[:3], hour=policy.send_time.hour,
                                                      minute=policy.send_time.minute, timezone=zone),

@@ -18,6 +18,9 @@ emails_failed = Counter(
     "scheduler_emails_failed", "Emails the transport did not deliver, by step and kind", ["step", "kind"], registry=registry
 )
 ticks = Counter("scheduler_ticks", "Ticks run, by outcome", ["outcome"], registry=registry)
+webhook_attempts = Counter("scheduler_webhook_attempts",
+                           "Webhook messages tried, by outcome: sent, retry, failed (for good), gone (410)",
+                           ["outcome"], registry=registry)
 tick_seconds = Histogram(
     "scheduler_tick_duration_seconds", "Time one tick takes", registry=registry,
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),

@@ -40,7 +40,7 @@ from scheduler.answers import (
     Decision,
 )
 from scheduler.answers.files import Upload
-from scheduler.app import notices
+from scheduler.app import notices, webhooks
 from scheduler.errors import BadInput, Conflict, UnknownOccurrence
 from scheduler.store import chain
 from scheduler.store.db import session
@@ -227,6 +227,7 @@ def submit(
             db.flush()
             db.expunge(stored)
         chain.append(db, event)  # its link of the record's chain: last, as the chain's head stays locked until commit
+        webhooks.record(db, event, row, values, now)  # its webhooks' messages, in this transaction
         return _outcome(row, SUBMIT, decision, values, submission)
 
 
@@ -283,6 +284,7 @@ def act(
             details["requested"] = answer.requested_until.isoformat()  # the request this settles
         event, values = _write(db, timing, row, seen, decision, action, details, actor, now, client)
         chain.append(db, event)  # its link of the record's chain: last, as the chain's head stays locked until commit
+        webhooks.record(db, event, row, values, now)  # its webhooks' messages, in this transaction
         live = db.get(SubmissionRow, decision.after.submission) if decision.after.submission is not None else None
         return _outcome(row, action, decision, values, live)
 

@@ -17,8 +17,10 @@ from sqlmodel import Session, col, select
 
 from scheduler import answers as machine
 from scheduler.answers import CLOSE, LADDER_RUNS, OPERATOR_ACTOR, Actor
+from scheduler.app import webhooks
 from scheduler.app.answer import _load, _plan_date, _text, _write
 from scheduler.errors import BadInput
+from scheduler.store import chain
 from scheduler.store.db import session
 from scheduler.store.tables import OccurrenceRow
 
@@ -89,5 +91,7 @@ def close(engine: Engine, timing, selection: Selection, *, reason: str, now: dt.
             row, _, answer = _load(db, oid)
             decision = machine.decide(answer, CLOSE, actor, occurrence_id=oid, agency=row.agency,
                                       cancelled=row.status != "active", reason=text, plan_due=_plan_date(row))
-            _write(db, timing, row, row.version, decision, CLOSE, {"reason": text}, actor, now, client)
+            event, values = _write(db, timing, row, row.version, decision, CLOSE, {"reason": text}, actor, now, client)
+            chain.append(db, event)  # linked now, in order, so that its webhooks' messages name its link
+            webhooks.record(db, event, row, values, now)
         return ids

@@ -46,4 +46,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # The commands register themselves on `cli`.
-from scheduler.cli import answers, audit, links, operations, plans, reading, tokens  # noqa: E402,F401
+from scheduler.cli import answers, audit, links, operations, plans, reading, tokens, webhooks  # noqa: E402,F401

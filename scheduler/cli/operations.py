@@ -150,6 +150,11 @@ def tick(plan_path, now_text) -> None:
 
     report = run_tick(ctx, now)
     print(f"tick at {now.isoformat()}: {report}")
+    from scheduler.app.hooks_deliver import deliver as send_webhooks
+
+    hooks = send_webhooks(ctx.engine, now, ctx.lease_clock, ctx.stopping)  # after the emails, as the daemon's own job
+    if hooks.busy:
+        print(f"  {hooks}")
     _print_failures(report.errors)
     if report.all_failed:
         print(f"scheduler: error: none of the {report.emails} email(s) was delivered", file=sys.stderr)

@@ -308,6 +308,62 @@ class FeedTokenRow(SQLModel, table=True):
     revoked_at: dt.datetime | None = None
 
 
+class WebhookEndpointRow(SQLModel, table=True):
+    """A receiver of webhooks (`scheduler webhooks add`): its URL, its signing secret (kept as it is:
+    every message is signed with it), the event types it wants. Removed or disabled (it answered 410
+    Gone), it is kept, with its deliveries, for the record."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000)
+    secret: str = Field(max_length=128)  # whsec_ + base64 of the key's bytes
+    events: str  # the event types it wants, comma-separated
+    created_at: dt.datetime
+    created_by: str = Field(max_length=320)
+    removed_at: dt.datetime | None = None
+    disabled_at: dt.datetime | None = None  # the receiver answered 410 Gone
+    disabled_reason: str | None = None
+
+
+class WebhookDeliveryRow(SQLModel, table=True):
+    """The webhooks' outbox: one message to one endpoint, written in the transaction of the event it
+    tells of; claimed by a sending process under a lease, as the email ledger's rows are."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_state_next", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: int = Field(foreign_key="webhook_endpoint.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="event.id")
+    message_id: str = Field(max_length=64, unique=True)  # webhook-id: the same for every attempt
+    type: str = Field(max_length=64)
+    body: str  # the JSON sent, the same for every attempt
+    created_at: dt.datetime
+    # pending → claimed → sent | retry → claimed … | failed; dropped (its endpoint removed or gone)
+    state: str = Field(max_length=16)
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = None
+    claim_token: str | None = Field(default=None, max_length=64)
+    lease_until: dt.datetime | None = None
+    sent_at: dt.datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+
+
+class WebhookAttemptRow(SQLModel, table=True):
+    """One attempt at a delivery: when, the status the receiver answered or the error, how long it took."""
+
+    __tablename__ = "webhook_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="webhook_delivery.id", index=True)
+    at: dt.datetime
+    status: int | None = None
+    error: str | None = None
+    duration_ms: int
+
+
 # Event rows are linked into the record's hash chain by whoever writes them (`chain.append`), and
 # any left unlinked when their session commits are linked then: the listeners live in chain.py.
 from scheduler.store import chain as _chain  # noqa: E402,F401

@@ -28,7 +28,7 @@ from scheduler import api, metrics
 from scheduler.app.context import Context
 from scheduler.feeds import serve
 from scheduler.store.db import problem as database_problem
-from scheduler.web import agency, dashboard, edges, review, signin
+from scheduler.web import admin_webhooks, agency, dashboard, edges, review, signin
 from scheduler.web.auth import Auth, https
 from scheduler.web.guard import Guard
 from scheduler.web.lanes import LANES
@@ -90,6 +90,7 @@ def create_app(current: Callable[[], Context], clock: Callable[[], dt.datetime],
         *signin.routes,
         *agency.routes,
         *review.routes,
+        *admin_webhooks.routes,
     ], middleware=[Middleware(edges.RefuseNul, refuse=refuse)], exception_handlers=exception_handlers,
         https=lambda: https(current()))
     # what the pages' endpoints read (web/deps.py)

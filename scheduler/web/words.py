@@ -38,6 +38,7 @@ MESSAGES: dict[str, str] = {
     "need_reason": N_("Give a reason."),
     "need_until": N_("Give the new date."),
     "staff_only": N_("This page is for the secretariat only."),
+    "admins_only": N_("This page is for admins only."),
     "reviewers_only": N_("Only the secretariat's reviewers and admins decide."),
     "unknown_action": N_("No such action."),
     "no_document": N_("No such document."),

@@ -61,7 +61,7 @@ def _declare(list_occurrences, one_occurrence, list_agencies, index, openapi, re
                  "occurrence as it is now", models.OccurrenceDetail, record_event, method="POST",
                  body=models.EventRequest, if_match=True,
                  path_params=(("id", "The occurrence's id, e.g. 7:finance:2022"),),
-                 errors=("invalid-body", "unauthorized", "forbidden", "not-found", "illegal-transition",
+                 errors=("invalid-body", "invalid-parameter", "unauthorized", "forbidden", "not-found", "illegal-transition",
                          "payload-too-large", "precondition-failed", "unsupported-media-type", "refused",
                          "precondition-required", "unavailable")),
         Endpoint("/occurrences", "/occurrences", "listOccurrences",
@@ -71,7 +71,7 @@ def _declare(list_occurrences, one_occurrence, list_agencies, index, openapi, re
         Endpoint("/occurrences/{id}", "/occurrences/{id:path}", "getOccurrence",
                  "One occurrence with its answer, its documents' metadata and every event",
                  models.OccurrenceDetail, one_occurrence, path_params=(("id", "The occurrence's id, e.g. 7:finance:2022"),),
-                 errors=("not-found", "unauthorized", "unavailable")),
+                 errors=("invalid-parameter", "not-found", "unauthorized", "unavailable")),
         Endpoint("/agencies", "/agencies", "listAgencies", "Every body of the plans loaded, with its names",
                  models.AgencyList, list_agencies),
         Endpoint("/", "/", "index", "Where the API's description is", Index, index, errors=(), public=True),
@@ -117,10 +117,14 @@ def document() -> dict:
             else {"$ref": f"#/components/schemas/{e.response.__name__}"})}}}}
         for kind in (*e.errors, "too-many-requests", "internal"):
             status, title = PROBLEMS[kind]
-            responses[str(status)] = {"description": f"{title} (type {problem_type(kind)})",
+            said = f"{title} (type {problem_type(kind)})"
+            if str(status) in responses:  # two kinds of one status (400)
+                said = f"{responses[str(status)]['description']}; or {said}"
+            responses[str(status)] = {"description": said,
                                       "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
         if e.if_match:
-            parameters.append({"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
+            # Not `required` in OpenAPI's sense (its absence is not malformed): without it the answer is 428
+            parameters.append({"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
                                "description": "The occurrence's ETag as read (its version): a stale write gets 412"})
         operation = {"operationId": e.name, "summary": e.summary, "parameters": parameters, "responses": responses}
         if e.body is not None:

@@ -27,8 +27,7 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 def routes(current: Callable, clock: Callable[[], dt.datetime]) -> list:
     """The API's routes, to be given to the web app: one Mount at /api/v1."""
     api = ApiState(current, clock)
-    declared = _declare(endpoints.list_occurrences, endpoints.one_occurrence, endpoints.list_agencies,
-                        endpoints.index, endpoints.openapi, endpoints.record_event)
+    declared = _declare(endpoints)
     router = Router(routes=[Route(e.route, wrap(api, e), methods=METHODS, name=e.name) for e in declared],
                     default=not_found)
     mount = Mount(PREFIX, app=router)

@@ -121,8 +121,8 @@ def document() -> dict:
     schemas = definitions.get("$defs", {})
     paths: dict = {}
     for e in ENDPOINTS:
-        parameters = [{"name": name, "in": "path", "required": True, "description": text, "schema": {"type": "string"}}
-                      for name, text in e.path_params]
+        parameters = [{"name": name, "in": "path", "required": True, "description": text, "schema": {"type": "string"},
+                       "example": "7:finance:2022"} for name, text in e.path_params]
         if e.query is not None:
             schema = e.query.model_json_schema(ref_template="#/components/schemas/{model}")
             for name, field in schema["properties"].items():
@@ -147,7 +147,7 @@ def document() -> dict:
         if e.if_match:
             # Not `required` in OpenAPI's sense (its absence is not malformed): without it the answer is 428
             parameters.append({"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
-                               "description": "The occurrence's ETag as read (its version): a stale write gets 412"})
+                               "example": '"v0"', "description": "The occurrence's ETag as read (its version): a stale write gets 412"})
         operation = {"operationId": e.name, "summary": e.summary, "parameters": parameters, "responses": responses}
         if e.body is not None:
             operation["requestBody"] = {"required": True, "content": {"application/json": {

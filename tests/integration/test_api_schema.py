@@ -46,8 +46,15 @@ def test_schemathesis_finds_nothing(api, role, monkeypatch, tmp_path):  # noqa: 
     took = time.monotonic() - started
     tested = re.search(r"Tested: (\d+)", output)
     cases = re.search(r"(\d+) generated", output)
+    from sqlmodel import select
+
+    from scheduler.store.db import session
+    from scheduler.store.tables import EventRow
+
+    with session(api.service.engine) as db:
+        writes = len(db.exec(select(EventRow).where(EventRow.actor == "token:fuzzer")).all())
     print(f"\nschemathesis ({role}): {tested.group(1) if tested else '?'} operations, "
-          f"{cases.group(1) if cases else '?'} examples, {took:.1f} s")
+          f"{cases.group(1) if cases else '?'} examples, {took:.1f} s; {writes} write(s) recorded")
     assert code == 0, output[-12000:]
     selected = re.search(r"Selected: (\d+)/(\d+)", output)
     assert tested and selected and int(tested.group(1)) == int(selected.group(2)) >= len(document()["paths"]) - 1, \

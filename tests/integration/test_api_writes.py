@@ -153,3 +153,51 @@ def test_tokens_altered_or_revoked_write_nothing(api):  # noqa: F811
     assert_problem(*api.post(PATH + "/events", finance, {"action": "request-extension", "until": "2023-01-31",
                                                          "reason": "x"}, '"v0"'), 401, "unauthorized")
     assert stored(api) == (0, 0) and api.get(PATH, api.token("watcher", "observer"))[2]["version"] == 0
+
+
+def test_every_documented_status_is_reached(api, monkeypatch):  # noqa: F811
+    """Each status the document names, for some operation that names it; 500 and 503 by a failing store."""
+    import scheduler.api.reads as reads
+    import scheduler.api.runner as runner
+    from scheduler.api.describe import document
+    from scheduler.store.db import StoreError
+
+    documented = {status for item in document()["paths"].values() for operation in item.values()
+                  for status in operation["responses"]}
+    reviewer, finance = api.token("secretariat", "reviewer"), api.token("finance-system", "agency:finance")
+    reached = {
+        api.get("/api/v1/agencies", reviewer)[0],  # 200
+        api.get("/api/v1/compliance?year=x", reviewer)[0],  # 400
+        api.get("/api/v1/agencies")[0],  # 401
+        api.post(PATH + "/events", finance, {"action": "accept"}, '"v0"')[0],  # 403
+        api.get("/api/v1/occurrences/none", reviewer)[0],  # 404
+        api.get("/api/v1/agencies", reviewer, method="PUT")[0],  # 405
+        api.post(PATH + "/events", reviewer, {"action": "accept"}, '"v0"')[0],  # 409: nothing to accept
+        api.post(PATH + "/events", reviewer, {"action": "accept"}, '"v9"')[0],  # 412
+        api.post(PATH + "/events", reviewer, b"x" * (70 << 10), '"v0"')[0],  # 413
+        api.post(PATH + "/events", reviewer, {}, '"v0"', headers={"Content-Type": "text/plain"})[0],  # 415
+        api.post(PATH + "/events", reviewer, {"action": "close"}, '"v0"')[0],  # 422: no reason
+        api.post(PATH + "/events", reviewer, {"action": "accept"})[0],  # 428
+    }
+
+    def failing(*_):
+        raise StoreError("the database is gone")
+
+    monkeypatch.setattr(reads, "agencies", failing)
+    status, headers, body = api.get("/api/v1/agencies", reviewer)
+    assert_problem(status, headers, body, 503, "unavailable")
+    assert headers["retry-after"] == "5"
+    reached.add(status)
+
+    def broken(*_):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(reads, "agencies", broken)
+    status, headers, body = api.get("/api/v1/agencies", reviewer)
+    assert_problem(status, headers, body, 500, "internal")
+    assert "a bug" not in json.dumps(body)
+    reached.add(status)
+    monkeypatch.setitem(runner.LIMITS, "token", 0)
+    reached.add(api.get("/api/v1/occurrences", reviewer)[0])  # 429
+    assert 405 in reached  # for a method an operation does not have (with Allow): HTTP's, not documented per operation
+    assert {str(s) for s in reached - {405}} == documented

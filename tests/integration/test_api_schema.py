@@ -37,7 +37,7 @@ def schemathesis(base: str, token: str, report: Path) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("role", ["reviewer", "agency:finance"])
-def test_schemathesis_finds_nothing(api, role, monkeypatch, tmp_path):  # noqa: F811
+def test_schemathesis_finds_nothing(api, role, monkeypatch, tmp_path, record_property):  # noqa: F811
     monkeypatch.setitem(scheduler.api.runner.LIMITS, "token", 10**6)
     monkeypatch.setitem(scheduler.api.runner.LIMITS, "address", 10**6)
     token = api.token("fuzzer", role)
@@ -53,8 +53,11 @@ def test_schemathesis_finds_nothing(api, role, monkeypatch, tmp_path):  # noqa: 
 
     with session(api.service.engine) as db:
         writes = len(db.exec(select(EventRow).where(EventRow.actor == "token:fuzzer")).all())
-    print(f"\nschemathesis ({role}): {tested.group(1) if tested else '?'} operations, "
-          f"{cases.group(1) if cases else '?'} examples, {took:.1f} s; {writes} write(s) recorded")
+    note = (f"{role} ({api.service.engine.dialect.name}): {tested.group(1) if tested else '?'} operations, "
+            f"{cases.group(1) if cases else '?'} examples, {took:.1f} s, {writes} write(s) recorded"
+            + ("" if code == 0 else ", FAILED"))
+    record_property("schemathesis", note)
+    print("\nschemathesis " + note)
     assert code == 0, output[-12000:]
     selected = re.search(r"Selected: (\d+)/(\d+)", output)
     assert tested and selected and int(tested.group(1)) == int(selected.group(2)) >= len(document()["paths"]) - 1, \

@@ -201,3 +201,22 @@ def test_every_documented_status_is_reached(api, monkeypatch):  # noqa: F811
     reached.add(api.get("/api/v1/occurrences", reviewer)[0])  # 429
     assert 405 in reached  # for a method an operation does not have (with Allow): HTTP's, not documented per operation
     assert {str(s) for s in reached - {405}} == documented
+
+
+def test_malformed_and_mistyped_bodies_store_nothing(api):  # noqa: F811
+    reviewer, finance = api.token("secretariat", "reviewer"), api.token("finance-system", "agency:finance")
+    for body in (b"", b"null", b"[]", b'"accept"', b"{\"action\": \"accept\"", b"\xff\xfe", b'{"action": 5}',
+                 b'{"action": "extend", "until": 5, "reason": "x"}', b'{"action": "return", "reason": ["x"]}',
+                 b'{"action": "extend", "until": "2023-02-30", "reason": "x"}'):
+        assert_problem(*api.post(PATH + "/events", reviewer, body, '"v0"'), 400, "invalid-body")
+    for body in (b'{"until": "2023-01-31", "reason": "x", "action": "accept"}', b'{"until": null, "reason": "x"}',
+                 b'{"until": "2023-01-31", "reason": "' + b"x" * 2001 + b'"}'):
+        assert_problem(*api.post(PATH + "/extension-request", finance, body, '"v0"'), 400, "invalid-body")
+    assert_problem(*api.post(PATH + "/extension-request", finance, b"x" * (70 << 10), '"v0"'), 413,
+                   "payload-too-large")
+    assert_problem(*send_answer(api, finance, {"text": "x"}, path="/api/v1/occurrences/7:finance:1999"), 404,
+                   "not-found")
+    status, headers, body = api.get(PATH + "/answer", finance, method="POST", data=b"--x\r\nbroken",
+                                    headers={"Content-Type": "multipart/form-data; boundary=x", "If-Match": '"v0"'})
+    assert_problem(status, headers, body, 400, "invalid-body")
+    assert stored(api) == (0, 0) and api.get(PATH, reviewer)[2]["version"] == 0

@@ -11,6 +11,7 @@ are both made from those declarations and the pydantic models the endpoints retu
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 from starlette.routing import Mount, Route, Router
@@ -26,8 +27,10 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 def routes(current: Callable, clock: Callable[[], dt.datetime]) -> list:
     """The API's routes, to be given to the web app: one Mount at /api/v1."""
     api = ApiState(current, clock)
-    declared = _declare(endpoints.list_occurrences, endpoints.one_occurrence, endpoints.list_agencies,
-                        endpoints.index, endpoints.openapi, endpoints.record_event)
+    declared = _declare(endpoints)
     router = Router(routes=[Route(e.route, wrap(api, e), methods=METHODS, name=e.name) for e in declared],
                     default=not_found)
-    return [Mount(PREFIX, app=router)]
+    mount = Mount(PREFIX, app=router)
+    # Every address under the prefix is the API's, a newline (%0A) in it too: a problem document, never a page
+    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
+    return [mount]

@@ -31,6 +31,7 @@ class Endpoint:
     method: str = "GET"
     body: type[BaseModel] | None = None  # a JSON body, for POST
     if_match: bool = False  # the version read is required (If-Match)
+    form: type[BaseModel] | None = None  # a multipart/form-data body (documents), for POST
 
     @property
     def allowed(self) -> tuple[str, ...]:
@@ -53,29 +54,46 @@ class OpenApi(BaseModel):
 ENDPOINTS: list[Endpoint] = []
 
 
-def _declare(list_occurrences, one_occurrence, list_agencies, index, openapi, record_event) -> list[Endpoint]:
+WRITE_ERRORS = ("invalid-body", "invalid-parameter", "unauthorized", "forbidden", "not-found", "illegal-transition",
+                "payload-too-large", "precondition-failed", "unsupported-media-type", "refused",
+                "precondition-required", "unavailable")
+OCCURRENCE_ID = (("id", "The occurrence's id, e.g. 7:finance:2022"),)
+
+
+def _declare(h) -> list[Endpoint]:
+    """The endpoints, with `h`'s handlers (scheduler/api/endpoints.py)."""
     declared = [
         # before the occurrence's own route, whose {id:path} would take ".../events" too
         Endpoint("/occurrences/{id}/events", "/occurrences/{id:path}/events", "recordEvent",
                  "Record a decision on the occurrence's answer (as the pages and the CLI do); answers the "
-                 "occurrence as it is now", models.OccurrenceDetail, record_event, method="POST",
-                 body=models.EventRequest, if_match=True,
-                 path_params=(("id", "The occurrence's id, e.g. 7:finance:2022"),),
-                 errors=("invalid-body", "unauthorized", "forbidden", "not-found", "illegal-transition",
-                         "payload-too-large", "precondition-failed", "unsupported-media-type", "refused",
-                         "precondition-required", "unavailable")),
+                 "occurrence as it is now", models.OccurrenceDetail, h.record_event, method="POST",
+                 body=models.EventRequest, if_match=True, path_params=OCCURRENCE_ID, errors=WRITE_ERRORS),
+        Endpoint("/occurrences/{id}/answer", "/occurrences/{id:path}/answer", "submitAnswer",
+                 "Submit the answer of the body that owes the occurrence (an agency's token, or a reviewer's on "
+                 "its behalf): the outgoing letter's reference and date, the information, documents; checked "
+                 "as on the pages; answers the occurrence as it is now", models.OccurrenceDetail, h.submit_answer,
+                 method="POST", form=models.AnswerForm, if_match=True, path_params=OCCURRENCE_ID, errors=WRITE_ERRORS),
+        Endpoint("/occurrences/{id}/extension-request", "/occurrences/{id:path}/extension-request",
+                 "requestExtension", "Ask for more time, as the body's focal point does on /my (an agency's "
+                 "token); answers the occurrence as it is now", models.OccurrenceDetail, h.request_extension,
+                 method="POST", body=models.ExtensionRequest, if_match=True, path_params=OCCURRENCE_ID,
+                 errors=WRITE_ERRORS),
         Endpoint("/occurrences", "/occurrences", "listOccurrences",
                  "Occurrences the token reads, filtered as on the dashboard, a page at a time (cursor)",
-                 models.OccurrencePage, list_occurrences, query=models.OccurrenceQuery,
+                 models.OccurrencePage, h.list_occurrences, query=models.OccurrenceQuery,
                  errors=("invalid-parameter", "unauthorized", "unavailable")),
         Endpoint("/occurrences/{id}", "/occurrences/{id:path}", "getOccurrence",
                  "One occurrence with its answer, its documents' metadata and every event",
-                 models.OccurrenceDetail, one_occurrence, path_params=(("id", "The occurrence's id, e.g. 7:finance:2022"),),
-                 errors=("not-found", "unauthorized", "unavailable")),
+                 models.OccurrenceDetail, h.one_occurrence, path_params=OCCURRENCE_ID,
+                 errors=("invalid-parameter", "not-found", "unauthorized", "unavailable")),
+        Endpoint("/compliance", "/compliance", "getCompliance",
+                 "The compliance table of a year: per body, the deadlines due that year answered on time, late, "
+                 "missing or still pending (as `scheduler compliance`)", models.ComplianceTable, h.compliance,
+                 query=models.ComplianceQuery, errors=("invalid-parameter", "unauthorized", "unavailable")),
         Endpoint("/agencies", "/agencies", "listAgencies", "Every body of the plans loaded, with its names",
-                 models.AgencyList, list_agencies),
-        Endpoint("/", "/", "index", "Where the API's description is", Index, index, errors=(), public=True),
-        Endpoint("/openapi.json", "/openapi.json", "openapi", "This API's OpenAPI 3.1 document", OpenApi, openapi,
+                 models.AgencyList, h.list_agencies),
+        Endpoint("/", "/", "index", "Where the API's description is", Index, h.index, errors=(), public=True),
+        Endpoint("/openapi.json", "/openapi.json", "openapi", "This API's OpenAPI 3.1 document", OpenApi, h.openapi,
                  errors=(), public=True),
     ]
     ENDPOINTS[:] = declared
@@ -89,18 +107,22 @@ def document() -> dict:
         async def nothing(*_):
             return None
 
-        _declare(nothing, nothing, nothing, nothing, nothing, nothing)
-    bodies = {e.body for e in ENDPOINTS if e.body is not None}
+        class Nothing:
+            def __getattr__(self, name):
+                return nothing
+
+        _declare(Nothing())
+    bodies = {e.body for e in ENDPOINTS if e.body is not None} | {e.form for e in ENDPOINTS if e.form is not None}
     used = ({e.response for e in ENDPOINTS if e.response is not OpenApi} | {models.Problem}
-            | {e.body for e in ENDPOINTS if e.body is not None})
+            | bodies)
     _, definitions = models_json_schema([(m, "validation" if m in bodies else "serialization")
                                          for m in sorted(used, key=lambda m: m.__name__)],
                                         ref_template="#/components/schemas/{model}")
     schemas = definitions.get("$defs", {})
     paths: dict = {}
     for e in ENDPOINTS:
-        parameters = [{"name": name, "in": "path", "required": True, "description": text, "schema": {"type": "string"}}
-                      for name, text in e.path_params]
+        parameters = [{"name": name, "in": "path", "required": True, "description": text, "schema": {"type": "string"},
+                       "example": "7:finance:2022"} for name, text in e.path_params]
         if e.query is not None:
             schema = e.query.model_json_schema(ref_template="#/components/schemas/{model}")
             for name, field in schema["properties"].items():
@@ -117,15 +139,22 @@ def document() -> dict:
             else {"$ref": f"#/components/schemas/{e.response.__name__}"})}}}}
         for kind in (*e.errors, "too-many-requests", "internal"):
             status, title = PROBLEMS[kind]
-            responses[str(status)] = {"description": f"{title} (type {problem_type(kind)})",
+            said = f"{title} (type {problem_type(kind)})"
+            if str(status) in responses:  # two kinds of one status (400)
+                said = f"{responses[str(status)]['description']}; or {said}"
+            responses[str(status)] = {"description": said,
                                       "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
         if e.if_match:
-            parameters.append({"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
-                               "description": "The occurrence's ETag as read (its version): a stale write gets 412"})
+            # Not `required` in OpenAPI's sense (its absence is not malformed): without it the answer is 428
+            parameters.append({"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                               "example": '"v0"', "description": "The occurrence's ETag as read (its version): a stale write gets 412"})
         operation = {"operationId": e.name, "summary": e.summary, "parameters": parameters, "responses": responses}
         if e.body is not None:
             operation["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": {"$ref": f"#/components/schemas/{e.body.__name__}"}}}}
+        if e.form is not None:
+            operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {
+                "schema": {"$ref": f"#/components/schemas/{e.form.__name__}"}}}}
         if e.public:
             operation["security"] = []
         paths.setdefault(e.path, {})[e.method.lower()] = operation

@@ -134,3 +134,61 @@ class EventRequest(BaseModel):
     action: Literal[DECISIONS]  # type: ignore[valid-type]
     reason: str | None = Field(default=None, max_length=2000)
     until: dt.date | None = Field(default=None, description="The new due date (extend, request-extension)")
+
+
+class ExtensionRequest(BaseModel):
+    """A body's request for more time (as its focal point asks on /my): the date it asks for, within
+    the span an extension of the occurrence may name, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+    until: dt.date = Field(description="The due date asked for")
+    reason: str = Field(min_length=1, max_length=2000, description="Why more time is needed")
+
+
+def _no_defaults(schema: dict) -> None:
+    for field in schema.get("properties", {}).values():
+        field.pop("default", None)
+
+
+class AnswerForm(BaseModel):
+    """An answer's form (multipart/form-data, as on the pages): at least one of the letter's
+    reference, the information, the day an event was held or a document; a field left out is
+    empty. Each document is checked as on the pages: by its content (PDF, DOCX, XLSX, PNG or
+    JPEG, named as it is) and its size (SCHEDULER_MAX_UPLOAD_MB, 413 past it)."""
+
+    model_config = ConfigDict(json_schema_extra=_no_defaults)
+    ref: str = Field(default="", max_length=200, description="The outgoing letter's registration number (one line)")
+    ref_date: dt.date = Field(default=None, description="The outgoing letter's date (not after the answer came)")
+    text: str = Field(default="", max_length=100_000, description="The information itself")
+    held_on: dt.date = Field(default=None, description="For an event row: the day it was held")
+    files: list[bytes] = Field(default=[], description="The documents (each a file part named `files`)")
+
+
+class ComplianceQuery(BaseModel):
+    """The year of `GET /api/v1/compliance`, and the language of the bodies' names."""
+
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(ge=1900, le=2200, description="The deadlines due in this year")
+    lang: Literal["kk", "ru", "en"] = Field(default="kk", description="The language of the bodies' names")
+
+
+class AgencyCompliance(BaseModel):
+    """One body's row of the compliance table."""
+
+    agency: str = Field(description="The body's code")
+    name: str = Field(description="The body's name, in the language asked for")
+    owed: int = Field(description="Deadlines due in the year")
+    on_time: int
+    late: int
+    late_working_days: int = Field(description="Working days late, summed over its late answers")
+    most_late_working_days: int
+    missing: int = Field(description="Deadlines passed without an answer")
+    pending: int = Field(description="Deadlines still to come")
+    on_time_rate: float | None = Field(description="On time ÷ deadlines that have come; null before any came")
+
+
+class ComplianceTable(BaseModel):
+    """The compliance table of a year, as of now (`scheduler compliance`), the bodies the token reads."""
+
+    year: int
+    items: list[AgencyCompliance]

@@ -71,6 +71,17 @@ def problem(request: Request, kind: str, detail: str | None = None, errors: list
                                  **(headers or {})})
 
 
+def refusal(request: Request, status: int, key: str) -> Response:
+    """A refusal made before the API's router (scheduler/web/edges.py: a NUL in the address or a
+    form), as a problem document."""
+    from scheduler.web.edges import nul_in_address
+
+    if key == "nul":
+        kind = "invalid-parameter" if nul_in_address(request.scope) else "invalid-body"
+        return problem(request, kind, "a NUL (code 0) cannot be stored: remove it and try again")
+    return problem(request, "invalid-body" if status == 400 else "internal", key)
+
+
 def errors_of(error: ValidationError) -> list[dict]:
     return [{"parameter": ".".join(str(p) for p in e["loc"]) or None, "problem": e["msg"]} for e in error.errors()]
 

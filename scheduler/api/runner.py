@@ -4,6 +4,7 @@ refusal or fault answered as a problem document."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -70,6 +71,45 @@ class ApiState:
 
 
 
+@contextlib.contextmanager
+def refusals():
+    """The use cases' refusals as problem documents."""
+    from scheduler.errors import BadInput, Conflict, IllegalTransition, NotPermitted, UnknownOccurrence
+
+    try:
+        yield
+    except UnknownOccurrence:
+        raise ApiError("not-found", "no such occurrence (or not for this token)") from None
+    except Conflict as error:
+        raise ApiError("precondition-failed", str(error)) from None
+    except NotPermitted as error:
+        raise ApiError("forbidden", str(error)) from None
+    except IllegalTransition as error:
+        raise ApiError("illegal-transition", str(error)) from None
+    except BadInput as error:
+        raise ApiError("refused", str(error)) from None
+
+
+async def read_form(api: ApiState, request: Request):
+    """A multipart (or urlencoded) form read as the pages read it (`forms.read_form`: its size
+    limits, its deadline, NUL refused); ApiError otherwise."""
+    from scheduler.web.agency.forms import read_form as read_page_form
+    from scheduler.web.edges import Refused
+
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raise ApiError("unsupported-media-type", f"Content-Type {kind or 'none'}: send multipart/form-data")
+    try:
+        form = await read_page_form(request, api.current().settings.max_upload_mb << 20)
+    except Refused:
+        raise ApiError("invalid-body", "a NUL (code 0) cannot be stored in a field: remove it and try again") from None
+    if isinstance(form, Response):
+        if form.status_code == 413:
+            raise ApiError("payload-too-large", "the form is larger than its documents may be")
+        raise ApiError("invalid-body", bytes(form.body).decode(errors="replace").strip() or "the form did not arrive")
+    return form
+
+
 def person(api: ApiState, request: Request):
     """The person the request's token acts as; ApiError when it carries no live token."""
     from scheduler.app import tokens
@@ -120,6 +160,8 @@ def wrap(api: ApiState, endpoint):
                 return too_many(request, wait, f"requests with the token {who.name}")
             if endpoint.body is not None:
                 request.state.body = await read_body(request, endpoint.body)
+            if endpoint.form is not None:
+                request.state.form = await read_form(api, request)
             query = None
             if endpoint.query is not None:
                 params = request.query_params

@@ -77,6 +77,10 @@ def handlers(auth) -> tuple[Refuse, dict]:
     every unexpected error (the 500 page)."""
 
     async def refuse(request: Request, status: int, key: str) -> Response:
+        if request.url.path.startswith("/api/"):  # the API answers with problem documents, never a page
+            from scheduler.api.problems import refusal
+
+            return refusal(request, status, key)
         return auth.message(request, status, key, auth.language(request, None))
 
     async def refused(request: Request, error: Exception) -> Response:

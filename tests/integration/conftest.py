@@ -98,3 +98,15 @@ def make_service(shipped_plan, contacts_file, tmp_path):
 
 
 __all__ = ["CONTACTS", "SHIPPED_PLAN", "load_plan"]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The closing note of the Schemathesis runs (tests/integration/test_api_schema.py): operations,
+    examples and time, from each run's recorded property (workers' too)."""
+    lines = [value for outcome in ("passed", "failed") for report in terminalreporter.stats.get(outcome, ())
+             if getattr(report, "when", "call") == "call"
+             for name, value in getattr(report, "user_properties", ()) if name == "schemathesis"]
+    if lines:
+        terminalreporter.write_sep("-", "Schemathesis against /api/v1/openapi.json")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)

@@ -150,6 +150,9 @@ def test_every_error_is_a_problem_document(api):
         ("/api/v1/occurrences?year=2022&year=2023", 400, "invalid-parameter"),
         ("/api/v1/occurrences/7:finance:1999", 404, "not-found"),
         ("/api/v1/nothing-here", 404, "not-found"),
+        ("/api/v1/occurrences/7%00x", 400, "invalid-parameter"),  # refused before the router: still a problem
+        ("/api/v1/occurrences?agency=fin%00ance", 400, "invalid-parameter"),
+        ("/api/v1/occurrences/a%0Ab", 404, "not-found"),  # a newline in the address: the API's all the same
     ):
         assert_problem(*api.get(path, token), status, kind)
     status, headers, body = api.get("/api/v1/agencies", token, method="DELETE")

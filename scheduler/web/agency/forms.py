@@ -149,9 +149,10 @@ def refusal_words(refused: BadInput, lang: str) -> str:
 
 
 def record_answers(ctx, ids: list[str], person, letter: Letter, *, at: dt.datetime, now: dt.datetime,
-                   client: str | None) -> None:
+                   client: str | None, expected_version: int | None = None) -> None:
     """One submission per occurrence, each with the same letter, text and documents, received at
-    `at` (not in the future, nor before the plan's adoption: the command line's rule)."""
+    `at` (not in the future, nor before the plan's adoption: the command line's rule); with
+    `expected_version` (one occurrence: the API's If-Match), Conflict when it changed since."""
     from scheduler.calendar.periods import event_of
 
     for oid in ids:
@@ -161,7 +162,8 @@ def record_answers(ctx, ids: list[str], person, letter: Letter, *, at: dt.dateti
         held_on = letter.held_on if event is not None or len(ids) == 1 else None
         answer.submit(ctx.engine, ctx.timing, oid, at=at, now=now, actor=person.actor(), ref=letter.ref,
                       ref_date=letter.ref_date, text=letter.text, uploads=letter.uploads,
-                      earliest=ctx.plan.plan_of(oid).adopted, client=client, held_on=held_on, event=event)
+                      earliest=ctx.plan.plan_of(oid).adopted, client=client, held_on=held_on, event=event,
+                      expected_version=expected_version)
 
 
 def outside_extension(plans, ids: list[str], until: dt.date, lang: str) -> str | None:

@@ -188,7 +188,7 @@ class Daemon:
             self._lock.release()
 
     def _stopping(self) -> threading.Event:
-        """The service's signal to its delivery loop: claim no further batch."""
+        """The context's signal to its delivery loop: claim no further batch."""
         event = getattr(self.ctx, "stopping", None)
         if event is None:
             event = self.ctx.stopping = threading.Event()

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from scheduler.app.context import Context
     from scheduler.settings import Settings
 
-# The store, the service and the transports are imported inside the commands that use them: the
+# The store, the use cases and the transports are imported inside the commands that use them: the
 # plan-only commands (validate, expand, explain) should start without loading SQLAlchemy and uvicorn,
 # and registering the commands (`scheduler --help`) loads neither the plan nor the settings.
 

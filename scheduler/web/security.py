@@ -124,7 +124,7 @@ class LoginThrottle:
 
     def __init__(self, engine: Callable[[], Engine], purpose: str = "login", limit: int = 10, window: float = 600.0,
                  clock: Callable[[], dt.datetime] | None = None, what: str = "login", counted: str = "failed attempts"):
-        """`engine`: the current service's (asked for at each use: a reload may change it);
+        """`engine`: the current context's (asked for at each use: a reload may change it);
         `purpose`: the throttle's name in the table; `clock`: now, aware (default: the real time,
         not the replayed clock of `run --clock`: throttling keeps real time)."""
         self._engine, self.purpose, self.limit, self.window = engine, purpose, limit, window

@@ -135,7 +135,7 @@ def rows_of(ctx: Context, words: view.Words, **selection) -> list[view.Row]:
 
 
 async def prepared(request: Request):
-    """(who, service, now, lang, the pages' common values) for a visitor who may see the
+    """(who, ctx, now, lang, the pages' common values) for a visitor who may see the
     dashboard; otherwise the answer to give."""
     auth = auth_of(request)
     who = await viewer(request)

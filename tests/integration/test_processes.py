@@ -107,20 +107,10 @@ def test_kill_9_mid_delivery_then_restart_loses_nothing(deployment, smtp_server,
     states = Counter(state for *_, state in ledger(postgres_url))
     assert states["claimed"] + states["pending"] > 0, "killed mid-way, with work left"
 
-    # A restart before the lease runs out leaves the dead process's claim alone ...
+    # A restart on the same machine, before the lease runs out, recognises the dead process's claims
+    # (its pid is gone: scheduler/store/holders.py) and takes them over at once.
     early = deployment("tick", "--now", "2022-12-12T09:05")
     assert finish(early)[0] == 0
-    assert Counter(state for *_, state in ledger(postgres_url))["claimed"] == states["claimed"]
-    # ... and after it (the lease is on the wall clock, whatever instant the ticks work at), takes it over.
-    from scheduler.store.db import connect
-    from scheduler.store.ledger import lapse_of_claims, lease_clock
-
-    engine = connect(postgres_url)
-    lapse = lapse_of_claims(engine)
-    engine.dispose()
-    time.sleep(max(0.0, (lapse - lease_clock()).total_seconds()) + 0.5)
-    late = deployment("tick", "--now", "2022-12-12T09:11")
-    assert finish(late)[0] == 0
     rows = ledger(postgres_url)
     assert {state for *_, state in rows} <= {"sent", "skipped"}
     sent = sent_keys(rows)

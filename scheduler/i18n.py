@@ -1,9 +1,10 @@
-"""Dates and weekday names in the three working languages, through Babel."""
+"""Dates and weekday names in the three working languages, through Babel; which of them a browser asks for."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 
 # Babel is imported when a date is first written, not with this module: the command line lists its
 # languages (`--lang`) without loading Babel.
@@ -48,3 +49,20 @@ def period_words(label: str, lang: str, gettext) -> str:
         return long_date(dt.date.fromisoformat(label), lang)
     except ValueError:
         return label
+
+
+def accepted_languages(header: str) -> list[str]:
+    """Our languages that an Accept-Language header names, most wanted first (q=0: not wanted)."""
+    offered = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if found := re.search(r"q\s*=\s*([0-9.]+)", params):
+            try:
+                weight = float(found.group(1))
+            except ValueError:
+                weight = 0.0
+        language = tag.strip().lower().split("-")[0]
+        if language in LANGUAGES and weight > 0:
+            offered.append((-weight, position, language))
+    return list(dict.fromkeys(language for _, _, language in sorted(offered)))

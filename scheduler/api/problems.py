@@ -42,9 +42,9 @@ PROBLEMS["too-many-requests"] = (429, N_("Too many requests: wait and try again"
 def language_of(request: Request) -> str:
     """The language of a problem's title: the first of ours that Accept-Language names, else English
     (other systems read the API; the `type` is what they act on)."""
-    from scheduler.web.auth import Auth
+    from scheduler.i18n import accepted_languages
 
-    return next(iter(Auth.accepted_languages(request.headers.get("accept-language", ""))), "en")
+    return next(iter(accepted_languages(request.headers.get("accept-language", ""))), "en")
 
 
 def problem_type(kind: str) -> str:

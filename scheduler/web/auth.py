@@ -37,7 +37,7 @@ from starlette.routing import Route
 
 from scheduler import templating
 from scheduler.app import links, people, sessions
-from scheduler.i18n import long_date
+from scheduler.i18n import accepted_languages, long_date
 from scheduler.app.context import Context
 from scheduler.store.ledger import aware
 from scheduler.web import words
@@ -227,23 +227,6 @@ class Auth:
                          back_label=self.words(lang, back_key) if back else None, plan=ctx.plan.file.plan,
                          **context)
 
-    @staticmethod
-    def accepted_languages(header: str) -> list[str]:
-        """Our languages that an Accept-Language header names, most wanted first (q=0: not wanted)."""
-        offered = []
-        for position, part in enumerate(header.split(",")):
-            tag, _, params = part.strip().partition(";")
-            weight = 1.0
-            if found := re.search(r"q\s*=\s*([0-9.]+)", params):
-                try:
-                    weight = float(found.group(1))
-                except ValueError:
-                    weight = 0.0
-            language = tag.strip().lower().split("-")[0]
-            if language in LANGUAGES and weight > 0:
-                offered.append((-weight, position, language))
-        return list(dict.fromkeys(language for _, _, language in sorted(offered)))
-
     def language(self, request: Request, person: people.Person | None, default: str = "kk") -> str:
         """The contract's order: `?lang=`, the cookie (set by choosing one), the signed-in person's
         own language (a user's setting, else the contacts file's), Accept-Language, the plan's
@@ -253,7 +236,7 @@ class Auth:
                 return given
         if person is not None and person.language in LANGUAGES:
             return person.language
-        browser = self.accepted_languages(request.headers.get("accept-language", ""))
+        browser = accepted_languages(request.headers.get("accept-language", ""))
         if browser:
             return browser[0]
         return default

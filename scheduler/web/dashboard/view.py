@@ -58,27 +58,6 @@ ROLE_WORDS = {"focal": N_("focal point"), "supervisor": N_("supervisor"), "head"
 LANGUAGE_WORDS = {"kk": N_("Kazakh"), "ru": N_("Russian"), "en": N_("English")}
 
 
-def negotiate(request: Request, default: str = "kk") -> str:
-    """`?lang=`, then the cookie, then Accept-Language (by its weights), then the plan's default."""
-    for given in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
-        if given in LANGUAGES:
-            return given
-    offered = []
-    for position, part in enumerate(request.headers.get("accept-language", "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        weight = 1.0
-        match = re.search(r"q\s*=\s*([0-9.]+)", params)
-        if match:
-            try:
-                weight = float(match.group(1))
-            except ValueError:
-                weight = 0.0
-        language = tag.strip().lower().split("-")[0]
-        if language in LANGUAGES and weight > 0:
-            offered.append((-weight, position, language))
-    return min(offered)[2] if offered else default
-
-
 def state_of(entry: Entry, today: dt.date) -> str:
     """One of STATES: an owed deadline (open or returned) whose day has passed is overdue."""
     if entry.state in ("open", "returned") and entry.due < today:

@@ -25,17 +25,24 @@ def states(service):
         return {d.message_id: d.state for d in db.exec(select(WebhookDeliveryRow))}
 
 
+def answered_with_a_slow_receiver(service, receiver, count: int, slow: int) -> None:
+    """`count` deadlines answered, each a message to the receiver's /hooks, whose first `slow`
+    answers take 1.5 s."""
+    webhooks.add(service.engine, receiver.url("/hooks"), "answer.submitted", at(12, 1))
+    with session(service.engine) as db:
+        owed = list(db.exec(select(OccurrenceRow.id).where(OccurrenceRow.state == "open", OccurrenceRow.status == "active")
+                            .order_by(OccurrenceRow.id).limit(count)))
+    for oid in owed:
+        answer.submit(service.engine, service.timing, oid, at=at(12, 9), now=at(12, 9))
+    receiver.plans = {"/hooks": ["slow:1.5"] * slow}
+
+
+
 def test_kill_9_mid_send_then_restart_every_message_arrives(database_url, make_service, tmp_path):
     service = make_service(database_url)
     receiver = Receiver()
     try:
-        webhooks.add(service.engine, receiver.url("/hooks"), "answer.submitted", at(12, 1))
-        with session(service.engine) as db:
-            owed = list(db.exec(select(OccurrenceRow.id).where(OccurrenceRow.state == "open", OccurrenceRow.status == "active")
-                                .order_by(OccurrenceRow.id).limit(6)))
-        for oid in owed:
-            answer.submit(service.engine, service.timing, oid, at=at(12, 9), now=at(12, 9))
-        receiver.plans = {"/hooks": ["slow:1.5"] * 3}
+        answered_with_a_slow_receiver(service, receiver, 6, slow=3)
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")}
         env.update({"SCHEDULER_DATABASE_URL": database_url, "SCHEDULER_PLAN": str(SHIPPED_PLAN),
                     "SCHEDULER_SECRET_KEY_FILE": str(tmp_path / "secret.key")})
@@ -77,13 +84,7 @@ def test_the_daemon_sends_in_its_own_job_and_a_kill_9_loses_nothing(make_service
     receiver = Receiver()
     processes = []
     try:
-        webhooks.add(service.engine, receiver.url("/hooks"), "answer.submitted", at(12, 1))
-        with session(service.engine) as db:
-            owed = list(db.exec(select(OccurrenceRow.id).where(OccurrenceRow.state == "open", OccurrenceRow.status == "active")
-                                .order_by(OccurrenceRow.id).limit(4)))
-        for oid in owed:
-            answer.submit(service.engine, service.timing, oid, at=at(12, 9), now=at(12, 9))
-        receiver.plans = {"/hooks": ["slow:1.5"] * 2}
+        answered_with_a_slow_receiver(service, receiver, 4, slow=2)
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")}
         env.update({"SCHEDULER_DATABASE_URL": database_url, "SCHEDULER_PLAN": str(SHIPPED_PLAN),
                     "SCHEDULER_SECRET_KEY_FILE": str(tmp_path / "secret.key"), "SCHEDULER_HTTP_PORT": str(free_port())})

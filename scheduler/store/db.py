@@ -17,23 +17,25 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from scheduler.errors import BadInput, SchedulerError
 
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+
 log = logging.getLogger("scheduler")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest migration's revision: a database at it needs nothing, and Alembic (a fifth of a second
+# to import) is loaded only to upgrade or to name an unknown revision. tests/unit/test_migrations.py
+# checks that it is Alembic's head.
+HEAD = "0013"
 LOCK_TIMEOUT = 300.0  # seconds to wait for another instance's migration or sync before giving up
 LOCK_KEY = 0x736368656D61  # "schema" in ASCII: the advisory lock of migrations and syncs (per database)
 T = TypeVar("T")
@@ -236,13 +238,37 @@ def _first_line(error: BaseException) -> str:
 
 @functools.cache
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory(str(MIGRATIONS))
 
 
-def _config() -> Config:
+def current_revision(connection: Connection) -> str | None:
+    """The revision the database is at (Alembic's own table), None for a database without one."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _config():
+    """Alembic's configuration for the store's migrations (loads Alembic)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
+
+
+def _upgrade(connection: Connection) -> None:
+    from alembic import command
+    from alembic.util import CommandError
+
+    config = _config()
+    config.attributes["connection"] = connection
+    try:
+        command.upgrade(config, "head")
+    except CommandError as error:
+        raise StoreError(f"cannot migrate the database: {error.__class__.__name__}: {error}") from error
 
 
 def _refuse_unknown(engine: Engine, revision: str) -> None:
@@ -256,17 +282,14 @@ def migrate(engine: Engine) -> None:
     several instances at once (they take turns). A database from a newer version is refused."""
     try:
         with exclusive(engine, "migrate") as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+            current = current_revision(connection)
+            if current == HEAD:
+                return
             if current is not None:
                 _refuse_unknown(engine, current)
-            head = _scripts().get_current_head()
-            if current == head:
-                return
-            config = _config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-            log.info("database upgraded from revision %s to %s", current or "none (new database)", head)
-    except (SQLAlchemyError, CommandError) as error:
+            _upgrade(connection)
+            log.info("database upgraded from revision %s to %s", current or "none (new database)", HEAD)
+    except SQLAlchemyError as error:
         raise StoreError(f"cannot migrate the database: {error.__class__.__name__}: {error}") from error
 
 
@@ -278,12 +301,12 @@ def check_schema(engine: Engine) -> None:
         raise BadInput(f"{shown(engine)}: no database yet: run `scheduler sync` first")
     try:
         with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+            current = current_revision(connection)
     except SQLAlchemyError as error:
         raise StoreError(f"{shown(engine)}: cannot read the database: {_first_line(error)}") from error
     if current is None:
         raise BadInput(f"{shown(engine)}: no database yet: run `scheduler sync` first")
-    if current != _scripts().get_current_head():
+    if current != HEAD:
         _refuse_unknown(engine, current)
         raise BadInput(f"{shown(engine)}: the database needs an upgrade: run `scheduler sync`")
 

@@ -5,7 +5,8 @@ Each endpoint's messages go out in order on a thread of their own, so a slow or 
 up only itself (never another endpoint, never the tick: the daemon runs this as its own job). A 2xx
 is delivered; 410 Gone disables the endpoint; any other answer, or none, is tried again with
 exponential backoff until a day after the event, then failed for good. Killed mid-send, a process
-leaves claims that lapse within the outbox's lease, and whoever claims next sends them: at least once."""
+leaves claims that the next pass on the same machine takes at once (another machine's, once the
+outbox's lease lapses): at least once."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Engine
 from scheduler import metrics
 from scheduler.app import webhooks
 from scheduler.store import outbox
+from scheduler.store.db import StoreError
 from scheduler.store.ledger import aware
 from scheduler.transport import webhook as transport
 from scheduler.webhooks.events import next_attempt
@@ -61,6 +63,13 @@ def deliver(engine: Engine, now: dt.datetime, wall: Callable[[], dt.datetime],
     """One pass: claim what is sendable at `now` and send it, endpoint by endpoint in parallel.
     `wall`: the lease clock (leases, and each message's webhook-timestamp, are real time)."""
     report = HookReport()
+    try:
+        released = outbox.release_dead(engine, wall())
+    except StoreError as error:
+        log.warning("webhook claims of stopped processes not looked for: %s", error)
+    else:
+        if released:
+            log.info("%d webhook message(s) claimed by a process that stopped mid-send are sent now", released)
     while not (stopping is not None and stopping.is_set()):
         rows = outbox.claim(engine, now, wall(), outbox.CLAIM_BATCH)
         if not rows:

@@ -230,10 +230,11 @@ def new_token() -> str:
     return holders.token()
 
 
-def release_dead(engine: Engine, held_at: dt.datetime) -> int:
+def release_dead(engine: Engine, held_at: dt.datetime, table=None) -> int:
     """Claims of a process of this machine that is no longer running (killed mid-tick) made
-    claimable at once, rather than when their lease runs out (`holders`). Returns how many rows."""
-    table = NotificationRow.__table__
+    claimable at once, rather than when their lease runs out (`holders`). Returns how many rows.
+    `table`: the ledger's by default; the webhooks' outbox claims the same way."""
+    table = NotificationRow.__table__ if table is None else table
     with session(engine) as db:
         held = db.connection().execute(sa_select(table.c.claim_token).where(table.c.state == "claimed").distinct()).scalars().all()
         dead = [t for t in held if t and holders.is_dead(t)]

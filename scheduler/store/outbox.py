@@ -3,8 +3,8 @@
 As the email ledger's (scheduler/store/ledger.py): a claim moves sendable rows — `pending`, `retry`
 whose time has come, or `claimed` whose lease ran out (its process is gone) — to `claimed` under a
 fresh token in one conditional UPDATE, so that several instances never send one message at once,
-and what a killed process had claimed is sent by another (or itself, restarted) once its lease
-lapses. The sender renews a row's lease just before sending it (`hold`), so a row that waited its
+and what a killed process had claimed is sent by another (or itself, restarted): at once when the
+dead process was of the same machine (`release_dead`), else once its lease lapses. The sender renews a row's lease just before sending it (`hold`), so a row that waited its
 turn behind a slow receiver and was taken over meanwhile is not sent twice by the first claimer.
 Every outcome is written only under the claim's token."""
 
@@ -18,6 +18,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 
 from scheduler.store.db import session
+from scheduler.store import ledger
 from scheduler.store.ledger import as_utc, aware, new_token
 from scheduler.store.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
 
@@ -44,6 +45,12 @@ def claim(engine: Engine, now: dt.datetime, held_at: dt.datetime, limit: int = C
             .values(state="claimed", claim_token=token, lease_until=held + LEASE)
             .returning(*table.c)).all()
     return sorted(rows, key=lambda row: row.id)
+
+
+def release_dead(engine: Engine, held_at: dt.datetime) -> int:
+    """What a process of this machine that is no longer running had claimed (killed mid-send) made
+    sendable now, not when its lease runs out (scheduler/store/holders.py)."""
+    return ledger.release_dead(engine, held_at, WebhookDeliveryRow.__table__)
 
 
 def endpoints(engine: Engine, ids: Sequence[int]) -> dict[int, WebhookEndpointRow]:

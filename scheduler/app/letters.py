@@ -39,15 +39,21 @@ def feed_url_for(ctx: Context, email: str, now: dt.datetime) -> str | None:
         return feed_urls(ctx, db, [email], now, ctx.focal_addresses(db)).get(email.lower())
 
 
-def compose_group(ctx: Context, group: Sequence[NotificationRow], message_id: str, now: dt.datetime):
+def compose_group(ctx: Context, group: Sequence[NotificationRow], message_id: str, now: dt.datetime,
+                  memo: dict[tuple, object] | None = None):
     """The one email of a notice's or a digest's group of ledger rows (the ladder's steps are
-    written a batch at a time, by `compose_batch`)."""
+    written a batch at a time, by `compose_batch`). `memo`: the tick's, where a week's digest in
+    a language is made once for all its readers (it is the same for each)."""
     first = group[0]
     if first.step in notices.KINDS:
         return notices.compose_group(ctx, group, message_id, now)
     to = compose.Recipient(first.recipient, first.name, first.language)
+    memo = {} if memo is None else memo
     with session(ctx.engine) as db:
-        report = digest.report(ctx, db, now, first.occurrence_id, first.language)
+        key = ("digest", first.occurrence_id, first.language)
+        if key not in memo:
+            memo[key] = digest.report(ctx, db, now, first.occurrence_id, first.language)
+        report = memo[key]
         # Her personal link signs her in and opens the dashboard (plan-wide, read-only: she is a
         # focal point of the coordinator), so every link of the digest opens after it.
         url, until = links.personal_link(ctx, db, first.recipient, now)
@@ -75,7 +81,7 @@ def compose_batch(ctx: Context, groups: Sequence[Sequence[NotificationRow]], mes
         try:
             if first.step in notices.KINDS or first.step == DIGEST:
                 yield retrying(f"composing the {first.step} to {first.recipient}",
-                               lambda: compose_group(ctx, group, message_id, now), COMPOSE_BUDGET)
+                               lambda: compose_group(ctx, group, message_id, now, memo), COMPOSE_BUDGET)
             else:
                 yield write(group, message_id)
         except Exception as error:  # noqa: BLE001 - recorded on its group, never holds back the others

@@ -104,20 +104,3 @@ def write_plan(tmp_path):
         return path
 
     return write
-
-
-# Modules holding tests of ten seconds and more (real processes, the browser, a crash and its
-# restart): collected first, so that the workers start on them and end on the short ones, and no
-# long test is left alone at the end of a run. The order within a module is kept.
-LONG_FIRST = (
-    "test_crash_faults", "test_daemon_commands", "test_pages_browser", "test_email_links_browser",
-    "test_close_history_command", "test_slow_clients", "test_dashboard_browser", "test_review_browser",
-    "test_store_state", "test_first_run", "test_email_browser", "test_email_sizes", "test_api_schema",
-    "test_answer_browser", "test_guide_screenshots", "test_token_commands", "test_answer_commands", "test_events",
-    "test_webhook_crash", "test_focal_browser", "test_processes", "test_concurrent_start",
-)
-
-
-def pytest_collection_modifyitems(items):
-    rank = {name: place for place, name in enumerate(LONG_FIRST)}
-    items.sort(key=lambda item: rank.get(item.module.__name__.rpartition(".")[2] if item.module else "", len(rank)))

@@ -6,16 +6,18 @@ import hashlib
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from tests import forkserver
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.acceptance
 PLAN = (ROOT / "obligations.toml").read_text(encoding="utf-8")
 CONTACTS = (ROOT / "examples" / "contacts.csv").read_text(encoding="utf-8")
+COMMAND = shutil.which("scheduler", path=str(Path(sys.executable).parent)) or shutil.which("scheduler")
 
 
 def in_obligation(oid, old, new):
@@ -156,11 +158,10 @@ def template(tmp_path_factory):
     base = tmp_path_factory.mktemp("synced")
     (base / "obligations.toml").write_text(PLAN, encoding="utf-8")
     (base / "contacts.csv").write_text(CONTACTS, encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "scheduler", "sync"], cwd=base, env=clean_env(),
-                            capture_output=True, text=True, timeout=120)
+    result = forkserver.run([COMMAND, "sync"], cwd=base, env=clean_env(), timeout=120)
     assert result.returncode == 0, result.stderr
-    subprocess.run([sys.executable, "-m", "scheduler", "submit", "7:finance:2022"], cwd=base, env=clean_env(), check=True,
-                   capture_output=True, timeout=60)
+    result = forkserver.run([COMMAND, "submit", "7:finance:2022"], cwd=base, env=clean_env())
+    assert result.returncode == 0, result.stderr
     return base
 
 
@@ -179,8 +180,7 @@ def run_case(template, tmp_path, args, files):
     before = database_state(work)
     for name, content in files.items():
         (work / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    result = subprocess.run([sys.executable, "-m", "scheduler", *args], cwd=work, env=clean_env(),
-                            capture_output=True, text=True, timeout=120)
+    result = forkserver.run([COMMAND, *args], cwd=work, env=clean_env(), timeout=120)
     return result, before, database_state(work)
 
 

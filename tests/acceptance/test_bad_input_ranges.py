@@ -8,12 +8,12 @@ import hashlib
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests import forkserver
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.acceptance
@@ -72,7 +72,7 @@ def template(tmp_path_factory):
     base = tmp_path_factory.mktemp("synced")
     shutil.copy(ROOT / "obligations.toml", base / "obligations.toml")
     shutil.copy(ROOT / "examples" / "contacts.csv", base / "contacts.csv")
-    result = subprocess.run([command(), "sync"], cwd=base, env=clean_env(), capture_output=True, text=True, timeout=120)
+    result = forkserver.run([command(), "sync"], cwd=base, env=clean_env(), timeout=120)
     assert result.returncode == 0, result.stderr
     return base
 
@@ -86,8 +86,7 @@ def run(template, tmp_path, args, **env):
     work = tmp_path / "work"
     shutil.copytree(template, work)
     before = database_state(work)
-    result = subprocess.run([command(), *args], cwd=work, env=clean_env(**env), capture_output=True, text=True,
-                            timeout=60)
+    result = forkserver.run([command(), *args], cwd=work, env=clean_env(**env))
     return result, before, database_state(work)
 
 

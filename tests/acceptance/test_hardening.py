@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests import forkserver
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.acceptance
@@ -26,8 +27,7 @@ def command() -> str:
 
 def run(cwd: Path, *args: str, env_extra: dict | None = None, umask: int | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")}
-    return subprocess.run([command(), *args], cwd=cwd, env={**env, **(env_extra or {})}, capture_output=True,
-                          text=True, timeout=120, preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
+    return forkserver.run([command(), *args], cwd=cwd, env={**env, **(env_extra or {})}, timeout=120, umask=umask)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from scheduler.store.sync import sync
 from scheduler.transport import MaildirTransport, SmtpTransport
 from tests.conftest import SHIPPED_PLAN
 from tests.smtp import Mailbox, SmtpServer, free_port  # noqa: F401 - used by the tests of this folder
+from tests.templates import Templates
 
 PG_ENV = "SCHEDULER_TEST_DATABASE_URL"
 
@@ -76,19 +77,31 @@ def contacts_file(tmp_path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def synced_templates():
+    """The databases `make_service` copies (tests/templates.py), dropped at the end."""
+    templates = Templates()
+    yield templates
+    templates.drop()
+
+
 @pytest.fixture
-def make_service(shipped_plan, contacts_file, tmp_path):
-    """A synced service on the given database, delivering over SMTP or into a Maildir."""
+def make_service(shipped_plan, contacts_file, tmp_path, synced_templates):
+    """A synced service on the given database, delivering over SMTP or into a Maildir: a copy of a
+    database migrated and synced from the same plan, contacts and instant (tests/templates.py) when
+    the database is new, or migrated and synced in place."""
 
     def make(database_url: str, smtp: SmtpServer | None = None, now=None) -> Context:
         import datetime as dt
 
         settings = Settings(database_url=database_url, mail_from="scheduler@ministry.example.kz",
                             secret_key_file=tmp_path / "secret.key")
+        now = now or dt.datetime(2022, 11, 1, tzinfo=dt.timezone.utc)
+        copied = synced_templates.copy_into(database_url, shipped_plan, contacts_file, now)
         engine = connect(database_url)
-        migrate(engine)
-        contacts = load_contacts(contacts_file, shipped_plan)
-        sync(engine, shipped_plan, contacts, now or dt.datetime(2022, 11, 1, tzinfo=dt.timezone.utc))
+        if not copied:
+            migrate(engine)
+            sync(engine, shipped_plan, load_contacts(contacts_file, shipped_plan), now)
         transport = (
             SmtpTransport("127.0.0.1", smtp.port, tls="none") if smtp is not None else MaildirTransport(tmp_path / "mail")
         )

@@ -76,12 +76,12 @@ def load_contacts(path: Path | str, plan: Plan, smtputf8: bool = False) -> tuple
                 continue
             cells = {c: row[position[c]].strip() for c in COLUMNS}
             phone = " ".join(row[position["phone"]].split()) if "phone" in position else ""
-            found = _check_row(cells, plan, smtputf8)
+            found, kept = _check_row(cells, plan, smtputf8)
             if len(phone) > PHONE_CHARS:
                 found.append(f"the phone is longer than {PHONE_CHARS} characters")
             problems += [Problem(path, message, line=first_line, subject=cells["email"] or None) for message in found]
             if not found:
-                cells["email"] = mailbox(cells["email"], smtputf8)
+                cells["email"] = kept
                 contacts.append(Contact(**cells, phone=phone or None))
     except csv.Error as error:
         problems.append(Problem(path, f"CSV syntax: {error}", line=line + 1))
@@ -93,8 +93,10 @@ def load_contacts(path: Path | str, plan: Plan, smtputf8: bool = False) -> tuple
     return tuple(contacts)
 
 
-def _check_row(cells: dict[str, str], plan: Plan, smtputf8: bool = False) -> list[str]:
-    found = []
+def _check_row(cells: dict[str, str], plan: Plan, smtputf8: bool = False) -> tuple[list[str], str]:
+    """What is wrong with a row, and its address in the kept form (`mailbox`; checked once: it is
+    most of a large file's reading)."""
+    found, kept = [], ""
     agency = plan.agency(cells["agency"])
     if agency is None:
         found.append(f"unknown agency {cells['agency']!r}{did_you_mean(cells['agency'], plan.file.agencies)}")
@@ -107,7 +109,7 @@ def _check_row(cells: dict[str, str], plan: Plan, smtputf8: bool = False) -> lis
     if any(ch in cells["name"] for ch in "\r\n\x00"):
         found.append("the name contains a line break")
     try:
-        mailbox(cells["email"], smtputf8)
+        kept = mailbox(cells["email"], smtputf8)
     except EmailNotValidError as error:
         if cells["email"] and not cells["email"].partition("@")[0].isascii() and "@" in cells["email"]:
             found.append(f"{cells['email']!r} cannot be delivered: mail servers take a non-Latin name before the @ "
@@ -118,4 +120,4 @@ def _check_row(cells: dict[str, str], plan: Plan, smtputf8: bool = False) -> lis
         found.append(f"role {cells['role']!r} is not one of {', '.join(ROLES)}")
     if cells["language"] not in LANGUAGES:
         found.append(f"language {cells['language']!r} is not one of {', '.join(LANGUAGES)}")
-    return found
+    return found, kept

@@ -259,10 +259,12 @@ async def uploads(port: int, url: str, pid: int) -> dict:
     import re
 
     from scheduler.app import sessions
+    from scheduler.clocks import clock as wall_clock
     from scheduler.store.db import connect
 
     engine = connect(url)
-    cookie = sessions.open_session(engine, FOCAL, NOW, dt.timedelta(hours=8), None)
+    # Sessions expire by the wall clock (the plan's clock is NOW): opened now, as a sign-in would.
+    cookie = sessions.open_session(engine, FOCAL, wall_clock(), dt.timedelta(hours=8), None)
     engine.dispose()
     page: list[bytes] = []
     await timed(port, "/my", cookie=cookie, keep=page)

@@ -15,6 +15,7 @@ import hashlib
 import logging
 import math
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -118,9 +119,17 @@ class LoginThrottle:
     instance counts the same attempts and a restart forgets none; each throttle deletes its rows
     that no window reaches any more, at most once a minute. The address is the request's client: the
     peer's, or the one a proxy named in SCHEDULER_TRUSTED_PROXIES forwarded (X-Forwarded-For). Both
-    methods query the database: call them from a worker thread (`run_in_threadpool`)."""
+    methods query the database: call them from a worker thread (`run_in_threadpool`).
+
+    An address found not refused is taken as such by this process for CLEAR_FOR seconds without
+    asking the database again (a script or a head's browser sends its credential with every request,
+    each of which would otherwise cost a round trip), unless this process counts a failure of it
+    meanwhile. So a refusal another instance makes is seen here within CLEAR_FOR seconds, or at the
+    address's first failure here, whichever comes first: a guesser gains at most one try here."""
 
     PRUNE_EVERY = 60.0  # seconds between two deletions of a throttle's expired rows, per process
+    CLEAR_FOR = 1.0  # seconds an address found not refused is taken as such without asking again
+    CLEAR_KEPT = 10_000  # addresses so remembered at most
 
     def __init__(self, engine: Callable[[], Engine], purpose: str = "login", limit: int = 10, window: float = 600.0,
                  clock: Callable[[], dt.datetime] | None = None, what: str = "login", counted: str = "failed attempts"):
@@ -132,18 +141,27 @@ class LoginThrottle:
         self.what, self.counted = what, counted  # for the log line: what is refused, after how many what
         self._span = dt.timedelta(seconds=window)
         self._pruned = -math.inf  # time.monotonic() of the last deletion
+        self._clear: dict[str, float] = {}  # address: time.monotonic() until which it is taken as not refused
+        self._failures = 0  # failures counted by this process: a read made meanwhile is not remembered
+        self._lock = threading.Lock()  # over `_clear` and `_failures` together
 
     def retry_after(self, address: str) -> int | None:
         """Seconds until `address` may try again; None when it may now."""
-        now = self._clock()
+        if self._clear.get(address, -math.inf) > time.monotonic():
+            return None
+        now, failures = self._clock(), self._failures
         refused = throttle.refused_since(self._engine(), self.purpose, address, now - self._span)
         if refused is None:
+            self._remember_clear(address, failures)
             return None
         left = (refused + self._span - now).total_seconds()
         return max(1, min(math.ceil(self.window), math.ceil(left)))
 
     def failed(self, address: str) -> bool:
         """Count an attempt; True when this one reached the limit (and the address is now refused)."""
+        with self._lock:
+            self._failures += 1
+            self._clear.pop(address, None)
         now, engine = self._clock(), self._engine()
         count = throttle.record(engine, self.purpose, address, now, now - self._span, self.limit)
         if time.monotonic() - self._pruned >= self.PRUNE_EVERY:
@@ -158,3 +176,16 @@ class LoginThrottle:
         log.warning("%s refused for %d s after %d %s within %d s from=%s",
                     self.what, self.window, self.limit, self.counted, self.window, address)
         return True
+
+    def _remember_clear(self, address: str, failures: int) -> None:
+        """Remember a read that found `address` not refused, made when `failures` had been counted:
+        not if one was counted since (the read may have missed it)."""
+        with self._lock:
+            if failures != self._failures:
+                return
+            moment = time.monotonic()
+            if len(self._clear) >= self.CLEAR_KEPT:  # many addresses: the lapsed forgotten, or all
+                self._clear = {a: until for a, until in self._clear.items() if until > moment}
+                if len(self._clear) >= self.CLEAR_KEPT:
+                    self._clear = {}
+            self._clear[address] = moment + self.CLEAR_FOR

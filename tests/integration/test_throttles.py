@@ -98,6 +98,26 @@ def test_two_instances_share_the_login_count_and_a_restart_keeps_it(instances, d
     assert call(again, "/", auth=CREDENTIAL, source="127.0.0.2")[0] == 200
 
 
+
+def test_a_refusal_by_another_instance_is_seen_within_a_second_or_at_the_first_failure(instances):
+    """An instance that has just let an address in takes it as not refused for CLEAR_FOR seconds
+    without asking the database (one round trip a second for a script's every request, not one a
+    request): another instance's refusal reaches it then, or at the address's first failure there."""
+    first, second = instances(), instances()
+    assert call(first, "/", auth=CREDENTIAL)[0] == 200
+    for _ in range(10):
+        assert call(second, "/", auth=WRONG)[0] == 401
+    assert call(second, "/", auth=CREDENTIAL)[0] == 429
+    assert call(first, "/", auth=WRONG)[0] in (401, 429), "a guess at most, counted"
+    assert call(first, "/", auth=CREDENTIAL)[0] == 429, "refused from the first failure on"
+
+    third = instances()
+    assert call(third, "/", auth=CREDENTIAL, source="127.0.0.2")[0] == 200
+    for _ in range(10):
+        assert call(second, "/", auth=WRONG, source="127.0.0.2")[0] == 401
+    time.sleep(LoginThrottle.CLEAR_FOR)
+    assert call(third, "/", auth=CREDENTIAL, source="127.0.0.2")[0] == 429, "refused within CLEAR_FOR"
+
 def ask(base: str, email: str):
     client = Client(base)
     page = client.get("/signin")[2]

@@ -17,6 +17,7 @@ text through this module, so the rule lives in one place:
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 from collections.abc import Iterable, Sequence
@@ -54,6 +55,29 @@ def xlsx_text(cell):
         cell.data_type = "s"
         if risky(cell.value):
             cell.quotePrefix = True
+    return cell
+
+
+def twins(cell) -> tuple:
+    """`cell` (a write-only sheet's, styled) and a cell of the same style quote-prefixed, for
+    `refill`. Style them before: once a cell is written, openpyxl keeps its style object itself in
+    the workbook's table of styles, so changing it afterwards would change what was written."""
+    from openpyxl.cell import WriteOnlyCell
+
+    marked = WriteOnlyCell(cell.parent)
+    marked._style = copy.copy(cell._style)  # as openpyxl copies a cell's style (copy_worksheet)
+    marked.quotePrefix = True
+    return cell, marked
+
+
+def refill(pair: tuple, value):
+    """One of `pair` (`twins`) holding `value`, for a line of a write-only sheet, which writes a
+    line as it is appended, so the same two cells serve line after line: a text kept as typed, in
+    the quote-prefixed one when risky."""
+    cell = pair[1] if risky(value) else pair[0]
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
     return cell
 
 

@@ -8,7 +8,6 @@ scripts. The dashboard's XLSX adds a second sheet, one line per deadline (`Item`
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import functools
 import io
@@ -401,28 +400,21 @@ def _item_sheet(book, items: list[Item], year: int, title: str, today: dt.date, 
     for cell in line:
         cell.font, cell.fill, cell.alignment = bold, fill, wrap
     _append_sized(sheet, head_row, line, _height(zip(header, ITEM_WIDTHS), bold=True))
-    # Each column's style, set once on a model cell and copied: set on each cell, a style is looked
-    # up by its hash every time (most of the sheet's time at 33,000 lines).
-    models = [WriteOnlyCell(sheet) for _column in header]
-    for number, model in enumerate(models):
-        model.alignment = wrap if number in WRAPPED_COLUMNS else top  # beside a title on several lines, on its first
+    # Two cells per column (`cells.twins`: plain, quote-prefixed), styled once and given each line's
+    # value in turn. Styled anew on each cell, a style is looked up by its hash every time (most of
+    # the sheet's time at 33,000 lines); made anew, a cell costs a good part of that again.
+    columns = []
+    for number, _column in enumerate(header):
+        cell = WriteOnlyCell(sheet)
+        cell.alignment = wrap if number in WRAPPED_COLUMNS else top  # beside a title on several lines, on its first
         if number in DATE_COLUMNS:
-            model.number_format = "DD.MM.YYYY"
+            cell.number_format = "DD.MM.YYYY"
+        columns.append(cells.twins(cell))
     for number, item in enumerate(items, start=head_row + 1):
         values = [item.agency, item.obligation, item.title, item.period, item.due,
                   _(STATE_WORDS.get(item.state, item.state)), item.submitted_on, item.working_days_late or None]
-        line = [None if value is None else _like(model, value) for model, value in zip(models, values, strict=True)]
+        line = [None if value is None else cells.refill(pair, value) for pair, value in zip(columns, values, strict=True)]
         _append_sized(sheet, number, line, _height(((item.agency, ITEM_WIDTHS[0]), (item.title, ITEM_WIDTHS[2]))))
-
-
-def _like(model, value):
-    """A cell holding `value` styled as `model`, a text kept as typed (`cells.xlsx_text`, after the
-    style: it may mark the cell quote-prefixed)."""
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(model.parent, value)
-    cell._style = copy.copy(model._style)  # as openpyxl copies a cell's style (copy_worksheet)
-    return cells.xlsx_text(cell)
 
 
 def _append_sized(sheet, number: int, line: list, height: float) -> None:

@@ -169,6 +169,9 @@ def test_the_compliance_xlsx_of_2000_lines_is_whole_in_order_and_ready_to_print(
                  dt.datetime.combine(i.submitted_on, dt.time()) if i.submitted_on else None, i.working_days_late or None)
                 for i in items]
     assert read == expected
+    for row in sheet.iter_rows(min_row=5):  # a cell per column, line after line: marked only where risky
+        assert [c.quotePrefix for c in row] == [risky(c.value) for c in row], [c.value for c in row]
+    assert sum(row[2].quotePrefix for row in sheet.iter_rows(min_row=5)) == 667
     last = sheet[sheet.max_row]
     assert last[4].number_format == "DD.MM.YYYY" and all(c.alignment.vertical == "top" for c in last[:6])
     assert last[0].alignment.wrap_text and last[2].alignment.wrap_text

@@ -122,8 +122,8 @@ class LoginThrottle:
     methods query the database: call them from a worker thread (`run_in_threadpool`).
 
     An address found not refused is taken as such by this process for CLEAR_FOR seconds without
-    asking the database again (a script or a head's browser sends its credential with every request,
-    each of which would otherwise cost a round trip), unless this process counts a failure of it
+    asking the database again (a script sends its Basic credential with every request, each of which
+    would otherwise cost a round trip), unless this process counts a failure of it
     meanwhile. So a refusal another instance makes is seen here within CLEAR_FOR seconds, or at the
     address's first failure here, whichever comes first: a guesser gains at most one try here."""
 
